@@ -1,0 +1,354 @@
+//! The bundle file: a CBOR sequence (RFC 8742) of the seal (tagged COSE_Sign1), the
+//! entry list (array of entries), then zero or more custody events (tagged COSE_Sign1).
+//!
+//! Parsing is strict and bounded (see `spec/bundle.md`, "Limits"): every item must be
+//! in deterministic encoding, entries must be sorted by path bytes without duplicates,
+//! and anything after the entry list that is not a whole COSE_Sign1 is reported with
+//! its offset.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ciborium::value::Value;
+
+use crate::cbor::{self, DecodeError};
+use crate::cose::{self, SignedMessage};
+use crate::error::{Error, Result};
+use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
+use crate::merkle;
+
+/// Largest bundle file accepted, in bytes.
+pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
+/// Most entries accepted in one bundle.
+pub const MAX_ENTRIES: usize = 50_000_000;
+/// Most custody events accepted in one bundle.
+pub const MAX_EVENTS: usize = 100_000;
+/// File name suffix of bundles.
+pub const BUNDLE_SUFFIX: &str = "seqprov";
+
+/// A parsed bundle. Signatures are not checked here (see [`crate::verify`]).
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    /// The seal message.
+    pub seal: SignedMessage,
+    /// The decoded seal payload.
+    pub payload: SealPayload,
+    /// The entries, sorted by path bytes.
+    pub entries: Vec<Entry>,
+    /// The Merkle root recomputed from the entries as stored.
+    pub computed_root: [u8; 32],
+    /// The custody events that follow the entry list, as parsed messages.
+    pub events: Vec<SignedMessage>,
+}
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::Malformed(reason.into())
+}
+
+fn item_error(what: &str, offset: usize, e: DecodeError) -> Error {
+    match e {
+        DecodeError::Truncated => malformed(format!(
+            "truncated: the {what} starting at byte {offset} ends early"
+        )),
+        other => malformed(format!("{what} at byte {offset}: {other}")),
+    }
+}
+
+impl Bundle {
+    /// Read and parse a bundle file.
+    pub fn read(path: &Path) -> Result<Bundle> {
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.len() > MAX_BUNDLE_BYTES {
+            return Err(malformed(format!(
+                "{} is {} bytes, more than the limit of {MAX_BUNDLE_BYTES}",
+                path.display(),
+                meta.len()
+            )));
+        }
+        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+        Bundle::parse(&bytes)
+    }
+
+    /// Parse bundle bytes.
+    pub fn parse(bytes: &[u8]) -> Result<Bundle> {
+        if bytes.is_empty() {
+            return Err(malformed("the file is empty"));
+        }
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(malformed("bundle exceeds the size limit"));
+        }
+        let (seal_value, seal_len) =
+            cbor::decode_canonical(bytes).map_err(|e| item_error("seal", 0, e))?;
+        if !matches!(seal_value, Value::Tag(18, _)) {
+            return Err(malformed(
+                "the first item is not a tagged COSE_Sign1 (tag 18)",
+            ));
+        }
+        drop(seal_value);
+        let seal = cose::parse(&bytes[..seal_len]).map_err(|e| malformed(format!("seal: {e}")))?;
+        if seal.content_type != SEAL_CONTENT_TYPE {
+            return Err(malformed(format!(
+                "seal content type is `{}`, not `{SEAL_CONTENT_TYPE}`",
+                seal.content_type
+            )));
+        }
+        let payload = SealPayload::from_cbor(&seal.payload)
+            .map_err(|e| malformed(format!("seal payload: {e}")))?;
+
+        let rest = &bytes[seal_len..];
+        if rest.is_empty() {
+            return Err(malformed(format!(
+                "truncated: the entry list expected at byte {seal_len} is missing"
+            )));
+        }
+        let (entries, encoded, list_len) = parse_entry_list(rest, seal_len)?;
+        check_counts(&payload, &entries)?;
+        let computed_root = merkle::root(&merkle::leaf_hashes(&encoded));
+        drop(encoded);
+
+        let mut events = Vec::new();
+        let mut offset = seal_len + list_len;
+        while offset < bytes.len() {
+            if events.len() == MAX_EVENTS {
+                return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
+            }
+            let tail = &bytes[offset..];
+            let what = "custody event";
+            let (value, used) = cbor::decode_canonical(tail).map_err(|e| {
+                malformed(format!(
+                    "{} bytes of garbage or a torn write after byte {offset}: {}",
+                    tail.len(),
+                    match e {
+                        DecodeError::Truncated => format!("the {what} there ends early"),
+                        other => other.to_string(),
+                    }
+                ))
+            })?;
+            if !matches!(value, Value::Tag(18, _)) {
+                return Err(malformed(format!(
+                    "the item at byte {offset} after the entry list is not a custody event (tagged COSE_Sign1)"
+                )));
+            }
+            let event = cose::parse(&tail[..used])
+                .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
+            events.push(event);
+            offset += used;
+        }
+        Ok(Bundle {
+            seal,
+            payload,
+            entries,
+            computed_root,
+            events,
+        })
+    }
+
+    /// True when the entries hash to the root the seal signs.
+    pub fn root_matches(&self) -> bool {
+        self.computed_root == self.payload.root.0
+    }
+}
+
+/// Decode the entry list, check canonical form item by item, and return the entries with
+/// their encodings (the Merkle leaves' inputs) and the list's length in bytes.
+fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u8>>, usize)> {
+    let (value, used) =
+        cbor::decode_first(rest).map_err(|e| item_error("entry list", offset, e))?;
+    let Value::Array(items) = value else {
+        return Err(malformed(format!(
+            "the item at byte {offset} is not the entry list (an array)"
+        )));
+    };
+    if items.len() > MAX_ENTRIES {
+        return Err(malformed(format!("more than {MAX_ENTRIES} entries")));
+    }
+    let mut canonical = array_head(items.len());
+    let mut entries = Vec::with_capacity(items.len());
+    let mut encoded = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let bytes =
+            cbor::encode(item.clone()).map_err(|e| malformed(format!("entry {index}: {e}")))?;
+        let entry: Entry = item
+            .deserialized()
+            .map_err(|e| malformed(format!("entry {index}: {e}")))?;
+        entry
+            .validate()
+            .map_err(|e| malformed(format!("entry {index} ({:?}): {e}", entry.path)))?;
+        canonical.extend_from_slice(&bytes);
+        entries.push(entry);
+        encoded.push(bytes);
+    }
+    if canonical != rest[..used] {
+        return Err(malformed(format!(
+            "the entry list at byte {offset} is not in deterministic encoding"
+        )));
+    }
+    for pair in entries.windows(2) {
+        if pair[0].path.as_bytes() >= pair[1].path.as_bytes() {
+            return Err(malformed(format!(
+                "entries are not sorted by path bytes, or repeat a path: {:?} then {:?}",
+                pair[0].path, pair[1].path
+            )));
+        }
+    }
+    Ok((entries, encoded, used))
+}
+
+/// The CBOR head of an array of `len` items (major type 4, shortest argument).
+fn array_head(len: usize) -> Vec<u8> {
+    let len = len as u64;
+    match len {
+        0..=23 => vec![0x80 | len as u8],
+        24..=0xff => vec![0x98, len as u8],
+        0x100..=0xffff => [&[0x99u8][..], &(len as u16).to_be_bytes()].concat(),
+        0x1_0000..=0xffff_ffff => [&[0x9au8][..], &(len as u32).to_be_bytes()].concat(),
+        _ => [&[0x9bu8][..], &len.to_be_bytes()].concat(),
+    }
+}
+
+fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
+    let files = entries.iter().filter(|e| e.size.is_some()).count() as u64;
+    let bytes: u64 = entries.iter().filter_map(|e| e.size).sum();
+    if payload.entries != entries.len() as u64 || payload.files != files || payload.bytes != bytes {
+        return Err(malformed(format!(
+            "the entry list ({} entries, {files} files, {bytes} bytes) does not match the seal \
+             ({} entries, {} files, {} bytes)",
+            entries.len(),
+            payload.entries,
+            payload.files,
+            payload.bytes
+        )));
+    }
+    let sha = payload.has_sha256();
+    if let Some(e) = entries
+        .iter()
+        .find(|e| e.size.is_some() && e.sha256.is_some() != sha)
+    {
+        return Err(malformed(format!(
+            "entry {:?} does not carry exactly the digests the seal lists",
+            e.path
+        )));
+    }
+    Ok(())
+}
+
+/// Encode the entry list item.
+pub fn encode_entry_list(encoded_entries: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = array_head(encoded_entries.len());
+    for e in encoded_entries {
+        out.extend_from_slice(e);
+    }
+    out
+}
+
+/// The default bundle path for a directory: `DIR.seqprov` beside it.
+pub fn default_bundle_path(dir: &Path) -> Result<PathBuf> {
+    let absolute = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    let name = absolute
+        .components()
+        .next_back()
+        .and_then(|c| match c {
+            std::path::Component::Normal(name) => Some(name.to_owned()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "{} has no name to derive a bundle name from; pass --out",
+                dir.display()
+            ))
+        })?;
+    let mut file = name;
+    file.push(".");
+    file.push(BUNDLE_SUFFIX);
+    Ok(absolute.parent().unwrap_or(Path::new("/")).join(file))
+}
+
+/// Whether an existing bundle may be replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Refuse if the destination exists.
+    Refuse,
+    /// Replace it atomically.
+    Replace,
+}
+
+/// Write `bytes` to `path` atomically: temporary file in the same directory, fsync,
+/// rename, fsync of the directory. Nothing partial is ever visible at `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if overwrite == Overwrite::Refuse && fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Refused(format!(
+            "{} already exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    let mut temp = tempfile::Builder::new()
+        .prefix(".seqprov-")
+        .suffix(".tmp")
+        .tempfile_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    temp.write_all(bytes)
+        .map_err(|e| Error::io(temp.path(), e))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(temp.path(), e))?;
+    match overwrite {
+        Overwrite::Replace => temp
+            .persist(path)
+            .map(drop)
+            .map_err(|e| Error::io(path, e.error))?,
+        Overwrite::Refuse => temp.persist_noclobber(path).map(drop).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Refused(format!(
+                    "{} already exists; pass --force to replace it",
+                    path.display()
+                ))
+            } else {
+                Error::io(path, e.error)
+            }
+        })?,
+    }
+    let dir = fs::File::open(&parent).map_err(|e| Error::io(&parent, e))?;
+    dir.sync_all().map_err(|e| Error::io(&parent, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_head_matches_ciborium() {
+        for n in [0usize, 1, 23, 24, 255, 256, 65_535, 65_536] {
+            let value = Value::Array(vec![Value::Null; n]);
+            let full = cbor::encode(value).unwrap();
+            assert_eq!(array_head(n), full[..full.len() - n], "{n}");
+        }
+    }
+
+    #[test]
+    fn default_bundle_path_strips_trailing_slash() {
+        let p = default_bundle_path(Path::new("/data/run1/")).unwrap();
+        assert_eq!(p, Path::new("/data/run1.seqprov"));
+    }
+
+    #[test]
+    fn atomic_write_refuses_to_clobber() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.seqprov");
+        write_atomically(&path, b"one", Overwrite::Refuse).unwrap();
+        assert!(matches!(
+            write_atomically(&path, b"two", Overwrite::Refuse),
+            Err(Error::Refused(_))
+        ));
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        write_atomically(&path, b"two", Overwrite::Replace).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+}

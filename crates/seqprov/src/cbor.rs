@@ -1,0 +1,178 @@
+//! Deterministic CBOR (RFC 8949 §4.2.1 core deterministic encoding) with decoding limits.
+//!
+//! Every signed or hashed structure in a bundle is encoded here. Decoding is strict:
+//! an item is decoded, re-encoded deterministically and compared byte for byte with
+//! the input, so any non-canonical form (long integer heads, indefinite lengths,
+//! unsorted or duplicate map keys, floats) is rejected.
+
+use ciborium::value::Value;
+
+/// Deepest nesting accepted by the decoder (arrays, maps and tags count one level each).
+pub const MAX_DEPTH: usize = 16;
+
+/// Why a CBOR item could not be decoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The input ends inside an item.
+    #[error("truncated CBOR item")]
+    Truncated,
+    /// The bytes are not well-formed CBOR, or nest deeper than allowed.
+    #[error("invalid CBOR: {0}")]
+    Invalid(String),
+    /// The item is well-formed but not in deterministic encoding.
+    #[error("CBOR item is not in deterministic (canonical) encoding")]
+    NotCanonical,
+}
+
+/// Sort every map by the bytes of its encoded keys, recursively.
+///
+/// Fails on floats (never used by this format) and on duplicate map keys.
+pub fn canonicalize(value: Value) -> Result<Value, DecodeError> {
+    Ok(match value {
+        Value::Map(pairs) => {
+            let mut keyed = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                let k = canonicalize(k)?;
+                let v = canonicalize(v)?;
+                keyed.push((encode_raw(&k), k, v));
+            }
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            if keyed.windows(2).any(|w| w[0].0 == w[1].0) {
+                return Err(DecodeError::Invalid("duplicate map key".into()));
+            }
+            Value::Map(keyed.into_iter().map(|(_, k, v)| (k, v)).collect())
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(canonicalize)
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Tag(tag, inner) => Value::Tag(tag, Box::new(canonicalize(*inner)?)),
+        Value::Float(_) => return Err(DecodeError::Invalid("floating-point value".into())),
+        other => other,
+    })
+}
+
+/// Encode a value exactly as given (maps in their current order).
+fn encode_raw(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
+    out
+}
+
+/// Encode a value in deterministic encoding.
+pub fn encode(value: Value) -> Result<Vec<u8>, DecodeError> {
+    Ok(encode_raw(&canonicalize(value)?))
+}
+
+/// Decode the first CBOR item of `input`, returning it and the number of bytes it used.
+///
+/// Well-formedness and depth are checked; canonical form is not (see [`decode_canonical`]).
+pub fn decode_first(input: &[u8]) -> Result<(Value, usize), DecodeError> {
+    let mut rest = input;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH)
+        .map_err(|e| match e {
+            ciborium::de::Error::Io(_) => DecodeError::Truncated,
+            ciborium::de::Error::Syntax(at) => {
+                DecodeError::Invalid(format!("syntax error at byte {at}"))
+            }
+            ciborium::de::Error::Semantic(at, msg) => DecodeError::Invalid(match at {
+                Some(at) => format!("{msg} at byte {at}"),
+                None => msg,
+            }),
+            ciborium::de::Error::RecursionLimitExceeded => {
+                DecodeError::Invalid(format!("nested deeper than {MAX_DEPTH} levels"))
+            }
+        })?;
+    Ok((value, input.len() - rest.len()))
+}
+
+/// Decode the first item of `input` and require deterministic encoding.
+pub fn decode_canonical(input: &[u8]) -> Result<(Value, usize), DecodeError> {
+    let (value, used) = decode_first(input)?;
+    let canonical = canonicalize(value.clone()).map_err(|_| DecodeError::NotCanonical)?;
+    if encode_raw(&canonical) != input[..used] {
+        return Err(DecodeError::NotCanonical);
+    }
+    Ok((value, used))
+}
+
+/// Decode a whole buffer that must hold exactly one canonical item.
+pub fn decode_exact(input: &[u8]) -> Result<Value, DecodeError> {
+    let (value, used) = decode_canonical(input)?;
+    if used != input.len() {
+        return Err(DecodeError::Invalid(format!(
+            "{} trailing bytes after the item",
+            input.len() - used
+        )));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn maps_are_sorted_by_encoded_key_length_then_bytes() {
+        let v = Value::Map(vec![
+            (text("blake3"), Value::Integer(1.into())),
+            (text("size"), Value::Integer(2.into())),
+            (text("a"), Value::Integer(3.into())),
+        ]);
+        let bytes = encode(v).unwrap();
+        let order: Vec<String> = match decode_first(&bytes).unwrap().0 {
+            Value::Map(m) => m.into_iter().map(|(k, _)| k.into_text().unwrap()).collect(),
+            _ => unreachable!(),
+        };
+        assert_eq!(order, ["a", "size", "blake3"]);
+    }
+
+    #[test]
+    fn non_shortest_integer_is_rejected() {
+        // 0x18 0x05 encodes 5 in a one-byte argument: well-formed but not canonical.
+        assert_eq!(
+            decode_canonical(&[0x18, 0x05]),
+            Err(DecodeError::NotCanonical)
+        );
+        assert_eq!(decode_canonical(&[0x05]).unwrap().1, 1);
+    }
+
+    #[test]
+    fn indefinite_length_is_rejected() {
+        // [_ 1, 2]
+        assert_eq!(
+            decode_canonical(&[0x9f, 0x01, 0x02, 0xff]),
+            Err(DecodeError::NotCanonical)
+        );
+    }
+
+    #[test]
+    fn unsorted_and_duplicate_keys_are_rejected() {
+        // {"b": 1, "a": 2}
+        let unsorted = [0xa2, 0x61, b'b', 0x01, 0x61, b'a', 0x02];
+        assert_eq!(decode_canonical(&unsorted), Err(DecodeError::NotCanonical));
+        // {"a": 1, "a": 2}
+        let dup = [0xa2, 0x61, b'a', 0x01, 0x61, b'a', 0x02];
+        assert_eq!(decode_canonical(&dup), Err(DecodeError::NotCanonical));
+    }
+
+    #[test]
+    fn truncation_and_depth_are_reported() {
+        assert_eq!(decode_first(&[0x82, 0x01]), Err(DecodeError::Truncated));
+        let deep = vec![0x81; MAX_DEPTH + 2];
+        assert!(matches!(decode_first(&deep), Err(DecodeError::Invalid(_))));
+    }
+
+    #[test]
+    fn decode_first_consumes_exactly_one_item_of_a_sequence() {
+        let seq = [0x01, 0x82, 0x02, 0x03, 0x04];
+        assert_eq!(decode_first(&seq).unwrap().1, 1);
+        assert_eq!(decode_first(&seq[1..]).unwrap().1, 3);
+    }
+}

@@ -1,0 +1,143 @@
+//! COSE_Sign1 (RFC 9052) with pure Ed25519: creation and strict parsing.
+//!
+//! Protected header: `alg` = EdDSA (-8), `kid` = 32-byte key id, `content type` = text.
+//! The unprotected header is empty; the payload is attached; external AAD is empty.
+//! Signatures are checked over the exact bytes received, never a re-serialisation.
+
+use coset::{
+    CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana,
+};
+
+use crate::keys::{KeyId, PrivateKey, PublicKey};
+
+/// A parsed, not yet verified, COSE_Sign1 message.
+#[derive(Clone, Debug)]
+pub struct SignedMessage {
+    /// The exact bytes of the tagged message.
+    pub raw: Vec<u8>,
+    /// Key id from the protected header.
+    pub key_id: KeyId,
+    /// Content type from the protected header.
+    pub content_type: String,
+    /// The attached payload bytes.
+    pub payload: Vec<u8>,
+    sign1: CoseSign1,
+}
+
+/// Sign `payload` and return the tagged COSE_Sign1 bytes.
+pub fn sign(payload: Vec<u8>, content_type: &str, key: &PrivateKey) -> Vec<u8> {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::EdDSA)
+        .key_id(key.public().id().0.to_vec())
+        .content_type(content_type.to_string())
+        .build();
+    CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload)
+        .create_signature(b"", |tbs| key.sign(tbs).to_bytes().to_vec())
+        .build()
+        .to_tagged_vec()
+        .expect("a COSE_Sign1 built here always encodes")
+}
+
+/// Parse a tagged COSE_Sign1 and check its headers have exactly the expected shape.
+pub fn parse(raw: &[u8]) -> Result<SignedMessage, String> {
+    let sign1 =
+        CoseSign1::from_tagged_slice(raw).map_err(|e| format!("not a tagged COSE_Sign1: {e}"))?;
+    let header = &sign1.protected.header;
+    if header.alg
+        != Some(coset::RegisteredLabelWithPrivate::Assigned(
+            iana::Algorithm::EdDSA,
+        ))
+    {
+        return Err("protected header algorithm is not EdDSA (-8)".into());
+    }
+    if !header.crit.is_empty()
+        || !header.rest.is_empty()
+        || !header.iv.is_empty()
+        || !header.partial_iv.is_empty()
+        || header.content_type.is_none()
+        || !header.counter_signatures.is_empty()
+        || header.content_type.is_none()
+    {
+        return Err("protected header has fields other than alg, kid and content type".into());
+    }
+    let key_id: [u8; 32] = header
+        .key_id
+        .as_slice()
+        .try_into()
+        .map_err(|_| "protected header key id is not 32 bytes".to_string())?;
+    let content_type = match &header.content_type {
+        Some(coset::ContentType::Text(text)) => text.clone(),
+        _ => return Err("protected header content type is not text".into()),
+    };
+    if !sign1.unprotected.is_empty() {
+        return Err("unprotected header is not empty".into());
+    }
+    let payload = sign1
+        .payload
+        .clone()
+        .ok_or_else(|| "payload is detached (absent)".to_string())?;
+    // Re-encoding must give back the very bytes: rules out non-canonical framing.
+    if sign1.clone().to_tagged_vec().ok().as_deref() != Some(raw) {
+        return Err("COSE_Sign1 is not in deterministic encoding".into());
+    }
+    Ok(SignedMessage {
+        raw: raw.to_vec(),
+        key_id: KeyId(key_id),
+        content_type,
+        payload,
+        sign1,
+    })
+}
+
+impl SignedMessage {
+    /// Check the signature with `key` (which must match the header's key id).
+    pub fn verify(&self, key: &PublicKey) -> Result<(), String> {
+        if key.id() != self.key_id {
+            return Err(format!(
+                "key id in the header ({}) is not the key's ({})",
+                self.key_id,
+                key.id()
+            ));
+        }
+        self.sign1
+            .verify_signature(b"", |signature, tbs| key.verify_strict(tbs, signature))
+    }
+
+    /// Re-encode without the tag (for tests and tooling).
+    pub fn untagged_bytes(&self) -> Vec<u8> {
+        self.sign1
+            .clone()
+            .to_vec()
+            .expect("parsed message re-encodes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_parse_verify() {
+        let key = PrivateKey::from_seed(&[9; 32], None);
+        let raw = sign(b"payload".to_vec(), "text/plain", &key);
+        assert_eq!(raw[0], 0xd2, "tag 18");
+        let msg = parse(&raw).unwrap();
+        assert_eq!(msg.payload, b"payload");
+        assert_eq!(msg.content_type, "text/plain");
+        assert!(msg.verify(&key.public()).is_ok());
+        let other = PrivateKey::from_seed(&[8; 32], None).public();
+        assert!(msg.verify(&other).is_err());
+    }
+
+    #[test]
+    fn flipped_payload_byte_fails_verification() {
+        let key = PrivateKey::from_seed(&[9; 32], None);
+        let mut raw = sign(b"payload".to_vec(), "text/plain", &key);
+        let at = raw.windows(7).position(|w| w == b"payload").unwrap();
+        raw[at] ^= 1;
+        let msg = parse(&raw).unwrap();
+        assert!(msg.verify(&key.public()).is_err());
+    }
+}

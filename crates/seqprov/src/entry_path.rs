@@ -1,0 +1,100 @@
+//! The rules for entry paths: relative, `/`-separated, UTF-8, no `..`, `.`, empty,
+//! NUL or backslash components (see `spec/bundle.md`, "Paths").
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Check that `path` is a valid entry path; the error says which rule it breaks.
+pub fn validate(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("empty path".into());
+    }
+    if path.starts_with('/') {
+        return Err("absolute path".into());
+    }
+    if path.contains('\0') {
+        return Err("path contains a NUL byte".into());
+    }
+    if path.contains('\\') {
+        return Err("path contains a backslash".into());
+    }
+    for component in path.split('/') {
+        match component {
+            "" => return Err("path has an empty component".into()),
+            "." | ".." => return Err(format!("path has a `{component}` component")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Render raw file-name bytes for a message, escaping what is not printable UTF-8.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// The entry path of `path` relative to `root`, or a message naming the offending bytes.
+pub fn relative_utf8(root: &Path, path: &Path) -> Result<String, String> {
+    let rel = path
+        .strip_prefix(root)
+        .map_err(|_| format!("{} is not below {}", path.display(), root.display()))?;
+    let mut out = String::new();
+    for component in rel.components() {
+        let name: &OsStr = component.as_os_str();
+        let Some(name) = name.to_str() else {
+            return Err(format!(
+                "file name is not valid UTF-8 (bytes: \"{}\"); seqprov refuses such names",
+                escape_bytes(name.as_bytes())
+            ));
+        };
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(name);
+    }
+    validate(&out).map(|()| out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_relative_paths() {
+        for p in [
+            "a",
+            "Data/Intensities/L001/C1.1/L001_1.cbcl",
+            "._x",
+            "a b/ü",
+        ] {
+            assert_eq!(validate(p), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn rejects_each_forbidden_form() {
+        for (p, why) in [
+            ("", "empty path"),
+            ("/etc/passwd", "absolute path"),
+            ("a/../b", "`..`"),
+            ("./a", "`.`"),
+            ("a//b", "empty component"),
+            ("a/", "empty component"),
+            ("a\\b", "backslash"),
+            ("a\0b", "NUL"),
+        ] {
+            let err = validate(p).unwrap_err();
+            assert!(err.contains(why), "{p:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_names_are_named_by_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = Path::new("/r");
+        let path = root.join(OsStr::from_bytes(b"bad\xffname"));
+        let err = relative_utf8(root, &path).unwrap_err();
+        assert!(err.contains("bad\\xffname"), "{err}");
+    }
+}

@@ -1,0 +1,77 @@
+//! Typed errors of the library, each mapped to one of the documented exit codes.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::report::ExitStatus;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An operating-system error on a named path.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A file changed (size, time or content) while it was being hashed.
+    #[error("{}: changed while it was being read ({what}); nothing was written", path.display())]
+    FileChanged {
+        /// The file that changed.
+        path: PathBuf,
+        /// What was seen to change.
+        what: String,
+    },
+    /// The directory holds something that cannot be sealed (special file, bad name).
+    #[error("{}: {reason}", path.display())]
+    UnsealableTree {
+        /// The offending path.
+        path: PathBuf,
+        /// Why it cannot be sealed.
+        reason: String,
+    },
+    /// A key file could not be read, parsed or trusted.
+    #[error("key {}: {reason}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The bundle (or another signed structure) is malformed, truncated or non-canonical.
+    #[error("malformed bundle: {0}")]
+    Malformed(String),
+    /// An operation refused to proceed to protect data (for example, overwriting a bundle).
+    #[error("{0}")]
+    Refused(String),
+    /// A signature did not verify.
+    #[error("signature does not verify: {0}")]
+    BadSignature(String),
+}
+
+impl Error {
+    /// Wrap an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The process exit status this error stands for (see `spec/cli.md`).
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Malformed(_) | Error::BadSignature(_) => ExitStatus::IntegrityFailure,
+            Error::Io { .. }
+            | Error::FileChanged { .. }
+            | Error::UnsealableTree { .. }
+            | Error::Key { .. }
+            | Error::Refused(_) => ExitStatus::UsageOrIo,
+        }
+    }
+}
+
+/// Result type of the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,326 @@
+//! The hashing engine: one file at a time, by memory map or by reads, BLAKE3 always and
+//! SHA-256 on request, with detection of files that change while they are read.
+
+use std::cell::RefCell;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::mapped_file::MappedFile;
+
+/// Files at least this large are memory-mapped (unless mapping is disabled).
+pub const MMAP_MIN_BYTES: u64 = 4 << 20;
+/// Files at least this large are hashed with BLAKE3's multi-threaded update.
+pub const PARALLEL_HASH_MIN_BYTES: u64 = 16 << 20;
+/// Read buffer per worker thread for the read path.
+const READ_BUFFER_BYTES: usize = 4 << 20;
+/// Bytes hashed between two progress reports for large files.
+const PROGRESS_STEP: usize = 64 << 20;
+
+/// How file contents are brought into memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Memory-map files of at least [`MMAP_MIN_BYTES`], read the others (the default).
+    #[default]
+    Auto,
+    /// Never memory-map: read everything through a reused buffer (for spinning disks and
+    /// network file systems, where many threads faulting pages in thrash the device).
+    NoMmap,
+}
+
+/// Which digests to compute and how to read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HashOptions {
+    /// Also compute SHA-256.
+    pub sha256: bool,
+    /// How to read file contents.
+    pub read_mode: ReadMode,
+}
+
+/// The digests of one file's contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileDigests {
+    /// Number of bytes hashed.
+    pub size: u64,
+    /// BLAKE3-256 of the contents.
+    pub blake3: [u8; 32],
+    /// SHA-256 of the contents, when requested.
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// Receives progress from the engine (bytes hashed); must be cheap and thread-safe.
+pub trait Progress: Sync {
+    /// The total number of bytes that will be hashed.
+    fn set_total(&self, _bytes: u64) {}
+    /// `bytes` more have been hashed.
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What the file looked like when it was opened, to compare after hashing.
+#[derive(PartialEq, Eq, Debug)]
+struct Stamp {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+}
+
+impl Stamp {
+    fn of(meta: &Metadata) -> Stamp {
+        Stamp {
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// Open a path for reading without following a symlink and without blocking on a FIFO.
+///
+/// Fails with `Error::FileChanged` if the path is no longer a regular file.
+pub fn open_regular(path: &Path) -> Result<(File, Metadata)> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                Error::FileChanged {
+                    path: path.to_path_buf(),
+                    what: "it became a symlink".into(),
+                }
+            } else {
+                Error::io(path, e)
+            }
+        })?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::FileChanged {
+            path: path.to_path_buf(),
+            what: "it is no longer a regular file".into(),
+        });
+    }
+    Ok((file, meta))
+}
+
+/// Hash one regular file.
+pub fn hash_file(
+    path: &Path,
+    options: HashOptions,
+    progress: &dyn Progress,
+) -> Result<FileDigests> {
+    let (file, meta) = open_regular(path)?;
+    let before = Stamp::of(&meta);
+    let mapped = if options.read_mode == ReadMode::Auto && before.len >= MMAP_MIN_BYTES {
+        match usize::try_from(before.len) {
+            Ok(len) => MappedFile::map(&file, len).map_err(|e| Error::io(path, e))?,
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let digests = match &mapped {
+        Some(map) => {
+            let digests = hash_bytes(map.bytes(), options.sha256, progress);
+            if map.faulted() {
+                return Err(Error::FileChanged {
+                    path: path.to_path_buf(),
+                    what: "it shrank below the size it had when it was opened".into(),
+                });
+            }
+            digests
+        }
+        None => hash_reader(&file, before.len, options.sha256, progress)
+            .map_err(|e| Error::io(path, e))?,
+    };
+    drop(mapped);
+    let after = Stamp::of(&file.metadata().map_err(|e| Error::io(path, e))?);
+    if after != before || digests.size != before.len {
+        return Err(Error::FileChanged {
+            path: path.to_path_buf(),
+            what: describe_change(&before, &after, digests.size),
+        });
+    }
+    Ok(digests)
+}
+
+fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
+    if read != before.len {
+        format!("{} bytes read where {} were expected", read, before.len)
+    } else if after.len != before.len {
+        format!("size went from {} to {} bytes", before.len, after.len)
+    } else {
+        "its modification or change time moved".into()
+    }
+}
+
+/// Hash bytes already in memory, in steps so progress can be reported.
+fn hash_bytes(bytes: &[u8], sha256: bool, progress: &dyn Progress) -> FileDigests {
+    let parallel = bytes.len() as u64 >= PARALLEL_HASH_MIN_BYTES;
+    let mut b3 = blake3::Hasher::new();
+    let mut sha = sha256.then(Sha256::new);
+    for step in bytes.chunks(PROGRESS_STEP) {
+        update_both(&mut b3, sha.as_mut(), step, parallel);
+        progress.advance(step.len() as u64);
+    }
+    FileDigests {
+        size: bytes.len() as u64,
+        blake3: *b3.finalize().as_bytes(),
+        sha256: sha.map(|s| s.finalize().into()),
+    }
+}
+
+fn update_both(b3: &mut blake3::Hasher, sha: Option<&mut Sha256>, data: &[u8], parallel: bool) {
+    let update_b3 = |b3: &mut blake3::Hasher| {
+        if parallel {
+            b3.update_rayon(data);
+        } else {
+            b3.update(data);
+        }
+    };
+    match sha {
+        Some(sha) if parallel => {
+            rayon::join(|| update_b3(b3), || sha.update(data));
+        }
+        Some(sha) => {
+            update_b3(b3);
+            sha.update(data);
+        }
+        None => update_b3(b3),
+    }
+}
+
+thread_local! {
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hash a file through a per-thread reused buffer.
+fn hash_reader(
+    mut file: &File,
+    expected: u64,
+    sha256: bool,
+    progress: &dyn Progress,
+) -> std::io::Result<FileDigests> {
+    READ_BUFFER.with(|cell| {
+        let mut buffer = cell.borrow_mut();
+        let want = (expected.min(READ_BUFFER_BYTES as u64) as usize).max(64 << 10);
+        if buffer.len() < want {
+            buffer.resize(want, 0);
+        }
+        let parallel = expected >= PARALLEL_HASH_MIN_BYTES;
+        let mut b3 = blake3::Hasher::new();
+        let mut sha = sha256.then(Sha256::new);
+        let mut total = 0u64;
+        loop {
+            let n = read_full(&mut file, &mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            update_both(&mut b3, sha.as_mut(), &buffer[..n], parallel);
+            progress.advance(n as u64);
+            total += n as u64;
+            if total > expected {
+                // Growing file: stop; the caller reports the size mismatch.
+                break;
+            }
+        }
+        Ok(FileDigests {
+            size: total,
+            blake3: *b3.finalize().as_bytes(),
+            sha256: sha.map(|s| s.finalize().into()),
+        })
+    })
+}
+
+/// Fill `buffer` as far as the file allows; returns bytes read (0 at end of file).
+fn read_full(file: &mut &File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digests_of(data: &[u8]) -> ([u8; 32], [u8; 32]) {
+        (*blake3::hash(data).as_bytes(), Sha256::digest(data).into())
+    }
+
+    #[test]
+    fn read_and_mmap_paths_agree_with_reference_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [
+            0usize,
+            1,
+            65_536,
+            (MMAP_MIN_BYTES + 12_345) as usize,
+            (PARALLEL_HASH_MIN_BYTES + 7) as usize,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let path = dir.path().join(format!("f{len}"));
+            std::fs::write(&path, &data).unwrap();
+            let (b3, sha) = digests_of(&data);
+            for read_mode in [ReadMode::Auto, ReadMode::NoMmap] {
+                let got = hash_file(
+                    &path,
+                    HashOptions {
+                        sha256: true,
+                        read_mode,
+                    },
+                    &NoProgress,
+                )
+                .unwrap();
+                assert_eq!(got.size, len as u64);
+                assert_eq!(got.blake3, b3, "{len} {read_mode:?}");
+                assert_eq!(got.sha256, Some(sha), "{len} {read_mode:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real"), b"x").unwrap();
+        std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+        let err = hash_file(
+            &dir.path().join("link"),
+            HashOptions::default(),
+            &NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::FileChanged { .. }), "{err}");
+    }
+
+    #[test]
+    fn fifo_does_not_block_and_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = hash_file(&fifo, HashOptions::default(), &NoProgress).unwrap_err();
+        assert!(
+            err.to_string().contains("no longer a regular file"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! Ed25519 keys: generation, PEM files (PKCS#8 private, SPKI public) and key ids.
+//!
+//! The files are the ones `openssl genpkey -algorithm ed25519` and
+//! `openssl pkey -pubout` make. A key may carry a signer name on a `Signer:` line
+//! before the PEM block (RFC 7468 lets parsers ignore text outside the block, and
+//! OpenSSL does).
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// Prefix of the optional line before the PEM block that names the key's holder.
+const SIGNER_LINE: &str = "Signer: ";
+
+/// A key id: SHA-256 of the DER-encoded SubjectPublicKeyInfo (see `spec/bundle.md`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub [u8; 32]);
+
+impl KeyId {
+    /// The key id of an Ed25519 public key.
+    pub fn of(key: &VerifyingKey) -> KeyId {
+        let der = key
+            .to_public_key_der()
+            .expect("an Ed25519 public key always encodes");
+        KeyId(Sha256::digest(der.as_bytes()).into())
+    }
+
+    /// Lower-case hexadecimal form.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl std::fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyId({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// A private signing key and the signer name stored with it, if any.
+pub struct PrivateKey {
+    key: SigningKey,
+    /// The holder's name from the key file's `Signer:` line.
+    pub signer_name: Option<String>,
+}
+
+/// A public key and the signer name stored with it, if any.
+#[derive(Clone, Debug)]
+pub struct PublicKey {
+    key: VerifyingKey,
+    id: KeyId,
+    /// The holder's name from the key file's `Signer:` line.
+    pub signer_name: Option<String>,
+}
+
+/// Whether to load a private key that group or others may read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermissionCheck {
+    /// Refuse such a key (the default, as OpenSSH does).
+    Strict,
+    /// Load it anyway; the caller should warn.
+    AllowInsecure,
+}
+
+impl PrivateKey {
+    /// Make a new key from the operating system's random source.
+    pub fn generate(signer_name: Option<String>) -> Result<PrivateKey> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(seed.as_mut()).map_err(|e| {
+            Error::io(
+                "random source",
+                std::io::Error::other(format!("getrandom failed: {e}")),
+            )
+        })?;
+        Ok(PrivateKey {
+            key: SigningKey::from_bytes(&seed),
+            signer_name,
+        })
+    }
+
+    /// Build a key from a 32-byte seed (test vectors and embedding only).
+    pub fn from_seed(seed: &[u8; 32], signer_name: Option<String>) -> PrivateKey {
+        PrivateKey {
+            key: SigningKey::from_bytes(seed),
+            signer_name,
+        }
+    }
+
+    /// Load a PKCS#8 PEM private key file.
+    pub fn load(path: &Path, permissions: PermissionCheck) -> Result<PrivateKey> {
+        let key_err = |reason: String| Error::Key {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if permissions == PermissionCheck::Strict && mode & 0o077 != 0 {
+            return Err(key_err(format!(
+                "private key is readable or writable by group or others (mode {mode:04o}); \
+                 run `chmod 600` on it, or pass --allow-insecure-key-permissions"
+            )));
+        }
+        let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
+        let (signer_name, pem) = split_pem(&text);
+        if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            return Err(key_err(
+                "passphrase-encrypted private keys are not supported yet".into(),
+            ));
+        }
+        let key = SigningKey::from_pkcs8_pem(pem)
+            .map_err(|e| key_err(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))?;
+        Ok(PrivateKey { key, signer_name })
+    }
+
+    /// The matching public key.
+    pub fn public(&self) -> PublicKey {
+        PublicKey::from_verifying_key(self.key.verifying_key(), self.signer_name.clone())
+    }
+
+    /// Sign a message (pure Ed25519, RFC 8032).
+    pub fn sign(&self, message: &[u8]) -> Signature {
+        self.key.sign(message)
+    }
+
+    /// PKCS#8 v1 PEM text (the form OpenSSL writes), preceded by the `Signer:` line if named.
+    pub fn to_pem(&self) -> Zeroizing<String> {
+        let bytes = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        };
+        let pem = bytes
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("an Ed25519 key always encodes");
+        Zeroizing::new(format!(
+            "{}{}",
+            signer_preamble(&self.signer_name),
+            pem.as_str()
+        ))
+    }
+}
+
+impl PublicKey {
+    /// Wrap a verifying key.
+    pub fn from_verifying_key(key: VerifyingKey, signer_name: Option<String>) -> PublicKey {
+        PublicKey {
+            id: KeyId::of(&key),
+            key,
+            signer_name,
+        }
+    }
+
+    /// Build from the 32 raw public key bytes; weak (small-order) keys are refused.
+    pub fn from_bytes(bytes: &[u8; 32]) -> std::result::Result<PublicKey, String> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|e| e.to_string())?;
+        if key.is_weak() {
+            return Err("weak (small-order) Ed25519 public key".into());
+        }
+        Ok(PublicKey::from_verifying_key(key, None))
+    }
+
+    /// Load an SPKI PEM public key file.
+    pub fn load(path: &Path) -> Result<PublicKey> {
+        let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        PublicKey::from_pem(&text).map_err(|reason| Error::Key {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    /// Parse SPKI PEM text (with an optional `Signer:` line before it).
+    pub fn from_pem(text: &str) -> std::result::Result<PublicKey, String> {
+        let (signer_name, pem) = split_pem(text);
+        let key = VerifyingKey::from_public_key_pem(pem)
+            .map_err(|e| format!("not an Ed25519 SPKI PEM public key ({e})"))?;
+        if key.is_weak() {
+            return Err("weak (small-order) Ed25519 public key".into());
+        }
+        Ok(PublicKey::from_verifying_key(key, signer_name))
+    }
+
+    /// The key id.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The 32 raw public key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// SPKI PEM text, preceded by the `Signer:` line if named.
+    pub fn to_pem(&self) -> String {
+        let pem = self
+            .key
+            .to_public_key_pem(LineEnding::LF)
+            .expect("an Ed25519 key always encodes");
+        format!("{}{pem}", signer_preamble(&self.signer_name))
+    }
+
+    /// Verify a signature with `verify_strict` (rejects malleable signatures and weak keys).
+    pub fn verify_strict(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> std::result::Result<(), String> {
+        let signature = Signature::from_slice(signature)
+            .map_err(|_| "signature is not 64 bytes".to_string())?;
+        self.key
+            .verify_strict(message, &signature)
+            .map_err(|_| "Ed25519 signature check failed".to_string())
+    }
+}
+
+fn signer_preamble(name: &Option<String>) -> String {
+    match name {
+        Some(name) => format!("{SIGNER_LINE}{name}\n"),
+        None => String::new(),
+    }
+}
+
+/// Split key file text into the signer name (from text before the PEM block) and the block.
+fn split_pem(text: &str) -> (Option<String>, &str) {
+    let start = text.find("-----BEGIN").unwrap_or(0);
+    let name = text[..start]
+        .lines()
+        .find_map(|line| line.strip_prefix(SIGNER_LINE))
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty());
+    (name, text[start..].trim_end())
+}
+
+/// Check that a signer name can be stored on one line of a key file.
+pub fn validate_signer_name(name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("signer name is empty".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("signer name contains a control character (such as a newline)".into());
+    }
+    Ok(())
+}
+
+/// Write `BASE.key` (mode 0600) and `BASE.pub` for a new key; never overwrites a file.
+///
+/// Returns the two paths written.
+pub fn write_new_keypair(base: &Path, key: &PrivateKey) -> Result<(PathBuf, PathBuf)> {
+    let key_path = with_suffix(base, "key");
+    let pub_path = with_suffix(base, "pub");
+    for path in [&key_path, &pub_path] {
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(Error::Refused(format!(
+                "{} already exists; refusing to overwrite a key file",
+                path.display()
+            )));
+        }
+    }
+    write_new_file(&key_path, key.to_pem().as_bytes(), 0o600)?;
+    if let Err(e) = write_new_file(&pub_path, key.public().to_pem().as_bytes(), 0o644) {
+        // The private key was created by this call a moment ago: leave no orphan behind.
+        let _ = fs::remove_file(&key_path);
+        return Err(e);
+    }
+    Ok((key_path, pub_path))
+}
+
+fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Create a file that must not exist yet, with the given mode, write it and fsync it.
+fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    // The umask may have narrowed the mode; it must not have widened it, but make it exact.
+    file.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io(path, e))?;
+    file.write_all(contents).map_err(|e| Error::io(path, e))?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_round_trip_keeps_key_and_name() {
+        let key = PrivateKey::generate(Some("Ada Lovelace".into())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (k, p) = write_new_keypair(&dir.path().join("ada"), &key).unwrap();
+        let loaded = PrivateKey::load(&k, PermissionCheck::Strict).unwrap();
+        assert_eq!(loaded.signer_name.as_deref(), Some("Ada Lovelace"));
+        let public = PublicKey::load(&p).unwrap();
+        assert_eq!(public.id(), key.public().id());
+        let sig = loaded.sign(b"message");
+        assert!(public.verify_strict(b"message", &sig.to_bytes()).is_ok());
+        assert!(public.verify_strict(b"messagf", &sig.to_bytes()).is_err());
+        assert_eq!(
+            fs::metadata(&k).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn keygen_refuses_to_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("k");
+        fs::write(with_suffix(&base, "pub"), "precious").unwrap();
+        let key = PrivateKey::generate(None).unwrap();
+        assert!(matches!(
+            write_new_keypair(&base, &key),
+            Err(Error::Refused(_))
+        ));
+        assert_eq!(
+            fs::read_to_string(with_suffix(&base, "pub")).unwrap(),
+            "precious"
+        );
+        assert!(!with_suffix(&base, "key").exists());
+    }
+
+    #[test]
+    fn group_readable_private_key_is_refused_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = PrivateKey::generate(None).unwrap();
+        let (k, _) = write_new_keypair(&dir.path().join("k"), &key).unwrap();
+        fs::set_permissions(&k, fs::Permissions::from_mode(0o640)).unwrap();
+        let err = PrivateKey::load(&k, PermissionCheck::Strict).err().unwrap();
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        assert!(PrivateKey::load(&k, PermissionCheck::AllowInsecure).is_ok());
+    }
+
+    #[test]
+    fn key_id_is_sha256_of_spki_der() {
+        let key = PrivateKey::from_seed(&[7; 32], None).public();
+        let mut der = hex::decode("302a300506032b6570032100").unwrap();
+        der.extend_from_slice(&key.to_bytes());
+        assert_eq!(key.id().0, <[u8; 32]>::from(Sha256::digest(&der)));
+    }
+}

@@ -1,0 +1,291 @@
+//! The data model of a seal: entries (one per sealed path) and the signed seal payload,
+//! with their deterministic CBOR forms (see `spec/bundle.md`).
+
+use ciborium::value::Value;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::cbor;
+use crate::entry_path;
+
+/// Value of the payload's `format` field.
+pub const SEAL_FORMAT: &str = "seqprov.seal";
+/// Format version written by this library.
+pub const FORMAT_VERSION: u32 = 1;
+/// COSE content type of a seal payload.
+pub const SEAL_CONTENT_TYPE: &str = "application/vnd.seqprov.seal+cbor";
+
+/// Exactly 32 bytes, encoded as a CBOR byte string.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bytes32(pub [u8; 32]);
+
+impl std::fmt::Debug for Bytes32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl Serialize for Bytes32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes32 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes: serde_bytes::ByteBuf = Deserialize::deserialize(d)?;
+        let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            serde::de::Error::custom(format!("expected 32 bytes, found {}", bytes.len()))
+        })?;
+        Ok(Bytes32(array))
+    }
+}
+
+/// What a sealed path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A regular file: `size` and `blake3` (and optionally `sha256`) are present.
+    File,
+    /// A symbolic link, recorded with its target text and never followed.
+    Symlink,
+    /// An empty directory (directories with contents are implied by their entries).
+    Dir,
+}
+
+impl EntryKind {
+    /// The kind's name as written in the bundle and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Dir => "dir",
+        }
+    }
+}
+
+/// One sealed path. Authenticated through the Merkle root, not signed by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Relative, `/`-separated UTF-8 path.
+    pub path: String,
+    /// What the path is.
+    pub kind: EntryKind,
+    /// Random 32-byte salt that hides this entry in inclusion proofs of other entries.
+    pub salt: Bytes32,
+    /// File size in bytes (files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// BLAKE3-256 of the contents (files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<Bytes32>,
+    /// SHA-256 of the contents (files only, when the seal was made with SHA-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Bytes32>,
+    /// The link's target text (symlinks only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Entry {
+    /// Check the path rules and that exactly the fields of its kind are present.
+    pub fn validate(&self) -> Result<(), String> {
+        entry_path::validate(&self.path)?;
+        let shape = (
+            self.size.is_some(),
+            self.blake3.is_some(),
+            self.target.is_some(),
+        );
+        let ok = match self.kind {
+            EntryKind::File => shape == (true, true, false),
+            EntryKind::Symlink => shape == (false, false, true) && self.sha256.is_none(),
+            EntryKind::Dir => shape == (false, false, false) && self.sha256.is_none(),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("fields do not match kind `{}`", self.kind.name()))
+        }
+    }
+
+    /// The deterministic CBOR encoding (the Merkle leaf's input).
+    pub fn to_cbor(&self) -> Vec<u8> {
+        to_canonical(self)
+    }
+}
+
+/// Who signed, in what role, and what the signature means (21 CFR 11.50).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerInfo {
+    /// Printed name of the signer.
+    pub name: String,
+    /// Role the signer acts in (for example `sequencing-core`).
+    pub role: String,
+    /// Meaning of the signature (for example `authorship`, `review`, `approval`).
+    pub meaning: String,
+    /// The signer's raw Ed25519 public key.
+    pub public_key: Bytes32,
+}
+
+/// What was sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// The sealed directory's own name (its last path component).
+    pub name: String,
+    /// Always `directory` in format version 1.
+    pub kind: String,
+}
+
+/// The signed header of a bundle: everything the seal asserts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealPayload {
+    /// Always [`SEAL_FORMAT`].
+    pub format: String,
+    /// Format version, [`FORMAT_VERSION`].
+    pub version: u32,
+    /// Name and version of the program that made the seal.
+    pub tool: String,
+    /// Time of sealing as claimed by the signer, RFC 3339 UTC (`YYYY-MM-DDTHH:MM:SSZ`).
+    pub time: String,
+    /// The signer.
+    pub signer: SignerInfo,
+    /// What was sealed.
+    pub subject: Subject,
+    /// Number of entries (all kinds).
+    pub entries: u64,
+    /// Number of regular-file entries.
+    pub files: u64,
+    /// Total size of the regular files in bytes.
+    pub bytes: u64,
+    /// Digest algorithms present in every file entry: `["blake3"]` or `["blake3", "sha256"]`.
+    pub digests: Vec<String>,
+    /// Merkle root over the entries.
+    pub root: Bytes32,
+}
+
+impl SealPayload {
+    /// Check field values beyond their types.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.format != SEAL_FORMAT {
+            return Err(format!("format is `{}`, not `{SEAL_FORMAT}`", self.format));
+        }
+        if self.version != FORMAT_VERSION {
+            return Err(format!(
+                "format version {} is not supported (this build reads version {FORMAT_VERSION})",
+                self.version
+            ));
+        }
+        parse_time(&self.time)?;
+        if self.subject.kind != "directory" {
+            return Err(format!(
+                "subject kind `{}` is not supported",
+                self.subject.kind
+            ));
+        }
+        let digests: Vec<&str> = self.digests.iter().map(String::as_str).collect();
+        if digests != ["blake3"] && digests != ["blake3", "sha256"] {
+            return Err(format!("digest list {digests:?} is not supported"));
+        }
+        Ok(())
+    }
+
+    /// True when file entries carry SHA-256 digests.
+    pub fn has_sha256(&self) -> bool {
+        self.digests.iter().any(|d| d == "sha256")
+    }
+
+    /// The deterministic CBOR encoding (the COSE payload).
+    pub fn to_cbor(&self) -> Vec<u8> {
+        to_canonical(self)
+    }
+
+    /// Decode a payload, requiring deterministic encoding and valid fields.
+    pub fn from_cbor(bytes: &[u8]) -> Result<SealPayload, String> {
+        let value = cbor::decode_exact(bytes).map_err(|e| e.to_string())?;
+        let payload: SealPayload = value
+            .deserialized()
+            .map_err(|e| format!("seal payload: {e}"))?;
+        payload.validate()?;
+        Ok(payload)
+    }
+}
+
+/// Format a time as the payload expects.
+pub fn format_time(time: time::OffsetDateTime) -> String {
+    let t = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Parse a payload time (RFC 3339, UTC, whole seconds, `Z`).
+pub fn parse_time(text: &str) -> Result<time::OffsetDateTime, String> {
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("time `{text}` is not RFC 3339: {e}"))?;
+    if format_time(parsed) != text {
+        return Err(format!(
+            "time `{text}` is not in the form YYYY-MM-DDTHH:MM:SSZ (UTC, whole seconds)"
+        ));
+    }
+    Ok(parsed)
+}
+
+/// Serialise through a CBOR value and encode deterministically.
+fn to_canonical<T: Serialize>(item: &T) -> Vec<u8> {
+    let value = Value::serialized(item).expect("model types always serialise");
+    cbor::encode(value).expect("model types contain no floats or duplicate keys")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_entry() -> Entry {
+        Entry {
+            path: "a/b.fastq.gz".into(),
+            kind: EntryKind::File,
+            salt: Bytes32([1; 32]),
+            size: Some(5),
+            blake3: Some(Bytes32([2; 32])),
+            sha256: None,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn entry_round_trips_and_is_canonical() {
+        let e = file_entry();
+        let bytes = e.to_cbor();
+        let value = cbor::decode_exact(&bytes).unwrap();
+        let back: Entry = value.deserialized().unwrap();
+        assert_eq!(back, e);
+        assert_eq!(back.to_cbor(), bytes);
+    }
+
+    #[test]
+    fn entry_fields_must_fit_kind() {
+        let mut e = file_entry();
+        assert!(e.validate().is_ok());
+        e.target = Some("x".into());
+        assert!(e.validate().is_err());
+        let mut d = file_entry();
+        d.kind = EntryKind::Dir;
+        assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn time_format_is_strict() {
+        assert!(parse_time("2026-11-25T23:19:41Z").is_ok());
+        assert!(parse_time("2026-11-25T23:19:41.5Z").is_err());
+        assert!(parse_time("2026-11-25T23:19:41+01:00").is_err());
+    }
+}

@@ -1,0 +1,264 @@
+//! The typed outcome of a verification, its exit status, and its JSON form
+//! (schema in `spec/report.md`, version [`REPORT_VERSION`]).
+
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::error::Error;
+use crate::manifest::SealPayload;
+
+/// Version of the JSON report schema.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Process exit status (see `spec/cli.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitStatus {
+    /// 0: verified and trusted.
+    Verified,
+    /// 1: content, signature, root or bundle structure failed.
+    IntegrityFailure,
+    /// 2: usage or I/O error; nothing was concluded.
+    UsageOrIo,
+    /// 3: intact and validly signed, but not by a trusted key.
+    Untrusted,
+}
+
+impl ExitStatus {
+    /// The numeric exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Verified => 0,
+            ExitStatus::IntegrityFailure => 1,
+            ExitStatus::UsageOrIo => 2,
+            ExitStatus::Untrusted => 3,
+        }
+    }
+}
+
+/// How a sealed or found path compares with the seal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileClass {
+    /// Present and identical.
+    Ok,
+    /// Present, same kind, different content (or size, or link target).
+    Modified,
+    /// Sealed but absent, and not found elsewhere.
+    Missing,
+    /// Present but not sealed.
+    Extra,
+    /// Sealed content found at another path (and absent from its own).
+    Moved,
+    /// Present at the sealed path as another kind (for example, a symlink for a file).
+    TypeChanged,
+}
+
+/// One file problem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileFinding {
+    /// The path concerned (for `moved`, where the content is now).
+    pub path: String,
+    /// The class.
+    pub class: FileClass,
+    /// For `moved`: the sealed path the content came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Human-readable detail.
+    pub detail: String,
+}
+
+/// Counts per class.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Identical entries.
+    pub ok: u64,
+    /// Modified entries.
+    pub modified: u64,
+    /// Missing entries.
+    pub missing: u64,
+    /// Extra paths.
+    pub extra: u64,
+    /// Moved entries.
+    pub moved: u64,
+    /// Entries whose kind changed.
+    pub type_changed: u64,
+}
+
+impl Summary {
+    /// Count one finding.
+    pub fn count(&mut self, class: FileClass) {
+        *match class {
+            FileClass::Ok => &mut self.ok,
+            FileClass::Modified => &mut self.modified,
+            FileClass::Missing => &mut self.missing,
+            FileClass::Extra => &mut self.extra,
+            FileClass::Moved => &mut self.moved,
+            FileClass::TypeChanged => &mut self.type_changed,
+        } += 1;
+    }
+
+    /// Number of problems (everything but `ok`).
+    pub fn problems(&self) -> u64 {
+        self.modified + self.missing + self.extra + self.moved + self.type_changed
+    }
+}
+
+/// What a bundle's seal says, for `show` and for reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SealSummary {
+    /// Signer's printed name.
+    pub signer: String,
+    /// Signer's role.
+    pub role: String,
+    /// Meaning of the signature.
+    pub meaning: String,
+    /// Key id (hex).
+    pub key_id: String,
+    /// Signer's public key (hex).
+    pub public_key: String,
+    /// Seal time as claimed by the signer.
+    pub time: String,
+    /// Program that made the seal.
+    pub tool: String,
+    /// Name of the sealed directory.
+    pub subject: String,
+    /// Number of entries.
+    pub entries: u64,
+    /// Number of files.
+    pub files: u64,
+    /// Total bytes of files.
+    pub bytes: u64,
+    /// Digest algorithms.
+    pub digests: Vec<String>,
+    /// Signed Merkle root (hex).
+    pub root: String,
+    /// Number of custody events after the entry list.
+    pub custody_events: u64,
+}
+
+impl SealSummary {
+    /// Summarise a parsed bundle.
+    pub fn of(bundle: &Bundle) -> SealSummary {
+        let p: &SealPayload = &bundle.payload;
+        SealSummary {
+            signer: p.signer.name.clone(),
+            role: p.signer.role.clone(),
+            meaning: p.signer.meaning.clone(),
+            key_id: bundle.seal.key_id.to_hex(),
+            public_key: hex::encode(p.signer.public_key.0),
+            time: p.time.clone(),
+            tool: p.tool.clone(),
+            subject: p.subject.name.clone(),
+            entries: p.entries,
+            files: p.files,
+            bytes: p.bytes,
+            digests: p.digests.clone(),
+            root: hex::encode(p.root.0),
+            custody_events: bundle.events.len() as u64,
+        }
+    }
+}
+
+/// Outcome of the seal's signature check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    /// The signature verifies under the key named in the seal.
+    Valid,
+    /// It does not.
+    Invalid,
+    /// Not checked (the bundle could not be read).
+    NotChecked,
+}
+
+/// Outcome of comparing the recomputed Merkle root with the signed one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RootStatus {
+    /// The entry list hashes to the signed root.
+    Match,
+    /// It does not: the entry list was edited.
+    Mismatch,
+    /// Not checked.
+    NotChecked,
+}
+
+/// Overall verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Everything checked out and the signer is trusted.
+    Verified,
+    /// Some integrity check failed.
+    IntegrityFailure,
+    /// Intact and validly signed, by a key that is not trusted.
+    Untrusted,
+    /// Nothing could be concluded (usage or I/O error).
+    Error,
+}
+
+/// The result of verifying a directory against a bundle.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Schema version, [`REPORT_VERSION`].
+    pub report_version: u32,
+    /// Program that verified.
+    pub tool: String,
+    /// Overall verdict.
+    pub verdict: Verdict,
+    /// Exit code the verdict stands for.
+    pub exit_code: u8,
+    /// What the seal says (absent if the bundle could not be read).
+    pub seal: Option<SealSummary>,
+    /// Seal signature status.
+    pub signature: SignatureStatus,
+    /// Whether the seal's key is among the trusted keys.
+    pub trusted: bool,
+    /// Merkle root status.
+    pub root: RootStatus,
+    /// Problems with the bundle itself (signature, root, structure), in words.
+    pub errors: Vec<String>,
+    /// Counts per class.
+    pub summary: Summary,
+    /// Every file problem, sorted by path (entries that are `ok` are only counted).
+    pub files: Vec<FileFinding>,
+}
+
+impl Report {
+    /// A report for a run that could not get as far as checking files.
+    pub fn from_error(error: &Error) -> Report {
+        let status = error.exit_status();
+        Report {
+            report_version: REPORT_VERSION,
+            tool: crate::seal::TOOL.into(),
+            verdict: match status {
+                ExitStatus::IntegrityFailure => Verdict::IntegrityFailure,
+                _ => Verdict::Error,
+            },
+            exit_code: status.code(),
+            seal: None,
+            signature: SignatureStatus::NotChecked,
+            trusted: false,
+            root: RootStatus::NotChecked,
+            errors: vec![error.to_string()],
+            summary: Summary::default(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The exit status of this report.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self.verdict {
+            Verdict::Verified => ExitStatus::Verified,
+            Verdict::IntegrityFailure => ExitStatus::IntegrityFailure,
+            Verdict::Untrusted => ExitStatus::Untrusted,
+            Verdict::Error => ExitStatus::UsageOrIo,
+        }
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports always serialise")
+    }
+}
