@@ -1,1 +1,218 @@
-fn main() {}
+//! The `seqprov` binary: parses arguments, calls the library, prints, exits with the
+//! documented code (0 verified, 1 integrity failure, 2 usage or I/O error, 3 not trusted).
+
+mod args;
+mod progress_bar;
+mod text_output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use seqprov::report::{Report, RootStatus, SealSummary, SignatureStatus};
+use seqprov::{Bundle, ExitStatus, HashOptions, PermissionCheck, PrivateKey, PublicKey, ReadMode};
+
+use args::{Cli, Command, KeygenArgs, ReadArgs, SealArgs, ShowArgs, VerifyArgs};
+use progress_bar::TerminalProgress;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Keygen(a) => keygen(a),
+        Command::Seal(a) => seal(a),
+        Command::Verify(a) => verify(a),
+        Command::Show(a) => show(a),
+    };
+    match outcome {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(error) => {
+            eprintln!("seqprov: error: {error:#}");
+            ExitCode::from(exit_status_of(&error).code())
+        }
+    }
+}
+
+/// The exit status of an error: the library's classification if it came from there.
+fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
+    error
+        .chain()
+        .find_map(|e| e.downcast_ref::<seqprov::Error>())
+        .map_or(ExitStatus::UsageOrIo, seqprov::Error::exit_status)
+}
+
+fn read_mode(read: ReadArgs) -> ReadMode {
+    if read.no_mmap {
+        ReadMode::NoMmap
+    } else {
+        ReadMode::Auto
+    }
+}
+
+fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
+    if let Some(name) = &a.name {
+        seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
+    }
+    let key = PrivateKey::generate(a.name)?;
+    let (key_path, pub_path) = seqprov::keys::write_new_keypair(&a.out, &key)?;
+    println!("private key: {} (mode 0600; keep it secret)", key_path.display());
+    println!("public key:  {}", pub_path.display());
+    println!("key id:      {}", key.public().id());
+    Ok(ExitStatus::Verified)
+}
+
+fn seal(a: SealArgs) -> Result<ExitStatus> {
+    let permissions = if a.allow_insecure_key_permissions {
+        PermissionCheck::AllowInsecure
+    } else {
+        PermissionCheck::Strict
+    };
+    let key = PrivateKey::load(&a.key, permissions)?;
+    if a.allow_insecure_key_permissions {
+        eprintln!("seqprov: warning: key permissions are not checked (--allow-insecure-key-permissions)");
+    }
+    if let Some(name) = &a.signer {
+        seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
+    }
+    let out = match &a.out {
+        Some(out) => out.clone(),
+        None => seqprov::default_bundle_path(&a.dir)?,
+    };
+    seqprov::seal::check_bundle_outside(&a.dir, &out)?;
+    let overwrite = if a.force {
+        seqprov::Overwrite::Replace
+    } else {
+        seqprov::Overwrite::Refuse
+    };
+    if overwrite == seqprov::Overwrite::Refuse && std::fs::symlink_metadata(&out).is_ok() {
+        anyhow::bail!(seqprov::Error::Refused(format!(
+            "{} already exists; pass --force to replace it",
+            out.display()
+        )));
+    }
+    let options = seqprov::SealOptions {
+        signer_name: a.signer,
+        role: a.role,
+        meaning: a.meaning,
+        hash: HashOptions {
+            sha256: a.sha256,
+            read_mode: read_mode(a.read),
+        },
+        ..Default::default()
+    };
+    let progress = TerminalProgress::new("sealing", a.read.quiet);
+    let sealed = seqprov::seal_directory(&a.dir, &key, &options, &progress);
+    progress.finish();
+    let sealed = sealed.with_context(|| format!("sealing {} failed", a.dir.display()))?;
+    seqprov::write_atomically(&out, &sealed.bundle, overwrite)?;
+    if !a.read.quiet {
+        let p = &sealed.payload;
+        println!(
+            "sealed {} ({} files, {} bytes) -> {}",
+            a.dir.display(),
+            p.files,
+            p.bytes,
+            out.display()
+        );
+        println!("root {}  signer {} ({})", hex_of(&p.root.0), p.signer.name, p.signer.role);
+    }
+    Ok(ExitStatus::Verified)
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bundle_path_for(dir: &Path, given: &Option<PathBuf>) -> Result<PathBuf> {
+    Ok(match given {
+        Some(path) => path.clone(),
+        None => seqprov::default_bundle_path(dir)?,
+    })
+}
+
+fn verify(a: VerifyArgs) -> Result<ExitStatus> {
+    let outcome = run_verify(&a);
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) if a.json => {
+            let status = exit_status_of(&error);
+            let mut report = match error.chain().find_map(|e| e.downcast_ref::<seqprov::Error>()) {
+                Some(lib) => Report::from_error(lib),
+                None => Report::from_error(&seqprov::Error::Refused(format!("{error:#}"))),
+            };
+            report.errors = vec![format!("{error:#}")];
+            report.exit_code = status.code();
+            println!("{}", report.to_json());
+            eprintln!("seqprov: error: {error:#}");
+            return Ok(status);
+        }
+        Err(error) => return Err(error),
+    };
+    if a.json {
+        println!("{}", report.to_json());
+    } else if !(a.read.quiet && report.exit_code == 0) {
+        text_output::print_report(&report);
+    }
+    Ok(report.exit_status())
+}
+
+fn run_verify(a: &VerifyArgs) -> Result<Report> {
+    let trusted = a
+        .trust
+        .iter()
+        .map(|p| PublicKey::load(p))
+        .collect::<seqprov::Result<Vec<_>>>()?;
+    let bundle_path = bundle_path_for(&a.dir, &a.bundle)?;
+    let bundle = Bundle::read(&bundle_path)
+        .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
+    let progress = TerminalProgress::new("verifying", a.read.quiet || a.json);
+    let options = seqprov::VerifyOptions {
+        read_mode: read_mode(a.read),
+    };
+    let report = seqprov::verify_directory(&a.dir, &bundle, &trusted, options, &progress);
+    progress.finish();
+    Ok(report?)
+}
+
+fn show(a: ShowArgs) -> Result<ExitStatus> {
+    let bundle = Bundle::read(&a.bundle)
+        .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    let summary = SealSummary::of(&bundle);
+    let signature = match seqprov::verify::check_seal_signature(&bundle) {
+        Ok(_) => SignatureStatus::Valid,
+        Err(_) => SignatureStatus::Invalid,
+    };
+    let root = if bundle.root_matches() {
+        RootStatus::Match
+    } else {
+        RootStatus::Mismatch
+    };
+    let status = if signature == SignatureStatus::Valid && root == RootStatus::Match {
+        ExitStatus::Verified
+    } else {
+        ExitStatus::IntegrityFailure
+    };
+    if a.json {
+        let object = serde_json::json!({
+            "show_version": 1,
+            "seal": summary,
+            "signature": signature,
+            "root": root,
+            "exit_code": status.code(),
+        });
+        println!("{}", serde_json::to_string_pretty(&object)?);
+    } else {
+        for line in text_output::seal_lines(&summary) {
+            println!("{line}");
+        }
+        println!(
+            "signature: {} (self-consistency only: `verify --trust` decides trust)",
+            if signature == SignatureStatus::Valid { "valid" } else { "INVALID" }
+        );
+        println!(
+            "entries:   {}",
+            if root == RootStatus::Match { "match the signed root" } else { "DO NOT match the signed root" }
+        );
+    }
+    Ok(status)
+}

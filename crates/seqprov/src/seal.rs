@@ -177,6 +177,24 @@ pub fn seal_directory(
         })?;
     }
 
+    let subject_name = std::path::absolute(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    Ok(sign_entries(entries, &subject_name, key, options))
+}
+
+/// Build and sign a bundle from entries as given: no sorting, no validation.
+///
+/// [`seal_directory`] calls this after it has checked everything. It is public so that
+/// tests and tools can build bundles exactly as an attacker holding a trusted key could
+/// (for example with a `..` path), to show that verification rejects them.
+pub fn sign_entries(
+    entries: Vec<Entry>,
+    subject_name: &str,
+    key: &PrivateKey,
+    options: &SealOptions,
+) -> Sealed {
     let encoded: Vec<Vec<u8>> = entries.par_iter().map(Entry::to_cbor).collect();
     let root = merkle::root(&merkle::leaf_hashes(&encoded));
     let public = key.public();
@@ -185,10 +203,6 @@ pub fn seal_directory(
         .clone()
         .or_else(|| key.signer_name.clone())
         .unwrap_or_else(|| format!("key {}", &public.id().to_hex()[..16]));
-    let subject_name = std::path::absolute(dir)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
     let payload = SealPayload {
         format: SEAL_FORMAT.into(),
         version: FORMAT_VERSION,
@@ -201,7 +215,7 @@ pub fn seal_directory(
             public_key: Bytes32(public.to_bytes()),
         },
         subject: Subject {
-            name: subject_name,
+            name: subject_name.to_string(),
             kind: "directory".into(),
         },
         entries: entries.len() as u64,
@@ -216,11 +230,11 @@ pub fn seal_directory(
     };
     let mut bundle = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
     bundle.extend_from_slice(&bundle::encode_entry_list(&encoded));
-    Ok(Sealed {
+    Sealed {
         bundle,
         payload,
         entries,
-    })
+    }
 }
 
 fn random_seed() -> Result<[u8; 32]> {

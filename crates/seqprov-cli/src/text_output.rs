@@ -1,0 +1,95 @@
+//! Human-readable printing of reports and bundle summaries.
+
+use seqprov::report::{FileClass, Report, SealSummary, Summary, Verdict};
+
+fn class_label(class: FileClass) -> &'static str {
+    match class {
+        FileClass::Ok => "OK",
+        FileClass::Modified => "MODIFIED",
+        FileClass::Missing => "MISSING",
+        FileClass::Extra => "EXTRA",
+        FileClass::Moved => "MOVED",
+        FileClass::TypeChanged => "TYPE_CHANGED",
+    }
+}
+
+/// The lines `seqprov show` prints.
+pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
+    vec![
+        format!("subject:   {}", seal.subject),
+        format!("signer:    {} (role: {})", seal.signer, seal.role),
+        format!("meaning:   {}", seal.meaning),
+        format!("key id:    {}", seal.key_id),
+        format!("time:      {} (as claimed by the signer)", seal.time),
+        format!("tool:      {}", seal.tool),
+        format!(
+            "contents:  {} entries, {} files, {} bytes",
+            seal.entries, seal.files, seal.bytes
+        ),
+        format!("digests:   {}", seal.digests.join(", ")),
+        format!("root:      {}", seal.root),
+        format!("custody:   {} events", seal.custody_events),
+    ]
+}
+
+fn summary_words(s: &Summary) -> String {
+    let parts: Vec<String> = [
+        (s.modified, "modified"),
+        (s.missing, "missing"),
+        (s.extra, "extra"),
+        (s.moved, "moved"),
+        (s.type_changed, "type changed"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect();
+    parts.join(", ")
+}
+
+/// Print a verification report as text: one line per problem, then a summary.
+pub fn print_report(report: &Report) {
+    for f in &report.files {
+        match (&f.class, &f.from) {
+            (FileClass::Moved, Some(from)) => {
+                println!("{:<13}{} -> {}", class_label(f.class), from, f.path)
+            }
+            _ => println!("{:<13}{}  ({})", class_label(f.class), f.path, f.detail),
+        }
+    }
+    for e in &report.errors {
+        println!("{:<13}{}", "BUNDLE", e);
+    }
+    if let Some(seal) = &report.seal {
+        println!(
+            "seal: {} ({}) key {} at {}; signature {}; key {}",
+            seal.signer,
+            seal.role,
+            &seal.key_id[..16],
+            seal.time,
+            match report.signature {
+                seqprov::report::SignatureStatus::Valid => "valid",
+                seqprov::report::SignatureStatus::Invalid => "INVALID",
+                seqprov::report::SignatureStatus::NotChecked => "not checked",
+            },
+            if report.trusted { "trusted" } else { "NOT trusted" }
+        );
+    }
+    let s = &report.summary;
+    match report.verdict {
+        Verdict::Verified => println!("verified: {} entries ok", s.ok),
+        Verdict::Untrusted => println!(
+            "NOT TRUSTED: contents intact ({} entries ok) but the signing key is not among the trusted keys",
+            s.ok
+        ),
+        Verdict::IntegrityFailure => {
+            let words = summary_words(s);
+            println!(
+                "INTEGRITY FAILURE: {}{}",
+                if words.is_empty() { "bundle does not verify".to_string() } else { words },
+                if s.ok > 0 { format!("; {} entries ok", s.ok) } else { String::new() }
+            )
+        }
+        Verdict::Error => println!("ERROR: verification could not be completed"),
+    }
+}
