@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 /// Seal sequencing output with signed, Merkle-rooted manifests and verify chain of custody.
 #[derive(Parser, Debug)]
 #[command(name = "seqprov", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 verified; 1 integrity failure; 2 usage or I/O error; \
-3 valid but not trusted. See spec/cli.md.")]
+#[command(
+    after_help = "Exit codes: 0 verified; 1 integrity failure; 2 usage or I/O error; \
+3 valid but not trusted. See spec/cli.md."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -55,7 +55,10 @@ fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
     }
     let key = PrivateKey::generate(a.name)?;
     let (key_path, pub_path) = seqprov::keys::write_new_keypair(&a.out, &key)?;
-    println!("private key: {} (mode 0600; keep it secret)", key_path.display());
+    println!(
+        "private key: {} (mode 0600; keep it secret)",
+        key_path.display()
+    );
     println!("public key:  {}", pub_path.display());
     println!("key id:      {}", key.public().id());
     Ok(ExitStatus::Verified)
@@ -69,7 +72,9 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     };
     let key = PrivateKey::load(&a.key, permissions)?;
     if a.allow_insecure_key_permissions {
-        eprintln!("seqprov: warning: key permissions are not checked (--allow-insecure-key-permissions)");
+        eprintln!(
+            "seqprov: warning: key permissions are not checked (--allow-insecure-key-permissions)"
+        );
     }
     if let Some(name) = &a.signer {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
@@ -114,7 +119,12 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
             p.bytes,
             out.display()
         );
-        println!("root {}  signer {} ({})", hex_of(&p.root.0), p.signer.name, p.signer.role);
+        println!(
+            "root {}  signer {} ({})",
+            hex_of(&p.root.0),
+            p.signer.name,
+            p.signer.role
+        );
     }
     Ok(ExitStatus::Verified)
 }
@@ -136,7 +146,10 @@ fn verify(a: VerifyArgs) -> Result<ExitStatus> {
         Ok(report) => report,
         Err(error) if a.json => {
             let status = exit_status_of(&error);
-            let mut report = match error.chain().find_map(|e| e.downcast_ref::<seqprov::Error>()) {
+            let mut report = match error
+                .chain()
+                .find_map(|e| e.downcast_ref::<seqprov::Error>())
+            {
                 Some(lib) => Report::from_error(lib),
                 None => Report::from_error(&seqprov::Error::Refused(format!("{error:#}"))),
             };
@@ -207,11 +220,19 @@ fn show(a: ShowArgs) -> Result<ExitStatus> {
         }
         println!(
             "signature: {} (self-consistency only: `verify --trust` decides trust)",
-            if signature == SignatureStatus::Valid { "valid" } else { "INVALID" }
+            if signature == SignatureStatus::Valid {
+                "valid"
+            } else {
+                "INVALID"
+            }
         );
         println!(
             "entries:   {}",
-            if root == RootStatus::Match { "match the signed root" } else { "DO NOT match the signed root" }
+            if root == RootStatus::Match {
+                "match the signed root"
+            } else {
+                "DO NOT match the signed root"
+            }
         );
     }
     Ok(status)

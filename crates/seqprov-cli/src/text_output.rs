@@ -72,7 +72,11 @@ pub fn print_report(report: &Report) {
                 seqprov::report::SignatureStatus::Invalid => "INVALID",
                 seqprov::report::SignatureStatus::NotChecked => "not checked",
             },
-            if report.trusted { "trusted" } else { "NOT trusted" }
+            if report.trusted {
+                "trusted"
+            } else {
+                "NOT trusted"
+            }
         );
     }
     let s = &report.summary;
@@ -86,8 +90,16 @@ pub fn print_report(report: &Report) {
             let words = summary_words(s);
             println!(
                 "INTEGRITY FAILURE: {}{}",
-                if words.is_empty() { "bundle does not verify".to_string() } else { words },
-                if s.ok > 0 { format!("; {} entries ok", s.ok) } else { String::new() }
+                if words.is_empty() {
+                    "bundle does not verify".to_string()
+                } else {
+                    words
+                },
+                if s.ok > 0 {
+                    format!("; {} entries ok", s.ok)
+                } else {
+                    String::new()
+                }
             )
         }
         Verdict::Error => println!("ERROR: verification could not be completed"),

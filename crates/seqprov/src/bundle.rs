@@ -127,7 +127,9 @@ impl Bundle {
             })?;
             if !matches!(value, Value::Tag(18, _)) {
                 return Err(malformed(format!(
-                    "the item at byte {offset} after the entry list is not a custody event (tagged COSE_Sign1)"
+                    "{} bytes of garbage after byte {offset}: the item there is not a custody \
+                     event (tagged COSE_Sign1)",
+                    tail.len()
                 )));
             }
             let event = cose::parse(&tail[..used])

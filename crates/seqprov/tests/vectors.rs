@@ -37,9 +37,15 @@ fn materialise(tree: &Value, root: &Path) {
         let path = root.join(node["path"].as_str().unwrap());
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         match node["kind"].as_str().unwrap() {
-            "file" => fs::write(&path, hex::decode(node["content_hex"].as_str().unwrap()).unwrap()).unwrap(),
+            "file" => fs::write(
+                &path,
+                hex::decode(node["content_hex"].as_str().unwrap()).unwrap(),
+            )
+            .unwrap(),
             "dir" => fs::create_dir_all(&path).unwrap(),
-            "symlink" => std::os::unix::fs::symlink(node["target"].as_str().unwrap(), &path).unwrap(),
+            "symlink" => {
+                std::os::unix::fs::symlink(node["target"].as_str().unwrap(), &path).unwrap()
+            }
             other => panic!("kind {other}"),
         }
     }
@@ -50,8 +56,14 @@ fn options() -> SealOptions {
         signer_name: Some("Vector Signer".into()),
         role: "sequencing-core".into(),
         meaning: "authorship".into(),
-        hash: HashOptions { sha256: true, ..Default::default() },
-        time: Some(time::OffsetDateTime::parse(TIME, &time::format_description::well_known::Rfc3339).unwrap()),
+        hash: HashOptions {
+            sha256: true,
+            ..Default::default()
+        },
+        time: Some(
+            time::OffsetDateTime::parse(TIME, &time::format_description::well_known::Rfc3339)
+                .unwrap(),
+        ),
         salt_seed: Some(SALT_SEED),
     }
 }
@@ -74,7 +86,10 @@ fn cases(valid: &[u8], other_signed: &[u8], dotdot: &[u8]) -> Vec<Case> {
     let split = seal_len(valid);
     let mut payload_edit = valid.to_vec();
     // The subject name is in the signed payload: change one of its letters.
-    let at = payload_edit[..split].windows(SUBJECT.len()).position(|w| w == SUBJECT.as_bytes()).unwrap();
+    let at = payload_edit[..split]
+        .windows(SUBJECT.len())
+        .position(|w| w == SUBJECT.as_bytes())
+        .unwrap();
     payload_edit[at] = b'W';
     let mut entry_edit = valid.to_vec();
     // Flip one bit of the last byte of the last entry (the SHA-256 digest of `empty.fastq`).
@@ -88,15 +103,78 @@ fn cases(valid: &[u8], other_signed: &[u8], dotdot: &[u8]) -> Vec<Case> {
     let mut garbage = valid.to_vec();
     garbage.extend_from_slice(b"garbage\n");
     vec![
-        Case { name: "valid", description: "the bundle as sealed", bytes: valid.to_vec(), trust_other: false, exit_code: 0, outcome: "verified" },
-        Case { name: "untrusted-signer", description: "the same tree sealed by another key; only the first key is trusted", bytes: other_signed.to_vec(), trust_other: false, exit_code: 3, outcome: "untrusted" },
-        Case { name: "other-key-trusted", description: "the same tree sealed by another key, which is trusted", bytes: other_signed.to_vec(), trust_other: true, exit_code: 0, outcome: "verified" },
-        Case { name: "payload-edited", description: "one byte of the subject name in the signed payload changed", bytes: payload_edit, trust_other: false, exit_code: 1, outcome: "bad_signature" },
-        Case { name: "entry-list-edited", description: "one bit of the last entry (the SHA-256 digest of empty.fastq) flipped", bytes: entry_edit, trust_other: false, exit_code: 1, outcome: "root_mismatch" },
-        Case { name: "truncated", description: "the last 10 bytes removed", bytes: valid[..valid.len() - 10].to_vec(), trust_other: false, exit_code: 1, outcome: "malformed" },
-        Case { name: "garbage-appended", description: "the bytes `garbage\\n` appended", bytes: garbage, trust_other: false, exit_code: 1, outcome: "malformed" },
-        Case { name: "non-canonical-entry-list", description: "entry list head written in a longer form than necessary", bytes: non_canonical, trust_other: false, exit_code: 1, outcome: "malformed" },
-        Case { name: "dotdot-path-signed", description: "a file entry with path `../escape` signed by the trusted key", bytes: dotdot.to_vec(), trust_other: false, exit_code: 1, outcome: "malformed" },
+        Case {
+            name: "valid",
+            description: "the bundle as sealed",
+            bytes: valid.to_vec(),
+            trust_other: false,
+            exit_code: 0,
+            outcome: "verified",
+        },
+        Case {
+            name: "untrusted-signer",
+            description: "the same tree sealed by another key; only the first key is trusted",
+            bytes: other_signed.to_vec(),
+            trust_other: false,
+            exit_code: 3,
+            outcome: "untrusted",
+        },
+        Case {
+            name: "other-key-trusted",
+            description: "the same tree sealed by another key, which is trusted",
+            bytes: other_signed.to_vec(),
+            trust_other: true,
+            exit_code: 0,
+            outcome: "verified",
+        },
+        Case {
+            name: "payload-edited",
+            description: "one byte of the subject name in the signed payload changed",
+            bytes: payload_edit,
+            trust_other: false,
+            exit_code: 1,
+            outcome: "bad_signature",
+        },
+        Case {
+            name: "entry-list-edited",
+            description: "one bit of the last entry (the SHA-256 digest of empty.fastq) flipped",
+            bytes: entry_edit,
+            trust_other: false,
+            exit_code: 1,
+            outcome: "root_mismatch",
+        },
+        Case {
+            name: "truncated",
+            description: "the last 10 bytes removed",
+            bytes: valid[..valid.len() - 10].to_vec(),
+            trust_other: false,
+            exit_code: 1,
+            outcome: "malformed",
+        },
+        Case {
+            name: "garbage-appended",
+            description: "the bytes `garbage\\n` appended",
+            bytes: garbage,
+            trust_other: false,
+            exit_code: 1,
+            outcome: "malformed",
+        },
+        Case {
+            name: "non-canonical-entry-list",
+            description: "entry list head written in a longer form than necessary",
+            bytes: non_canonical,
+            trust_other: false,
+            exit_code: 1,
+            outcome: "malformed",
+        },
+        Case {
+            name: "dotdot-path-signed",
+            description: "a file entry with path `../escape` signed by the trusted key",
+            bytes: dotdot.to_vec(),
+            trust_other: false,
+            exit_code: 1,
+            outcome: "malformed",
+        },
     ]
 }
 
@@ -106,7 +184,14 @@ fn outcome(bytes: &[u8], tree: &Path, trusted: &[seqprov::PublicKey]) -> (u8, St
         Ok(b) => b,
         Err(e) => return (e.exit_status().code(), "malformed".into()),
     };
-    let report = seqprov::verify_directory(tree, &bundle, trusted, VerifyOptions::default(), &NoProgress).unwrap();
+    let report = seqprov::verify_directory(
+        tree,
+        &bundle,
+        trusted,
+        VerifyOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
     let name = match (report.signature, report.root, report.verdict) {
         (seqprov::report::SignatureStatus::Invalid, _, _) => "bad_signature",
         (_, seqprov::report::RootStatus::Mismatch, _) => "root_mismatch",
@@ -153,9 +238,18 @@ fn vectors_regenerate_byte_for_byte() {
     let trusted_both = [signer.public(), other.public()];
     let mut case_json = Vec::new();
     for case in &cases {
-        let trust = if case.trust_other { &trusted_both[..] } else { &trusted_first[..] };
+        let trust = if case.trust_other {
+            &trusted_both[..]
+        } else {
+            &trusted_first[..]
+        };
         let (code, name) = outcome(&case.bytes, &root, trust);
-        assert_eq!((code, name.as_str()), (case.exit_code, case.outcome), "case {}", case.name);
+        assert_eq!(
+            (code, name.as_str()),
+            (case.exit_code, case.outcome),
+            "case {}",
+            case.name
+        );
         case_json.push(json!({
             "name": case.name,
             "description": case.description,
@@ -205,7 +299,10 @@ fn vectors_regenerate_byte_for_byte() {
     let dir = vectors_dir();
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(dir.join("vectors.json"), text.into_bytes())];
     for case in &cases {
-        files.push((dir.join(format!("{}.seqprov", case.name)), case.bytes.clone()));
+        files.push((
+            dir.join(format!("{}.seqprov", case.name)),
+            case.bytes.clone(),
+        ));
     }
     if std::env::var_os("SEQPROV_REGENERATE_VECTORS").is_some() {
         fs::create_dir_all(&dir).unwrap();
@@ -214,7 +311,12 @@ fn vectors_regenerate_byte_for_byte() {
         }
     }
     for (path, bytes) in &files {
-        let committed = fs::read(path).unwrap_or_else(|e| panic!("{}: {e} (regenerate the vectors?)", path.display()));
-        assert!(committed == *bytes, "{} differs from what the library produces now", path.display());
+        let committed = fs::read(path)
+            .unwrap_or_else(|e| panic!("{}: {e} (regenerate the vectors?)", path.display()));
+        assert!(
+            committed == *bytes,
+            "{} differs from what the library produces now",
+            path.display()
+        );
     }
 }

@@ -1,0 +1,697 @@
+//! End-to-end tests through the real `seqprov` binary: every tamper scenario of the core
+//! issue, the exit codes, the JSON report, keys and bundle-writing safety.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Size of the large file: above the memory-map and parallel-hash thresholds.
+const LARGE: usize = 24 << 20;
+
+fn seqprov() -> Command {
+    Command::cargo_bin("seqprov").unwrap()
+}
+
+struct Fixture {
+    _work: TempDir,
+    root: PathBuf,
+    run: PathBuf,
+    bundle: PathBuf,
+}
+
+impl Fixture {
+    /// A run-like tree with a large file, small files, a symlink and an empty directory,
+    /// plus a key pair `alice`, sealed into `run.seqprov`.
+    fn sealed() -> Fixture {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path().to_path_buf();
+        let run = root.join("run");
+        fs::create_dir_all(run.join("Data/Intensities/BaseCalls/L001/C1.1")).unwrap();
+        fs::create_dir_all(run.join("Logs")).unwrap();
+        let large: Vec<u8> = (0..LARGE)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        fs::write(
+            run.join("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl"),
+            large,
+        )
+        .unwrap();
+        fs::write(run.join("RunInfo.xml"), "<RunInfo/>\n").unwrap();
+        fs::write(run.join("SampleSheet.csv"), "[Data]\nSample_ID\nS1\n").unwrap();
+        fs::write(run.join("S1_R1.fastq"), "@r1\nACGT\n+\nIIII\n").unwrap();
+        std::os::unix::fs::symlink("RunInfo.xml", run.join("RunInfo.link")).unwrap();
+        keygen(&root, "alice");
+        let bundle = root.join("run.seqprov");
+        seqprov()
+            .current_dir(&root)
+            .args(["seal", "run", "--key", "alice.key"])
+            .assert()
+            .success();
+        assert!(bundle.exists());
+        Fixture {
+            _work: work,
+            root,
+            run,
+            bundle,
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.run.join(rel)
+    }
+
+    fn verify(&self, trust: &str) -> assert_cmd::assert::Assert {
+        seqprov()
+            .current_dir(&self.root)
+            .args(["verify", "run", "--bundle", "run.seqprov", "--trust", trust])
+            .assert()
+    }
+
+    /// Run `verify --json` and return the report and exit code.
+    fn verify_json(&self, trust: &str) -> (Value, i32) {
+        let out = seqprov()
+            .current_dir(&self.root)
+            .args([
+                "verify",
+                "run",
+                "--bundle",
+                "run.seqprov",
+                "--json",
+                "--trust",
+                trust,
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        (report, out.status.code().unwrap())
+    }
+}
+
+fn keygen(dir: &Path, name: &str) {
+    seqprov()
+        .current_dir(dir)
+        .args(["keygen", "--out", name, "--name", "Alice Analyst"])
+        .assert()
+        .success();
+}
+
+/// The single file finding of a report, as (path, class, from).
+fn only_finding(report: &Value) -> (String, String, Option<String>) {
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "expected one finding: {report:#}");
+    let f = &files[0];
+    (
+        f["path"].as_str().unwrap().to_string(),
+        f["class"].as_str().unwrap().to_string(),
+        f["from"].as_str().map(str::to_string),
+    )
+}
+
+fn assert_one(fx: &Fixture, path: &str, class: &str) {
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["exit_code"], 1);
+    assert_eq!(report["verdict"], "integrity_failure");
+    let (p, c, _) = only_finding(&report);
+    assert_eq!((p.as_str(), c.as_str()), (path, class), "{report:#}");
+}
+
+#[test]
+fn untouched_tree_verifies_with_exit_0() {
+    let fx = Fixture::sealed();
+    fx.verify("alice.pub")
+        .code(0)
+        .stdout(predicates::str::contains("verified: 6 entries ok"));
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 0);
+    assert_eq!(report["verdict"], "verified");
+    assert_eq!(report["report_version"], 1);
+    assert_eq!(report["summary"]["ok"], 6);
+    assert_eq!(report["files"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn byte_flipped_in_middle_of_large_file_is_modified() {
+    let fx = Fixture::sealed();
+    let path = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl");
+    let mut data = fs::read(&path).unwrap();
+    data[LARGE / 2] ^= 0x01;
+    fs::write(&path, data).unwrap();
+    assert_one(
+        &fx,
+        "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
+        "modified",
+    );
+    fx.verify("alice.pub")
+        .code(1)
+        .stdout(predicates::str::contains(
+            "MODIFIED     Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
+        ));
+}
+
+#[test]
+fn byte_flipped_is_found_without_mmap_too() {
+    let fx = Fixture::sealed();
+    let path = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl");
+    let mut data = fs::read(&path).unwrap();
+    data[LARGE / 2 + 1] ^= 0x80;
+    fs::write(&path, data).unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["verify", "run", "--no-mmap", "--trust", "alice.pub"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("MODIFIED"));
+}
+
+#[test]
+fn truncated_file_is_modified_with_size_detail() {
+    let fx = Fixture::sealed();
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(fx.path("RunInfo.xml"))
+        .unwrap();
+    file.set_len(3).unwrap();
+    assert_one(&fx, "RunInfo.xml", "modified");
+    let (report, _) = fx.verify_json("alice.pub");
+    assert!(
+        report["files"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("size changed from 11 to 3")
+    );
+}
+
+#[test]
+fn deleted_file_is_missing() {
+    let fx = Fixture::sealed();
+    fs::remove_file(fx.path("SampleSheet.csv")).unwrap();
+    assert_one(&fx, "SampleSheet.csv", "missing");
+}
+
+#[test]
+fn added_file_is_extra() {
+    let fx = Fixture::sealed();
+    fs::write(fx.path("Data/new.bin"), b"intruder").unwrap();
+    assert_one(&fx, "Data/new.bin", "extra");
+}
+
+#[test]
+fn renamed_file_is_moved_not_missing_and_extra() {
+    let fx = Fixture::sealed();
+    fs::rename(fx.path("S1_R1.fastq"), fx.path("S2_R1.fastq")).unwrap();
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 1);
+    let (path, class, from) = only_finding(&report);
+    assert_eq!(
+        (path.as_str(), class.as_str(), from.as_deref()),
+        ("S2_R1.fastq", "moved", Some("S1_R1.fastq"))
+    );
+    assert_eq!(report["summary"]["missing"], 0);
+    assert_eq!(report["summary"]["extra"], 0);
+    fx.verify("alice.pub")
+        .code(1)
+        .stdout(predicates::str::contains(
+            "MOVED        S1_R1.fastq -> S2_R1.fastq",
+        ));
+}
+
+#[test]
+fn renamed_large_file_is_moved() {
+    let fx = Fixture::sealed();
+    fs::rename(
+        fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl"),
+        fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_2.cbcl"),
+    )
+    .unwrap();
+    let (report, _) = fx.verify_json("alice.pub");
+    let (path, class, from) = only_finding(&report);
+    assert_eq!(class, "moved");
+    assert_eq!(path, "Data/Intensities/BaseCalls/L001/C1.1/L001_2.cbcl");
+    assert_eq!(
+        from.as_deref(),
+        Some("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl")
+    );
+}
+
+#[test]
+fn file_replaced_by_symlink_is_type_changed() {
+    let fx = Fixture::sealed();
+    fs::write(fx.root.join("outside.xml"), "<RunInfo/>\n").unwrap();
+    fs::remove_file(fx.path("RunInfo.xml")).unwrap();
+    std::os::unix::fs::symlink("../outside.xml", fx.path("RunInfo.xml")).unwrap();
+    assert_one(&fx, "RunInfo.xml", "type_changed");
+}
+
+#[test]
+fn symlink_retargeted_is_modified() {
+    let fx = Fixture::sealed();
+    fs::remove_file(fx.path("RunInfo.link")).unwrap();
+    std::os::unix::fs::symlink("SampleSheet.csv", fx.path("RunInfo.link")).unwrap();
+    assert_one(&fx, "RunInfo.link", "modified");
+}
+
+#[test]
+fn file_created_in_directory_sealed_empty_is_extra() {
+    let fx = Fixture::sealed();
+    fs::write(fx.path("Logs/planted.log"), "x").unwrap();
+    assert_one(&fx, "Logs/planted.log", "extra");
+}
+
+#[test]
+fn directory_sealed_empty_and_removed_is_missing() {
+    let fx = Fixture::sealed();
+    fs::remove_dir(fx.path("Logs")).unwrap();
+    assert_one(&fx, "Logs", "missing");
+}
+
+/// Byte range of the entry list: after the seal item (found with the library's decoder).
+fn entry_list_offset(bundle: &[u8]) -> usize {
+    seqprov::cbor::decode_first(bundle).unwrap().1
+}
+
+#[test]
+fn edited_entry_list_is_root_mismatch_exit_1() {
+    let fx = Fixture::sealed();
+    let mut bytes = fs::read(&fx.bundle).unwrap();
+    // Change one letter of a path inside the entry list: still well-formed CBOR.
+    let start = entry_list_offset(&bytes);
+    let at = start
+        + bytes[start..]
+            .windows(11)
+            .position(|w| w == b"RunInfo.xml")
+            .unwrap();
+    bytes[at] = b'X';
+    fs::write(&fx.bundle, bytes).unwrap();
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 1);
+    assert_eq!(report["root"], "mismatch");
+    assert_eq!(report["signature"], "valid");
+    assert!(
+        report["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("Merkle root")
+    );
+}
+
+#[test]
+fn edited_seal_payload_is_signature_failure_exit_1() {
+    let fx = Fixture::sealed();
+    let mut bytes = fs::read(&fx.bundle).unwrap();
+    let end = entry_list_offset(&bytes);
+    let at = bytes[..end]
+        .windows(13)
+        .position(|w| w == b"Alice Analyst")
+        .unwrap();
+    bytes[at] = b'M';
+    fs::write(&fx.bundle, bytes).unwrap();
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 1);
+    assert_eq!(report["signature"], "invalid");
+    assert_eq!(report["verdict"], "integrity_failure");
+    fx.verify("alice.pub")
+        .code(1)
+        .stdout(predicates::str::contains("signature does not verify"));
+}
+
+#[test]
+fn seal_by_another_key_is_exit_3_when_only_the_first_is_trusted() {
+    let fx = Fixture::sealed();
+    keygen(&fx.root, "mallory");
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "mallory.key", "--force"])
+        .assert()
+        .success();
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 3);
+    assert_eq!(report["verdict"], "untrusted");
+    assert_eq!(report["signature"], "valid");
+    assert_eq!(report["trusted"], false);
+    fx.verify("alice.pub")
+        .code(3)
+        .stdout(predicates::str::contains("NOT TRUSTED"));
+    fx.verify("mallory.pub").code(0);
+}
+
+#[test]
+fn tampered_content_outranks_untrusted_key() {
+    let fx = Fixture::sealed();
+    keygen(&fx.root, "mallory");
+    fs::remove_file(fx.path("S1_R1.fastq")).unwrap();
+    let (_, code) = fx.verify_json("mallory.pub");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn garbage_appended_to_bundle_is_exit_1() {
+    let fx = Fixture::sealed();
+    let mut bytes = fs::read(&fx.bundle).unwrap();
+    bytes.extend_from_slice(b"\x00\x01garbage");
+    fs::write(&fx.bundle, bytes).unwrap();
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 1);
+    assert!(
+        report["errors"][0].as_str().unwrap().contains("garbage"),
+        "{report:#}"
+    );
+    fx.verify("alice.pub")
+        .code(1)
+        .stderr(predicates::str::contains("malformed bundle"));
+}
+
+#[test]
+fn truncated_bundle_is_exit_1() {
+    let fx = Fixture::sealed();
+    let bytes = fs::read(&fx.bundle).unwrap();
+    for cut in [bytes.len() - 1, bytes.len() / 2, 10] {
+        fs::write(&fx.bundle, &bytes[..cut]).unwrap();
+        let (report, code) = fx.verify_json("alice.pub");
+        assert_eq!(code, 1, "cut at {cut}: {report:#}");
+        assert!(
+            report["errors"][0].as_str().unwrap().contains("truncated"),
+            "{report:#}"
+        );
+    }
+}
+
+#[test]
+fn empty_bundle_is_exit_1() {
+    let fx = Fixture::sealed();
+    fs::write(&fx.bundle, b"").unwrap();
+    fx.verify("alice.pub").code(1);
+}
+
+#[test]
+fn missing_bundle_is_exit_2() {
+    let fx = Fixture::sealed();
+    fs::remove_file(&fx.bundle).unwrap();
+    fx.verify("alice.pub")
+        .code(2)
+        .stderr(predicates::str::contains("run.seqprov"));
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 2);
+    assert_eq!(report["verdict"], "error");
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    seqprov().args(["verify"]).assert().code(2);
+    seqprov().args(["seal", "--bogus"]).assert().code(2);
+    seqprov().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn show_prints_what_the_bundle_says() {
+    let fx = Fixture::sealed();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["show", "run.seqprov"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("Alice Analyst"))
+        .stdout(predicates::str::contains("6 entries, 4 files"));
+    let out = seqprov()
+        .current_dir(&fx.root)
+        .args(["show", "run.seqprov", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["seal"]["signer"], "Alice Analyst");
+    assert_eq!(v["seal"]["files"], 4);
+    assert_eq!(v["seal"]["bytes"], (LARGE + 11 + 20 + 16) as u64);
+    assert_eq!(v["seal"]["digests"], serde_json::json!(["blake3"]));
+    assert_eq!(v["seal"]["root"].as_str().unwrap().len(), 64);
+    assert_eq!(v["seal"]["key_id"].as_str().unwrap().len(), 64);
+    assert_eq!(v["signature"], "valid");
+}
+
+#[test]
+fn sha256_seal_records_and_checks_both_digests() {
+    let fx = Fixture::sealed();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--sha256", "--force"])
+        .assert()
+        .success();
+    let out = seqprov()
+        .current_dir(&fx.root)
+        .args(["show", "run.seqprov", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["seal"]["digests"],
+        serde_json::json!(["blake3", "sha256"])
+    );
+    fx.verify("alice.pub").code(0);
+    fs::write(fx.path("RunInfo.xml"), "<RunInfX/>\n").unwrap();
+    assert_one(&fx, "RunInfo.xml", "modified");
+}
+
+#[test]
+fn seal_refuses_to_overwrite_without_force() {
+    let fx = Fixture::sealed();
+    let before = fs::read(&fx.bundle).unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--force"));
+    assert_eq!(fs::read(&fx.bundle).unwrap(), before);
+}
+
+#[test]
+fn seal_never_writes_inside_the_directory() {
+    let fx = Fixture::sealed();
+    seqprov()
+        .current_dir(&fx.root)
+        .args([
+            "seal",
+            "run",
+            "--key",
+            "alice.key",
+            "--out",
+            "run/Logs/x.seqprov",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("inside the sealed directory"));
+    assert!(!fx.path("Logs/x.seqprov").exists());
+    // Default path with a trailing slash lands beside the directory.
+    fs::remove_file(&fx.bundle).unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run/", "--key", "alice.key"])
+        .assert()
+        .success();
+    assert!(fx.bundle.exists());
+    let names: Vec<_> = fs::read_dir(&fx.run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.to_string_lossy().contains("seqprov")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn seal_is_quiet_on_stderr_when_not_a_terminal() {
+    let fx = Fixture::sealed();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--force"])
+        .assert()
+        .success()
+        .stderr("");
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--force", "--quiet"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+}
+
+#[test]
+fn seal_refuses_special_files_and_writes_nothing() {
+    let fx = Fixture::sealed();
+    fs::remove_file(&fx.bundle).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(fx.path("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("fifo"));
+    assert!(!fx.bundle.exists());
+}
+
+#[test]
+fn file_changing_while_sealed_gives_error_and_no_bundle() {
+    let fx = Fixture::sealed();
+    fs::remove_file(&fx.bundle).unwrap();
+    let target = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let target = target.clone();
+        std::thread::spawn(move || {
+            use std::os::unix::fs::FileExt;
+            let file = fs::OpenOptions::new().write(true).open(&target).unwrap();
+            let block = vec![0x55u8; 1 << 16];
+            let mut offset = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                file.write_at(&block, offset).unwrap();
+                offset = (offset + block.len() as u64) % (LARGE as u64 - block.len() as u64);
+            }
+        })
+    };
+    let out = seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key"])
+        .output()
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed while it was being read"));
+    assert!(!fx.bundle.exists());
+    let leftovers: Vec<_> = fs::read_dir(&fx.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("seqprov"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn keygen_writes_0600_key_and_refuses_to_overwrite() {
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path(), "k");
+    let key = work.path().join("k.key");
+    assert_eq!(
+        fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let before = fs::read(&key).unwrap();
+    seqprov()
+        .current_dir(work.path())
+        .args(["keygen", "--out", "k"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("already exists"));
+    assert_eq!(fs::read(&key).unwrap(), before);
+}
+
+#[test]
+fn group_readable_key_is_refused_for_sealing() {
+    let fx = Fixture::sealed();
+    fs::set_permissions(fx.root.join("alice.key"), fs::Permissions::from_mode(0o644)).unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("chmod 600"));
+    seqprov()
+        .current_dir(&fx.root)
+        .args([
+            "seal",
+            "run",
+            "--key",
+            "alice.key",
+            "--force",
+            "--allow-insecure-key-permissions",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("warning"));
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl must be installed for the interoperability tests (.ci/run installs it)")
+}
+
+#[test]
+fn openssl_keys_work_for_seal_and_verify() {
+    let fx = Fixture::sealed();
+    let generated = openssl(
+        &fx.root,
+        &["genpkey", "-algorithm", "ed25519", "-out", "ossl.key"],
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    fs::set_permissions(fx.root.join("ossl.key"), fs::Permissions::from_mode(0o600)).unwrap();
+    let public = openssl(
+        &fx.root,
+        &["pkey", "-in", "ossl.key", "-pubout", "-out", "ossl.pub"],
+    );
+    assert!(public.status.success());
+    seqprov()
+        .current_dir(&fx.root)
+        .args([
+            "seal",
+            "run",
+            "--key",
+            "ossl.key",
+            "--force",
+            "--signer",
+            "OpenSSL User",
+        ])
+        .assert()
+        .success();
+    fx.verify("ossl.pub").code(0);
+    fx.verify("alice.pub").code(3);
+}
+
+#[test]
+fn our_keys_load_in_openssl_and_match() {
+    let fx = Fixture::sealed();
+    let text = openssl(&fx.root, &["pkey", "-in", "alice.key", "-noout", "-text"]);
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    assert!(String::from_utf8_lossy(&text.stdout).contains("ED25519"));
+    let derived = openssl(&fx.root, &["pkey", "-in", "alice.key", "-pubout"]);
+    let ours = openssl(&fx.root, &["pkey", "-pubin", "-in", "alice.pub"]);
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    assert_eq!(derived.stdout, ours.stdout);
+}
