@@ -56,9 +56,7 @@ pub fn parse(raw: &[u8]) -> Result<SignedMessage, String> {
         || !header.rest.is_empty()
         || !header.iv.is_empty()
         || !header.partial_iv.is_empty()
-        || header.content_type.is_none()
         || !header.counter_signatures.is_empty()
-        || header.content_type.is_none()
     {
         return Err("protected header has fields other than alg, kid and content type".into());
     }

@@ -116,7 +116,7 @@ pub fn seal_directory(
             _ => None,
         })
         .collect();
-    files.sort_by(|a, b| b.1.cmp(&a.1));
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
     progress.set_total(files.iter().map(|f| f.1).sum());
     let mut digests: Vec<Option<FileDigests>> = vec![None; nodes.len()];
     let hashed: Vec<(usize, FileDigests)> = files

@@ -162,7 +162,7 @@ fn compare_tree(
             _ => (n, 0),
         })
         .collect();
-    jobs.sort_by(|a, b| b.1.cmp(&a.1));
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.1));
     progress.set_total(jobs.iter().map(|j| j.1).sum());
     let digests: HashMap<&str, FileDigests> = jobs
         .par_iter()

@@ -1,0 +1,208 @@
+//! Second test tier: real instrument data from `../shared/testdata` (see its README).
+//!
+//! The folder is read-only: bundles go to a temporary directory, and tamper tests work on
+//! a temporary copy. Set `SEQPROV_TESTDATA` to point elsewhere. Without the folder the
+//! tests fail under CI (`CI` set) and are skipped with a message otherwise.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn testdata() -> Option<PathBuf> {
+    let dir = std::env::var_os("SEQPROV_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
+    if dir.join("README.md").exists() {
+        Some(dir)
+    } else if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing; CI must provide ../shared/testdata",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "skipping: {} not found (set SEQPROV_TESTDATA)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn seqprov() -> Command {
+    Command::cargo_bin("seqprov").unwrap()
+}
+
+fn keygen(work: &Path) {
+    seqprov()
+        .current_dir(work)
+        .args(["keygen", "--out", "lab", "--name", "Conformance Lab"])
+        .assert()
+        .success();
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir(from) {
+        let rel = entry.strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if entry.is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::copy(&entry, &dest).unwrap();
+        }
+    }
+}
+
+fn walkdir(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].is_dir() {
+            let mut children: Vec<PathBuf> = fs::read_dir(&out[i])
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            children.sort();
+            out.extend(children);
+        }
+        i += 1;
+    }
+    out
+}
+
+fn count_files(root: &Path) -> usize {
+    walkdir(root).iter().filter(|p| p.is_file()).count()
+}
+
+#[test]
+fn every_testdata_folder_seals_and_verifies_in_place() {
+    let Some(data) = testdata() else { return };
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path());
+    let mut folders: Vec<PathBuf> = fs::read_dir(data.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    folders.sort();
+    folders.extend(
+        ["fastq", "illumina-readers", "run-metadata"]
+            .iter()
+            .map(|d| data.join(d)),
+    );
+    for (i, folder) in folders.iter().enumerate() {
+        let bundle = work.path().join(format!("{i}.seqprov"));
+        seqprov()
+            .current_dir(work.path())
+            .args([
+                "seal",
+                folder.to_str().unwrap(),
+                "--key",
+                "lab.key",
+                "--sha256",
+                "--out",
+                bundle.to_str().unwrap(),
+            ])
+            .assert()
+            .success();
+        let out = seqprov()
+            .current_dir(work.path())
+            .args([
+                "verify",
+                folder.to_str().unwrap(),
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--trust",
+                "lab.pub",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {report:#}",
+            folder.display()
+        );
+        assert_eq!(
+            report["summary"]["ok"].as_u64().unwrap() as usize,
+            count_files(folder),
+            "{}",
+            folder.display()
+        );
+    }
+}
+
+#[test]
+fn altered_cbcl_and_swapped_fastq_in_a_real_novaseq_run_are_named() {
+    let Some(data) = testdata() else { return };
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path());
+    let run = work.path().join("190414_A00111_0296_AHJCWWDSXX");
+    copy_tree(&data.join("runs/190414_A00111_0296_AHJCWWDSXX"), &run);
+    seqprov()
+        .current_dir(work.path())
+        .args(["seal", "190414_A00111_0296_AHJCWWDSXX", "--key", "lab.key"])
+        .assert()
+        .success();
+
+    let cbcl = walkdir(&run)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "cbcl"))
+        .expect("the NovaSeq run has CBCL files");
+    let mut bytes = fs::read(&cbcl).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x04;
+    fs::write(&cbcl, bytes).unwrap();
+
+    let fastqs: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = fs::read_dir(run.join("fastqs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    // Swap two samples' R1 files: both are then modified (same names, other content).
+    let (a, b) = (&fastqs[0], &fastqs[2]);
+    let tmp = work.path().join("swap");
+    fs::rename(a, &tmp).unwrap();
+    fs::rename(b, a).unwrap();
+    fs::rename(&tmp, b).unwrap();
+
+    let out = seqprov()
+        .current_dir(work.path())
+        .args([
+            "verify",
+            "190414_A00111_0296_AHJCWWDSXX",
+            "--trust",
+            "lab.pub",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut named: Vec<(String, String)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["class"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    named.sort();
+    let rel = |p: &Path| p.strip_prefix(&run).unwrap().to_str().unwrap().to_string();
+    let mut expected = vec![
+        (rel(&cbcl), "modified".to_string()),
+        (rel(a), "modified".to_string()),
+        (rel(b), "modified".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(named, expected);
+}
