@@ -51,11 +51,7 @@ fn main() -> ExitCode {
     ExitCode::from(report.exit_code)
 }
 
-fn gate(
-    dir: &Path,
-    bundle: &Path,
-    trust: &[PathBuf],
-) -> Result<seqprov::Report, seqprov::Error> {
+fn gate(dir: &Path, bundle: &Path, trust: &[PathBuf]) -> Result<seqprov::Report, seqprov::Error> {
     let trusted = trust
         .iter()
         .map(|p| PublicKey::load(p))
