@@ -38,6 +38,15 @@ fn main() -> ExitCode {
             );
         }
         Verdict::Untrusted => println!("HOLD: data intact, but the sealing key is not trusted"),
+        Verdict::PolicyNotSatisfied => {
+            println!("HOLD: data intact, but the lab policy is not satisfied:");
+            for failure in &report.policy {
+                println!(
+                    "  {} ({}): {}",
+                    failure.rule, failure.subject, failure.detail
+                );
+            }
+        }
         Verdict::IntegrityFailure | Verdict::Error => {
             println!("REJECT:");
             for error in &report.errors {
@@ -57,11 +66,6 @@ fn gate(dir: &Path, bundle: &Path, trust: &[PathBuf]) -> Result<seqprov::Report,
         .map(|p| PublicKey::load(p))
         .collect::<Result<Vec<_>, _>>()?;
     let bundle = Bundle::read(bundle)?;
-    seqprov::verify_directory(
-        dir,
-        &bundle,
-        &trusted,
-        VerifyOptions::default(),
-        &NoProgress,
-    )
+    let policy = seqprov::Policy::trusting(trusted);
+    seqprov::verify_directory(dir, &bundle, &policy, VerifyOptions::default(), &NoProgress)
 }

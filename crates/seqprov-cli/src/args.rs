@@ -28,6 +28,112 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print what a bundle says.
     Show(ShowArgs),
+    /// Custody events: append one, or show the timeline.
+    #[command(subcommand)]
+    Custody(CustodyCommand),
+    /// Verify a directory at its destination and, only if it verifies, append a signed
+    /// `receive` event to its bundle.
+    Receive(ReceiveArgs),
+}
+
+/// `seqprov custody ...`.
+#[derive(Subcommand, Debug)]
+pub enum CustodyCommand {
+    /// Sign and append a custody event (crash- and concurrency-safe).
+    Append(AppendArgs),
+    /// Print the custody timeline: who, when, what, meaning, signature status, gaps.
+    Show(CustodyShowArgs),
+}
+
+/// Who trusts what: `--trust` keys and/or a `--policy` file.
+#[derive(Args, Debug, Clone)]
+pub struct TrustArgs {
+    /// A trusted public key (SPKI PEM), trusted for every role at any time; repeatable.
+    #[arg(long, value_name = "KEY.pub")]
+    pub trust: Vec<PathBuf>,
+    /// A lab policy file (TOML, see spec/policy.md); `--trust` keys are added to it.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+}
+
+/// What a signer says about an event.
+#[derive(Args, Debug, Clone)]
+pub struct SignerArgs {
+    /// Private key (PKCS#8 PEM).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// Signer's printed name [default: the key file's name].
+    #[arg(long, value_name = "NAME")]
+    pub signer: Option<String>,
+    /// Role the signer acts in (for example `courier`, `lab`, `clinician`).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// Meaning of the signature (21 CFR 11.50), e.g. "review", "approval", "responsibility".
+    #[arg(long, value_name = "TEXT")]
+    pub meaning: Option<String>,
+    /// Host or location where the event happens [default: this host's name].
+    #[arg(long, value_name = "TEXT")]
+    pub host: Option<String>,
+    /// Free-text note.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Load a private key even if group or others can read it.
+    #[arg(long)]
+    pub allow_insecure_key_permissions: bool,
+}
+
+/// `seqprov custody append`.
+#[derive(Args, Debug)]
+pub struct AppendArgs {
+    /// The bundle to append to.
+    pub bundle: PathBuf,
+    /// Event kind: transfer, attest, or derive (receive events come from `seqprov receive`).
+    #[arg(long, value_name = "KIND")]
+    pub kind: String,
+    /// Recipient of a transfer.
+    #[arg(long, value_name = "TEXT")]
+    pub to: Option<String>,
+    /// For `derive`: the derived bundle.
+    #[arg(long, value_name = "BUNDLE")]
+    pub derived_bundle: Option<PathBuf>,
+    /// Signer options.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+}
+
+/// `seqprov custody show`.
+#[derive(Args, Debug)]
+pub struct CustodyShowArgs {
+    /// The bundle.
+    pub bundle: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Trust options (to show whether each signer is trusted).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+/// `seqprov receive`.
+#[derive(Args, Debug)]
+pub struct ReceiveArgs {
+    /// The received directory.
+    pub dir: PathBuf,
+    /// The bundle [default: DIR.seqprov beside DIR].
+    #[arg(long, value_name = "BUNDLE")]
+    pub bundle: Option<PathBuf>,
+    /// Trust options.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Signer options for the receive event.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Print the verification report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// `seqprov keygen`.
@@ -79,6 +185,16 @@ pub struct SealArgs {
     /// Replace an existing bundle.
     #[arg(long)]
     pub force: bool,
+    /// The bundle of the data this directory was derived from (e.g. the run's bundle for
+    /// FASTQs); recorded in the seal.
+    #[arg(long, value_name = "BUNDLE", requires = "step")]
+    pub derived_from: Option<PathBuf>,
+    /// The processing step that derived this data (program, version, arguments).
+    #[arg(long, value_name = "TEXT", requires = "derived_from")]
+    pub step: Option<String>,
+    /// The sample sheet used by the step; its digest is recorded.
+    #[arg(long, value_name = "FILE", requires = "derived_from")]
+    pub sample_sheet: Option<PathBuf>,
     /// Load a private key even if group or others can read it.
     #[arg(long)]
     pub allow_insecure_key_permissions: bool,
@@ -95,10 +211,15 @@ pub struct VerifyArgs {
     /// The bundle [default: DIR.seqprov beside DIR].
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: Option<PathBuf>,
-    /// A trusted public key (SPKI PEM); repeat for several. Without any, a valid seal
-    /// exits 3 (not trusted).
-    #[arg(long, value_name = "KEY.pub")]
-    pub trust: Vec<PathBuf>,
+    /// Trust options. Without any, a valid seal exits 3 (not trusted).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The bundle this data says it was derived from; repeatable.
+    #[arg(long, value_name = "BUNDLE")]
+    pub derived_from: Vec<PathBuf>,
+    /// Require the seal's derived-from bundle to be given, valid, trusted and matching.
+    #[arg(long)]
+    pub require_lineage: bool,
     /// Print one JSON object (schema: spec/report.md) instead of text.
     #[arg(long)]
     pub json: bool,

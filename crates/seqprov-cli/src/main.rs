@@ -2,6 +2,7 @@
 //! documented code (0 verified, 1 integrity failure, 2 usage or I/O error, 3 not trusted).
 
 mod args;
+mod custody_commands;
 mod progress_bar;
 mod text_output;
 
@@ -13,7 +14,7 @@ use clap::Parser;
 use seqprov::report::{Report, RootStatus, SealSummary, SignatureStatus};
 use seqprov::{Bundle, ExitStatus, HashOptions, PermissionCheck, PrivateKey, PublicKey, ReadMode};
 
-use args::{Cli, Command, KeygenArgs, ReadArgs, SealArgs, ShowArgs, VerifyArgs};
+use args::{Cli, Command, KeygenArgs, ReadArgs, SealArgs, ShowArgs, TrustArgs, VerifyArgs};
 use progress_bar::TerminalProgress;
 
 fn main() -> ExitCode {
@@ -23,6 +24,9 @@ fn main() -> ExitCode {
         Command::Seal(a) => seal(a),
         Command::Verify(a) => verify(a),
         Command::Show(a) => show(a),
+        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(a),
+        Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
+        Command::Receive(a) => custody_commands::receive(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),
@@ -41,7 +45,40 @@ fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
         .map_or(ExitStatus::UsageOrIo, seqprov::Error::exit_status)
 }
 
-fn read_mode(read: ReadArgs) -> ReadMode {
+/// Load a private key, warning when the permission check is overridden.
+pub(crate) fn load_private_key(path: &Path, allow_insecure: bool) -> Result<PrivateKey> {
+    let permissions = if allow_insecure {
+        PermissionCheck::AllowInsecure
+    } else {
+        PermissionCheck::Strict
+    };
+    let key = PrivateKey::load(path, permissions)?;
+    if allow_insecure {
+        eprintln!(
+            "seqprov: warning: key permissions are not checked (--allow-insecure-key-permissions)"
+        );
+    }
+    Ok(key)
+}
+
+/// The policy that `--policy` and `--trust` together describe.
+pub(crate) fn load_policy(trust: &TrustArgs) -> Result<seqprov::Policy> {
+    let keys = trust
+        .trust
+        .iter()
+        .map(|p| PublicKey::load(p))
+        .collect::<seqprov::Result<Vec<_>>>()?;
+    let mut policy = match &trust.policy {
+        Some(path) => seqprov::Policy::load(path)?,
+        None => seqprov::Policy::default(),
+    };
+    policy
+        .signers
+        .extend(seqprov::Policy::trusting(keys).signers);
+    Ok(policy)
+}
+
+pub(crate) fn read_mode(read: ReadArgs) -> ReadMode {
     if read.no_mmap {
         ReadMode::NoMmap
     } else {
@@ -95,7 +132,20 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
             out.display()
         )));
     }
+    let derived_from = match (&a.derived_from, &a.step) {
+        (Some(input), Some(step)) => {
+            let input_bundle = Bundle::read(input)
+                .with_context(|| format!("reading derived-from bundle {}", input.display()))?;
+            Some(seqprov::lineage::derived_from(
+                &input_bundle,
+                step,
+                a.sample_sheet.as_deref(),
+            )?)
+        }
+        _ => None,
+    };
     let options = seqprov::SealOptions {
+        derived_from,
         signer_name: a.signer,
         role: a.role,
         meaning: a.meaning,
@@ -133,7 +183,7 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn bundle_path_for(dir: &Path, given: &Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn bundle_path_for(dir: &Path, given: &Option<PathBuf>) -> Result<PathBuf> {
     Ok(match given {
         Some(path) => path.clone(),
         None => seqprov::default_bundle_path(dir)?,
@@ -142,9 +192,18 @@ fn bundle_path_for(dir: &Path, given: &Option<PathBuf>) -> Result<PathBuf> {
 
 fn verify(a: VerifyArgs) -> Result<ExitStatus> {
     let outcome = run_verify(&a);
+    finish_verify(outcome, a.json, a.read.quiet).map(|(status, _)| status)
+}
+
+/// Print a verification outcome (text or JSON) and return its exit status and report.
+pub(crate) fn finish_verify(
+    outcome: Result<Report>,
+    json: bool,
+    quiet: bool,
+) -> Result<(ExitStatus, Option<Report>)> {
     let report = match outcome {
         Ok(report) => report,
-        Err(error) if a.json => {
+        Err(error) if json => {
             let status = exit_status_of(&error);
             let mut report = match error
                 .chain()
@@ -157,32 +216,37 @@ fn verify(a: VerifyArgs) -> Result<ExitStatus> {
             report.exit_code = status.code();
             println!("{}", report.to_json());
             eprintln!("seqprov: error: {error:#}");
-            return Ok(status);
+            return Ok((status, None));
         }
         Err(error) => return Err(error),
     };
-    if a.json {
+    if json {
         println!("{}", report.to_json());
-    } else if !(a.read.quiet && report.exit_code == 0) {
+    } else if !(quiet && report.exit_code == 0) {
         text_output::print_report(&report);
     }
-    Ok(report.exit_status())
+    Ok((report.exit_status(), Some(report)))
 }
 
 fn run_verify(a: &VerifyArgs) -> Result<Report> {
-    let trusted = a
-        .trust
-        .iter()
-        .map(|p| PublicKey::load(p))
-        .collect::<seqprov::Result<Vec<_>>>()?;
+    let policy = load_policy(&a.trust)?;
     let bundle_path = bundle_path_for(&a.dir, &a.bundle)?;
     let bundle = Bundle::read(&bundle_path)
         .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
+    let inputs = a
+        .derived_from
+        .iter()
+        .map(|p| {
+            Bundle::read(p).with_context(|| format!("reading derived-from bundle {}", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let progress = TerminalProgress::new("verifying", a.read.quiet || a.json);
     let options = seqprov::VerifyOptions {
         read_mode: read_mode(a.read),
+        lineage_inputs: &inputs,
+        require_lineage: a.require_lineage,
     };
-    let report = seqprov::verify_directory(&a.dir, &bundle, &trusted, options, &progress);
+    let report = seqprov::verify_directory(&a.dir, &bundle, &policy, options, &progress);
     progress.finish();
     Ok(report?)
 }

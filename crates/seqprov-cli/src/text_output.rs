@@ -60,6 +60,30 @@ pub fn print_report(report: &Report) {
     for e in &report.errors {
         println!("{:<13}{}", "BUNDLE", e);
     }
+    for f in &report.policy {
+        println!("{:<13}{} ({}): {}", "POLICY", f.rule, f.subject, f.detail);
+    }
+    for w in &report.warnings {
+        println!("{:<13}{}", "WARNING", w);
+    }
+    if !report.custody.is_empty() {
+        let linked = report
+            .custody
+            .iter()
+            .filter(|e| e.problems.is_empty())
+            .count();
+        println!(
+            "custody: {} events, {} intact (see `seqprov custody show`)",
+            report.custody.len(),
+            linked
+        );
+    }
+    if let Some(lineage) = &report.lineage {
+        println!(
+            "lineage: derived from {} by {:?}: {}",
+            lineage.subject, lineage.step, lineage.status
+        );
+    }
     if let Some(seal) = &report.seal {
         println!(
             "seal: {} ({}) key {} at {}; signature {}; key {}",
@@ -102,6 +126,95 @@ pub fn print_report(report: &Report) {
                 }
             )
         }
+        Verdict::PolicyNotSatisfied => println!(
+            "POLICY NOT SATISFIED: contents intact ({} entries ok) but {} policy rule(s) failed",
+            s.ok,
+            report.policy.len()
+        ),
         Verdict::Error => println!("ERROR: verification could not be completed"),
+    }
+}
+
+/// Print the custody timeline for `seqprov custody show`.
+pub fn print_timeline(
+    seal: &SealSummary,
+    checks: &seqprov::verify::BundleChecks,
+    gaps: &[Option<i64>],
+    judged: bool,
+) {
+    println!(
+        "{}  seal      {} ({}) \"{}\" key {}  signature {}",
+        seal.time,
+        seal.signer,
+        seal.role,
+        seal.meaning,
+        &seal.key_id[..16],
+        status_word(checks.signature)
+    );
+    for (record, gap) in checks.chain.events.iter().zip(gaps) {
+        if let Some(seconds) = gap {
+            println!(
+                "    ... {} later",
+                seqprov::verify::describe_seconds(*seconds)
+            );
+        }
+        let mut extras = Vec::new();
+        if let Some(to) = &record.to {
+            extras.push(format!("to: {to}"));
+        }
+        if let Some(host) = &record.host {
+            extras.push(format!("at: {host}"));
+        }
+        if let Some(note) = &record.note {
+            extras.push(format!("note: {note}"));
+        }
+        println!(
+            "{}  {:<9} {} ({}) \"{}\" key {}  signature {}{}{}",
+            record.time.as_deref().unwrap_or("????-??-??T??:??:??Z"),
+            record.kind,
+            record.signer.as_deref().unwrap_or("?"),
+            record.role.as_deref().unwrap_or("?"),
+            record.meaning.as_deref().unwrap_or("?"),
+            &record.key_id[..16],
+            status_word(record.signature),
+            if record.linked {
+                ", linked"
+            } else {
+                ", NOT LINKED"
+            },
+            if extras.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", extras.join("; "))
+            }
+        );
+    }
+    for e in &checks.integrity {
+        println!("BROKEN       {e}");
+    }
+    for w in &checks.chain.warnings {
+        println!("WARNING      {w}");
+    }
+    if judged {
+        for f in &checks.policy {
+            println!("POLICY       {} ({}): {}", f.rule, f.subject, f.detail);
+        }
+    }
+    println!(
+        "{} custody events; chain {}",
+        checks.chain.events.len(),
+        if checks.integrity.is_empty() {
+            "intact"
+        } else {
+            "BROKEN"
+        }
+    );
+}
+
+fn status_word(status: seqprov::report::SignatureStatus) -> &'static str {
+    match status {
+        seqprov::report::SignatureStatus::Valid => "valid",
+        seqprov::report::SignatureStatus::Invalid => "INVALID",
+        seqprov::report::SignatureStatus::NotChecked => "not checked",
     }
 }

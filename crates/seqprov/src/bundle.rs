@@ -278,6 +278,16 @@ pub enum Overwrite {
 /// Write `bytes` to `path` atomically: temporary file in the same directory, fsync,
 /// rename, fsync of the directory. Nothing partial is ever visible at `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()> {
+    write_atomically_with_mode(path, bytes, overwrite, 0o644)
+}
+
+/// [`write_atomically`] with the permission bits the new file gets.
+pub fn write_atomically_with_mode(
+    path: &Path,
+    bytes: &[u8],
+    overwrite: Overwrite,
+    mode: u32,
+) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -291,6 +301,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Resu
     let mut temp = tempfile::Builder::new()
         .prefix(".seqprov-")
         .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
     temp.write_all(bytes)

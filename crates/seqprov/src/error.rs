@@ -40,12 +40,23 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A policy file could not be read or is invalid.
+    #[error("policy {}: {reason}", path.display())]
+    Policy {
+        /// The policy file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The bundle (or another signed structure) is malformed, truncated or non-canonical.
     #[error("malformed bundle: {0}")]
     Malformed(String),
     /// An operation refused to proceed to protect data (for example, overwriting a bundle).
     #[error("{0}")]
     Refused(String),
+    /// Signed data does not hold together (a broken custody chain, a lineage mismatch).
+    #[error("integrity failure: {0}")]
+    Integrity(String),
     /// A signature did not verify.
     #[error("signature does not verify: {0}")]
     BadSignature(String),
@@ -63,11 +74,14 @@ impl Error {
     /// The process exit status this error stands for (see `spec/cli.md`).
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Malformed(_) | Error::BadSignature(_) => ExitStatus::IntegrityFailure,
+            Error::Malformed(_) | Error::BadSignature(_) | Error::Integrity(_) => {
+                ExitStatus::IntegrityFailure
+            }
             Error::Io { .. }
             | Error::FileChanged { .. }
             | Error::UnsealableTree { .. }
             | Error::Key { .. }
+            | Error::Policy { .. }
             | Error::Refused(_) => ExitStatus::UsageOrIo,
         }
     }

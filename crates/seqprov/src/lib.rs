@@ -17,8 +17,8 @@
 //! seqprov::write_atomically(Path::new("run.seqprov"), &sealed.bundle, seqprov::Overwrite::Refuse)?;
 //!
 //! let bundle = Bundle::read(Path::new("run.seqprov"))?;
-//! let trusted = [PublicKey::load(Path::new("core.pub"))?];
-//! let report = seqprov::verify_directory(Path::new("run"), &bundle, &trusted, VerifyOptions::default(), &NoProgress)?;
+//! let policy = seqprov::Policy::trusting(vec![PublicKey::load(Path::new("core.pub"))?]);
+//! let report = seqprov::verify_directory(Path::new("run"), &bundle, &policy, VerifyOptions::default(), &NoProgress)?;
 //! assert_eq!(report.exit_code, 0);
 //! # Ok(()) }
 //! ```
@@ -27,14 +27,18 @@
 
 pub mod bundle;
 pub mod cbor;
+pub mod chain;
 pub mod cose;
+pub mod custody;
 pub mod entry_path;
 pub mod error;
 pub mod hashing;
 pub mod keys;
+pub mod lineage;
 pub mod manifest;
 mod mapped_file;
 pub mod merkle;
+pub mod policy;
 pub mod report;
 pub mod seal;
 pub mod verify;
@@ -44,6 +48,7 @@ pub use bundle::{Bundle, Overwrite, default_bundle_path, write_atomically};
 pub use error::{Error, Result};
 pub use hashing::{HashOptions, NoProgress, Progress, ReadMode};
 pub use keys::{KeyId, PermissionCheck, PrivateKey, PublicKey};
+pub use policy::Policy;
 pub use report::{ExitStatus, FileClass, Report, Verdict};
 pub use seal::{SealOptions, Sealed, seal_directory};
 pub use verify::{VerifyOptions, verify_directory};

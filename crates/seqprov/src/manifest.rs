@@ -138,6 +138,23 @@ pub struct Subject {
     pub kind: String,
 }
 
+/// The input a derived seal was made from (BCL → FASTQ conversion, for example).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedFrom {
+    /// BLAKE3 of the input bundle's seal message bytes.
+    pub seal: Bytes32,
+    /// The input bundle's Merkle root.
+    pub root: Bytes32,
+    /// The input bundle's subject name (its run folder name).
+    pub subject: String,
+    /// The processing step, as described by the signer (program, version, arguments).
+    pub step: String,
+    /// BLAKE3 of the sample sheet used, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_sheet: Option<Bytes32>,
+}
+
 /// The signed header of a bundle: everything the seal asserts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +181,9 @@ pub struct SealPayload {
     pub digests: Vec<String>,
     /// Merkle root over the entries.
     pub root: Bytes32,
+    /// The bundle this data was derived from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<DerivedFrom>,
 }
 
 impl SealPayload {

@@ -4,8 +4,11 @@
 use serde::Serialize;
 
 use crate::bundle::Bundle;
+use crate::chain::EventRecord;
 use crate::error::Error;
+use crate::lineage::LineageReport;
 use crate::manifest::SealPayload;
+use crate::policy::RuleFailure;
 
 /// Version of the JSON report schema.
 pub const REPORT_VERSION: u32 = 1;
@@ -194,6 +197,8 @@ pub enum Verdict {
     IntegrityFailure,
     /// Intact and validly signed, by a key that is not trusted.
     Untrusted,
+    /// Intact, signed by a trusted key, but a policy rule is not satisfied.
+    PolicyNotSatisfied,
     /// Nothing could be concluded (usage or I/O error).
     Error,
 }
@@ -217,8 +222,18 @@ pub struct Report {
     pub trusted: bool,
     /// Merkle root status.
     pub root: RootStatus,
-    /// Problems with the bundle itself (signature, root, structure), in words.
+    /// Integrity problems with the bundle itself (signature, root, structure, custody
+    /// chain, lineage), in words.
     pub errors: Vec<String>,
+    /// Failed policy rules, each named.
+    pub policy: Vec<RuleFailure>,
+    /// Warnings that do not change the verdict.
+    pub warnings: Vec<String>,
+    /// The custody events, in chain order, with their status.
+    pub custody: Vec<EventRecord>,
+    /// The derivation link, when the seal records one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<LineageReport>,
     /// Counts per class.
     pub summary: Summary,
     /// Every file problem, sorted by path (entries that are `ok` are only counted).
@@ -242,6 +257,10 @@ impl Report {
             trusted: false,
             root: RootStatus::NotChecked,
             errors: vec![error.to_string()],
+            policy: Vec::new(),
+            warnings: Vec::new(),
+            custody: Vec::new(),
+            lineage: None,
             summary: Summary::default(),
             files: Vec::new(),
         }
@@ -252,7 +271,7 @@ impl Report {
         match self.verdict {
             Verdict::Verified => ExitStatus::Verified,
             Verdict::IntegrityFailure => ExitStatus::IntegrityFailure,
-            Verdict::Untrusted => ExitStatus::Untrusted,
+            Verdict::Untrusted | Verdict::PolicyNotSatisfied => ExitStatus::Untrusted,
             Verdict::Error => ExitStatus::UsageOrIo,
         }
     }

@@ -38,6 +38,8 @@ pub struct SealOptions {
     pub hash: HashOptions,
     /// Seal time to record; `None` means now. Injected by test vectors.
     pub time: Option<time::OffsetDateTime>,
+    /// The input this data was derived from, recorded in the seal.
+    pub derived_from: Option<crate::manifest::DerivedFrom>,
     /// Seed from which entry salts are derived; `None` means fresh random bytes.
     /// Only test vectors fix it: a known seed makes salts guessable.
     pub salt_seed: Option<[u8; 32]>,
@@ -51,6 +53,7 @@ impl Default for SealOptions {
             meaning: DEFAULT_MEANING.into(),
             hash: HashOptions::default(),
             time: None,
+            derived_from: None,
             salt_seed: None,
         }
     }
@@ -227,6 +230,7 @@ pub fn sign_entries(
             vec!["blake3".into()]
         },
         root: Bytes32(root),
+        derived_from: options.derived_from.clone(),
     };
     let mut bundle = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
     bundle.extend_from_slice(&bundle::encode_entry_list(&encoded));

@@ -7,10 +7,13 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::bundle::Bundle;
+use crate::chain::{self, ChainCheck};
 use crate::error::Result;
 use crate::hashing::{self, FileDigests, HashOptions, Progress, ReadMode};
 use crate::keys::PublicKey;
+use crate::lineage::{self, LineageReport};
 use crate::manifest::{Entry, EntryKind};
+use crate::policy::{ExtraFiles, Policy, RuleFailure};
 use crate::report::{
     FileClass, FileFinding, REPORT_VERSION, Report, RootStatus, SealSummary, SignatureStatus,
     Summary, Verdict,
@@ -19,9 +22,13 @@ use crate::walk::{self, Node, NodeKind};
 
 /// How to verify.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct VerifyOptions {
+pub struct VerifyOptions<'a> {
     /// How to read file contents.
     pub read_mode: ReadMode,
+    /// Bundles the seal may say it was derived from (`--derived-from`).
+    pub lineage_inputs: &'a [Bundle],
+    /// Require a recorded, given and valid derived-from bundle (also set by policy).
+    pub require_lineage: bool,
 }
 
 /// Check the seal's signature under the key it names; `Err` says why it fails.
@@ -31,57 +38,235 @@ pub fn check_seal_signature(bundle: &Bundle) -> std::result::Result<PublicKey, S
     Ok(key)
 }
 
-/// Verify `dir` against `bundle`, trusting the given keys.
+/// Everything about a bundle that can be checked without its files: signatures, root,
+/// custody chain, lineage and policy.
+#[derive(Clone, Debug)]
+pub struct BundleChecks {
+    /// Seal signature status.
+    pub signature: SignatureStatus,
+    /// Merkle root status.
+    pub root: RootStatus,
+    /// Whether the seal's signer is trusted under the policy for its role at its time.
+    pub trusted: bool,
+    /// The custody chain as checked.
+    pub chain: ChainCheck,
+    /// Integrity problems (exit 1).
+    pub integrity: Vec<String>,
+    /// Failed policy rules (exit 3).
+    pub policy: Vec<RuleFailure>,
+    /// Lineage section.
+    pub lineage: Option<LineageReport>,
+}
+
+/// Check signatures, root, chain, lineage and policy of a bundle.
+pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_>) -> BundleChecks {
+    let mut checks = BundleChecks {
+        signature: SignatureStatus::Valid,
+        root: RootStatus::Match,
+        trusted: false,
+        chain: ChainCheck::default(),
+        integrity: Vec::new(),
+        policy: Vec::new(),
+        lineage: None,
+    };
+    if let Err(why) = check_seal_signature(bundle) {
+        checks.signature = SignatureStatus::Invalid;
+        checks.root = RootStatus::NotChecked;
+        checks
+            .integrity
+            .push(format!("the seal's signature does not verify: {why}"));
+        return checks;
+    }
+    if !bundle.root_matches() {
+        checks.root = RootStatus::Mismatch;
+        checks.integrity.push(
+            "the entry list does not match the signed Merkle root (the entry list was edited)"
+                .into(),
+        );
+        return checks;
+    }
+    let seal = &bundle.payload;
+    let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
+    checks.trusted = seal_failures.is_empty();
+    checks.policy.extend(seal_failures);
+    let roles = &policy.requirements.seal_roles;
+    if checks.trusted && !roles.is_empty() && !roles.contains(&seal.signer.role) {
+        checks.policy.push(RuleFailure::new(
+            "seal_role",
+            "seal",
+            format!(
+                "sealed in role {:?}; the policy lets only {roles:?} seal",
+                seal.signer.role
+            ),
+        ));
+    }
+
+    checks.chain = chain::check(bundle);
+    checks.integrity.extend(checks.chain.integrity_problems());
+    let mut good_events = Vec::new();
+    for record in &checks.chain.events {
+        let Some(payload) = &record.payload else {
+            continue;
+        };
+        if !record.problems.is_empty() {
+            continue;
+        }
+        let subject = format!("custody event {}", record.position);
+        let key_id = bundle.events[(record.position - 1) as usize].key_id;
+        let failures = policy.judge(&subject, key_id, &payload.signer.role, &payload.time);
+        if failures.is_empty() {
+            good_events.push(payload);
+        }
+        checks.policy.extend(failures);
+    }
+    for required in &policy.requirements.required_events {
+        let found = good_events.iter().any(|e| {
+            e.kind.name() == required.kind
+                && required.role.as_ref().is_none_or(|r| *r == e.signer.role)
+        });
+        if !found {
+            checks.policy.push(RuleFailure::new(
+                "required_event",
+                "bundle",
+                match &required.role {
+                    Some(role) => format!("no trusted `{}` event by role {role:?}", required.kind),
+                    None => format!("no trusted `{}` event", required.kind),
+                },
+            ));
+        }
+    }
+    if let Some(max) = policy.max_gap() {
+        let mut previous = ("seal".to_string(), seal.time.clone());
+        for record in &checks.chain.events {
+            let Some(payload) = &record.payload else {
+                continue;
+            };
+            if let Some(gap) = gap_between(&previous.1, &payload.time) {
+                if gap > max {
+                    checks.policy.push(RuleFailure::new(
+                        "custody_gap",
+                        &format!("custody event {}", record.position),
+                        format!(
+                            "{} between {} ({}) and this event ({}); the policy allows {}",
+                            describe_duration(gap),
+                            previous.0,
+                            previous.1,
+                            payload.time,
+                            describe_duration(max)
+                        ),
+                    ));
+                }
+            }
+            previous = (
+                format!("custody event {}", record.position),
+                payload.time.clone(),
+            );
+        }
+    }
+    let lineage = lineage::check(
+        bundle,
+        options.lineage_inputs,
+        policy,
+        options.require_lineage || policy.requirements.require_lineage,
+    );
+    checks.integrity.extend(lineage.integrity);
+    checks.policy.extend(lineage.policy);
+    checks.lineage = lineage.report;
+    checks
+}
+
+/// Time from `earlier` to `later` (both payload times), if both parse.
+pub fn gap_between(earlier: &str, later: &str) -> Option<time::Duration> {
+    let a = crate::manifest::parse_time(earlier).ok()?;
+    let b = crate::manifest::parse_time(later).ok()?;
+    Some(b - a)
+}
+
+/// A duration in words (`3d 4h 5m`).
+pub fn describe_duration(d: time::Duration) -> String {
+    describe_seconds(d.whole_seconds())
+}
+
+/// A number of seconds in words (`3d 4h 5m`).
+pub fn describe_seconds(total: i64) -> String {
+    let (days, hours, minutes, seconds) = (
+        total / 86_400,
+        total % 86_400 / 3600,
+        total % 3600 / 60,
+        total % 60,
+    );
+    let mut parts = Vec::new();
+    if days != 0 {
+        parts.push(format!("{days}d"));
+    }
+    if hours != 0 {
+        parts.push(format!("{hours}h"));
+    }
+    if minutes != 0 {
+        parts.push(format!("{minutes}m"));
+    }
+    if seconds != 0 || parts.is_empty() {
+        parts.push(format!("{seconds}s"));
+    }
+    parts.join(" ")
+}
+
+/// Verify `dir` against `bundle` under `policy`.
 pub fn verify_directory(
     dir: &Path,
     bundle: &Bundle,
-    trusted: &[PublicKey],
-    options: VerifyOptions,
+    policy: &Policy,
+    options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report> {
+    let checks = check_bundle(bundle, policy, &options);
     let mut report = Report {
         report_version: REPORT_VERSION,
         tool: crate::seal::TOOL.into(),
         verdict: Verdict::Verified,
         exit_code: 0,
         seal: Some(SealSummary::of(bundle)),
-        signature: SignatureStatus::Valid,
-        trusted: false,
-        root: RootStatus::Match,
-        errors: Vec::new(),
+        signature: checks.signature,
+        trusted: checks.trusted,
+        root: checks.root,
+        errors: checks.integrity,
+        policy: checks.policy,
+        warnings: checks.chain.warnings,
+        custody: checks.chain.events,
+        lineage: checks.lineage,
         summary: Summary::default(),
         files: Vec::new(),
     };
-    match check_seal_signature(bundle) {
-        Ok(key) => report.trusted = trusted.iter().any(|t| t.id() == key.id()),
-        Err(why) => {
-            report.signature = SignatureStatus::Invalid;
-            report.root = RootStatus::NotChecked;
-            report
-                .errors
-                .push(format!("the seal's signature does not verify: {why}"));
-            return Ok(finish(report));
-        }
-    }
-    if !bundle.root_matches() {
-        report.root = RootStatus::Mismatch;
-        report.errors.push(
-            "the entry list does not match the signed Merkle root (the entry list was edited)"
-                .into(),
-        );
-        return Ok(finish(report));
+    if checks.signature != SignatureStatus::Valid || checks.root != RootStatus::Match {
+        return Ok(finish(report, false));
     }
     let (summary, files) = compare_tree(dir, bundle, options, progress)?;
+    let extra_allowed = policy.requirements.extra_files == ExtraFiles::Warning;
+    if extra_allowed {
+        for f in files.iter().filter(|f| f.class == FileClass::Extra) {
+            report
+                .warnings
+                .push(format!("extra file allowed by policy: {}", f.path));
+        }
+    }
     report.summary = summary;
     report.files = files;
-    Ok(finish(report))
+    Ok(finish(report, extra_allowed))
 }
 
-fn finish(mut report: Report) -> Report {
-    report.verdict = if !report.errors.is_empty() || report.summary.problems() > 0 {
+fn finish(mut report: Report, extra_allowed: bool) -> Report {
+    let file_problems = report.summary.problems()
+        - if extra_allowed {
+            report.summary.extra
+        } else {
+            0
+        };
+    report.verdict = if !report.errors.is_empty() || file_problems > 0 {
         Verdict::IntegrityFailure
     } else if !report.trusted {
         Verdict::Untrusted
+    } else if !report.policy.is_empty() {
+        Verdict::PolicyNotSatisfied
     } else {
         Verdict::Verified
     };
@@ -93,7 +278,7 @@ fn finish(mut report: Report) -> Report {
 fn compare_tree(
     dir: &Path,
     bundle: &Bundle,
-    options: VerifyOptions,
+    options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<(Summary, Vec<FileFinding>)> {
     let nodes = walk::walk(dir)?;

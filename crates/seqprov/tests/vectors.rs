@@ -64,6 +64,7 @@ fn options() -> SealOptions {
             time::OffsetDateTime::parse(TIME, &time::format_description::well_known::Rfc3339)
                 .unwrap(),
         ),
+        derived_from: None,
         salt_seed: Some(SALT_SEED),
     }
 }
@@ -187,7 +188,7 @@ fn outcome(bytes: &[u8], tree: &Path, trusted: &[seqprov::PublicKey]) -> (u8, St
     let report = seqprov::verify_directory(
         tree,
         &bundle,
-        trusted,
+        &seqprov::Policy::trusting(trusted.to_vec()),
         VerifyOptions::default(),
         &NoProgress,
     )
@@ -198,6 +199,7 @@ fn outcome(bytes: &[u8], tree: &Path, trusted: &[seqprov::PublicKey]) -> (u8, St
         (_, _, v) => match v {
             seqprov::Verdict::Verified => "verified",
             seqprov::Verdict::Untrusted => "untrusted",
+            seqprov::Verdict::PolicyNotSatisfied => "policy_not_satisfied",
             seqprov::Verdict::IntegrityFailure => "integrity_failure",
             seqprov::Verdict::Error => "error",
         },

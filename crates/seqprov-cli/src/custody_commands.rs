@@ -1,0 +1,207 @@
+//! `seqprov custody append`, `seqprov custody show` and `seqprov receive`.
+
+use anyhow::{Context, Result, bail};
+use seqprov::custody::{DerivedRef, EventDraft, EventKind, ReceiveSummary, message_digest};
+use seqprov::manifest::Bytes32;
+use seqprov::report::SealSummary;
+use seqprov::{Bundle, ExitStatus, Verdict};
+
+use crate::args::{AppendArgs, CustodyShowArgs, ReceiveArgs, SignerArgs};
+use crate::progress_bar::TerminalProgress;
+
+/// Default role and meaning per event kind.
+fn defaults(kind: EventKind) -> (&'static str, &'static str) {
+    match kind {
+        EventKind::Transfer => ("custodian", "responsibility: handed over custody"),
+        EventKind::Receive => ("receiver", "responsibility: received and verified intact"),
+        EventKind::Attest => ("reviewer", "approval"),
+        EventKind::Derive => ("pipeline", "authorship: derived data from this run"),
+    }
+}
+
+fn this_host() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+fn draft(kind: EventKind, signer: &SignerArgs) -> Result<EventDraft> {
+    if let Some(name) = &signer.signer {
+        seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
+    }
+    let (role, meaning) = defaults(kind);
+    Ok(EventDraft {
+        kind,
+        signer_name: signer.signer.clone(),
+        role: signer.role.clone().unwrap_or_else(|| role.into()),
+        meaning: signer.meaning.clone().unwrap_or_else(|| meaning.into()),
+        host: signer.host.clone().or_else(this_host),
+        to: None,
+        note: signer.note.clone(),
+        verification: None,
+        derived: None,
+        time: None,
+    })
+}
+
+/// `seqprov custody append`.
+pub fn append(a: AppendArgs) -> Result<ExitStatus> {
+    let kind = match EventKind::parse(&a.kind) {
+        Some(EventKind::Receive) => {
+            bail!(
+                "receive events are appended by `seqprov receive`, which verifies the files first"
+            )
+        }
+        Some(kind) => kind,
+        None => bail!(
+            "--kind must be transfer, attest or derive, not {:?}",
+            a.kind
+        ),
+    };
+    let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
+    let mut event = draft(kind, &a.signer)?;
+    event.to = a.to.clone();
+    if kind == EventKind::Transfer && a.to.is_none() {
+        bail!("a transfer event needs --to (who receives the data)");
+    }
+    match (kind, &a.derived_bundle) {
+        (EventKind::Derive, Some(path)) => {
+            let derived = Bundle::read(path)
+                .with_context(|| format!("reading derived bundle {}", path.display()))?;
+            event.derived = Some(DerivedRef {
+                seal: Bytes32(message_digest(&derived.seal.raw)),
+                root: derived.payload.root,
+                subject: derived.payload.subject.name.clone(),
+            });
+        }
+        (EventKind::Derive, None) => bail!("a derive event needs --derived-bundle"),
+        (_, Some(_)) => bail!("--derived-bundle goes with --kind derive"),
+        _ => {}
+    }
+    let payload = seqprov::custody::append_event(&a.bundle, &key, &event)
+        .with_context(|| format!("appending to {}", a.bundle.display()))?;
+    println!(
+        "appended custody event {} ({}) signed by {} ({}) at {}",
+        payload.seq,
+        payload.kind.name(),
+        payload.signer.name,
+        payload.signer.role,
+        payload.time
+    );
+    Ok(ExitStatus::Verified)
+}
+
+/// `seqprov receive`.
+pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
+    let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
+    let mut event = draft(EventKind::Receive, &a.signer)?;
+    let policy = crate::load_policy(&a.trust)?;
+    let bundle_path = crate::bundle_path_for(&a.dir, &a.bundle)?;
+    let outcome = (|| -> Result<seqprov::Report> {
+        let bundle = Bundle::read(&bundle_path)
+            .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
+        let progress = TerminalProgress::new("verifying", a.read.quiet || a.json);
+        let options = seqprov::VerifyOptions {
+            read_mode: crate::read_mode(a.read),
+            ..Default::default()
+        };
+        let report = seqprov::verify_directory(&a.dir, &bundle, &policy, options, &progress);
+        progress.finish();
+        Ok(report?)
+    })();
+    let (status, report) = crate::finish_verify(outcome, a.json, a.read.quiet)?;
+    let Some(report) = report.filter(|r| r.verdict == Verdict::Verified) else {
+        eprintln!("seqprov: not verified: no receive event was appended");
+        return Ok(status);
+    };
+    let seal = report
+        .seal
+        .as_ref()
+        .expect("a verified report names its seal");
+    let root: [u8; 32] = hex_to_32(&seal.root)?;
+    event.verification = Some(ReceiveSummary {
+        ok: report.summary.ok,
+        files: seal.files,
+        bytes: seal.bytes,
+        root: Bytes32(root),
+    });
+    let payload = seqprov::custody::append_event(&bundle_path, &key, &event)
+        .with_context(|| format!("appending to {}", bundle_path.display()))?;
+    if !a.json {
+        println!(
+            "received: appended custody event {} (receive) signed by {} ({})",
+            payload.seq, payload.signer.name, payload.signer.role
+        );
+    }
+    Ok(ExitStatus::Verified)
+}
+
+fn hex_to_32(text: &str) -> Result<[u8; 32]> {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
+        .collect::<Result<_, _>>()?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("root is not 32 bytes"))
+}
+
+/// `seqprov custody show`.
+pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
+    let bundle = Bundle::read(&a.bundle)
+        .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    let judged = !a.trust.trust.is_empty() || a.trust.policy.is_some();
+    let policy = crate::load_policy(&a.trust)?;
+    let checks = seqprov::verify::check_bundle(&bundle, &policy, &Default::default());
+    let status = if !checks.integrity.is_empty() {
+        ExitStatus::IntegrityFailure
+    } else if judged && !checks.policy.is_empty() {
+        ExitStatus::Untrusted
+    } else {
+        ExitStatus::Verified
+    };
+    let seal = SealSummary::of(&bundle);
+    let mut gaps = Vec::new();
+    let mut previous = bundle.payload.time.clone();
+    for record in &checks.chain.events {
+        let gap = record
+            .time
+            .as_deref()
+            .and_then(|t| seqprov::verify::gap_between(&previous, t));
+        gaps.push(gap.map(|g| g.whole_seconds()));
+        if let Some(t) = &record.time {
+            previous = t.clone();
+        }
+    }
+    if a.json {
+        let events: Vec<serde_json::Value> = checks
+            .chain
+            .events
+            .iter()
+            .zip(&gaps)
+            .map(|(record, gap)| {
+                let mut v = serde_json::to_value(record).expect("records serialise");
+                v["gap_seconds"] = serde_json::json!(gap);
+                v
+            })
+            .collect();
+        let object = serde_json::json!({
+            "custody_version": 1,
+            "seal": seal,
+            "signature": checks.signature,
+            "root": checks.root,
+            "trusted": if judged { serde_json::json!(checks.trusted) } else { serde_json::Value::Null },
+            "events": events,
+            "errors": checks.integrity,
+            "policy": if judged { serde_json::json!(checks.policy) } else { serde_json::json!([]) },
+            "warnings": checks.chain.warnings,
+            "exit_code": status.code(),
+        });
+        println!("{}", serde_json::to_string_pretty(&object)?);
+    } else {
+        crate::text_output::print_timeline(&seal, &checks, &gaps, judged);
+    }
+    Ok(status)
+}

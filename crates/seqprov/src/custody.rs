@@ -1,0 +1,266 @@
+//! Custody events: the signed records appended to a bundle after the seal, each linked to
+//! the previous message by the digest of its exact bytes (seal → event 1 → event 2 …),
+//! and the crash- and concurrency-safe append.
+
+use std::fs::{self, File};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{self, Bundle, Overwrite};
+use crate::cbor;
+use crate::chain;
+use crate::cose;
+use crate::error::{Error, Result};
+use crate::keys::PrivateKey;
+use crate::manifest::{Bytes32, SignerInfo, format_time, parse_time};
+
+/// Value of an event payload's `format` field.
+pub const EVENT_FORMAT: &str = "seqprov.event";
+/// Event format version written by this library.
+pub const EVENT_VERSION: u32 = 1;
+/// COSE content type of a custody event payload.
+pub const EVENT_CONTENT_TYPE: &str = "application/vnd.seqprov.event+cbor";
+
+/// What a custody event records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// The data was handed from the signer to someone else (`to`).
+    Transfer,
+    /// The signer received the data and re-verified it at the destination.
+    Receive,
+    /// The signer attests something about the data (QC approval, clinical sign-off).
+    Attest,
+    /// Data was derived from this sealed data (for example FASTQ from a run folder).
+    Derive,
+}
+
+impl EventKind {
+    /// The kind's name as written in the bundle.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Transfer => "transfer",
+            EventKind::Receive => "receive",
+            EventKind::Attest => "attest",
+            EventKind::Derive => "derive",
+        }
+    }
+
+    /// Parse a kind name.
+    pub fn parse(name: &str) -> Option<EventKind> {
+        [
+            EventKind::Transfer,
+            EventKind::Receive,
+            EventKind::Attest,
+            EventKind::Derive,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+}
+
+/// The summary of the verification a `receive` event attests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveSummary {
+    /// Entries found identical.
+    pub ok: u64,
+    /// Regular files in the seal.
+    pub files: u64,
+    /// Bytes of regular files in the seal.
+    pub bytes: u64,
+    /// The Merkle root the files were verified against.
+    pub root: Bytes32,
+}
+
+/// The bundle a `derive` event points to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedRef {
+    /// BLAKE3 of the derived bundle's seal message bytes.
+    pub seal: Bytes32,
+    /// The derived bundle's Merkle root.
+    pub root: Bytes32,
+    /// The derived bundle's subject name.
+    pub subject: String,
+}
+
+/// The signed payload of a custody event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventPayload {
+    /// Always [`EVENT_FORMAT`].
+    pub format: String,
+    /// [`EVENT_VERSION`].
+    pub version: u32,
+    /// What happened.
+    pub kind: EventKind,
+    /// Position in the chain: 1 for the first event after the seal.
+    pub seq: u64,
+    /// BLAKE3 of the exact bytes of the previous message (the seal for `seq` 1).
+    pub prev: Bytes32,
+    /// The Merkle root this event attests (the seal's root).
+    pub root: Bytes32,
+    /// Time of the event as claimed by the signer (`YYYY-MM-DDTHH:MM:SSZ`).
+    pub time: String,
+    /// Who signed, in what role, meaning what.
+    pub signer: SignerInfo,
+    /// Host or location where the event was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Recipient of a transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Free-text note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// For `receive`: the verification that was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<ReceiveSummary>,
+    /// For `derive`: the derived bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<DerivedRef>,
+}
+
+impl EventPayload {
+    /// The deterministic CBOR encoding (the COSE payload).
+    pub fn to_cbor(&self) -> Vec<u8> {
+        let value = ciborium::value::Value::serialized(self).expect("events always serialise");
+        cbor::encode(value).expect("events contain no floats or duplicate keys")
+    }
+
+    /// Decode a payload, requiring deterministic encoding and valid fields.
+    pub fn from_cbor(bytes: &[u8]) -> std::result::Result<EventPayload, String> {
+        let value = cbor::decode_exact(bytes).map_err(|e| e.to_string())?;
+        let payload: EventPayload = value
+            .deserialized()
+            .map_err(|e| format!("event payload: {e}"))?;
+        payload.validate()?;
+        Ok(payload)
+    }
+
+    /// Check field values beyond their types.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.format != EVENT_FORMAT {
+            return Err(format!("format is `{}`, not `{EVENT_FORMAT}`", self.format));
+        }
+        if self.version != EVENT_VERSION {
+            return Err(format!("event version {} is not supported", self.version));
+        }
+        parse_time(&self.time)?;
+        if self.seq == 0 {
+            return Err("seq must start at 1".into());
+        }
+        if (self.kind == EventKind::Receive) != self.verification.is_some() {
+            return Err("a `verification` summary is present exactly on receive events".into());
+        }
+        if (self.kind == EventKind::Derive) != self.derived.is_some() {
+            return Err("a `derived` reference is present exactly on derive events".into());
+        }
+        Ok(())
+    }
+}
+
+/// The digest that links a message to the next: BLAKE3 of its exact bytes.
+pub fn message_digest(raw: &[u8]) -> [u8; 32] {
+    *blake3::hash(raw).as_bytes()
+}
+
+/// What the signer of a new event says.
+#[derive(Clone, Debug)]
+pub struct EventDraft {
+    /// Event kind.
+    pub kind: EventKind,
+    /// Printed name; defaults to the key file's name, then to the key id.
+    pub signer_name: Option<String>,
+    /// Role of the signer.
+    pub role: String,
+    /// Meaning of the signature.
+    pub meaning: String,
+    /// Host or location.
+    pub host: Option<String>,
+    /// Recipient (transfer).
+    pub to: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+    /// Verification summary (receive).
+    pub verification: Option<ReceiveSummary>,
+    /// Derived bundle (derive).
+    pub derived: Option<DerivedRef>,
+    /// Time to record; `None` means now.
+    pub time: Option<time::OffsetDateTime>,
+}
+
+/// Build and sign the next event for `bundle` (does not write anything).
+pub fn sign_next_event(
+    bundle: &Bundle,
+    key: &PrivateKey,
+    draft: &EventDraft,
+) -> (EventPayload, Vec<u8>) {
+    let previous = bundle.events.last().map_or(&bundle.seal.raw, |e| &e.raw);
+    let public = key.public();
+    let payload = EventPayload {
+        format: EVENT_FORMAT.into(),
+        version: EVENT_VERSION,
+        kind: draft.kind,
+        seq: bundle.events.len() as u64 + 1,
+        prev: Bytes32(message_digest(previous)),
+        root: bundle.payload.root,
+        time: format_time(draft.time.unwrap_or_else(time::OffsetDateTime::now_utc)),
+        signer: SignerInfo {
+            name: draft
+                .signer_name
+                .clone()
+                .or_else(|| key.signer_name.clone())
+                .unwrap_or_else(|| format!("key {}", &public.id().to_hex()[..16])),
+            role: draft.role.clone(),
+            meaning: draft.meaning.clone(),
+            public_key: Bytes32(public.to_bytes()),
+        },
+        host: draft.host.clone(),
+        to: draft.to.clone(),
+        note: draft.note.clone(),
+        verification: draft.verification.clone(),
+        derived: draft.derived.clone(),
+    };
+    let raw = cose::sign(payload.to_cbor(), EVENT_CONTENT_TYPE, key);
+    (payload, raw)
+}
+
+/// Append a signed event to the bundle at `path`, safely against crashes and concurrent
+/// appenders.
+///
+/// The bundle file is locked (an exclusive `flock`), re-read, checked (seal signature,
+/// entry root and every existing link must hold: nobody should sign onto a broken chain),
+/// and replaced by a complete new file written beside it, fsynced and renamed over it.
+/// A crash leaves the previous bundle; a concurrent appender waits for the lock and then
+/// sees the new file (if the path no longer names the locked file, it starts over).
+pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result<EventPayload> {
+    loop {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        file.lock().map_err(|e| Error::io(path, e))?;
+        let locked = file.metadata().map_err(|e| Error::io(path, e))?;
+        let current = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+        if (locked.dev(), locked.ino()) != (current.dev(), current.ino()) {
+            // Another appender replaced the file while we waited: lock the new one.
+            continue;
+        }
+        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bundle = Bundle::parse(&bytes)?;
+        let checked = chain::check(&bundle);
+        if let Some(problem) = checked.integrity_problems().into_iter().next() {
+            return Err(Error::Integrity(format!(
+                "refusing to append to {}: {problem}",
+                path.display()
+            )));
+        }
+        let (payload, raw) = sign_next_event(&bundle, key, draft);
+        let mut out = bytes;
+        out.extend_from_slice(&raw);
+        bundle::write_atomically_with_mode(path, &out, Overwrite::Replace, locked.mode() & 0o777)?;
+        drop(file);
+        return Ok(payload);
+    }
+}

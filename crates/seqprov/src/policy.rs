@@ -1,0 +1,448 @@
+//! Lab trust policy: which keys are trusted, for which roles, during which time window,
+//! which keys are revoked, and what a verified bundle must show (see `spec/policy.md`).
+//!
+//! A key is judged at the time of the message it signed, as claimed by the signer in that
+//! message, not at verification time.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::keys::{KeyId, PublicKey};
+use crate::manifest::parse_time;
+
+/// The policy file format version this build reads.
+pub const POLICY_VERSION: u32 = 1;
+/// The role that matches every role.
+pub const ANY_ROLE: &str = "*";
+
+/// A failed policy rule, as named in reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleFailure {
+    /// Rule name (see `spec/policy.md`): `untrusted_signer`, `revoked_key`,
+    /// `outside_validity`, `role_not_allowed`, `seal_role`, `required_event`,
+    /// `custody_gap`, `lineage`.
+    pub rule: String,
+    /// What it concerns: `seal`, `custody event N`, `lineage`, `bundle`.
+    pub subject: String,
+    /// Details in words.
+    pub detail: String,
+}
+
+impl RuleFailure {
+    /// A failure of `rule` about `subject`.
+    pub fn new(rule: &str, subject: &str, detail: impl Into<String>) -> RuleFailure {
+        RuleFailure {
+            rule: rule.into(),
+            subject: subject.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What to do with files present but not sealed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraFiles {
+    /// Extra files are an integrity failure (exit 1). The default.
+    #[default]
+    Error,
+    /// Extra files are reported as warnings only.
+    Warning,
+}
+
+/// An event that must be present.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredEvent {
+    /// Event kind (`transfer`, `receive`, `attest`, `derive`).
+    pub kind: String,
+    /// Role its (trusted) signer must act in; any role if absent.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// Requirements on a bundle beyond trusted signatures.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirements {
+    /// Roles allowed to seal; any trusted role if empty.
+    #[serde(default)]
+    pub seal_roles: Vec<String>,
+    /// Events that must be present, each signed by a trusted key.
+    #[serde(default)]
+    pub required_events: Vec<RequiredEvent>,
+    /// Longest allowed time between consecutive messages (seal and events), e.g. `72h`.
+    #[serde(default)]
+    pub max_custody_gap: Option<String>,
+    /// Extra files: `error` (default) or `warning`.
+    #[serde(default)]
+    pub extra_files: ExtraFiles,
+    /// Whether the seal must record a derived-from bundle that is given and checks out.
+    #[serde(default)]
+    pub require_lineage: bool,
+}
+
+/// A trusted key and what it is trusted for.
+#[derive(Clone, Debug)]
+pub struct TrustedSigner {
+    /// Name the lab knows the key by.
+    pub name: String,
+    /// The key.
+    pub key: PublicKey,
+    /// Roles the key may sign in (`*` for any).
+    pub roles: Vec<String>,
+    /// Start of validity (inclusive), RFC 3339.
+    pub valid_from: Option<time::OffsetDateTime>,
+    /// End of validity (exclusive), RFC 3339.
+    pub valid_until: Option<time::OffsetDateTime>,
+}
+
+/// A loaded policy.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Trusted signers.
+    pub signers: Vec<TrustedSigner>,
+    /// Revoked key ids: never trusted, whatever the signer list says.
+    pub revoked: HashSet<KeyId>,
+    /// Requirements.
+    pub requirements: Requirements,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    version: u32,
+    #[serde(default)]
+    signer: Vec<SignerFile>,
+    #[serde(default)]
+    revoked: RevokedFile,
+    #[serde(default)]
+    requirements: Requirements,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignerFile {
+    name: String,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    public_key: Option<String>,
+    #[serde(default = "any_role")]
+    roles: Vec<String>,
+    #[serde(default)]
+    valid_from: Option<TimeValue>,
+    #[serde(default)]
+    valid_until: Option<TimeValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RevokedFile {
+    #[serde(default)]
+    key_ids: Vec<String>,
+}
+
+/// A time written as a TOML datetime or as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TimeValue {
+    Toml(toml::value::Datetime),
+    Text(String),
+}
+
+fn any_role() -> Vec<String> {
+    vec![ANY_ROLE.into()]
+}
+
+fn parse_policy_time(value: &TimeValue) -> std::result::Result<time::OffsetDateTime, String> {
+    let text = match value {
+        TimeValue::Toml(dt) => dt.to_string(),
+        TimeValue::Text(s) => s.clone(),
+    };
+    time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 date-time with offset: {e}"))
+}
+
+impl Policy {
+    /// The policy `--trust KEY.pub` stands for: these keys, for every role, at any time.
+    pub fn trusting(keys: Vec<PublicKey>) -> Policy {
+        Policy {
+            signers: keys
+                .into_iter()
+                .map(|key| TrustedSigner {
+                    name: key.signer_name.clone().unwrap_or_else(|| key.id().to_hex()),
+                    key,
+                    roles: any_role(),
+                    valid_from: None,
+                    valid_until: None,
+                })
+                .collect(),
+            ..Policy::default()
+        }
+    }
+
+    /// Load a policy file; key paths in it are relative to its directory.
+    pub fn load(path: &Path) -> Result<Policy> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Policy::parse(&text, &base).map_err(|reason| Error::Policy {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    /// Parse policy text; `base` resolves relative key paths.
+    pub fn parse(text: &str, base: &Path) -> std::result::Result<Policy, String> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        if file.version != POLICY_VERSION {
+            return Err(format!(
+                "policy version {} is not supported (this build reads version {POLICY_VERSION})",
+                file.version
+            ));
+        }
+        let mut signers = Vec::new();
+        for s in file.signer {
+            let key = match (&s.key, &s.public_key) {
+                (Some(path), None) => {
+                    let full: PathBuf = base.join(path);
+                    PublicKey::load(&full).map_err(|e| format!("signer {:?}: {e}", s.name))?
+                }
+                (None, Some(pem)) => {
+                    PublicKey::from_pem(pem).map_err(|e| format!("signer {:?}: {e}", s.name))?
+                }
+                _ => {
+                    return Err(format!(
+                        "signer {:?}: give exactly one of `key` (a file) or `public_key` (PEM text)",
+                        s.name
+                    ));
+                }
+            };
+            let valid_from = s
+                .valid_from
+                .as_ref()
+                .map(parse_policy_time)
+                .transpose()
+                .map_err(|e| format!("signer {:?}: valid_from {e}", s.name))?;
+            let valid_until = s
+                .valid_until
+                .as_ref()
+                .map(parse_policy_time)
+                .transpose()
+                .map_err(|e| format!("signer {:?}: valid_until {e}", s.name))?;
+            if s.roles.is_empty() {
+                return Err(format!(
+                    "signer {:?}: `roles` is empty (use [\"*\"] for any role)",
+                    s.name
+                ));
+            }
+            signers.push(TrustedSigner {
+                name: s.name,
+                key,
+                roles: s.roles,
+                valid_from,
+                valid_until,
+            });
+        }
+        let mut revoked = HashSet::new();
+        for id in file.revoked.key_ids {
+            let bytes: [u8; 32] = hex::decode(&id)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| format!("revoked key id {id:?} is not 64 hexadecimal digits"))?;
+            revoked.insert(KeyId(bytes));
+        }
+        if let Some(gap) = &file.requirements.max_custody_gap {
+            parse_duration(gap)?;
+        }
+        for required in &file.requirements.required_events {
+            if crate::custody::EventKind::parse(&required.kind).is_none() {
+                return Err(format!(
+                    "required event kind {:?} is not one of transfer, receive, attest, derive",
+                    required.kind
+                ));
+            }
+        }
+        Ok(Policy {
+            signers,
+            revoked,
+            requirements: file.requirements,
+        })
+    }
+
+    /// Judge a signature by `key_id` claiming `role` at `time`; empty when trusted.
+    pub fn judge(&self, subject: &str, key_id: KeyId, role: &str, time: &str) -> Vec<RuleFailure> {
+        if self.revoked.contains(&key_id) {
+            return vec![RuleFailure::new(
+                "revoked_key",
+                subject,
+                format!("key {key_id} is revoked"),
+            )];
+        }
+        let candidates: Vec<&TrustedSigner> = self
+            .signers
+            .iter()
+            .filter(|s| s.key.id() == key_id)
+            .collect();
+        if candidates.is_empty() {
+            return vec![RuleFailure::new(
+                "untrusted_signer",
+                subject,
+                format!("key {key_id} is not a trusted signer"),
+            )];
+        }
+        let at = match parse_time(time) {
+            Ok(t) => t,
+            Err(why) => return vec![RuleFailure::new("outside_validity", subject, why)],
+        };
+        let mut failures = Vec::new();
+        for signer in &candidates {
+            let mut these = Vec::new();
+            if signer.valid_from.is_some_and(|from| at < from)
+                || signer.valid_until.is_some_and(|until| at >= until)
+            {
+                these.push(RuleFailure::new(
+                    "outside_validity",
+                    subject,
+                    format!(
+                        "signed at {time}, outside the validity window of {:?} ({} to {})",
+                        signer.name,
+                        show_time(signer.valid_from),
+                        show_time(signer.valid_until)
+                    ),
+                ));
+            }
+            if !signer.roles.iter().any(|r| r == ANY_ROLE || r == role) {
+                these.push(RuleFailure::new(
+                    "role_not_allowed",
+                    subject,
+                    format!(
+                        "{:?} may sign as {:?}, not as {role:?}",
+                        signer.name, signer.roles
+                    ),
+                ));
+            }
+            if these.is_empty() {
+                return Vec::new();
+            }
+            failures.extend(these);
+        }
+        failures
+    }
+
+    /// The longest allowed gap between consecutive messages, if any.
+    pub fn max_gap(&self) -> Option<time::Duration> {
+        self.requirements
+            .max_custody_gap
+            .as_deref()
+            .and_then(|g| parse_duration(g).ok())
+    }
+}
+
+fn show_time(t: Option<time::OffsetDateTime>) -> String {
+    t.map_or_else(|| "unbounded".into(), crate::manifest::format_time)
+}
+
+/// Parse a duration such as `90m`, `72h`, `3d` or `3600s`.
+pub fn parse_duration(text: &str) -> std::result::Result<time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("duration {text:?} does not start with a whole number"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("duration {text:?} needs a unit: s, m, h or d")),
+    };
+    Ok(time::Duration::seconds(n.saturating_mul(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::PrivateKey;
+
+    fn key(seed: u8) -> PublicKey {
+        PrivateKey::from_seed(&[seed; 32], None).public()
+    }
+
+    fn policy_with(extra: &str) -> Policy {
+        let pem = key(1).to_pem();
+        let text = format!(
+            "version = 1\n[[signer]]\nname = \"Core\"\npublic_key = '''\n{pem}'''\nroles = [\"sealer\", \"lab\"]\nvalid_from = 2026-01-01T00:00:00Z\nvalid_until = \"2027-01-01T00:00:00Z\"\n{extra}"
+        );
+        Policy::parse(&text, Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn trusted_in_role_and_window() {
+        let p = policy_with("");
+        assert!(
+            p.judge("seal", key(1).id(), "sealer", "2026-06-01T00:00:00Z")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let p = policy_with(&format!("[revoked]\nkey_ids = [\"{}\"]\n", key(2).id()));
+        let rule =
+            |k: PublicKey, role: &str, t: &str| p.judge("seal", k.id(), role, t)[0].rule.clone();
+        assert_eq!(
+            rule(key(1), "sealer", "2025-12-31T23:59:59Z"),
+            "outside_validity"
+        );
+        assert_eq!(
+            rule(key(1), "sealer", "2027-01-01T00:00:00Z"),
+            "outside_validity"
+        );
+        assert_eq!(
+            rule(key(1), "clinician", "2026-06-01T00:00:00Z"),
+            "role_not_allowed"
+        );
+        assert_eq!(
+            rule(key(2), "sealer", "2026-06-01T00:00:00Z"),
+            "revoked_key"
+        );
+        assert_eq!(
+            rule(key(3), "sealer", "2026-06-01T00:00:00Z"),
+            "untrusted_signer"
+        );
+    }
+
+    #[test]
+    fn bad_policies_are_refused_with_reasons() {
+        for (text, why) in [
+            ("version = 2\n", "version 2"),
+            ("version = 1\nbogus = 1\n", "bogus"),
+            (
+                "version = 1\n[requirements]\nmax_custody_gap = \"3 weeks\"\n",
+                "unit",
+            ),
+            ("version = 1\n[[signer]]\nname = \"x\"\n", "exactly one of"),
+            (
+                "version = 1\n[revoked]\nkey_ids = [\"zz\"]\n",
+                "64 hexadecimal",
+            ),
+        ] {
+            let err = Policy::parse(text, Path::new(".")).unwrap_err();
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("72h").unwrap(), time::Duration::hours(72));
+        assert_eq!(parse_duration("3d").unwrap(), time::Duration::days(3));
+        assert!(parse_duration("h").is_err());
+    }
+}
