@@ -32,6 +32,16 @@ fn draft(kind: EventKind, signer: &SignerArgs) -> Result<EventDraft> {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
     }
     let (role, meaning) = defaults(kind);
+    for (flag, text) in [
+        ("--role", &signer.role),
+        ("--meaning", &signer.meaning),
+        ("--note", &signer.note),
+        ("--host", &signer.host),
+    ] {
+        if let Some(text) = text {
+            crate::validate_text(flag, text)?;
+        }
+    }
     Ok(EventDraft {
         kind,
         signer_name: signer.signer.clone(),

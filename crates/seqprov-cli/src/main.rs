@@ -31,10 +31,23 @@ fn main() -> ExitCode {
     match outcome {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
-            eprintln!("seqprov: error: {error:#}");
+            eprintln!("seqprov: error: {}", describe(&error));
             ExitCode::from(exit_status_of(&error).code())
         }
     }
+}
+
+/// The error and its context, stopping at the library's error (whose message already
+/// includes its operating-system cause).
+pub(crate) fn describe(error: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        parts.push(cause.to_string());
+        if cause.downcast_ref::<seqprov::Error>().is_some() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 /// The exit status of an error: the library's classification if it came from there.
@@ -78,6 +91,12 @@ pub(crate) fn load_policy(trust: &TrustArgs) -> Result<seqprov::Policy> {
     Ok(policy)
 }
 
+/// Refuse empty text or control characters in a recorded one-line field.
+pub(crate) fn validate_text(flag: &str, text: &str) -> Result<()> {
+    seqprov::keys::validate_signer_name(text)
+        .map_err(|why| anyhow::anyhow!("{flag}: {}", why.replace("signer name", "text")))
+}
+
 pub(crate) fn read_mode(read: ReadArgs) -> ReadMode {
     if read.no_mmap {
         ReadMode::NoMmap
@@ -116,6 +135,8 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     if let Some(name) = &a.signer {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
     }
+    validate_text("--role", &a.role)?;
+    validate_text("--meaning", &a.meaning)?;
     let out = match &a.out {
         Some(out) => out.clone(),
         None => seqprov::default_bundle_path(&a.dir)?,
@@ -210,12 +231,12 @@ pub(crate) fn finish_verify(
                 .find_map(|e| e.downcast_ref::<seqprov::Error>())
             {
                 Some(lib) => Report::from_error(lib),
-                None => Report::from_error(&seqprov::Error::Refused(format!("{error:#}"))),
+                None => Report::from_error(&seqprov::Error::Refused(describe(&error))),
             };
-            report.errors = vec![format!("{error:#}")];
+            report.errors = vec![describe(&error)];
             report.exit_code = status.code();
             println!("{}", report.to_json());
-            eprintln!("seqprov: error: {error:#}");
+            eprintln!("seqprov: error: {}", describe(&error));
             return Ok((status, None));
         }
         Err(error) => return Err(error),
@@ -252,8 +273,31 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
 }
 
 fn show(a: ShowArgs) -> Result<ExitStatus> {
-    let bundle = Bundle::read(&a.bundle)
-        .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    let bundle = match Bundle::read(&a.bundle) {
+        Ok(bundle) => bundle,
+        Err(error) if a.json => {
+            let status = error.exit_status();
+            let object = serde_json::json!({
+                "show_version": 1,
+                "seal": null,
+                "signature": SignatureStatus::NotChecked,
+                "root": RootStatus::NotChecked,
+                "errors": [format!("reading bundle {}: {error}", a.bundle.display())],
+                "exit_code": status.code(),
+            });
+            println!("{}", serde_json::to_string_pretty(&object)?);
+            eprintln!(
+                "seqprov: error: reading bundle {}: {error}",
+                a.bundle.display()
+            );
+            return Ok(status);
+        }
+        Err(error) => {
+            return Err(
+                anyhow::Error::new(error).context(format!("reading bundle {}", a.bundle.display()))
+            );
+        }
+    };
     let summary = SealSummary::of(&bundle);
     let signature = match seqprov::verify::check_seal_signature(&bundle) {
         Ok(_) => SignatureStatus::Valid,
@@ -275,6 +319,7 @@ fn show(a: ShowArgs) -> Result<ExitStatus> {
             "seal": summary,
             "signature": signature,
             "root": root,
+            "errors": [],
             "exit_code": status.code(),
         });
         println!("{}", serde_json::to_string_pretty(&object)?);

@@ -695,3 +695,47 @@ fn our_keys_load_in_openssl_and_match() {
     );
     assert_eq!(derived.stdout, ours.stdout);
 }
+
+/// Regression: a directory emptied by removing its sealed files was also reported extra.
+#[test]
+fn emptied_directory_is_not_reported_extra() {
+    let fx = Fixture::sealed();
+    fs::remove_file(fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl")).unwrap();
+    assert_one(
+        &fx,
+        "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
+        "missing",
+    );
+}
+
+#[test]
+fn symlink_with_non_utf8_target_is_refused_at_seal() {
+    use std::os::unix::ffi::OsStrExt;
+    let fx = Fixture::sealed();
+    let target = std::ffi::OsStr::from_bytes(b"bad\xfftarget");
+    std::os::unix::fs::symlink(target, fx.path("odd.link")).unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad\\xfftarget"));
+}
+
+#[test]
+fn non_utf8_file_name_is_refused_at_seal_and_extra_at_verify() {
+    use std::os::unix::ffi::OsStrExt;
+    let fx = Fixture::sealed();
+    let name = std::ffi::OsStr::from_bytes(b"sample\xfe.fastq");
+    fs::write(fx.run.join(name), b"x").unwrap();
+    let (report, code) = fx.verify_json("alice.pub");
+    assert_eq!(code, 1);
+    assert_eq!(report["files"][0]["class"], "extra");
+    assert_eq!(report["files"][0]["path"], "sample\\xfe.fastq");
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not valid UTF-8"));
+}

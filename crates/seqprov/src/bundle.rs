@@ -155,6 +155,13 @@ impl Bundle {
 /// Decode the entry list, check canonical form item by item, and return the entries with
 /// their encodings (the Merkle leaves' inputs) and the list's length in bytes.
 fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u8>>, usize)> {
+    if let Some(count) = array_len(rest)
+        && count > MAX_ENTRIES as u64
+    {
+        return Err(malformed(format!(
+            "the entry list declares {count} entries, more than the limit of {MAX_ENTRIES}"
+        )));
+    }
     let (value, used) =
         cbor::decode_first(rest).map_err(|e| item_error("entry list", offset, e))?;
     let Value::Array(items) = value else {
@@ -169,21 +176,23 @@ fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u
     let mut entries = Vec::with_capacity(items.len());
     let mut encoded = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        let bytes =
-            cbor::encode(item.clone()).map_err(|e| malformed(format!("entry {index}: {e}")))?;
         let entry: Entry = item
             .deserialized()
             .map_err(|e| malformed(format!("entry {index}: {e}")))?;
         entry
             .validate()
             .map_err(|e| malformed(format!("entry {index} ({:?}): {e}", entry.path)))?;
+        // Encoding the decoded entry must give back the bytes read: this rejects every
+        // other spelling of the same entry (tags, nulls, other enum forms, long heads).
+        let bytes = entry.to_cbor();
         canonical.extend_from_slice(&bytes);
         entries.push(entry);
         encoded.push(bytes);
     }
     if canonical != rest[..used] {
         return Err(malformed(format!(
-            "the entry list at byte {offset} is not in deterministic encoding"
+            "the entry list at byte {offset} is not in the single encoding format version 1 \
+             allows (deterministic CBOR, no tags, no nulls)"
         )));
     }
     for pair in entries.windows(2) {
@@ -195,6 +204,24 @@ fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u
         }
     }
     Ok((entries, encoded, used))
+}
+
+/// The declared length of a definite-length array at the start of `bytes`.
+fn array_len(bytes: &[u8]) -> Option<u64> {
+    let (&first, rest) = bytes.split_first()?;
+    if first >> 5 != 4 {
+        return None;
+    }
+    let width = match first & 0x1f {
+        n @ 0..=23 => return Some(n as u64),
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return None,
+    };
+    let arg = rest.get(..width)?;
+    Some(arg.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64))
 }
 
 /// The CBOR head of an array of `len` items (major type 4, shortest argument).
@@ -256,7 +283,7 @@ pub fn default_bundle_path(dir: &Path) -> Result<PathBuf> {
         })
         .ok_or_else(|| {
             Error::Refused(format!(
-                "{} has no name to derive a bundle name from; pass --out",
+                "{} has no name to derive a bundle name from; name the bundle explicitly",
                 dir.display()
             ))
         })?;
@@ -333,6 +360,91 @@ pub fn write_atomically_with_mode(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::keys::PrivateKey;
+    use crate::manifest::{Bytes32, Entry, EntryKind};
+    use crate::seal::{SealOptions, sign_entries};
+
+    fn one_file_bundle() -> Vec<u8> {
+        let entry = Entry {
+            path: "a.fastq".into(),
+            kind: EntryKind::File,
+            salt: Bytes32([3; 32]),
+            size: Some(1),
+            blake3: Some(Bytes32([4; 32])),
+            sha256: None,
+            target: None,
+        };
+        let key = PrivateKey::from_seed(&[1; 32], None);
+        sign_entries(vec![entry], "run", &key, &SealOptions::default()).bundle
+    }
+
+    /// Re-encode the entry list after `edit` changes its first entry's CBOR value.
+    fn with_edited_entry(edit: impl Fn(Value) -> Value) -> Vec<u8> {
+        let bytes = one_file_bundle();
+        let (_, seal_len) = cbor::decode_first(&bytes).unwrap();
+        let (list, _) = cbor::decode_first(&bytes[seal_len..]).unwrap();
+        let Value::Array(mut items) = list else {
+            panic!()
+        };
+        let first = items.remove(0);
+        items.insert(0, edit(first));
+        let mut out = bytes[..seal_len].to_vec();
+        out.extend(cbor::encode(Value::Array(items)).unwrap());
+        out
+    }
+
+    #[test]
+    fn the_untouched_bundle_parses() {
+        let bundle = Bundle::parse(&one_file_bundle()).unwrap();
+        assert!(bundle.root_matches());
+    }
+
+    /// Regression: a null optional field, a tag around an entry, or another enum spelling
+    /// was read as the plain entry, so one entry had several encodings and leaf hashes.
+    #[test]
+    fn other_spellings_of_an_entry_are_rejected() {
+        let add_null = |v: Value| match v {
+            Value::Map(mut m) => {
+                m.push((Value::Text("target".into()), Value::Null));
+                Value::Map(m)
+            }
+            other => other,
+        };
+        let tagged = |v: Value| Value::Tag(24, Box::new(v));
+        let kind_as_map = |v: Value| match v {
+            Value::Map(m) => Value::Map(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        if k == Value::Text("kind".into()) {
+                            (k, Value::Map(vec![(v, Value::Null)]))
+                        } else {
+                            (k, v)
+                        }
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+        for (name, bytes) in [
+            ("null field", with_edited_entry(add_null)),
+            ("tagged entry", with_edited_entry(tagged)),
+            ("kind as map", with_edited_entry(kind_as_map)),
+        ] {
+            let err = Bundle::parse(&bytes).unwrap_err().to_string();
+            assert!(err.contains("malformed bundle"), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn declared_entry_count_over_the_limit_is_refused_before_decoding() {
+        let bytes = one_file_bundle();
+        let (_, seal_len) = cbor::decode_first(&bytes).unwrap();
+        let mut out = bytes[..seal_len].to_vec();
+        out.extend([0x9b, 0, 0, 0, 1, 0, 0, 0, 0]);
+        let err = Bundle::parse(&out).unwrap_err().to_string();
+        assert!(err.contains("more than the limit"), "{err}");
+    }
 
     #[test]
     fn array_head_matches_ciborium() {

@@ -69,6 +69,16 @@ pub fn parse(raw: &[u8]) -> Result<SignedMessage, String> {
         Some(coset::ContentType::Text(text)) => text.clone(),
         _ => return Err("protected header content type is not text".into()),
     };
+    let expected_protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::EdDSA)
+        .key_id(key_id.to_vec())
+        .content_type(content_type.clone())
+        .build()
+        .to_vec()
+        .map_err(|e| format!("protected header: {e}"))?;
+    if sign1.protected.original_data.as_deref() != Some(expected_protected.as_slice()) {
+        return Err("protected header is not in deterministic encoding".into());
+    }
     if !sign1.unprotected.is_empty() {
         return Err("unprotected header is not empty".into());
     }

@@ -137,6 +137,13 @@ impl EventPayload {
         let payload: EventPayload = value
             .deserialized()
             .map_err(|e| format!("event payload: {e}"))?;
+        if payload.to_cbor() != bytes {
+            return Err(
+                "event payload is not in the single encoding its version allows \
+                 (deterministic CBOR, no tags, no nulls)"
+                    .into(),
+            );
+        }
         payload.validate()?;
         Ok(payload)
     }

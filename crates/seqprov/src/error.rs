@@ -57,9 +57,6 @@ pub enum Error {
     /// Signed data does not hold together (a broken custody chain, a lineage mismatch).
     #[error("integrity failure: {0}")]
     Integrity(String),
-    /// A signature did not verify.
-    #[error("signature does not verify: {0}")]
-    BadSignature(String),
 }
 
 impl Error {
@@ -74,9 +71,7 @@ impl Error {
     /// The process exit status this error stands for (see `spec/cli.md`).
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Malformed(_) | Error::BadSignature(_) | Error::Integrity(_) => {
-                ExitStatus::IntegrityFailure
-            }
+            Error::Malformed(_) | Error::Integrity(_) => ExitStatus::IntegrityFailure,
             Error::Io { .. }
             | Error::FileChanged { .. }
             | Error::UnsealableTree { .. }

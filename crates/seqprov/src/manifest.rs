@@ -228,6 +228,13 @@ impl SealPayload {
         let payload: SealPayload = value
             .deserialized()
             .map_err(|e| format!("seal payload: {e}"))?;
+        if payload.to_cbor() != bytes {
+            return Err(
+                "seal payload is not in the single encoding format version 1 allows \
+                 (deterministic CBOR, no tags, no nulls)"
+                    .into(),
+            );
+        }
         payload.validate()?;
         Ok(payload)
     }

@@ -101,6 +101,17 @@ pub fn seal_directory(
                 reason: why.clone(),
             });
         }
+        if let NodeKind::Symlink {
+            target: Err(escaped),
+        } = &node.kind
+        {
+            return Err(Error::UnsealableTree {
+                path: node.full.clone(),
+                reason: format!(
+                    "symlink target is not valid UTF-8 (bytes: \"{escaped}\"); seqprov refuses such targets"
+                ),
+            });
+        }
         if let NodeKind::Special(kind) = node.kind {
             return Err(Error::UnsealableTree {
                 path: node.full.clone(),
@@ -161,7 +172,11 @@ pub fn seal_directory(
                 }
                 NodeKind::Symlink { target } => Some(Entry {
                     kind: EntryKind::Symlink,
-                    target: Some(target.clone()),
+                    target: Some(
+                        target
+                            .clone()
+                            .expect("non-UTF-8 targets were refused above"),
+                    ),
                     ..base
                 }),
                 NodeKind::Dir { empty: true } => Some(Entry {

@@ -141,21 +141,21 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
             let Some(payload) = &record.payload else {
                 continue;
             };
-            if let Some(gap) = gap_between(&previous.1, &payload.time) {
-                if gap > max {
-                    checks.policy.push(RuleFailure::new(
-                        "custody_gap",
-                        &format!("custody event {}", record.position),
-                        format!(
-                            "{} between {} ({}) and this event ({}); the policy allows {}",
-                            describe_duration(gap),
-                            previous.0,
-                            previous.1,
-                            payload.time,
-                            describe_duration(max)
-                        ),
-                    ));
-                }
+            if let Some(gap) = gap_between(&previous.1, &payload.time)
+                && gap > max
+            {
+                checks.policy.push(RuleFailure::new(
+                    "custody_gap",
+                    &format!("custody event {}", record.position),
+                    format!(
+                        "{} between {} ({}) and this event ({}); the policy allows {}",
+                        describe_duration(gap),
+                        previous.0,
+                        previous.1,
+                        payload.time,
+                        describe_duration(max)
+                    ),
+                ));
             }
             previous = (
                 format!("custody event {}", record.position),
@@ -300,21 +300,18 @@ fn compare_tree(
         };
         match (entry.kind, &node.kind) {
             (EntryKind::File, NodeKind::File { .. }) => to_hash.push((entry, node)),
-            (EntryKind::Symlink, NodeKind::Symlink { target }) => {
-                if Some(target) == entry.target.as_ref() {
-                    summary.count(FileClass::Ok);
-                } else {
-                    findings.push(finding(
-                        &entry.path,
-                        FileClass::Modified,
-                        format!(
-                            "symlink target changed from {:?} to {:?}",
-                            entry.target.as_deref().unwrap_or_default(),
-                            target
-                        ),
-                    ));
-                }
-            }
+            (EntryKind::Symlink, NodeKind::Symlink { target }) => match target {
+                Ok(target) if Some(target) == entry.target.as_ref() => summary.count(FileClass::Ok),
+                Ok(target) | Err(target) => findings.push(finding(
+                    &entry.path,
+                    FileClass::Modified,
+                    format!(
+                        "symlink target changed from {:?} to {:?}",
+                        entry.target.as_deref().unwrap_or_default(),
+                        target
+                    ),
+                )),
+            },
             (EntryKind::Dir, NodeKind::Dir { .. }) => summary.count(FileClass::Ok),
             (kind, found) => findings.push(finding(
                 &entry.path,
@@ -324,11 +321,21 @@ fn compare_tree(
         }
     }
 
-    // Paths that are not sealed. Non-empty directories are implied by their contents.
+    // Paths that are not sealed. Non-empty directories are implied by their contents, and
+    // so are directories that held sealed entries (emptied ones are explained by those
+    // entries being missing or moved).
+    let implied_dirs: HashSet<&str> = bundle
+        .entries
+        .iter()
+        .flat_map(|e| e.path.match_indices('/').map(|(i, _)| &e.path[..i]))
+        .collect();
     let extras: Vec<&Node> = nodes
         .iter()
         .filter(|n| !sealed.contains(n.path.as_str()) || n.name_error.is_some())
-        .filter(|n| !matches!(n.kind, NodeKind::Dir { empty: false }))
+        .filter(|n| match n.kind {
+            NodeKind::Dir { empty } => empty && !implied_dirs.contains(n.path.as_str()),
+            _ => true,
+        })
         .collect();
     // Only extra files that could be a missing file moved elsewhere need hashing.
     let missing_sizes: HashSet<u64> = missing.iter().filter_map(|e| e.size).collect();
@@ -377,7 +384,7 @@ fn compare_tree(
     }
     let mut links_by_target: HashMap<&str, Vec<&str>> = HashMap::new();
     for node in &extras {
-        if let NodeKind::Symlink { target } = &node.kind {
+        if let NodeKind::Symlink { target: Ok(target) } = &node.kind {
             links_by_target.entry(target).or_default().push(&node.path);
         }
     }
@@ -446,10 +453,10 @@ fn compare_file(entry: &Entry, found: &FileDigests) -> Option<String> {
     if entry.blake3.map(|b| b.0) != Some(found.blake3) {
         return Some("content differs (BLAKE3 mismatch, same size)".into());
     }
-    if let (Some(sealed), Some(now)) = (entry.sha256, found.sha256) {
-        if sealed.0 != now {
-            return Some("content differs (SHA-256 mismatch, same size)".into());
-        }
+    if let (Some(sealed), Some(now)) = (entry.sha256, found.sha256)
+        && sealed.0 != now
+    {
+        return Some("content differs (SHA-256 mismatch, same size)".into());
     }
     None
 }

@@ -17,8 +17,8 @@ pub enum NodeKind {
     },
     /// A symbolic link (never followed) and its target text.
     Symlink {
-        /// The link's target, or an escaped form if it is not UTF-8.
-        target: String,
+        /// The link's target; `Err` holds an escaped form when it is not UTF-8.
+        target: Result<String, String>,
     },
     /// A directory; `empty` when it has no children at all.
     Dir {
@@ -82,10 +82,10 @@ pub fn walk(root: &Path) -> Result<Vec<Node>> {
             Some(NodeKind::Symlink { .. }) => {
                 let target = std::fs::read_link(&full).map_err(|e| Error::io(&full, e))?;
                 let target = match target.to_str() {
-                    Some(t) => t.to_string(),
+                    Some(t) => Ok(t.to_string()),
                     None => {
                         use std::os::unix::ffi::OsStrExt;
-                        entry_path::escape_bytes(target.as_os_str().as_bytes())
+                        Err(entry_path::escape_bytes(target.as_os_str().as_bytes()))
                     }
                 };
                 NodeKind::Symlink { target }
@@ -122,7 +122,7 @@ pub fn walk(root: &Path) -> Result<Vec<Node>> {
 fn classify(ft: FileType) -> Option<NodeKind> {
     Some(if ft.is_symlink() {
         NodeKind::Symlink {
-            target: String::new(),
+            target: Ok(String::new()),
         }
     } else if ft.is_file() {
         NodeKind::File { size: 0 }
