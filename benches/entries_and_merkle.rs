@@ -1,0 +1,65 @@
+//! Micro-benchmarks for the parts of sealing and verifying that grow with the number of
+//! files rather than their size: entry encoding, bundle parsing (decode + canonical
+//! check) and the Merkle tree, at 100k and 1M entries.
+//!
+//! Run: `cargo bench -p seqprov --bench entries_and_merkle`
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use seqprov::manifest::{Bytes32, Entry, EntryKind};
+use seqprov::seal::{SealOptions, sign_entries};
+use seqprov::{Bundle, PrivateKey, merkle};
+
+fn entries(n: usize) -> Vec<Entry> {
+    let mut out: Vec<Entry> = (0..n)
+        .map(|i| Entry {
+            path: format!(
+                "Data/Intensities/BaseCalls/L00{}/C{}.1/s_{}_{:04}.bcl.gz",
+                i % 4 + 1,
+                i / 4000 + 1,
+                i % 4 + 1,
+                1101 + i % 1000
+            ),
+            kind: EntryKind::File,
+            salt: Bytes32(*blake3::hash(&i.to_le_bytes()).as_bytes()),
+            size: Some(98_304 + i as u64 % 4096),
+            blake3: Some(Bytes32(*blake3::hash(&(i + 1).to_le_bytes()).as_bytes())),
+            sha256: None,
+            target: None,
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    out.dedup_by(|a, b| a.path == b.path);
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let key = PrivateKey::from_seed(&[1; 32], None);
+    for n in [100_000usize, 1_000_000] {
+        let list = entries(n);
+        let encoded: Vec<Vec<u8>> = list.iter().map(Entry::to_cbor).collect();
+        let leaves = merkle::leaf_hashes(&encoded);
+        let bundle = sign_entries(list.clone(), "run", &key, &SealOptions::default()).bundle;
+
+        let mut group = c.benchmark_group("entries");
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(list.len() as u64));
+        group.bench_with_input(BenchmarkId::new("encode", n), &list, |b, list| {
+            b.iter(|| list.iter().map(Entry::to_cbor).collect::<Vec<_>>())
+        });
+        group.bench_with_input(BenchmarkId::new("leaf_hashes", n), &encoded, |b, encoded| {
+            b.iter(|| merkle::leaf_hashes(black_box(encoded)))
+        });
+        group.bench_with_input(BenchmarkId::new("merkle_root", n), &leaves, |b, leaves| {
+            b.iter(|| merkle::root(black_box(leaves)))
+        });
+        group.bench_with_input(BenchmarkId::new("bundle_parse", n), &bundle, |b, bundle| {
+            b.iter(|| Bundle::parse(black_box(bundle)).unwrap())
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
