@@ -226,14 +226,9 @@ fn array_len(bytes: &[u8]) -> Option<u64> {
 
 /// The CBOR head of an array of `len` items (major type 4, shortest argument).
 fn array_head(len: usize) -> Vec<u8> {
-    let len = len as u64;
-    match len {
-        0..=23 => vec![0x80 | len as u8],
-        24..=0xff => vec![0x98, len as u8],
-        0x100..=0xffff => [&[0x99u8][..], &(len as u16).to_be_bytes()].concat(),
-        0x1_0000..=0xffff_ffff => [&[0x9au8][..], &(len as u32).to_be_bytes()].concat(),
-        _ => [&[0x9bu8][..], &len.to_be_bytes()].concat(),
-    }
+    let mut out = Vec::with_capacity(9);
+    cbor::write_head(&mut out, 4, len as u64);
+    out
 }
 
 fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {

@@ -110,6 +110,44 @@ pub fn decode_exact(input: &[u8]) -> Result<Value, DecodeError> {
     Ok(value)
 }
 
+/// Append the head of a data item (major type and argument, shortest form).
+pub fn write_head(out: &mut Vec<u8>, major: u8, value: u64) {
+    let major = major << 5;
+    match value {
+        0..=23 => out.push(major | value as u8),
+        24..=0xff => out.extend_from_slice(&[major | 24, value as u8]),
+        0x100..=0xffff => {
+            out.push(major | 25);
+            out.extend_from_slice(&(value as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(major | 26);
+            out.extend_from_slice(&(value as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(major | 27);
+            out.extend_from_slice(&value.to_be_bytes());
+        }
+    }
+}
+
+/// Append an unsigned integer.
+pub fn write_uint(out: &mut Vec<u8>, value: u64) {
+    write_head(out, 0, value);
+}
+
+/// Append a byte string.
+pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_head(out, 2, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Append a text string.
+pub fn write_text(out: &mut Vec<u8>, text: &str) {
+    write_head(out, 3, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +205,26 @@ mod tests {
         assert_eq!(decode_first(&[0x82, 0x01]), Err(DecodeError::Truncated));
         let deep = vec![0x81; MAX_DEPTH + 2];
         assert!(matches!(decode_first(&deep), Err(DecodeError::Invalid(_))));
+    }
+
+    #[test]
+    fn heads_match_ciborium_at_every_width_boundary() {
+        for n in [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65_535,
+            65_536,
+            u32::MAX as u64,
+            u32::MAX as u64 + 1,
+            u64::MAX,
+        ] {
+            let mut ours = Vec::new();
+            write_uint(&mut ours, n);
+            assert_eq!(ours, encode(Value::Integer(n.into())).unwrap(), "{n}");
+        }
     }
 
     #[test]

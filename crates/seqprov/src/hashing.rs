@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::mapped_file::MappedFile;
+use crate::walk::Tree;
 
 /// Files at least this large are memory-mapped (unless mapping is disabled).
 pub const MMAP_MIN_BYTES: u64 = 4 << 20;
@@ -64,71 +65,157 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// What the file looked like when it was opened, to compare after hashing.
-#[derive(PartialEq, Eq, Debug)]
-struct Stamp {
+/// What a file looked like (from `stat`), to compare after hashing it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Stamp {
     len: u64,
     mtime: (i64, i64),
     ctime: (i64, i64),
     ino: u64,
+    dev: u64,
+    regular: bool,
 }
 
 impl Stamp {
-    fn of(meta: &Metadata) -> Stamp {
+    /// The stamp of open-file metadata.
+    pub fn of(meta: &Metadata) -> Stamp {
         Stamp {
             len: meta.len(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
             ino: meta.ino(),
+            dev: meta.dev(),
+            regular: meta.is_file(),
         }
+    }
+
+    /// The stamp of a `stat` result taken during the walk.
+    pub fn from_stat(stat: &rustix::fs::Stat) -> Stamp {
+        Stamp {
+            len: stat.st_size as u64,
+            mtime: (stat.st_mtime, stat.st_mtime_nsec as i64),
+            ctime: (stat.st_ctime, stat.st_ctime_nsec as i64),
+            ino: stat.st_ino,
+            dev: stat.st_dev,
+            regular: rustix::fs::FileType::from_raw_mode(stat.st_mode)
+                == rustix::fs::FileType::RegularFile,
+        }
+    }
+
+    /// The size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
     }
 }
 
 /// Open a path for reading without following a symlink and without blocking on a FIFO.
-///
-/// Fails with `Error::FileChanged` if the path is no longer a regular file.
-pub fn open_regular(path: &Path) -> Result<(File, Metadata)> {
-    let file = OpenOptions::new()
+pub fn open_path(path: &Path) -> Result<File> {
+    OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                Error::FileChanged {
-                    path: path.to_path_buf(),
-                    what: "it became a symlink".into(),
-                }
-            } else {
-                Error::io(path, e)
-            }
-        })?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::FileChanged {
-            path: path.to_path_buf(),
-            what: "it is no longer a regular file".into(),
-        });
-    }
-    Ok((file, meta))
+        .map_err(|e| open_error(path, e))
 }
 
-/// Hash one regular file.
-pub fn hash_file(
+/// Turn an error from opening a file to hash into the library's error.
+fn open_error(path: &Path, e: std::io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => Error::FileChanged {
+            path: path.to_path_buf(),
+            what: "it, or a directory on its path, became a symlink".into(),
+        },
+        Some(libc::EXDEV) => Error::FileChanged {
+            path: path.to_path_buf(),
+            what: "its path now leads outside the tree".into(),
+        },
+        _ => Error::io(path, e),
+    }
+}
+
+/// Hash one regular file of a tree (opened beneath the tree's root, no symlinks followed).
+///
+/// `seen` is the file's stamp from the walk: the file must still match it after hashing
+/// (one `fstat` per file instead of two).
+pub fn hash_in_tree(
+    tree: &Tree,
+    relative: &Path,
+    full: &Path,
+    seen: Stamp,
+    options: HashOptions,
+    progress: &dyn Progress,
+) -> Result<FileDigests> {
+    let file = tree.open_file(relative).map_err(|e| open_error(full, e))?;
+    hash_with_stamp(file, full, seen, options, progress)
+}
+
+/// Hash the file at `path` (not following a symlink).
+pub fn hash_path(
     path: &Path,
     options: HashOptions,
     progress: &dyn Progress,
 ) -> Result<FileDigests> {
-    let (file, meta) = open_regular(path)?;
-    let before = Stamp::of(&meta);
-    let mapped = if options.read_mode == ReadMode::Auto && before.len >= MMAP_MIN_BYTES {
-        match usize::try_from(before.len) {
-            Ok(len) => MappedFile::map(&file, len).map_err(|e| Error::io(path, e))?,
+    hash_file(open_path(path)?, path, options, progress)
+}
+
+/// Hash an open file, which must be a regular file; `path` names it in errors.
+pub fn hash_file(
+    file: File,
+    path: &Path,
+    options: HashOptions,
+    progress: &dyn Progress,
+) -> Result<FileDigests> {
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    hash_with_stamp(file, path, Stamp::of(&meta), options, progress)
+}
+
+/// Hash an open file expected to match `before`; any difference afterwards (size, times,
+/// inode, type) is reported as a change, ahead of any read error it may have caused.
+fn hash_with_stamp(
+    file: File,
+    path: &Path,
+    before: Stamp,
+    options: HashOptions,
+    progress: &dyn Progress,
+) -> Result<FileDigests> {
+    let changed = |what: String| Error::FileChanged {
+        path: path.to_path_buf(),
+        what,
+    };
+    if !before.regular {
+        return Err(changed("it is no longer a regular file".into()));
+    }
+    let outcome = read_and_hash(&file, path, before.len, options, progress);
+    let after = Stamp::of(&file.metadata().map_err(|e| Error::io(path, e))?);
+    if !after.regular {
+        return Err(changed("it is no longer a regular file".into()));
+    }
+    let digests = match outcome {
+        Err(_) if after != before => return Err(changed(describe_change(&before, &after, 0))),
+        other => other?,
+    };
+    if after != before || digests.size != before.len {
+        return Err(changed(describe_change(&before, &after, digests.size)));
+    }
+    Ok(digests)
+}
+
+/// Read `len` bytes of `file` by memory map or reads and hash them.
+fn read_and_hash(
+    file: &File,
+    path: &Path,
+    len: u64,
+    options: HashOptions,
+    progress: &dyn Progress,
+) -> Result<FileDigests> {
+    let mapped = if options.read_mode == ReadMode::Auto && len >= MMAP_MIN_BYTES {
+        match usize::try_from(len) {
+            Ok(len) => MappedFile::map(file, len).map_err(|e| Error::io(path, e))?,
             Err(_) => None,
         }
     } else {
         None
     };
-    let digests = match &mapped {
+    match &mapped {
         Some(map) => {
             let digests = hash_bytes(map.bytes(), options.sha256, progress);
             if map.faulted() {
@@ -137,20 +224,10 @@ pub fn hash_file(
                     what: "it shrank below the size it had when it was opened".into(),
                 });
             }
-            digests
+            Ok(digests)
         }
-        None => hash_reader(&file, before.len, options.sha256, progress)
-            .map_err(|e| Error::io(path, e))?,
-    };
-    drop(mapped);
-    let after = Stamp::of(&file.metadata().map_err(|e| Error::io(path, e))?);
-    if after != before || digests.size != before.len {
-        return Err(Error::FileChanged {
-            path: path.to_path_buf(),
-            what: describe_change(&before, &after, digests.size),
-        });
+        None => hash_reader(file, len, options.sha256, progress).map_err(|e| Error::io(path, e)),
     }
-    Ok(digests)
 }
 
 fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
@@ -219,19 +296,19 @@ fn hash_reader(
         let parallel = expected >= PARALLEL_HASH_MIN_BYTES;
         let mut b3 = blake3::Hasher::new();
         let mut sha = sha256.then(Sha256::new);
+        // Read exactly the size seen at open: no extra read to find the end of the file.
+        // A file that grows or shrinks meanwhile changes its size (or times), which the
+        // caller's second `fstat` reports.
         let mut total = 0u64;
-        loop {
-            let n = read_full(&mut file, &mut buffer)?;
+        while total < expected {
+            let want = (expected - total).min(buffer.len() as u64) as usize;
+            let n = read_full(&mut file, &mut buffer[..want])?;
             if n == 0 {
                 break;
             }
             update_both(&mut b3, sha.as_mut(), &buffer[..n], parallel);
             progress.advance(n as u64);
             total += n as u64;
-            if total > expected {
-                // Growing file: stop; the caller reports the size mismatch.
-                break;
-            }
         }
         Ok(FileDigests {
             size: total,
@@ -278,7 +355,7 @@ mod tests {
             std::fs::write(&path, &data).unwrap();
             let (b3, sha) = digests_of(&data);
             for read_mode in [ReadMode::Auto, ReadMode::NoMmap] {
-                let got = hash_file(
+                let got = hash_path(
                     &path,
                     HashOptions {
                         sha256: true,
@@ -299,7 +376,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("real"), b"x").unwrap();
         std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
-        let err = hash_file(
+        let err = hash_path(
             &dir.path().join("link"),
             HashOptions::default(),
             &NoProgress,
@@ -317,7 +394,7 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
-        let err = hash_file(&fifo, HashOptions::default(), &NoProgress).unwrap_err();
+        let err = hash_path(&fifo, HashOptions::default(), &NoProgress).unwrap_err();
         assert!(
             err.to_string().contains("no longer a regular file"),
             "{err}"

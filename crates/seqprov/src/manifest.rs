@@ -109,8 +109,41 @@ impl Entry {
     }
 
     /// The deterministic CBOR encoding (the Merkle leaf's input).
+    ///
+    /// Written directly, keys in their deterministic order (`kind`, `path`, `salt`, `size`,
+    /// `blake3`, `sha256`, `target`: shorter keys first, then bytewise), because it runs
+    /// once per file; a test checks it against the generic encoder.
     pub fn to_cbor(&self) -> Vec<u8> {
-        to_canonical(self)
+        let mut out = Vec::with_capacity(64 + self.path.len() + 2 * 34);
+        let pairs = 3
+            + self.size.is_some() as u64
+            + self.blake3.is_some() as u64
+            + self.sha256.is_some() as u64
+            + self.target.is_some() as u64;
+        cbor::write_head(&mut out, 5, pairs);
+        cbor::write_text(&mut out, "kind");
+        cbor::write_text(&mut out, self.kind.name());
+        cbor::write_text(&mut out, "path");
+        cbor::write_text(&mut out, &self.path);
+        cbor::write_text(&mut out, "salt");
+        cbor::write_bytes(&mut out, &self.salt.0);
+        if let Some(size) = self.size {
+            cbor::write_text(&mut out, "size");
+            cbor::write_uint(&mut out, size);
+        }
+        if let Some(digest) = &self.blake3 {
+            cbor::write_text(&mut out, "blake3");
+            cbor::write_bytes(&mut out, &digest.0);
+        }
+        if let Some(digest) = &self.sha256 {
+            cbor::write_text(&mut out, "sha256");
+            cbor::write_bytes(&mut out, &digest.0);
+        }
+        if let Some(target) = &self.target {
+            cbor::write_text(&mut out, "target");
+            cbor::write_text(&mut out, target);
+        }
+        out
     }
 }
 
@@ -296,6 +329,36 @@ mod tests {
         let back: Entry = value.deserialized().unwrap();
         assert_eq!(back, e);
         assert_eq!(back.to_cbor(), bytes);
+    }
+
+    #[test]
+    fn direct_entry_encoding_equals_the_generic_deterministic_encoding() {
+        let mut cases = vec![file_entry()];
+        let mut with_sha = file_entry();
+        with_sha.sha256 = Some(Bytes32([9; 32]));
+        with_sha.size = Some(u64::MAX);
+        cases.push(with_sha);
+        cases.push(Entry {
+            path: "l\u{e9}nk".into(),
+            kind: EntryKind::Symlink,
+            salt: Bytes32([5; 32]),
+            size: None,
+            blake3: None,
+            sha256: None,
+            target: Some("x".repeat(300)),
+        });
+        cases.push(Entry {
+            path: "d".repeat(70_000),
+            kind: EntryKind::Dir,
+            salt: Bytes32([6; 32]),
+            size: None,
+            blake3: None,
+            sha256: None,
+            target: None,
+        });
+        for e in cases {
+            assert_eq!(e.to_cbor(), to_canonical(&e), "{}", e.kind.name());
+        }
     }
 
     #[test]

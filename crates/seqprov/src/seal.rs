@@ -93,7 +93,7 @@ pub fn seal_directory(
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
-    let nodes = walk::walk(dir)?;
+    let (tree, nodes) = walk::walk(dir)?;
     for node in &nodes {
         if let Some(why) = &node.name_error {
             return Err(Error::UnsealableTree {
@@ -126,7 +126,7 @@ pub fn seal_directory(
         .iter()
         .enumerate()
         .filter_map(|(i, n)| match n.kind {
-            NodeKind::File { size } => Some((i, size)),
+            NodeKind::File { size, .. } => Some((i, size)),
             _ => None,
         })
         .collect();
@@ -136,7 +136,21 @@ pub fn seal_directory(
     let hashed: Vec<(usize, FileDigests)> = files
         .par_iter()
         .with_max_len(1)
-        .map(|&(i, _)| hashing::hash_file(&nodes[i].full, options.hash, progress).map(|d| (i, d)))
+        .map(|&(i, _)| {
+            let node = &nodes[i];
+            let NodeKind::File { stamp, .. } = node.kind else {
+                unreachable!("only files are hashed")
+            };
+            hashing::hash_in_tree(
+                &tree,
+                &node.relative,
+                &node.full,
+                stamp,
+                options.hash,
+                progress,
+            )
+            .map(|d| (i, d))
+        })
         .collect::<Result<_>>()?;
     for (i, d) in hashed {
         digests[i] = Some(d);

@@ -281,7 +281,7 @@ fn compare_tree(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<(Summary, Vec<FileFinding>)> {
-    let nodes = walk::walk(dir)?;
+    let (tree, nodes) = walk::walk(dir)?;
     let by_path: HashMap<&str, &Node> = nodes.iter().map(|n| (n.path.as_str(), n)).collect();
     let sealed: HashSet<&str> = bundle.entries.iter().map(|e| e.path.as_str()).collect();
     let hash_options = HashOptions {
@@ -342,7 +342,7 @@ fn compare_tree(
     let extra_to_hash: Vec<&Node> = extras
         .iter()
         .copied()
-        .filter(|n| matches!(n.kind, NodeKind::File { size } if missing_sizes.contains(&size)))
+        .filter(|n| matches!(n.kind, NodeKind::File { size, .. } if missing_sizes.contains(&size)))
         .collect();
 
     let mut jobs: Vec<(&Node, u64)> = to_hash
@@ -350,7 +350,7 @@ fn compare_tree(
         .map(|(_, n)| *n)
         .chain(extra_to_hash.iter().copied())
         .map(|n| match n.kind {
-            NodeKind::File { size } => (n, size),
+            NodeKind::File { size, .. } => (n, size),
             _ => (n, 0),
         })
         .collect();
@@ -360,7 +360,18 @@ fn compare_tree(
         .par_iter()
         .with_max_len(1)
         .map(|(node, _)| {
-            hashing::hash_file(&node.full, hash_options, progress).map(|d| (node.path.as_str(), d))
+            let NodeKind::File { stamp, .. } = node.kind else {
+                unreachable!("only files are hashed")
+            };
+            hashing::hash_in_tree(
+                &tree,
+                &node.relative,
+                &node.full,
+                stamp,
+                hash_options,
+                progress,
+            )
+            .map(|d| (node.path.as_str(), d))
         })
         .collect::<Result<_>>()?;
 

@@ -1,11 +1,24 @@
 //! Walking a directory without following symlinks, into a list of nodes to hash or compare.
+//!
+//! The tree is read through directory handles: the root is opened once, every directory
+//! and file below it is opened relative to the root with `openat2(RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS)`, so a directory swapped for a symlink while seqprov runs cannot
+//! make it read outside the tree, and entries are `stat`ed relative to their directory's
+//! handle (one path component to resolve, not the whole path). Directories are read in
+//! parallel.
 
-use std::fs::FileType;
-use std::os::unix::fs::FileTypeExt;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, ResolveFlags};
 
 use crate::entry_path;
 use crate::error::{Error, Result};
+use crate::hashing::Stamp;
 
 /// What a path in the tree is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,11 +27,13 @@ pub enum NodeKind {
     File {
         /// Size in bytes at walk time.
         size: u64,
+        /// What `stat` said at walk time; hashing checks the file still matches it.
+        stamp: Stamp,
     },
     /// A symbolic link (never followed) and its target text.
     Symlink {
         /// The link's target; `Err` holds an escaped form when it is not UTF-8.
-        target: Result<String, String>,
+        target: std::result::Result<String, String>,
     },
     /// A directory; `empty` when it has no children at all.
     Dir {
@@ -46,7 +61,9 @@ impl NodeKind {
 pub struct Node {
     /// Entry path relative to the root (escaped if the name is not valid UTF-8).
     pub path: String,
-    /// Full path on disk.
+    /// The path relative to the root as the operating system spells it.
+    pub relative: PathBuf,
+    /// Full path on disk, for messages.
     pub full: PathBuf,
     /// What it is.
     pub kind: NodeKind,
@@ -54,89 +71,182 @@ pub struct Node {
     pub name_error: Option<String>,
 }
 
-/// Walk `root` (which must be a directory) and return every path below it.
-pub fn walk(root: &Path) -> Result<Vec<Node>> {
-    let meta = std::fs::metadata(root).map_err(|e| Error::io(root, e))?;
-    if !meta.is_dir() {
-        return Err(Error::io(
+/// An open directory tree: every read below it stays below it.
+pub struct Tree {
+    root: PathBuf,
+    root_fd: OwnedFd,
+}
+
+const BENEATH: ResolveFlags = ResolveFlags::BENEATH
+    .union(ResolveFlags::NO_SYMLINKS)
+    .union(ResolveFlags::NO_MAGICLINKS);
+
+impl Tree {
+    /// Open `root`, which must be a directory (it may itself be reached through a symlink).
+    pub fn open(root: &Path) -> Result<Tree> {
+        let root_fd = rustix::fs::open(
             root,
-            std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
-        ));
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io(root, e.into()))?;
+        Ok(Tree {
+            root: root.to_path_buf(),
+            root_fd,
+        })
     }
-    let mut nodes = Vec::new();
-    let mut has_children = std::collections::HashSet::new();
-    for item in walkdir::WalkDir::new(root).follow_links(false).min_depth(1) {
-        let item = item.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            Error::io(path, e.into())
-        })?;
-        let full = item.path().to_path_buf();
-        if let Some(parent) = full.parent() {
-            has_children.insert(parent.to_path_buf());
+
+    /// The root as given.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Open a path below the root, resolving no symlink on the way and never leaving the
+    /// tree; `flags` are added to read-only, no-follow, close-on-exec.
+    fn open_beneath(&self, relative: &Path, flags: OFlags) -> std::io::Result<OwnedFd> {
+        let flags = flags | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        match rustix::fs::openat2(&self.root_fd, relative, flags, Mode::empty(), BENEATH) {
+            // Kernels before 5.6 (or sandboxes that filter openat2): fall back to openat,
+            // which still refuses a symlink as the last component.
+            Err(rustix::io::Errno::NOSYS) | Err(rustix::io::Errno::PERM) => {
+                rustix::fs::openat(&self.root_fd, relative, flags, Mode::empty())
+                    .map_err(Into::into)
+            }
+            other => other.map_err(Into::into),
         }
-        let kind = match classify(item.file_type()) {
-            Some(NodeKind::File { .. }) => {
-                let meta = item.metadata().map_err(|e| Error::io(&full, e.into()))?;
-                NodeKind::File { size: meta.len() }
+    }
+
+    /// Open a file below the root for reading, without following symlinks and without
+    /// blocking on a FIFO. The caller checks that it is a regular file.
+    pub fn open_file(&self, relative: &Path) -> std::io::Result<File> {
+        self.open_beneath(relative, OFlags::NONBLOCK)
+            .map(File::from)
+    }
+
+    /// Walk the tree and return every path below the root.
+    pub fn walk(&self) -> Result<Vec<Node>> {
+        let found = Mutex::new(Vec::new());
+        let failure = Mutex::new(None);
+        rayon::scope(|scope| self.walk_dir(scope, PathBuf::new(), &found, &failure));
+        if let Some(error) = failure.into_inner().expect("walk lock") {
+            return Err(error);
+        }
+        Ok(found.into_inner().expect("walk lock"))
+    }
+
+    fn walk_dir<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        relative: PathBuf,
+        found: &'s Mutex<Vec<Node>>,
+        failure: &'s Mutex<Option<Error>>,
+    ) {
+        if failure.lock().expect("walk lock").is_some() {
+            return;
+        }
+        match self.read_dir(scope, &relative, found, failure) {
+            Ok(nodes) => found.lock().expect("walk lock").extend(nodes),
+            Err(error) => {
+                failure.lock().expect("walk lock").get_or_insert(error);
             }
-            Some(NodeKind::Symlink { .. }) => {
-                let target = std::fs::read_link(&full).map_err(|e| Error::io(&full, e))?;
-                let target = match target.to_str() {
-                    Some(t) => Ok(t.to_string()),
-                    None => {
-                        use std::os::unix::ffi::OsStrExt;
-                        Err(entry_path::escape_bytes(target.as_os_str().as_bytes()))
-                    }
-                };
-                NodeKind::Symlink { target }
-            }
-            Some(kind) => kind,
-            None => NodeKind::Special("unknown file type"),
+        }
+    }
+
+    /// Read one directory: its own node (unless it is the root) and its non-directory
+    /// children; subdirectories are handed to new tasks.
+    fn read_dir<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        relative: &Path,
+        found: &'s Mutex<Vec<Node>>,
+        failure: &'s Mutex<Option<Error>>,
+    ) -> Result<Vec<Node>> {
+        let full_dir = self.root.join(relative);
+        let io_error = |path: &Path, e: rustix::io::Errno| Error::io(path, e.into());
+        let dir_fd = if relative.as_os_str().is_empty() {
+            self.root_fd
+                .try_clone()
+                .map_err(|e| Error::io(&full_dir, e))?
+        } else {
+            self.open_beneath(relative, OFlags::DIRECTORY)
+                .map_err(|e| Error::io(&full_dir, e))?
         };
-        let (path, name_error) = match entry_path::relative_utf8(root, &full) {
+        let mut nodes = Vec::new();
+        let mut empty = true;
+        let mut entries = Dir::read_from(&dir_fd).map_err(|e| io_error(&full_dir, e))?;
+        while let Some(entry) = entries.next() {
+            let entry = entry.map_err(|e| io_error(&full_dir, e))?;
+            let name = entry.file_name();
+            if name.to_bytes() == b"." || name.to_bytes() == b".." {
+                continue;
+            }
+            empty = false;
+            let child = relative.join(OsStr::from_bytes(name.to_bytes()));
+            let full = self.root.join(&child);
+            let mut file_type = entry.file_type();
+            let mut stamp = None;
+            if matches!(file_type, FileType::RegularFile | FileType::Unknown) {
+                let stat = rustix::fs::statat(&dir_fd, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .map_err(|e| io_error(&full, e))?;
+                file_type = FileType::from_raw_mode(stat.st_mode);
+                stamp = Some(Stamp::from_stat(&stat));
+            }
+            let kind = match file_type {
+                FileType::Directory => {
+                    scope.spawn(move |scope| self.walk_dir(scope, child, found, failure));
+                    continue;
+                }
+                FileType::RegularFile => match stamp {
+                    Some(stamp) => NodeKind::File {
+                        size: stamp.len(),
+                        stamp,
+                    },
+                    None => unreachable!("regular files are stat'ed above"),
+                },
+                FileType::Symlink => {
+                    let target = rustix::fs::readlinkat(&dir_fd, name, Vec::new())
+                        .map_err(|e| io_error(&full, e))?;
+                    let target = match std::str::from_utf8(target.to_bytes()) {
+                        Ok(text) => Ok(text.to_string()),
+                        Err(_) => Err(entry_path::escape_bytes(target.to_bytes())),
+                    };
+                    NodeKind::Symlink { target }
+                }
+                FileType::Fifo => NodeKind::Special("fifo"),
+                FileType::Socket => NodeKind::Special("socket"),
+                FileType::BlockDevice => NodeKind::Special("block device"),
+                FileType::CharacterDevice => NodeKind::Special("character device"),
+                FileType::Unknown => NodeKind::Special("unknown file type"),
+            };
+            nodes.push(self.node(child, full, kind));
+        }
+        if !relative.as_os_str().is_empty() {
+            nodes.push(self.node(relative.to_path_buf(), full_dir, NodeKind::Dir { empty }));
+        }
+        Ok(nodes)
+    }
+
+    fn node(&self, relative: PathBuf, full: PathBuf, kind: NodeKind) -> Node {
+        let (path, name_error) = match entry_path::relative_utf8(Path::new(""), &relative) {
             Ok(path) => (path, None),
-            Err(why) => {
-                use std::os::unix::ffi::OsStrExt;
-                let rel = full.strip_prefix(root).unwrap_or(&full);
-                (
-                    entry_path::escape_bytes(rel.as_os_str().as_bytes()),
-                    Some(why),
-                )
-            }
+            Err(why) => (
+                entry_path::escape_bytes(relative.as_os_str().as_bytes()),
+                Some(why),
+            ),
         };
-        nodes.push(Node {
+        Node {
             path,
+            relative,
             full,
             kind,
             name_error,
-        });
-    }
-    for node in &mut nodes {
-        if let NodeKind::Dir { empty } = &mut node.kind {
-            *empty = !has_children.contains(&node.full);
         }
     }
-    Ok(nodes)
 }
 
-fn classify(ft: FileType) -> Option<NodeKind> {
-    Some(if ft.is_symlink() {
-        NodeKind::Symlink {
-            target: Ok(String::new()),
-        }
-    } else if ft.is_file() {
-        NodeKind::File { size: 0 }
-    } else if ft.is_dir() {
-        NodeKind::Dir { empty: false }
-    } else if ft.is_fifo() {
-        NodeKind::Special("fifo")
-    } else if ft.is_socket() {
-        NodeKind::Special("socket")
-    } else if ft.is_block_device() {
-        NodeKind::Special("block device")
-    } else if ft.is_char_device() {
-        NodeKind::Special("character device")
-    } else {
-        return None;
-    })
+/// Open `root` and walk it (see [`Tree::walk`]).
+pub fn walk(root: &Path) -> Result<(Tree, Vec<Node>)> {
+    let tree = Tree::open(root)?;
+    let nodes = tree.walk()?;
+    Ok((tree, nodes))
 }
