@@ -103,7 +103,7 @@ impl Stamp {
     }
 
     /// The size in bytes.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.len
     }
 }

@@ -173,8 +173,8 @@ impl Tree {
         };
         let mut nodes = Vec::new();
         let mut empty = true;
-        let mut entries = Dir::read_from(&dir_fd).map_err(|e| io_error(&full_dir, e))?;
-        while let Some(entry) = entries.next() {
+        let entries = Dir::read_from(&dir_fd).map_err(|e| io_error(&full_dir, e))?;
+        for entry in entries {
             let entry = entry.map_err(|e| io_error(&full_dir, e))?;
             let name = entry.file_name();
             if name.to_bytes() == b"." || name.to_bytes() == b".." {
@@ -198,7 +198,7 @@ impl Tree {
                 }
                 FileType::RegularFile => match stamp {
                     Some(stamp) => NodeKind::File {
-                        size: stamp.len(),
+                        size: stamp.size(),
                         stamp,
                     },
                     None => unreachable!("regular files are stat'ed above"),
