@@ -14,14 +14,14 @@ use ciborium::value::Value;
 
 use crate::cbor::{self, DecodeError};
 use crate::cose::{self, SignedMessage};
+use crate::entry_list::{self, ListError};
 use crate::error::{Error, Result};
 use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
 
 /// Largest bundle file accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
-/// Most entries accepted in one bundle.
-pub const MAX_ENTRIES: usize = 50_000_000;
+pub use crate::entry_list::MAX_ENTRIES;
 /// Most custody events accepted in one bundle.
 pub const MAX_EVENTS: usize = 100_000;
 /// File name suffix of bundles.
@@ -152,50 +152,24 @@ impl Bundle {
     }
 }
 
-/// Decode the entry list, check canonical form item by item, and return the entries with
-/// their encodings (the Merkle leaves' inputs) and the list's length in bytes.
+/// Decode the entry list and return the entries with their encodings (the Merkle
+/// leaves' inputs) and the list's length in bytes.
 fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u8>>, usize)> {
-    if let Some(count) = array_len(rest)
-        && count > MAX_ENTRIES as u64
-    {
-        return Err(malformed(format!(
-            "the entry list declares {count} entries, more than the limit of {MAX_ENTRIES}"
-        )));
-    }
-    let (value, used) =
-        cbor::decode_first(rest).map_err(|e| item_error("entry list", offset, e))?;
-    let Value::Array(items) = value else {
-        return Err(malformed(format!(
-            "the item at byte {offset} is not the entry list (an array)"
-        )));
-    };
-    if items.len() > MAX_ENTRIES {
-        return Err(malformed(format!("more than {MAX_ENTRIES} entries")));
-    }
-    let mut canonical = array_head(items.len());
-    let mut entries = Vec::with_capacity(items.len());
-    let mut encoded = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        let entry: Entry = item
-            .deserialized()
-            .map_err(|e| malformed(format!("entry {index}: {e}")))?;
-        entry
-            .validate()
-            .map_err(|e| malformed(format!("entry {index} ({:?}): {e}", entry.path)))?;
-        // Encoding the decoded entry must give back the bytes read: this rejects every
-        // other spelling of the same entry (tags, nulls, other enum forms, long heads).
-        let bytes = entry.to_cbor();
-        canonical.extend_from_slice(&bytes);
-        entries.push(entry);
-        encoded.push(bytes);
-    }
-    if canonical != rest[..used] {
+    let decoded = entry_list::decode(rest).map_err(|e| match e {
+        ListError::Truncated => malformed(format!(
+            "truncated: the entry list starting at byte {offset} ends early"
+        )),
+        ListError::Invalid(why) => malformed(format!("entry list at byte {offset}: {why}")),
+    })?;
+    let mut head = Vec::new();
+    cbor::write_head(&mut head, 4, decoded.entries.len() as u64);
+    if !rest.starts_with(&head) {
         return Err(malformed(format!(
             "the entry list at byte {offset} is not in the single encoding format version 1 \
-             allows (deterministic CBOR, no tags, no nulls)"
+             allows (deterministic CBOR)"
         )));
     }
-    for pair in entries.windows(2) {
+    for pair in decoded.entries.windows(2) {
         if pair[0].path.as_bytes() >= pair[1].path.as_bytes() {
             return Err(malformed(format!(
                 "entries are not sorted by path bytes, or repeat a path: {:?} then {:?}",
@@ -203,32 +177,7 @@ fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u
             )));
         }
     }
-    Ok((entries, encoded, used))
-}
-
-/// The declared length of a definite-length array at the start of `bytes`.
-fn array_len(bytes: &[u8]) -> Option<u64> {
-    let (&first, rest) = bytes.split_first()?;
-    if first >> 5 != 4 {
-        return None;
-    }
-    let width = match first & 0x1f {
-        n @ 0..=23 => return Some(n as u64),
-        24 => 1,
-        25 => 2,
-        26 => 4,
-        27 => 8,
-        _ => return None,
-    };
-    let arg = rest.get(..width)?;
-    Some(arg.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64))
-}
-
-/// The CBOR head of an array of `len` items (major type 4, shortest argument).
-fn array_head(len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9);
-    cbor::write_head(&mut out, 4, len as u64);
-    out
+    Ok((decoded.entries, decoded.encoded, decoded.len))
 }
 
 fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
@@ -255,15 +204,6 @@ fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Encode the entry list item.
-pub fn encode_entry_list(encoded_entries: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = array_head(encoded_entries.len());
-    for e in encoded_entries {
-        out.extend_from_slice(e);
-    }
-    out
 }
 
 /// The default bundle path for a directory: `DIR.seqprov` beside it.
@@ -439,15 +379,6 @@ mod tests {
         out.extend([0x9b, 0, 0, 0, 1, 0, 0, 0, 0]);
         let err = Bundle::parse(&out).unwrap_err().to_string();
         assert!(err.contains("more than the limit"), "{err}");
-    }
-
-    #[test]
-    fn array_head_matches_ciborium() {
-        for n in [0usize, 1, 23, 24, 255, 256, 65_535, 65_536] {
-            let value = Value::Array(vec![Value::Null; n]);
-            let full = cbor::encode(value).unwrap();
-            assert_eq!(array_head(n), full[..full.len() - n], "{n}");
-        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod cbor;
 pub mod chain;
 pub mod cose;
 pub mod custody;
+pub mod entry_list;
 pub mod entry_path;
 pub mod error;
 pub mod hashing;

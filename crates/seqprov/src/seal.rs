@@ -5,8 +5,8 @@ use std::path::Path;
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
-use crate::bundle;
 use crate::cose;
+use crate::entry_list;
 use crate::error::{Error, Result};
 use crate::hashing::{self, FileDigests, HashOptions, Progress};
 use crate::keys::PrivateKey;
@@ -262,7 +262,7 @@ pub fn sign_entries(
         derived_from: options.derived_from.clone(),
     };
     let mut bundle = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
-    bundle.extend_from_slice(&bundle::encode_entry_list(&encoded));
+    bundle.extend_from_slice(&entry_list::encode(&encoded));
     Sealed {
         bundle,
         payload,

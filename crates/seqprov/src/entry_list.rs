@@ -1,0 +1,320 @@
+//! The entry list (the bundle's second item): encoding, and a strict, allocation-light
+//! decoder written for its one fixed shape, because verification reads one entry per
+//! sealed file.
+//!
+//! The decoder walks the bytes directly: an array of maps whose keys come in the order
+//! deterministic encoding gives them (`kind`, `path`, `salt`, `size`, `blake3`, `sha256`,
+//! `target`). Every decoded entry is then re-encoded and must equal the bytes read, so the
+//! only accepted form is the deterministic one; every length is checked against the
+//! bytes that remain before anything is allocated.
+
+use crate::cbor;
+use crate::manifest::{Bytes32, Entry, EntryKind};
+
+/// Most entries accepted in one bundle.
+pub const MAX_ENTRIES: usize = 50_000_000;
+
+/// The entry list item for already-encoded entries.
+pub fn encode(encoded_entries: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + encoded_entries.iter().map(Vec::len).sum::<usize>());
+    cbor::write_head(&mut out, 4, encoded_entries.len() as u64);
+    for e in encoded_entries {
+        out.extend_from_slice(e);
+    }
+    out
+}
+
+/// A decoded entry list.
+pub struct Decoded {
+    /// The entries, in list order.
+    pub entries: Vec<Entry>,
+    /// Each entry's exact bytes (the Merkle leaves' inputs).
+    pub encoded: Vec<Vec<u8>>,
+    /// Length of the whole list item in bytes.
+    pub len: usize,
+}
+
+/// Why the entry list could not be decoded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ListError {
+    /// The bytes end inside the list.
+    Truncated,
+    /// Anything else, in words.
+    Invalid(String),
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: u64) -> Result<&'a [u8], ListError> {
+        let n = usize::try_from(n).map_err(|_| ListError::Truncated)?;
+        let end = self.at.checked_add(n).ok_or(ListError::Truncated)?;
+        let slice = self.bytes.get(self.at..end).ok_or(ListError::Truncated)?;
+        self.at = end;
+        Ok(slice)
+    }
+
+    /// A head: (major type, argument). Indefinite lengths and reserved values are refused.
+    fn head(&mut self) -> Result<(u8, u64), ListError> {
+        let first = self.take(1)?[0];
+        let (major, info) = (first >> 5, first & 0x1f);
+        let arg = match info {
+            0..=23 => info as u64,
+            24..=27 => {
+                let width = 1u64 << (info - 24);
+                self.take(width)?
+                    .iter()
+                    .fold(0u64, |acc, &b| (acc << 8) | b as u64)
+            }
+            _ => {
+                return Err(ListError::Invalid(format!(
+                    "byte {}: indefinite length or reserved value",
+                    self.at - 1
+                )));
+            }
+        };
+        Ok((major, arg))
+    }
+
+    fn expect(&mut self, major: u8, what: &str) -> Result<u64, ListError> {
+        let (found, arg) = self.head()?;
+        if found != major {
+            return Err(ListError::Invalid(format!("expected {what}")));
+        }
+        Ok(arg)
+    }
+
+    fn text(&mut self, what: &str) -> Result<&'a str, ListError> {
+        let len = self.expect(3, what)?;
+        std::str::from_utf8(self.take(len)?)
+            .map_err(|_| ListError::Invalid(format!("{what} is not valid UTF-8")))
+    }
+
+    fn bytes32(&mut self, what: &str) -> Result<Bytes32, ListError> {
+        let len = self.expect(2, what)?;
+        if len != 32 {
+            return Err(ListError::Invalid(format!("{what} is not 32 bytes")));
+        }
+        Ok(Bytes32(self.take(32)?.try_into().expect("32 bytes")))
+    }
+
+    /// The next short text key, without consuming it; `None` if the next item is not one.
+    fn peek_key(&self) -> Result<Option<&'a [u8]>, ListError> {
+        let first = *self.bytes.get(self.at).ok_or(ListError::Truncated)?;
+        if first >> 5 != 3 || first & 0x1f > 23 {
+            return Ok(None);
+        }
+        let len = (first & 0x1f) as usize;
+        self.bytes
+            .get(self.at + 1..self.at + 1 + len)
+            .map(Some)
+            .ok_or(ListError::Truncated)
+    }
+
+    fn key(&mut self, name: &str) -> Result<(), ListError> {
+        let found = self.text("a map key")?;
+        if found != name {
+            return Err(ListError::Invalid(format!(
+                "found key {found:?} where {name:?} belongs"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Decode the entry list at the start of `bytes`.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, ListError> {
+    let mut r = Reader { bytes, at: 0 };
+    let count = r.expect(4, "the entry list (an array)")?;
+    if count > MAX_ENTRIES as u64 {
+        return Err(ListError::Invalid(format!(
+            "the entry list declares {count} entries, more than the limit of {MAX_ENTRIES}"
+        )));
+    }
+    // Each entry takes at least 40 bytes: never reserve more than the input could hold.
+    let capacity = (count as usize).min(bytes.len() / 40 + 1);
+    let mut entries = Vec::with_capacity(capacity);
+    let mut encoded = Vec::with_capacity(capacity);
+    for index in 0..count {
+        let start = r.at;
+        let entry = decode_entry(&mut r).map_err(|e| match e {
+            ListError::Truncated => ListError::Truncated,
+            ListError::Invalid(why) => ListError::Invalid(format!("entry {index}: {why}")),
+        })?;
+        entry.validate().map_err(|why| {
+            ListError::Invalid(format!("entry {index} ({:?}): {why}", entry.path))
+        })?;
+        let canonical = entry.to_cbor();
+        if canonical != bytes[start..r.at] {
+            return Err(ListError::Invalid(format!(
+                "entry {index} ({:?}) is not in the single encoding format version 1 allows \
+                 (deterministic CBOR)",
+                entry.path
+            )));
+        }
+        entries.push(entry);
+        encoded.push(canonical);
+    }
+    Ok(Decoded {
+        entries,
+        encoded,
+        len: r.at,
+    })
+}
+
+fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
+    let pairs = r.expect(5, "an entry (a map)")?;
+    if !(3..=7).contains(&pairs) {
+        return Err(ListError::Invalid(format!("an entry has {pairs} fields")));
+    }
+    r.key("kind")?;
+    let kind = match r.text("kind")? {
+        "file" => EntryKind::File,
+        "symlink" => EntryKind::Symlink,
+        "dir" => EntryKind::Dir,
+        other => return Err(ListError::Invalid(format!("unknown kind {other:?}"))),
+    };
+    r.key("path")?;
+    let path = r.text("path")?.to_string();
+    r.key("salt")?;
+    let salt = r.bytes32("salt")?;
+    let mut entry = Entry {
+        path,
+        kind,
+        salt,
+        size: None,
+        blake3: None,
+        sha256: None,
+        target: None,
+    };
+    let mut remaining = pairs - 3;
+    let mut optional = |r: &mut Reader<'_>, name: &str| -> Result<bool, ListError> {
+        if remaining > 0 && r.peek_key()? == Some(name.as_bytes()) {
+            r.key(name)?;
+            remaining -= 1;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    };
+    if optional(r, "size")? {
+        entry.size = Some(r.expect(0, "size (an unsigned integer)")?);
+    }
+    if optional(r, "blake3")? {
+        entry.blake3 = Some(r.bytes32("blake3")?);
+    }
+    if optional(r, "sha256")? {
+        entry.sha256 = Some(r.bytes32("sha256")?);
+    }
+    if optional(r, "target")? {
+        entry.target = Some(r.text("target")?.to_string());
+    }
+    if remaining > 0 {
+        let key = r.peek_key()?.map(String::from_utf8_lossy);
+        return Err(ListError::Invalid(format!(
+            "unknown or misplaced field {}",
+            key.map_or_else(
+                || "(not a short text key)".to_string(),
+                |k| format!("{k:?}")
+            )
+        )));
+    }
+    Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Entry> {
+        vec![
+            Entry {
+                path: "a".into(),
+                kind: EntryKind::Dir,
+                salt: Bytes32([1; 32]),
+                size: None,
+                blake3: None,
+                sha256: None,
+                target: None,
+            },
+            Entry {
+                path: "b.fastq".into(),
+                kind: EntryKind::File,
+                salt: Bytes32([2; 32]),
+                size: Some(300),
+                blake3: Some(Bytes32([3; 32])),
+                sha256: Some(Bytes32([4; 32])),
+                target: None,
+            },
+            Entry {
+                path: "c".into(),
+                kind: EntryKind::Symlink,
+                salt: Bytes32([5; 32]),
+                size: None,
+                blake3: None,
+                sha256: None,
+                target: Some("b.fastq".into()),
+            },
+        ]
+    }
+
+    #[test]
+    fn round_trip() {
+        let encoded: Vec<Vec<u8>> = sample().iter().map(Entry::to_cbor).collect();
+        let mut bytes = encode(&encoded);
+        bytes.extend_from_slice(b"tail");
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded.entries, sample());
+        assert_eq!(decoded.encoded, encoded);
+        assert_eq!(decoded.len, bytes.len() - 4);
+    }
+
+    #[test]
+    fn every_truncation_is_reported_as_truncated() {
+        let encoded: Vec<Vec<u8>> = sample().iter().map(Entry::to_cbor).collect();
+        let bytes = encode(&encoded);
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                decode(&bytes[..cut]).err(),
+                Some(ListError::Truncated),
+                "cut {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_form_head_is_rejected() {
+        let encoded: Vec<Vec<u8>> = sample().iter().map(Entry::to_cbor).collect();
+        let mut bytes = vec![0x98, 3];
+        bytes.extend(encoded.concat());
+        assert!(
+            decode(&bytes).is_ok(),
+            "the list head itself is checked by the bundle"
+        );
+        let mut entry = encoded[1].clone();
+        // size 300 written with a 4-byte argument instead of 2.
+        let at = entry
+            .windows(3)
+            .position(|w| w == [0x19, 0x01, 0x2c])
+            .unwrap();
+        entry.splice(at..at + 3, [0x1a, 0, 0, 0x01, 0x2c]);
+        let mut bytes = vec![0x81];
+        bytes.extend(entry);
+        assert!(
+            matches!(decode(&bytes), Err(ListError::Invalid(why)) if why.contains("single encoding"))
+        );
+    }
+
+    #[test]
+    fn huge_declared_lengths_do_not_allocate() {
+        let bytes = [0x9b, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff];
+        assert!(decode(&bytes).is_err());
+        let bytes = [
+            0x81, 0xa3, 0x64, b'k', b'i', b'n', b'd', 0x7b, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+        ];
+        assert_eq!(decode(&bytes).err(), Some(ListError::Truncated));
+    }
+}
