@@ -48,9 +48,11 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("encode", n), &list, |b, list| {
             b.iter(|| list.iter().map(Entry::to_cbor).collect::<Vec<_>>())
         });
-        group.bench_with_input(BenchmarkId::new("leaf_hashes", n), &encoded, |b, encoded| {
-            b.iter(|| merkle::leaf_hashes(black_box(encoded)))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("leaf_hashes", n),
+            &encoded,
+            |b, encoded| b.iter(|| merkle::leaf_hashes(black_box(encoded))),
+        );
         group.bench_with_input(BenchmarkId::new("merkle_root", n), &leaves, |b, leaves| {
             b.iter(|| merkle::root(black_box(leaves)))
         });

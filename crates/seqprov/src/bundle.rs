@@ -263,9 +263,13 @@ pub fn write_atomically_with_mode(
     let mut temp = tempfile::Builder::new()
         .prefix(".seqprov-")
         .suffix(".tmp")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
         .tempfile_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
+    // Set the mode on the open file: unlike the creation mode, this is not narrowed by
+    // the umask, so an appended bundle keeps exactly the mode it had.
+    temp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
+        .map_err(|e| Error::io(temp.path(), e))?;
     temp.write_all(bytes)
         .map_err(|e| Error::io(temp.path(), e))?;
     temp.as_file()

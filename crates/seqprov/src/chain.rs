@@ -37,6 +37,12 @@ pub struct EventRecord {
     /// Note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For `receive`: the verification the receiver recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::custody::ReceiveSummary>,
+    /// For `derive`: the derived bundle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<crate::custody::DerivedRef>,
     /// Signature status.
     pub signature: SignatureStatus,
     /// True when the event links to the previous message and sits at its stated position.
@@ -87,6 +93,8 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
             host: None,
             to: None,
             note: None,
+            verification: None,
+            derived: None,
             signature: SignatureStatus::NotChecked,
             linked: false,
             problems: Vec::new(),
@@ -108,6 +116,8 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
                 record.host = payload.host.clone();
                 record.to = payload.to.clone();
                 record.note = payload.note.clone();
+                record.verification = payload.verification.clone();
+                record.derived = payload.derived.clone();
                 let signature = PublicKey::from_bytes(&payload.signer.public_key.0)
                     .and_then(|key| message.verify(&key));
                 record.signature = match signature {

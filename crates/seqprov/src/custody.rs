@@ -245,6 +245,9 @@ pub fn sign_next_event(
 /// A crash leaves the previous bundle; a concurrent appender waits for the lock and then
 /// sees the new file (if the path no longer names the locked file, it starts over).
 pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result<EventPayload> {
+    // Work on the file itself: a symlink to the bundle is resolved once, so the bundle
+    // (not the link) is replaced, and the lock and the re-check below name the same file.
+    let path = &fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
     loop {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         file.lock().map_err(|e| Error::io(path, e))?;
@@ -256,16 +259,46 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
         }
         let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
         let bundle = Bundle::parse(&bytes)?;
-        let checked = chain::check(&bundle);
-        if let Some(problem) = checked.integrity_problems().into_iter().next() {
-            return Err(Error::Integrity(format!(
+        let refuse = |problem: String| {
+            Error::Integrity(format!(
                 "refusing to append to {}: {problem}",
                 path.display()
+            ))
+        };
+        if let Err(why) = crate::verify::check_seal_signature(&bundle) {
+            return Err(refuse(format!(
+                "the seal's signature does not verify: {why}"
+            )));
+        }
+        if !bundle.root_matches() {
+            return Err(refuse(
+                "the entry list does not match the signed root".into(),
+            ));
+        }
+        if let Some(problem) = chain::check(&bundle)
+            .integrity_problems()
+            .into_iter()
+            .next()
+        {
+            return Err(refuse(problem));
+        }
+        if bundle.events.len() >= bundle::MAX_EVENTS {
+            return Err(Error::Refused(format!(
+                "{} already holds {} custody events, the most a bundle may hold",
+                path.display(),
+                bundle::MAX_EVENTS
             )));
         }
         let (payload, raw) = sign_next_event(&bundle, key, draft);
         let mut out = bytes;
         out.extend_from_slice(&raw);
+        if out.len() as u64 > bundle::MAX_BUNDLE_BYTES {
+            return Err(Error::Refused(format!(
+                "appending would make {} larger than the {} bytes a bundle may hold",
+                path.display(),
+                bundle::MAX_BUNDLE_BYTES
+            )));
+        }
         bundle::write_atomically_with_mode(path, &out, Overwrite::Replace, locked.mode() & 0o777)?;
         drop(file);
         return Ok(payload);

@@ -33,6 +33,7 @@ pub mod custody;
 pub mod entry_list;
 pub mod entry_path;
 pub mod error;
+pub mod formats;
 pub mod hashing;
 pub mod keys;
 pub mod lineage;

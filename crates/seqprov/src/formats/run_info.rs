@@ -1,0 +1,889 @@
+//! Illumina run metadata: `RunInfo.xml` and `RunParameters.xml` (any casing of the name)
+//! read into [`RunMetadata`], the record a seal embeds for a run folder.
+//!
+//! Every type here holds only text, unsigned integers, booleans, options, vectors and
+//! structs, so it encodes to deterministic CBOR (no floats). See `spec/run-folders.md`.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::run_mode::{RunModeEvidence, evidence_from_software};
+use super::xml_tree::{self, Element};
+
+/// The name of the run description file at the root of a run folder.
+pub const RUN_INFO_NAME: &str = "RunInfo.xml";
+/// The run parameters file; instruments write it as `RunParameters.xml` or
+/// `runParameters.xml`, so it is matched without regard to case.
+pub const RUN_PARAMETERS_NAME: &str = "RunParameters.xml";
+
+/// A problem reading run metadata, naming the file and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not well-formed XML (or too large, or not UTF-8).
+    #[error("{file}: not readable as XML: {reason}")]
+    Xml {
+        /// The file.
+        file: String,
+        /// What the XML reader found.
+        reason: String,
+    },
+    /// A required element or attribute is absent or empty.
+    #[error("{file}: {what} is missing")]
+    Missing {
+        /// The file.
+        file: String,
+        /// The element or attribute, as a path such as `Run/@Number`.
+        what: String,
+    },
+    /// An element or attribute has a value that cannot be what it claims to be.
+    #[error("{file}: {what} is `{value}`: {reason}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The element or attribute, as a path such as `Read/@NumCycles`.
+        what: String,
+        /// The value found.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// More than one file in a folder matches a name compared without regard to case.
+    #[error("{dir}: several files are named {name} apart from case: {found:?}")]
+    Ambiguous {
+        /// The folder.
+        dir: String,
+        /// The name looked for.
+        name: String,
+        /// Every matching name.
+        found: Vec<String>,
+    },
+}
+
+/// Everything a seal records about a run folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunMetadata {
+    /// What `RunInfo.xml` says.
+    pub run_info: RunInfo,
+    /// What the run parameters file says, when the folder has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_parameters: Option<RunParameters>,
+}
+
+impl RunMetadata {
+    /// What the run parameters say about clinical or research mode (see
+    /// [`super::run_mode`]); empty evidence when there is no run parameters file.
+    pub fn run_mode_evidence(&self) -> RunModeEvidence {
+        let software = self
+            .run_parameters
+            .as_ref()
+            .and_then(|p| p.application_name.as_deref());
+        evidence_from_software(software)
+    }
+
+    /// Total number of cycles over all reads.
+    pub fn total_cycles(&self) -> u32 {
+        self.run_info.total_cycles()
+    }
+}
+
+/// The contents of `RunInfo.xml` that identify the run and shape its output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunInfo {
+    /// `Run/@Id`, normally the run folder's name.
+    pub run_id: String,
+    /// `Run/@Number`: the instrument's run counter.
+    pub run_number: u32,
+    /// `RunInfo/@Version`, the schema version, when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<u32>,
+    /// Flow cell barcode (`Flowcell`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flowcell: Option<String>,
+    /// Instrument serial (`Instrument`), as written in FASTQ read names.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instrument: Option<String>,
+    /// Run date (`Date`) in its raw and normalised forms.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<RunDate>,
+    /// Reads in order (`Reads/Read`).
+    pub reads: Vec<ReadInfo>,
+    /// Flow cell layout (`FlowcellLayout`), when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub layout: Option<FlowcellLayout>,
+}
+
+impl RunInfo {
+    /// Total number of cycles over all reads.
+    pub fn total_cycles(&self) -> u32 {
+        self.reads.iter().map(|r| r.cycles).sum()
+    }
+}
+
+/// How a `RunInfo.xml` date was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateStyle {
+    /// `160919`: two-digit year, month, day (MiSeq, HiSeq, NextSeq 500); read as 20YY.
+    Yymmdd,
+    /// `4/14/2019 1:17:20 PM`: month/day/year with a 12-hour clock (NovaSeq 6000).
+    UsTwelveHour,
+    /// ISO 8601 such as `2023-01-31T03:08:30Z` (NovaSeq X, NextSeq 1000/2000).
+    Iso8601,
+    /// None of the three: kept raw, not normalised.
+    Unrecognised,
+}
+
+/// A run date as written and as normalised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunDate {
+    /// The text of the `Date` element, trimmed.
+    pub raw: String,
+    /// Which style it was written in.
+    pub style: DateStyle,
+    /// ISO 8601: `YYYY-MM-DD` for a date alone, `YYYY-MM-DDTHH:MM:SS` for an instrument
+    /// local time without zone, with `Z` or `±HH:MM` appended when the raw text had a
+    /// zone. Absent for [`DateStyle::Unrecognised`].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub normalized: Option<String>,
+}
+
+/// One read (`Reads/Read`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadInfo {
+    /// `@Number`, 1-based.
+    pub number: u32,
+    /// `@NumCycles`.
+    pub cycles: u32,
+    /// `@IsIndexedRead` is `Y`.
+    pub indexed: bool,
+    /// `@IsReverseComplement`, when given (NovaSeq X).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reverse_complement: Option<bool>,
+}
+
+/// The flow cell layout (`FlowcellLayout`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowcellLayout {
+    /// `@LaneCount`.
+    pub lanes: u32,
+    /// `@SurfaceCount`.
+    pub surfaces: u32,
+    /// `@SwathCount`.
+    pub swaths: u32,
+    /// `@TileCount`: tiles per swath (per section on five-digit layouts).
+    pub tiles_per_swath: u32,
+    /// `@SectionPerLane` (NextSeq 500/550, MiniSeq).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sections_per_lane: Option<u32>,
+    /// `@LanePerSection` (NextSeq 500/550, MiniSeq).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lanes_per_section: Option<u32>,
+    /// `@FlowcellSide` (NovaSeq 6000: 1 = A, 2 = B).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flowcell_side: Option<u32>,
+    /// `TileSet/@TileNamingConvention`: `FourDigit` or `FiveDigit`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tile_naming: Option<String>,
+    /// The tiles `TileSet/Tiles/Tile` lists, in document order; empty when none are
+    /// listed. Runs trimmed for publication list only the tiles they kept.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tiles: Vec<Tile>,
+}
+
+impl FlowcellLayout {
+    /// True when tile numbers have five digits (surface, swath, section, two-digit tile).
+    pub fn five_digit(&self) -> bool {
+        self.tile_naming.as_deref() == Some("FiveDigit")
+    }
+
+    /// The tiles of the run: the listed ones when RunInfo lists tiles, otherwise every
+    /// tile the counts describe (`S W TT` or, five-digit, `S W C TT`).
+    pub fn effective_tiles(&self) -> Vec<Tile> {
+        if !self.tiles.is_empty() {
+            return self.tiles.clone();
+        }
+        let sections = if self.five_digit() {
+            self.sections_per_lane.unwrap_or(1).max(1)
+        } else {
+            1
+        };
+        let mut tiles = Vec::new();
+        for lane in 1..=self.lanes {
+            for surface in 1..=self.surfaces {
+                for swath in 1..=self.swaths {
+                    for section in 1..=sections {
+                        for tile in 1..=self.tiles_per_swath {
+                            let number = if self.five_digit() {
+                                surface * 10_000 + swath * 1000 + section * 100 + tile
+                            } else {
+                                surface * 1000 + swath * 100 + tile
+                            };
+                            tiles.push(Tile { lane, tile: number });
+                        }
+                    }
+                }
+            }
+        }
+        tiles
+    }
+
+    /// The surface a tile number belongs to (its leading digit).
+    pub fn surface_of(&self, tile: u32) -> u32 {
+        if self.five_digit() {
+            tile / 10_000
+        } else {
+            tile / 1000
+        }
+    }
+}
+
+/// A tile, written `<lane>_<tile>` as in `RunInfo.xml` (`1_1101`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tile {
+    /// Lane number, 1-based.
+    pub lane: u32,
+    /// Tile number (`1101`, `11102`, ...).
+    pub tile: u32,
+}
+
+impl fmt::Display for Tile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}_{}", self.lane, self.tile)
+    }
+}
+
+impl std::str::FromStr for Tile {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Tile, String> {
+        let (lane, tile) = text
+            .split_once('_')
+            .ok_or_else(|| "a tile is written <lane>_<tile>".to_string())?;
+        Ok(Tile {
+            lane: parse_u32(lane).ok_or("the lane is not a number")?,
+            tile: parse_u32(tile).ok_or("the tile is not a number")?,
+        })
+    }
+}
+
+impl Serialize for Tile {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the run parameters file says about the software and instrument.
+///
+/// Fields are read from the root element's children or, on MiSeq, HiSeq and NextSeq
+/// 500/550, from its `Setup` element's children; element names are matched without
+/// regard to case (`RTAVersion` and `RtaVersion` alike). Empty elements count as absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunParameters {
+    /// The file's name as found in the folder (`RunParameters.xml`, `runParameters.xml`).
+    pub file_name: String,
+    /// Control or operating software name (`ApplicationName`, or `Application`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub application_name: Option<String>,
+    /// Its version (`ApplicationVersion`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub application_version: Option<String>,
+    /// Real-Time Analysis version (`RTAVersion` / `RtaVersion`); absent on NovaSeq X.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rta_version: Option<String>,
+    /// Universal Copy Service version (`UcsVersion`), the copier named in CVE-2023-1966.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ucs_version: Option<String>,
+    /// Software suite version (`SystemSuiteVersion`: NextSeq, NovaSeq X).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub system_suite_version: Option<String>,
+    /// Instrument type as the file states it (`InstrumentType`, NovaSeq X); not inferred.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instrument_type: Option<String>,
+    /// Instrument serial: the first of `InstrumentSerialNumber`, `InstrumentID`,
+    /// `InstrumentName`, `ScannerID` present.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instrument_serial: Option<String>,
+    /// Run id (`RunID` / `RunId`), to compare with `RunInfo.xml`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_id: Option<String>,
+    /// Run number (`RunNumber`, or `RunCounter` on NovaSeq X).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_number: Option<u32>,
+}
+
+/// Read `RunInfo.xml` (and the run parameters file beside it, if any) from a run folder;
+/// `Ok(None)` when `dir` has no `RunInfo.xml` at its root, so it is not a run folder.
+pub fn read_run_folder(dir: &Path) -> Result<Option<RunMetadata>, MetadataError> {
+    let listing = std::fs::read_dir(dir).map_err(|e| MetadataError::Io {
+        file: dir.display().to_string(),
+        source: e,
+    })?;
+    let mut names = Vec::new();
+    for entry in listing {
+        let entry = entry.map_err(|e| MetadataError::Io {
+            file: dir.display().to_string(),
+            source: e,
+        })?;
+        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if let (true, Ok(name)) = (is_file, entry.file_name().into_string()) {
+            names.push(name);
+        }
+    }
+    let dir_name = dir.display().to_string();
+    let Some(info_name) = find_case_insensitive(&names, RUN_INFO_NAME, &dir_name)? else {
+        return Ok(None);
+    };
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).map_err(|e| MetadataError::Io {
+            file: name.to_string(),
+            source: e,
+        })
+    };
+    let run_info = parse_run_info(&read(info_name)?, info_name)?;
+    let run_parameters = match find_run_parameters(&names, &dir_name)? {
+        Some(name) => Some(parse_run_parameters(&read(name)?, name)?),
+        None => None,
+    };
+    Ok(Some(RunMetadata {
+        run_info,
+        run_parameters,
+    }))
+}
+
+/// Find the run parameters file among the file names of one folder, comparing names
+/// without regard to case; two candidates that differ only in case are an error.
+pub fn find_run_parameters<'a, S: AsRef<str>>(
+    names: &'a [S],
+    dir: &str,
+) -> Result<Option<&'a str>, MetadataError> {
+    find_case_insensitive(names, RUN_PARAMETERS_NAME, dir)
+}
+
+fn find_case_insensitive<'a, S: AsRef<str>>(
+    names: &'a [S],
+    wanted: &str,
+    dir: &str,
+) -> Result<Option<&'a str>, MetadataError> {
+    let found: Vec<&str> = names
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|n| n.eq_ignore_ascii_case(wanted))
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        _ => Err(MetadataError::Ambiguous {
+            dir: dir.to_string(),
+            name: wanted.to_string(),
+            found: found.iter().map(|s| s.to_string()).collect(),
+        }),
+    }
+}
+
+/// Parse the bytes of a `RunInfo.xml`; `file` names it in errors.
+pub fn parse_run_info(bytes: &[u8], file: &str) -> Result<RunInfo, MetadataError> {
+    let root = xml_tree::parse(bytes).map_err(|reason| MetadataError::Xml {
+        file: file.into(),
+        reason,
+    })?;
+    let ctx = Ctx { file };
+    if root.name != "RunInfo" {
+        return Err(ctx.invalid("root element", &root.name, "expected <RunInfo>"));
+    }
+    let run = root.child("Run").ok_or_else(|| ctx.missing("Run"))?;
+    let run_id = run
+        .attribute("Id")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ctx.missing("Run/@Id"))?
+        .trim()
+        .to_string();
+    let run_number = ctx.number(run.attribute("Number"), "Run/@Number")?;
+    let version = match root.attribute("Version") {
+        Some(v) => Some(ctx.number(Some(v), "RunInfo/@Version")?),
+        None => None,
+    };
+    // Flowcell, Instrument and Date belong under <Run>; some published test folders have
+    // them directly under <RunInfo>, which is accepted too.
+    let text_of = |name: &str| {
+        run.child(name)
+            .or_else(|| root.child(name))
+            .map(|e| e.text.clone())
+            .filter(|t| !t.is_empty())
+    };
+    let date = text_of("Date")
+        .map(|raw| normalize_date(&raw))
+        .transpose()
+        .map_err(|(value, reason)| ctx.invalid("Run/Date", &value, &reason))?;
+    let mut reads = Vec::new();
+    if let Some(list) = run.child("Reads") {
+        for read in list.children_named("Read") {
+            reads.push(ReadInfo {
+                number: ctx.number(read.attribute("Number"), "Read/@Number")?,
+                cycles: ctx.number(read.attribute("NumCycles"), "Read/@NumCycles")?,
+                indexed: ctx.flag(read.attribute("IsIndexedRead"), "Read/@IsIndexedRead")?,
+                reverse_complement: match read.attribute("IsReverseComplement") {
+                    Some(v) => Some(ctx.flag(Some(v), "Read/@IsReverseComplement")?),
+                    None => None,
+                },
+            });
+        }
+    }
+    let layout = match run.child("FlowcellLayout") {
+        Some(layout) => Some(parse_layout(layout, &ctx)?),
+        None => None,
+    };
+    Ok(RunInfo {
+        run_id,
+        run_number,
+        version,
+        flowcell: text_of("Flowcell"),
+        instrument: text_of("Instrument"),
+        date,
+        reads,
+        layout,
+    })
+}
+
+fn parse_layout(layout: &Element, ctx: &Ctx<'_>) -> Result<FlowcellLayout, MetadataError> {
+    let optional = |name: &str| -> Result<Option<u32>, MetadataError> {
+        match layout.attribute(name) {
+            Some(v) => Ok(Some(
+                ctx.number(Some(v), &format!("FlowcellLayout/@{name}"))?,
+            )),
+            None => Ok(None),
+        }
+    };
+    let tile_set = layout.child("TileSet");
+    let mut tiles = Vec::new();
+    if let Some(list) = tile_set.and_then(|t| t.child("Tiles")) {
+        for tile in list.children_named("Tile") {
+            let parsed: Tile = tile
+                .text
+                .parse()
+                .map_err(|why: String| ctx.invalid("Tiles/Tile", &tile.text, &why))?;
+            tiles.push(parsed);
+        }
+    }
+    Ok(FlowcellLayout {
+        lanes: ctx.number(layout.attribute("LaneCount"), "FlowcellLayout/@LaneCount")?,
+        surfaces: ctx.number(
+            layout.attribute("SurfaceCount"),
+            "FlowcellLayout/@SurfaceCount",
+        )?,
+        swaths: ctx.number(layout.attribute("SwathCount"), "FlowcellLayout/@SwathCount")?,
+        tiles_per_swath: ctx.number(layout.attribute("TileCount"), "FlowcellLayout/@TileCount")?,
+        sections_per_lane: optional("SectionPerLane")?,
+        lanes_per_section: optional("LanePerSection")?,
+        flowcell_side: optional("FlowcellSide")?,
+        tile_naming: tile_set
+            .and_then(|t| t.attribute("TileNamingConvention"))
+            .map(str::to_string),
+        tiles,
+    })
+}
+
+/// Parse the bytes of a run parameters file; `file` is its name as found.
+pub fn parse_run_parameters(bytes: &[u8], file: &str) -> Result<RunParameters, MetadataError> {
+    let root = xml_tree::parse(bytes).map_err(|reason| MetadataError::Xml {
+        file: file.into(),
+        reason,
+    })?;
+    let ctx = Ctx { file };
+    if !root.name.eq_ignore_ascii_case("RunParameters") {
+        return Err(ctx.invalid("root element", &root.name, "expected <RunParameters>"));
+    }
+    let setup = root
+        .children
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case("Setup"));
+    let field = |names: &[&str]| -> Option<String> {
+        for name in names {
+            let scopes = std::iter::once(&root).chain(setup);
+            for scope in scopes {
+                let hit = scope
+                    .children
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(name) && !c.text.is_empty());
+                if let Some(hit) = hit {
+                    return Some(hit.text.clone());
+                }
+            }
+        }
+        None
+    };
+    let run_number = match field(&["RunNumber", "RunCounter"]) {
+        Some(text) => Some(ctx.number(Some(&text), "RunNumber")?),
+        None => None,
+    };
+    Ok(RunParameters {
+        file_name: file.to_string(),
+        application_name: field(&["ApplicationName", "Application"]),
+        application_version: field(&["ApplicationVersion"]),
+        rta_version: field(&["RTAVersion"]),
+        ucs_version: field(&["UcsVersion"]),
+        system_suite_version: field(&["SystemSuiteVersion"]),
+        instrument_type: field(&["InstrumentType"]),
+        instrument_serial: field(&[
+            "InstrumentSerialNumber",
+            "InstrumentID",
+            "InstrumentName",
+            "ScannerID",
+        ]),
+        run_id: field(&["RunID"]),
+        run_number,
+    })
+}
+
+/// Normalise a `RunInfo.xml` date; the error is `(raw text, reason)` for text that
+/// looks like one of the three styles but is not a real date or time.
+pub fn normalize_date(raw: &str) -> Result<RunDate, (String, String)> {
+    let raw = raw.trim();
+    let fail = |why: &str| Err((raw.to_string(), why.to_string()));
+    let done = |style, normalized: String| {
+        Ok(RunDate {
+            raw: raw.to_string(),
+            style,
+            normalized: Some(normalized),
+        })
+    };
+    if raw.len() == 6 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        let (y, m, d) = (&raw[0..2], &raw[2..4], &raw[4..6]);
+        let year = 2000 + parse_u32(y).unwrap_or(0);
+        return match calendar_date(year, parse_u32(m), parse_u32(d)) {
+            Some(date) => done(DateStyle::Yymmdd, date),
+            None => fail("not a calendar date (YYMMDD)"),
+        };
+    }
+    if raw.contains('/') {
+        return match us_twelve_hour(raw) {
+            Some(normalized) => done(DateStyle::UsTwelveHour, normalized),
+            None => fail("not a date in the form M/D/YYYY h:mm:ss AM|PM"),
+        };
+    }
+    if raw.len() >= 10 && raw.as_bytes()[4] == b'-' {
+        return match iso8601(raw) {
+            Some(normalized) => done(DateStyle::Iso8601, normalized),
+            None => fail("not an ISO 8601 date or date-time"),
+        };
+    }
+    Ok(RunDate {
+        raw: raw.to_string(),
+        style: DateStyle::Unrecognised,
+        normalized: None,
+    })
+}
+
+fn calendar_date(year: u32, month: Option<u32>, day: Option<u32>) -> Option<String> {
+    let month = u8::try_from(month?).ok()?;
+    let day = u8::try_from(day?).ok()?;
+    let year = i32::try_from(year).ok()?;
+    let m = time::Month::try_from(month).ok()?;
+    time::Date::from_calendar_date(year, m, day).ok()?;
+    Some(format!("{year:04}-{month:02}-{day:02}"))
+}
+
+fn clock(h: u32, m: u32, s: u32) -> Option<String> {
+    (h < 24 && m < 60 && s < 61).then(|| format!("{h:02}:{m:02}:{s:02}"))
+}
+
+fn us_twelve_hour(raw: &str) -> Option<String> {
+    let mut parts = raw.split_whitespace();
+    let date = parts.next()?;
+    let time_part = parts.next();
+    let meridiem = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let mut d = date.split('/');
+    let (month, day, year) = (d.next()?, d.next()?, d.next()?);
+    if d.next().is_some() || year.len() != 4 {
+        return None;
+    }
+    let date = calendar_date(parse_u32(year)?, parse_u32(month), parse_u32(day))?;
+    let Some(time_part) = time_part else {
+        return Some(date);
+    };
+    let mut t = time_part.split(':');
+    let hour = parse_u32(t.next()?)?;
+    let minute = parse_u32(t.next()?)?;
+    let second = match t.next() {
+        Some(s) => parse_u32(s)?,
+        None => 0,
+    };
+    if t.next().is_some() {
+        return None;
+    }
+    let hour = match meridiem.map(str::to_ascii_uppercase).as_deref() {
+        Some("AM") if (1..=12).contains(&hour) => hour % 12,
+        Some("PM") if (1..=12).contains(&hour) => hour % 12 + 12,
+        None => hour,
+        _ => return None,
+    };
+    Some(format!("{date}T{}", clock(hour, minute, second)?))
+}
+
+fn iso8601(raw: &str) -> Option<String> {
+    let date = calendar_date(
+        parse_u32(raw.get(0..4)?)?,
+        parse_u32(raw.get(5..7)?),
+        parse_u32(raw.get(8..10)?),
+    )
+    .filter(|_| raw.as_bytes().get(7) == Some(&b'-'))?;
+    let rest = &raw[10..];
+    if rest.is_empty() {
+        return Some(date);
+    }
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    // Split off the zone: `Z`, or `+`/`-` after the time.
+    let (time_text, zone) = match rest.find(['Z', 'z', '+', '-']) {
+        Some(i) => (&rest[..i], Some(&rest[i..])),
+        None => (rest, None),
+    };
+    let (time_text, fraction) = match time_text.split_once(['.', ',']) {
+        Some((t, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (t, Some(f)),
+        Some(_) => return None,
+        None => (time_text, None),
+    };
+    let mut t = time_text.split(':');
+    let hour = parse_u32(t.next()?)?;
+    let minute = parse_u32(t.next()?)?;
+    let second = match t.next() {
+        Some(s) => parse_u32(s)?,
+        None => 0,
+    };
+    if t.next().is_some() {
+        return None;
+    }
+    let mut out = format!("{date}T{}", clock(hour, minute, second)?);
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    match zone {
+        None => {}
+        Some("Z" | "z") => out.push('Z'),
+        Some(zone) => {
+            let sign = &zone[..1];
+            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !zone[1..].bytes().all(|b| b.is_ascii_digit() || b == b':') {
+                return None;
+            }
+            let (h, m) = (parse_u32(&digits[..2])?, parse_u32(&digits[2..])?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            out.push_str(&format!("{sign}{h:02}:{m:02}"));
+        }
+    }
+    Some(out)
+}
+
+fn parse_u32(text: &str) -> Option<u32> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Error construction for one file.
+struct Ctx<'a> {
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn missing(&self, what: &str) -> MetadataError {
+        MetadataError::Missing {
+            file: self.file.into(),
+            what: what.into(),
+        }
+    }
+
+    fn invalid(&self, what: &str, value: &str, reason: &str) -> MetadataError {
+        MetadataError::Invalid {
+            file: self.file.into(),
+            what: what.into(),
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn number(&self, value: Option<&str>, what: &str) -> Result<u32, MetadataError> {
+        let value = value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| self.missing(what))?;
+        parse_u32(value).ok_or_else(|| self.invalid(what, value, "not an unsigned integer"))
+    }
+
+    fn flag(&self, value: Option<&str>, what: &str) -> Result<bool, MetadataError> {
+        match value.map(str::trim) {
+            Some("Y" | "y" | "true" | "True") => Ok(true),
+            Some("N" | "n" | "false" | "False") => Ok(false),
+            Some(other) => Err(self.invalid(what, other, "expected Y or N")),
+            None => Err(self.missing(what)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_date_styles_normalise() {
+        let d = normalize_date("160919").unwrap();
+        assert_eq!(
+            (d.style, d.normalized.as_deref()),
+            (DateStyle::Yymmdd, Some("2016-09-19"))
+        );
+        let d = normalize_date("4/14/2019 1:17:20 PM").unwrap();
+        assert_eq!(d.style, DateStyle::UsTwelveHour);
+        assert_eq!(d.normalized.as_deref(), Some("2019-04-14T13:17:20"));
+        assert_eq!(
+            normalize_date("12/12/2017 12:05:00 AM")
+                .unwrap()
+                .normalized
+                .as_deref(),
+            Some("2017-12-12T00:05:00")
+        );
+        assert_eq!(
+            normalize_date("5/17/2018 12:36:07 PM")
+                .unwrap()
+                .normalized
+                .as_deref(),
+            Some("2018-05-17T12:36:07")
+        );
+        let d = normalize_date("2023-01-31T03:08:30Z").unwrap();
+        assert_eq!(d.style, DateStyle::Iso8601);
+        assert_eq!(d.normalized.as_deref(), Some("2023-01-31T03:08:30Z"));
+        assert_eq!(
+            normalize_date("2023-01-31T03:08:30.250-0700")
+                .unwrap()
+                .normalized
+                .as_deref(),
+            Some("2023-01-31T03:08:30.250-07:00")
+        );
+        assert_eq!(
+            normalize_date("2023-01-31").unwrap().normalized.as_deref(),
+            Some("2023-01-31")
+        );
+        assert_eq!(
+            normalize_date("Tuesday").unwrap().style,
+            DateStyle::Unrecognised
+        );
+        assert!(normalize_date("160231").is_err());
+        assert!(normalize_date("13/14/2019 1:17:20 PM").is_err());
+        assert!(normalize_date("4/14/2019 13:17:20 PM").is_err());
+        assert!(normalize_date("2023-02-30T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn tiles_round_trip_as_text() {
+        let tile: Tile = "2_11102".parse().unwrap();
+        assert_eq!(
+            tile,
+            Tile {
+                lane: 2,
+                tile: 11102
+            }
+        );
+        assert_eq!(tile.to_string(), "2_11102");
+        assert!("1101".parse::<Tile>().is_err());
+        assert!("1_x".parse::<Tile>().is_err());
+    }
+
+    const MINIMAL: &str = r#"<?xml version="1.0"?>
+<RunInfo Version="2"><Run Id="R1" Number="7"><Flowcell>FC1</Flowcell><Instrument>M1</Instrument>
+<Date>171114</Date><Reads><Read Number="1" NumCycles="3" IsIndexedRead="N"/>
+<Read Number="2" NumCycles="2" IsIndexedRead="Y"/></Reads>
+<FlowcellLayout LaneCount="2" SurfaceCount="2" SwathCount="1" TileCount="2"/></Run></RunInfo>"#;
+
+    #[test]
+    fn derives_tiles_from_counts_when_none_are_listed() {
+        let info = parse_run_info(MINIMAL.as_bytes(), "RunInfo.xml").unwrap();
+        assert_eq!(info.total_cycles(), 5);
+        let layout = info.layout.unwrap();
+        let tiles: Vec<String> = layout
+            .effective_tiles()
+            .iter()
+            .map(Tile::to_string)
+            .collect();
+        assert_eq!(
+            tiles,
+            [
+                "1_1101", "1_1102", "1_2101", "1_2102", "2_1101", "2_1102", "2_2101", "2_2102"
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_field() {
+        let bad = MINIMAL.replace("NumCycles=\"3\"", "NumCycles=\"x\"");
+        let err = parse_run_info(bad.as_bytes(), "RunInfo.xml").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "RunInfo.xml: Read/@NumCycles is `x`: not an unsigned integer"
+        );
+        let err = parse_run_info(b"<RunInfo><Run Id=\"a\"/></RunInfo>", "RunInfo.xml").unwrap_err();
+        assert_eq!(err.to_string(), "RunInfo.xml: Run/@Number is missing");
+        let err = parse_run_info(b"<RunInfo><Run", "x/RunInfo.xml").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("x/RunInfo.xml: not readable as XML"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn run_parameters_name_is_matched_without_case() {
+        let names = ["RunInfo.xml", "runParameters.xml", "Data"];
+        assert_eq!(
+            find_run_parameters(&names, "d").unwrap(),
+            Some("runParameters.xml")
+        );
+        let two = ["RunParameters.xml", "runparameters.xml"];
+        assert!(matches!(
+            find_run_parameters(&two, "d"),
+            Err(MetadataError::Ambiguous { .. })
+        ));
+        assert_eq!(find_run_parameters(&["x.xml"], "d").unwrap(), None);
+    }
+
+    #[test]
+    fn metadata_encodes_to_canonical_cbor_and_back() {
+        let info = parse_run_info(MINIMAL.as_bytes(), "RunInfo.xml").unwrap();
+        let meta = RunMetadata {
+            run_info: info,
+            run_parameters: None,
+        };
+        let value = ciborium::value::Value::serialized(&meta).unwrap();
+        let bytes = crate::cbor::encode(value).unwrap();
+        let back: RunMetadata = crate::cbor::decode_exact(&bytes)
+            .unwrap()
+            .deserialized()
+            .unwrap();
+        assert_eq!(back, meta);
+    }
+}
