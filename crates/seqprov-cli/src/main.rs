@@ -51,7 +51,7 @@ pub(crate) fn describe(error: &anyhow::Error) -> String {
 }
 
 /// The exit status of an error: the library's classification if it came from there.
-fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
+pub(crate) fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
     error
         .chain()
         .find_map(|e| e.downcast_ref::<seqprov::Error>())
@@ -155,6 +155,7 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     }
     let derived_from = match (&a.derived_from, &a.step) {
         (Some(input), Some(step)) => {
+            validate_text("--step", step)?;
             let input_bundle = Bundle::read(input)
                 .with_context(|| format!("reading derived-from bundle {}", input.display()))?;
             Some(seqprov::lineage::derived_from(

@@ -798,3 +798,191 @@ fn extra_files_are_warnings_when_policy_says_so() {
             .contains("notes.txt")
     );
 }
+
+/// Regression: a policy requiring a `receive` could never be met, because `receive` only
+/// appended after a fully satisfied verification.
+#[test]
+fn receive_can_meet_a_policy_that_requires_it() {
+    let lab = Lab::new();
+    lab.transfer("courier.key", "Genomics lab");
+    let policy = lab.standard_policy("required_events = [{ kind = \"receive\", role = \"lab\" }]");
+    let (_, code) = lab.verify(&["--policy", policy.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    lab.run(&[
+        "receive", "run", "--key", "lab.key", "--role", "lab", "--policy", "lab.toml", "--json",
+    ])
+    .success();
+    let (report, code) = lab.verify(&["--policy", policy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["custody"][1]["verification"]["files"], 2);
+}
+
+#[test]
+fn receive_refuses_when_a_signer_is_untrusted() {
+    let lab = Lab::new();
+    lab.run(&[
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "mallory.key",
+        "--kind",
+        "attest",
+    ])
+    .success();
+    let policy = lab.standard_policy("required_events = [{ kind = \"receive\", role = \"lab\" }]");
+    let before = fs::read(lab.bundle()).unwrap();
+    lab.run(&[
+        "receive",
+        "run",
+        "--key",
+        "lab.key",
+        "--role",
+        "lab",
+        "--policy",
+        policy.to_str().unwrap(),
+    ])
+    .code(3);
+    assert_eq!(fs::read(lab.bundle()).unwrap(), before);
+}
+
+/// Regression: appending through a symlink to the bundle looped forever.
+#[test]
+fn append_through_a_symlinked_bundle_path_updates_the_bundle() {
+    let lab = Lab::new();
+    std::os::unix::fs::symlink("run.seqprov", lab.root.join("link.seqprov")).unwrap();
+    seqprov()
+        .current_dir(&lab.root)
+        .args([
+            "custody",
+            "append",
+            "link.seqprov",
+            "--key",
+            "courier.key",
+            "--kind",
+            "transfer",
+            "--to",
+            "A",
+        ])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .success();
+    assert!(
+        fs::symlink_metadata(lab.root.join("link.seqprov"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(items(&fs::read(lab.bundle()).unwrap()).len(), 3);
+}
+
+/// Regression: appending to a bundle whose seal or entry list was altered succeeded.
+#[test]
+fn append_refuses_a_bundle_whose_entry_list_was_edited() {
+    let lab = Lab::new();
+    let mut bytes = fs::read(lab.bundle()).unwrap();
+    let start = items(&bytes)[0].len();
+    let at = start
+        + bytes[start..]
+            .windows(11)
+            .position(|w| w == b"RunInfo.xml")
+            .unwrap();
+    bytes[at] = b'X';
+    fs::write(lab.bundle(), &bytes).unwrap();
+    lab.run(&[
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "courier.key",
+        "--kind",
+        "transfer",
+        "--to",
+        "A",
+    ])
+    .code(1)
+    .stderr(predicates::str::contains("does not match the signed root"));
+    assert_eq!(fs::read(lab.bundle()).unwrap(), bytes);
+}
+
+/// Regression: the appended bundle's mode depended on the umask.
+#[test]
+fn append_keeps_the_bundle_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    fs::set_permissions(lab.bundle(), fs::Permissions::from_mode(0o664)).unwrap();
+    lab.transfer("courier.key", "A");
+    assert_eq!(
+        fs::metadata(lab.bundle()).unwrap().permissions().mode() & 0o777,
+        0o664
+    );
+}
+
+#[test]
+fn one_line_fields_are_checked() {
+    let lab = Lab::new();
+    lab.run(&[
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "courier.key",
+        "--kind",
+        "transfer",
+        "--to",
+        "a\nb",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains("--to"));
+    lab.run(&[
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "courier.key",
+        "--kind",
+        "attest",
+        "--to",
+        "x",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains("--to goes with --kind transfer"));
+}
+
+#[test]
+fn policy_errors_are_one_line_and_name_the_problem() {
+    let lab = Lab::new();
+    let bad = lab.write_policy("[[signer]\nname = 1\n");
+    let out = seqprov()
+        .current_dir(&lab.root)
+        .args(["verify", "run", "--policy", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+    let window = lab.write_policy("[[signer]]\nname = \"c\"\nkey = \"core.pub\"\nvalid_from = 2027-01-01T00:00:00Z\nvalid_until = 2026-01-01T00:00:00Z\n");
+    lab.run(&["verify", "run", "--policy", window.to_str().unwrap()])
+        .code(2)
+        .stderr(predicates::str::contains(
+            "valid_from is not before valid_until",
+        ));
+}
+
+#[test]
+fn a_bad_seal_still_lists_its_events() {
+    let lab = Lab::new();
+    lab.transfer("courier.key", "A");
+    let mut bytes = fs::read(lab.bundle()).unwrap();
+    let end = items(&bytes)[0].len();
+    let at = bytes[..end]
+        .windows(13)
+        .position(|w| w == b"Core Facility")
+        .unwrap();
+    bytes[at] = b'K';
+    fs::write(lab.bundle(), bytes).unwrap();
+    let (report, code) = lab.verify(&["--trust", "core.pub"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["custody"].as_array().unwrap().len(), 1);
+}

@@ -25,7 +25,7 @@ pub struct RuleFailure {
     /// `outside_validity`, `role_not_allowed`, `seal_role`, `required_event`,
     /// `custody_gap`, `lineage`.
     pub rule: String,
-    /// What it concerns: `seal`, `custody event N`, `lineage`, `bundle`.
+    /// What it concerns: `seal`, `custody event N`, `lineage`, `lineage seal`, `bundle`.
     pub subject: String,
     /// Details in words.
     pub detail: String,
@@ -197,7 +197,7 @@ impl Policy {
 
     /// Parse policy text; `base` resolves relative key paths.
     pub fn parse(text: &str, base: &Path) -> std::result::Result<Policy, String> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let file: PolicyFile = toml::from_str(text).map_err(|e| one_line_toml_error(text, &e))?;
         if file.version != POLICY_VERSION {
             return Err(format!(
                 "policy version {} is not supported (this build reads version {POLICY_VERSION})",
@@ -233,6 +233,14 @@ impl Policy {
                 .map(parse_policy_time)
                 .transpose()
                 .map_err(|e| format!("signer {:?}: valid_until {e}", s.name))?;
+            if let (Some(from), Some(until)) = (valid_from, valid_until)
+                && from >= until
+            {
+                return Err(format!(
+                    "signer {:?}: valid_from is not before valid_until",
+                    s.name
+                ));
+            }
             if s.roles.is_empty() {
                 return Err(format!(
                     "signer {:?}: `roles` is empty (use [\"*\"] for any role)",
@@ -339,6 +347,18 @@ impl Policy {
             .max_custody_gap
             .as_deref()
             .and_then(|g| parse_duration(g).ok())
+    }
+}
+
+/// A TOML error on one line: the message and where it is.
+fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', "; ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
     }
 }
 

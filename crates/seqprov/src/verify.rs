@@ -69,6 +69,8 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         policy: Vec::new(),
         lineage: None,
     };
+    // The chain is listed even when the seal fails, so reports show every event.
+    checks.chain = chain::check(bundle);
     if let Err(why) = check_seal_signature(bundle) {
         checks.signature = SignatureStatus::Invalid;
         checks.root = RootStatus::NotChecked;
@@ -101,7 +103,6 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         ));
     }
 
-    checks.chain = chain::check(bundle);
     checks.integrity.extend(checks.chain.integrity_problems());
     let mut good_events = Vec::new();
     for record in &checks.chain.events {
