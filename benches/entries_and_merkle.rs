@@ -27,6 +27,7 @@ fn entries(n: usize) -> Vec<Entry> {
             blake3: Some(Bytes32(*blake3::hash(&(i + 1).to_le_bytes()).as_bytes())),
             sha256: None,
             target: None,
+            content: None,
         })
         .collect();
     out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));

@@ -101,6 +101,9 @@ fn every_testdata_folder_seals_and_verifies_in_place() {
                 "--key",
                 "lab.key",
                 "--sha256",
+                "--content",
+                "--allow-incomplete",
+                "--allow-broken",
                 "--out",
                 bundle.to_str().unwrap(),
             ])
@@ -145,6 +148,7 @@ fn altered_cbcl_and_swapped_fastq_in_a_real_novaseq_run_are_named() {
     seqprov()
         .current_dir(work.path())
         .args(["seal", "190414_A00111_0296_AHJCWWDSXX", "--key", "lab.key"])
+        .arg("--allow-incomplete")
         .assert()
         .success();
 
@@ -205,4 +209,192 @@ fn altered_cbcl_and_swapped_fastq_in_a_real_novaseq_run_are_named() {
     ];
     expected.sort();
     assert_eq!(named, expected);
+}
+
+fn show_json(work: &Path, bundle: &Path) -> Value {
+    let out = seqprov()
+        .current_dir(work)
+        .args(["show", "--json"])
+        .arg(bundle)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The recorded metadata, against values read by hand from each run's RunInfo.xml.
+#[test]
+fn recorded_run_metadata_matches_runinfo_read_by_hand() {
+    let Some(data) = testdata() else { return };
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path());
+    for (run, expected, missing) in [
+        (
+            "190414_A00111_0296_AHJCWWDSXX",
+            "190414_A00111_0296_AHJCWWDSXX (instrument A00111, flow cell HJCWWDSXX, 24 cycles)",
+            vec!["CopyComplete.txt", "RTAComplete.txt"],
+        ),
+        (
+            "160919_hiseqx_0557_FC",
+            "160919_hiseqx_0557 (instrument ?, flow cell ?, 32 cycles)",
+            vec!["RTAComplete.txt"],
+        ),
+    ] {
+        let folder = data.join("runs").join(run);
+        let bundle = work.path().join(format!("{run}.seqprov"));
+        // Without --allow-incomplete the missing markers are named and nothing is written.
+        seqprov()
+            .current_dir(work.path())
+            .args([
+                "seal",
+                folder.to_str().unwrap(),
+                "--key",
+                "lab.key",
+                "--out",
+                bundle.to_str().unwrap(),
+            ])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(missing[0]));
+        assert!(!bundle.exists());
+        seqprov()
+            .current_dir(work.path())
+            .args([
+                "seal",
+                folder.to_str().unwrap(),
+                "--key",
+                "lab.key",
+                "--allow-incomplete",
+            ])
+            .args(["--out", bundle.to_str().unwrap()])
+            .assert()
+            .success();
+        let shown = show_json(work.path(), &bundle);
+        let recorded = shown["seal"]["run"].as_str().unwrap();
+        let parsed = seqprov::Bundle::read(&bundle).unwrap();
+        let meta = parsed.payload.run.as_ref().unwrap();
+        if run.starts_with("190414") {
+            assert_eq!(recorded, expected);
+            assert_eq!(meta.run_info.run_number, 296);
+            let date = meta.run_info.date.as_ref().unwrap();
+            assert_eq!(date.raw, "4/14/2019 1:17:20 PM");
+            assert_eq!(date.normalized.as_deref(), Some("2019-04-14T13:17:20"));
+            assert_eq!(meta.run_info.reads.iter().filter(|r| r.indexed).count(), 2);
+            assert_eq!(meta.run_info.layout.as_ref().unwrap().tiles.len(), 3);
+        } else {
+            assert!(recorded.starts_with("160919_hiseqx_0557 "), "{recorded}");
+            assert_eq!(meta.run_info.run_number, 2);
+            assert_eq!(
+                meta.run_info.date.as_ref().unwrap().normalized.as_deref(),
+                Some("2016-09-19")
+            );
+            assert_eq!(meta.run_info.layout.as_ref().unwrap().tiles.len(), 8);
+            assert_eq!(meta.run_info.layout.as_ref().unwrap().surfaces, 2);
+        }
+        assert_eq!(parsed.payload.incomplete, missing);
+    }
+}
+
+#[test]
+fn a_real_run_missing_one_cbcl_is_refused_naming_it() {
+    let Some(data) = testdata() else { return };
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path());
+    let run = work.path().join("190414_A00111_0296_AHJCWWDSXX");
+    copy_tree(&data.join("runs/190414_A00111_0296_AHJCWWDSXX"), &run);
+    let cbcl = walkdir(&run)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "cbcl"))
+        .unwrap();
+    fs::remove_file(&cbcl).unwrap();
+    let rel = cbcl
+        .strip_prefix(&run)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    seqprov()
+        .current_dir(work.path())
+        .args([
+            "seal",
+            "190414_A00111_0296_AHJCWWDSXX",
+            "--key",
+            "lab.key",
+            "--allow-incomplete",
+        ])
+        .assert()
+        .success();
+    let bundle =
+        seqprov::Bundle::read(&work.path().join("190414_A00111_0296_AHJCWWDSXX.seqprov")).unwrap();
+    assert!(
+        bundle.payload.incomplete.contains(&rel),
+        "{:?}",
+        bundle.payload.incomplete
+    );
+}
+
+/// Picard's reader test files: every one named as failing must be caught (strict mode,
+/// full depth), and the passing ones accepted.
+#[test]
+fn picard_reader_files_that_must_fail_are_caught() {
+    let Some(data) = testdata() else { return };
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path());
+    let folder = data.join("illumina-readers");
+    let bundle = work.path().join("readers.seqprov");
+    seqprov()
+        .current_dir(work.path())
+        .args([
+            "seal",
+            folder.to_str().unwrap(),
+            "--key",
+            "lab.key",
+            "--strict-structure",
+        ])
+        .args(["--out", bundle.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("bcl_tooShort.bcl"));
+    seqprov()
+        .current_dir(work.path())
+        .args([
+            "seal",
+            folder.to_str().unwrap(),
+            "--key",
+            "lab.key",
+            "--strict-structure",
+            "--allow-broken",
+        ])
+        .args(["--out", bundle.to_str().unwrap()])
+        .assert()
+        .success();
+    let parsed = seqprov::Bundle::read(&bundle).unwrap();
+    let broken: Vec<&str> = parsed
+        .payload
+        .broken
+        .iter()
+        .map(|b| b.path.as_str())
+        .collect();
+    let mut named_failing = 0;
+    for entry in &parsed.entries {
+        let name = entry.path.rsplit('/').next().unwrap().to_ascii_lowercase();
+        let must_fail = ["fail", "tooshort", "toolong", "toolarge", "bad"]
+            .iter()
+            .any(|w| name.contains(w));
+        if must_fail {
+            named_failing += 1;
+            assert!(
+                broken.contains(&entry.path.as_str()),
+                "{} should be caught; broken: {broken:?}",
+                entry.path
+            );
+        }
+        if name.contains("passing") {
+            assert!(
+                !broken.contains(&entry.path.as_str()),
+                "{} should pass",
+                entry.path
+            );
+        }
+    }
+    assert!(named_failing >= 10, "{named_failing}");
 }

@@ -34,6 +34,9 @@ pub enum Command {
     /// Verify a directory at its destination and, only if it verifies, append a signed
     /// `receive` event to its bundle.
     Receive(ReceiveArgs),
+    /// Export a bundle for other tools: an in-toto statement in a signed DSSE envelope, or
+    /// a FHIR R4 Provenance resource (see spec/export.md).
+    Export(ExportArgs),
 }
 
 /// `seqprov custody ...`.
@@ -195,6 +198,42 @@ pub struct SealArgs {
     /// The sample sheet used by the step; its digest is recorded.
     #[arg(long, value_name = "FILE", requires = "derived_from")]
     pub sample_sheet: Option<PathBuf>,
+    /// Record FASTQ content identity (reads, bases, digest of the records) for .fastq,
+    /// .fq and their .gz forms, so a recompressed file can be told from an altered one.
+    #[arg(long)]
+    pub content: bool,
+    /// The mode the run was made in, attested by the signer: clinical or ruo.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Seal a run folder that lacks expected files, recording what is missing.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Seal files that fail a format check (BCL, CBCL, filter, FASTQ…), recording them.
+    #[arg(long)]
+    pub allow_broken: bool,
+    /// Hold binary files to their formats strictly (no lenient deviations) and inflate
+    /// every compressed block (slower).
+    #[arg(long)]
+    pub strict_structure: bool,
+    /// Do not run format checks while hashing.
+    #[arg(long, conflicts_with = "strict_structure")]
+    pub no_structure_check: bool,
+    /// Leave out paths matching this glob (`*` within a component, `**` across); the
+    /// rule is recorded in the seal. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Wait until the run's completion marker (CopyComplete.txt or RTAComplete.txt)
+    /// appears before sealing, for use as a pipeline step.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long `--wait` waits before giving up (e.g. 90m, 12h).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "24h",
+        requires = "wait"
+    )]
+    pub wait_timeout: String,
     /// Load a private key even if group or others can read it.
     #[arg(long)]
     pub allow_insecure_key_permissions: bool,
@@ -236,4 +275,35 @@ pub struct ShowArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `seqprov export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The bundle to export (its seal signature, root and custody chain must hold).
+    pub bundle: PathBuf,
+    /// What to write: `in-toto` (a DSSE envelope, one JSON line) or `fhir` (a Provenance).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Private key (PKCS#8 PEM) that signs the DSSE envelope, normally the sealer's.
+    #[arg(long, value_name = "KEY", required_if_eq("format", "in-toto"))]
+    pub key: Option<PathBuf>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing `--out` file.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Load a private key even if group or others can read it.
+    #[arg(long)]
+    pub allow_insecure_key_permissions: bool,
+}
+
+/// The formats of `seqprov export`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// An in-toto Statement v1 in a DSSE envelope signed with `--key`.
+    InToto,
+    /// A FHIR R4 Provenance resource carrying the seal's COSE_Sign1.
+    Fhir,
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod custody_commands;
+mod export_command;
 mod progress_bar;
 mod text_output;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(a),
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
+        Command::Export(a) => export_command::export(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),
@@ -153,11 +155,13 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
             out.display()
         )));
     }
+    let mut lineage_run = None;
     let derived_from = match (&a.derived_from, &a.step) {
         (Some(input), Some(step)) => {
             validate_text("--step", step)?;
             let input_bundle = Bundle::read(input)
                 .with_context(|| format!("reading derived-from bundle {}", input.display()))?;
+            lineage_run = input_bundle.payload.run.clone();
             Some(seqprov::lineage::derived_from(
                 &input_bundle,
                 step,
@@ -166,6 +170,36 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
         }
         _ => None,
     };
+    let run_mode = a
+        .mode
+        .as_deref()
+        .map(str::parse::<seqprov::formats::run_mode::RunMode>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let structure = (!a.no_structure_check).then_some(seqprov::formats::structure::CheckOptions {
+        mode: if a.strict_structure {
+            seqprov::formats::structure::StrictMode::Strict
+        } else {
+            seqprov::formats::structure::StrictMode::Lenient
+        },
+        depth: if a.strict_structure {
+            seqprov::formats::structure::Depth::Full
+        } else {
+            seqprov::formats::structure::Depth::Framing
+        },
+    });
+    if a.wait {
+        let timeout = seqprov::policy::parse_duration(&a.wait_timeout)
+            .map_err(|e| anyhow::anyhow!("--wait-timeout: {e}"))?;
+        let marker = seqprov::completion::wait_for_completion(
+            &a.dir,
+            std::time::Duration::from_secs(timeout.whole_seconds().max(0) as u64),
+            std::time::Duration::from_secs(2),
+        )?;
+        if !a.read.quiet {
+            eprintln!("seqprov: {} is present; sealing", marker.display());
+        }
+    }
     let options = seqprov::SealOptions {
         derived_from,
         signer_name: a.signer,
@@ -175,6 +209,15 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
             sha256: a.sha256,
             read_mode: read_mode(a.read),
         },
+        inspect: seqprov::inspect::InspectOptions {
+            structure,
+            content: a.content,
+            run: lineage_run,
+        },
+        run_mode,
+        allow_incomplete: a.allow_incomplete,
+        allow_broken: a.allow_broken,
+        exclude: a.exclude,
         ..Default::default()
     };
     let progress = TerminalProgress::new("sealing", a.read.quiet);
@@ -182,6 +225,16 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     progress.finish();
     let sealed = sealed.with_context(|| format!("sealing {} failed", a.dir.display()))?;
     seqprov::write_atomically(&out, &sealed.bundle, overwrite)?;
+    const SHOWN: usize = 20;
+    for warning in sealed.warnings.iter().take(SHOWN) {
+        eprintln!("seqprov: warning: {warning}");
+    }
+    if sealed.warnings.len() > SHOWN {
+        eprintln!(
+            "seqprov: warning: … and {} more warnings",
+            sealed.warnings.len() - SHOWN
+        );
+    }
     if !a.read.quiet {
         let p = &sealed.payload;
         println!(

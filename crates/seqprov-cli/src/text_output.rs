@@ -10,6 +10,7 @@ fn class_label(class: FileClass) -> &'static str {
         FileClass::Extra => "EXTRA",
         FileClass::Moved => "MOVED",
         FileClass::TypeChanged => "TYPE_CHANGED",
+        FileClass::Recompressed => "RECOMPRESSED",
     }
 }
 
@@ -28,6 +29,16 @@ pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
         ),
         format!("digests:   {}", seal.digests.join(", ")),
         format!("root:      {}", seal.root),
+        format!(
+            "run:       {}",
+            seal.run
+                .as_deref()
+                .unwrap_or("(not an Illumina run folder)")
+        ),
+        format!(
+            "run mode:  {}",
+            seal.mode.as_deref().unwrap_or("(no claim)")
+        ),
         format!("custody:   {} events", seal.custody_events),
     ]
 }
@@ -39,6 +50,7 @@ fn summary_words(s: &Summary) -> String {
         (s.extra, "extra"),
         (s.moved, "moved"),
         (s.type_changed, "type changed"),
+        (s.recompressed, "recompressed"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)

@@ -36,14 +36,14 @@ impl Fixture {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         fs::write(
-            run.join("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl"),
+            run.join("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat"),
             large,
         )
         .unwrap();
-        fs::write(run.join("RunInfo.xml"), "<RunInfo/>\n").unwrap();
+        fs::write(run.join("Summary.xml"), "<RunInfo/>\n").unwrap();
         fs::write(run.join("SampleSheet.csv"), "[Data]\nSample_ID\nS1\n").unwrap();
         fs::write(run.join("S1_R1.fastq"), "@r1\nACGT\n+\nIIII\n").unwrap();
-        std::os::unix::fs::symlink("RunInfo.xml", run.join("RunInfo.link")).unwrap();
+        std::os::unix::fs::symlink("Summary.xml", run.join("Summary.link")).unwrap();
         keygen(&root, "alice");
         let bundle = root.join("run.seqprov");
         seqprov()
@@ -142,26 +142,26 @@ fn untouched_tree_verifies_with_exit_0() {
 #[test]
 fn byte_flipped_in_middle_of_large_file_is_modified() {
     let fx = Fixture::sealed();
-    let path = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl");
+    let path = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat");
     let mut data = fs::read(&path).unwrap();
     data[LARGE / 2] ^= 0x01;
     fs::write(&path, data).unwrap();
     assert_one(
         &fx,
-        "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
+        "Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat",
         "modified",
     );
     fx.verify("alice.pub")
         .code(1)
         .stdout(predicates::str::contains(
-            "MODIFIED     Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
+            "MODIFIED     Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat",
         ));
 }
 
 #[test]
 fn byte_flipped_is_found_without_mmap_too() {
     let fx = Fixture::sealed();
-    let path = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl");
+    let path = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat");
     let mut data = fs::read(&path).unwrap();
     data[LARGE / 2 + 1] ^= 0x80;
     fs::write(&path, data).unwrap();
@@ -178,10 +178,10 @@ fn truncated_file_is_modified_with_size_detail() {
     let fx = Fixture::sealed();
     let file = fs::OpenOptions::new()
         .write(true)
-        .open(fx.path("RunInfo.xml"))
+        .open(fx.path("Summary.xml"))
         .unwrap();
     file.set_len(3).unwrap();
-    assert_one(&fx, "RunInfo.xml", "modified");
+    assert_one(&fx, "Summary.xml", "modified");
     let (report, _) = fx.verify_json("alice.pub");
     assert!(
         report["files"][0]["detail"]
@@ -229,17 +229,17 @@ fn renamed_file_is_moved_not_missing_and_extra() {
 fn renamed_large_file_is_moved() {
     let fx = Fixture::sealed();
     fs::rename(
-        fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl"),
-        fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_2.cbcl"),
+        fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat"),
+        fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_2.dat"),
     )
     .unwrap();
     let (report, _) = fx.verify_json("alice.pub");
     let (path, class, from) = only_finding(&report);
     assert_eq!(class, "moved");
-    assert_eq!(path, "Data/Intensities/BaseCalls/L001/C1.1/L001_2.cbcl");
+    assert_eq!(path, "Data/Intensities/BaseCalls/L001/C1.1/L001_2.dat");
     assert_eq!(
         from.as_deref(),
-        Some("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl")
+        Some("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat")
     );
 }
 
@@ -247,17 +247,17 @@ fn renamed_large_file_is_moved() {
 fn file_replaced_by_symlink_is_type_changed() {
     let fx = Fixture::sealed();
     fs::write(fx.root.join("outside.xml"), "<RunInfo/>\n").unwrap();
-    fs::remove_file(fx.path("RunInfo.xml")).unwrap();
-    std::os::unix::fs::symlink("../outside.xml", fx.path("RunInfo.xml")).unwrap();
-    assert_one(&fx, "RunInfo.xml", "type_changed");
+    fs::remove_file(fx.path("Summary.xml")).unwrap();
+    std::os::unix::fs::symlink("../outside.xml", fx.path("Summary.xml")).unwrap();
+    assert_one(&fx, "Summary.xml", "type_changed");
 }
 
 #[test]
 fn symlink_retargeted_is_modified() {
     let fx = Fixture::sealed();
-    fs::remove_file(fx.path("RunInfo.link")).unwrap();
-    std::os::unix::fs::symlink("SampleSheet.csv", fx.path("RunInfo.link")).unwrap();
-    assert_one(&fx, "RunInfo.link", "modified");
+    fs::remove_file(fx.path("Summary.link")).unwrap();
+    std::os::unix::fs::symlink("SampleSheet.csv", fx.path("Summary.link")).unwrap();
+    assert_one(&fx, "Summary.link", "modified");
 }
 
 #[test]
@@ -288,7 +288,7 @@ fn edited_entry_list_is_root_mismatch_exit_1() {
     let at = start
         + bytes[start..]
             .windows(11)
-            .position(|w| w == b"RunInfo.xml")
+            .position(|w| w == b"Summary.xml")
             .unwrap();
     bytes[at] = b'X';
     fs::write(&fx.bundle, bytes).unwrap();
@@ -455,8 +455,8 @@ fn sha256_seal_records_and_checks_both_digests() {
         serde_json::json!(["blake3", "sha256"])
     );
     fx.verify("alice.pub").code(0);
-    fs::write(fx.path("RunInfo.xml"), "<RunInfX/>\n").unwrap();
-    assert_one(&fx, "RunInfo.xml", "modified");
+    fs::write(fx.path("Summary.xml"), "<RunInfX/>\n").unwrap();
+    assert_one(&fx, "Summary.xml", "modified");
 }
 
 #[test]
@@ -550,7 +550,7 @@ fn seal_refuses_special_files_and_writes_nothing() {
 fn file_changing_while_sealed_gives_error_and_no_bundle() {
     let fx = Fixture::sealed();
     fs::remove_file(&fx.bundle).unwrap();
-    let target = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl");
+    let target = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let stop = stop.clone();
@@ -700,10 +700,10 @@ fn our_keys_load_in_openssl_and_match() {
 #[test]
 fn emptied_directory_is_not_reported_extra() {
     let fx = Fixture::sealed();
-    fs::remove_file(fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl")).unwrap();
+    fs::remove_file(fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat")).unwrap();
     assert_one(
         &fx,
-        "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl",
+        "Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat",
         "missing",
     );
 }

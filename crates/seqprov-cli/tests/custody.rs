@@ -23,7 +23,7 @@ impl Lab {
         let work = tempfile::tempdir().unwrap();
         let root = work.path().to_path_buf();
         fs::create_dir_all(root.join("run/Data")).unwrap();
-        fs::write(root.join("run/RunInfo.xml"), "<RunInfo/>\n").unwrap();
+        fs::write(root.join("run/Summary.xml"), "<RunInfo/>\n").unwrap();
         fs::write(root.join("run/Data/s_1_1101.bcl"), [2, 0, 0, 0, 7, 9]).unwrap();
         for (name, full) in [
             ("core", "Core Facility"),
@@ -282,7 +282,7 @@ fn event_copied_from_another_bundle_is_rejected() {
     let lab = Lab::new();
     // A second sealed run with its own transfer event.
     fs::create_dir_all(lab.root.join("other")).unwrap();
-    fs::write(lab.root.join("other/RunInfo.xml"), "<RunInfo/>\n").unwrap();
+    fs::write(lab.root.join("other/Summary.xml"), "<RunInfo/>\n").unwrap();
     lab.run(&[
         "seal",
         "other",
@@ -488,7 +488,7 @@ fn custody_gap_over_the_limit_fails_policy() {
 #[test]
 fn receive_appends_nothing_when_files_do_not_verify() {
     let lab = Lab::new();
-    fs::write(lab.root.join("run/RunInfo.xml"), "<RunInfo tampered/>\n").unwrap();
+    fs::write(lab.root.join("run/Summary.xml"), "<RunInfo tampered/>\n").unwrap();
     let before = fs::read(lab.bundle()).unwrap();
     lab.receive("lab.key")
         .code(1)
@@ -687,7 +687,7 @@ fn derived_bundle_whose_run_bundle_was_tampered_with_fails() {
     let at = start
         + bytes[start..]
             .windows(11)
-            .position(|w| w == b"RunInfo.xml")
+            .position(|w| w == b"Summary.xml")
             .unwrap();
     bytes[at] = b'X';
     fs::write(lab.bundle(), bytes).unwrap();
@@ -722,7 +722,7 @@ fn deriving_from_a_broken_bundle_is_refused() {
     let at = start
         + bytes[start..]
             .windows(11)
-            .position(|w| w == b"RunInfo.xml")
+            .position(|w| w == b"Summary.xml")
             .unwrap();
     bytes[at] = b'X';
     fs::write(lab.bundle(), bytes).unwrap();
@@ -885,7 +885,7 @@ fn append_refuses_a_bundle_whose_entry_list_was_edited() {
     let at = start
         + bytes[start..]
             .windows(11)
-            .position(|w| w == b"RunInfo.xml")
+            .position(|w| w == b"Summary.xml")
             .unwrap();
     bytes[at] = b'X';
     fs::write(lab.bundle(), &bytes).unwrap();

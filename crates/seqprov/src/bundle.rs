@@ -313,6 +313,7 @@ mod tests {
             blake3: Some(Bytes32([4; 32])),
             sha256: None,
             target: None,
+            content: None,
         };
         let key = PrivateKey::from_seed(&[1; 32], None);
         sign_entries(vec![entry], "run", &key, &SealOptions::default()).bundle

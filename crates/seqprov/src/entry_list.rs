@@ -4,11 +4,12 @@
 //!
 //! The decoder walks the bytes directly: an array of maps whose keys come in the order
 //! deterministic encoding gives them (`kind`, `path`, `salt`, `size`, `blake3`, `sha256`,
-//! `target`). Every decoded entry is then re-encoded and must equal the bytes read, so the
+//! `target`, `content`). Every decoded entry is then re-encoded and must equal the bytes read, so the
 //! only accepted form is the deterministic one; every length is checked against the
 //! bytes that remain before anything is allocated.
 
 use crate::cbor;
+use crate::formats::fastq::FastqContent;
 use crate::manifest::{Bytes32, Entry, EntryKind};
 
 /// Most entries accepted in one bundle.
@@ -167,7 +168,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ListError> {
 
 fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
     let pairs = r.expect(5, "an entry (a map)")?;
-    if !(3..=7).contains(&pairs) {
+    if !(3..=8).contains(&pairs) {
         return Err(ListError::Invalid(format!("an entry has {pairs} fields")));
     }
     r.key("kind")?;
@@ -189,6 +190,7 @@ fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
         blake3: None,
         sha256: None,
         target: None,
+        content: None,
     };
     let mut remaining = pairs - 3;
     let mut optional = |r: &mut Reader<'_>, name: &str| -> Result<bool, ListError> {
@@ -211,6 +213,24 @@ fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
     }
     if optional(r, "target")? {
         entry.target = Some(r.text("target")?.to_string());
+    }
+    if optional(r, "content")? {
+        if r.expect(5, "content (a map)")? != 3 {
+            return Err(ListError::Invalid(
+                "content must have bases, reads and digest".into(),
+            ));
+        }
+        r.key("bases")?;
+        let bases = r.expect(0, "bases (an unsigned integer)")?;
+        r.key("reads")?;
+        let reads = r.expect(0, "reads (an unsigned integer)")?;
+        r.key("digest")?;
+        let digest = r.bytes32("digest")?;
+        entry.content = Some(FastqContent {
+            reads,
+            bases,
+            digest,
+        });
     }
     if remaining > 0 {
         let key = r.peek_key()?.map(String::from_utf8_lossy);
@@ -239,6 +259,7 @@ mod tests {
                 blake3: None,
                 sha256: None,
                 target: None,
+                content: None,
             },
             Entry {
                 path: "b.fastq".into(),
@@ -248,6 +269,7 @@ mod tests {
                 blake3: Some(Bytes32([3; 32])),
                 sha256: Some(Bytes32([4; 32])),
                 target: None,
+                content: None,
             },
             Entry {
                 path: "c".into(),
@@ -257,6 +279,7 @@ mod tests {
                 blake3: None,
                 sha256: None,
                 target: Some("b.fastq".into()),
+                content: None,
             },
         ]
     }

@@ -40,6 +40,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The data cannot be sealed as it is (an incomplete run, broken files).
+    #[error("{0}")]
+    Rejected(String),
     /// A policy file could not be read or is invalid.
     #[error("policy {}: {reason}", path.display())]
     Policy {
@@ -71,7 +74,9 @@ impl Error {
     /// The process exit status this error stands for (see `spec/cli.md`).
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Malformed(_) | Error::Integrity(_) => ExitStatus::IntegrityFailure,
+            Error::Malformed(_) | Error::Integrity(_) | Error::Rejected(_) => {
+                ExitStatus::IntegrityFailure
+            }
             Error::Io { .. }
             | Error::FileChanged { .. }
             | Error::UnsealableTree { .. }

@@ -10,6 +10,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::inspect::{ChunkSink, NoSink};
 use crate::mapped_file::MappedFile;
 use crate::walk::Tree;
 
@@ -143,9 +144,10 @@ pub fn hash_in_tree(
     seen: Stamp,
     options: HashOptions,
     progress: &dyn Progress,
+    sink: &mut dyn ChunkSink,
 ) -> Result<FileDigests> {
     let file = tree.open_file(relative).map_err(|e| open_error(full, e))?;
-    hash_with_stamp(file, full, seen, options, progress)
+    hash_with_stamp(file, full, seen, options, progress, sink)
 }
 
 /// Hash the file at `path` (not following a symlink).
@@ -165,7 +167,7 @@ pub fn hash_file(
     progress: &dyn Progress,
 ) -> Result<FileDigests> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    hash_with_stamp(file, path, Stamp::of(&meta), options, progress)
+    hash_with_stamp(file, path, Stamp::of(&meta), options, progress, &mut NoSink)
 }
 
 /// Hash an open file expected to match `before`; any difference afterwards (size, times,
@@ -176,6 +178,7 @@ fn hash_with_stamp(
     before: Stamp,
     options: HashOptions,
     progress: &dyn Progress,
+    sink: &mut dyn ChunkSink,
 ) -> Result<FileDigests> {
     let changed = |what: String| Error::FileChanged {
         path: path.to_path_buf(),
@@ -184,7 +187,7 @@ fn hash_with_stamp(
     if !before.regular {
         return Err(changed("it is no longer a regular file".into()));
     }
-    let outcome = read_and_hash(&file, path, before.len, options, progress);
+    let outcome = read_and_hash(&file, path, before.len, options, progress, sink);
     let after = Stamp::of(&file.metadata().map_err(|e| Error::io(path, e))?);
     if !after.regular {
         return Err(changed("it is no longer a regular file".into()));
@@ -206,6 +209,7 @@ fn read_and_hash(
     len: u64,
     options: HashOptions,
     progress: &dyn Progress,
+    sink: &mut dyn ChunkSink,
 ) -> Result<FileDigests> {
     let mapped = if options.read_mode == ReadMode::Auto && len >= MMAP_MIN_BYTES {
         match usize::try_from(len) {
@@ -217,7 +221,7 @@ fn read_and_hash(
     };
     match &mapped {
         Some(map) => {
-            let digests = hash_bytes(map.bytes(), options.sha256, progress);
+            let digests = hash_bytes(map.bytes(), options.sha256, progress, sink);
             if map.faulted() {
                 return Err(Error::FileChanged {
                     path: path.to_path_buf(),
@@ -226,7 +230,9 @@ fn read_and_hash(
             }
             Ok(digests)
         }
-        None => hash_reader(file, len, options.sha256, progress).map_err(|e| Error::io(path, e)),
+        None => {
+            hash_reader(file, len, options.sha256, progress, sink).map_err(|e| Error::io(path, e))
+        }
     }
 }
 
@@ -241,12 +247,18 @@ fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
 }
 
 /// Hash bytes already in memory, in steps so progress can be reported.
-fn hash_bytes(bytes: &[u8], sha256: bool, progress: &dyn Progress) -> FileDigests {
+fn hash_bytes(
+    bytes: &[u8],
+    sha256: bool,
+    progress: &dyn Progress,
+    sink: &mut dyn ChunkSink,
+) -> FileDigests {
     let parallel = bytes.len() as u64 >= PARALLEL_HASH_MIN_BYTES;
     let mut b3 = blake3::Hasher::new();
     let mut sha = sha256.then(Sha256::new);
     for step in bytes.chunks(PROGRESS_STEP) {
         update_both(&mut b3, sha.as_mut(), step, parallel);
+        sink.update(step);
         progress.advance(step.len() as u64);
     }
     FileDigests {
@@ -286,6 +298,7 @@ fn hash_reader(
     expected: u64,
     sha256: bool,
     progress: &dyn Progress,
+    sink: &mut dyn ChunkSink,
 ) -> std::io::Result<FileDigests> {
     READ_BUFFER.with(|cell| {
         let mut buffer = cell.borrow_mut();
@@ -307,6 +320,7 @@ fn hash_reader(
                 break;
             }
             update_both(&mut b3, sha.as_mut(), &buffer[..n], parallel);
+            sink.update(&buffer[..n]);
             progress.advance(n as u64);
             total += n as u64;
         }

@@ -28,13 +28,17 @@
 pub mod bundle;
 pub mod cbor;
 pub mod chain;
+pub mod completion;
 pub mod cose;
 pub mod custody;
 pub mod entry_list;
 pub mod entry_path;
 pub mod error;
+pub mod exclude;
+pub mod export;
 pub mod formats;
 pub mod hashing;
+pub mod inspect;
 pub mod keys;
 pub mod lineage;
 pub mod manifest;

@@ -98,6 +98,10 @@ pub struct Entry {
     /// The link's target text (symlinks only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// FASTQ content identity: reads, bases and a digest of the decompressed records
+    /// (FASTQ files sealed with `--content` only; see `spec/fastq-content.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<crate::formats::fastq::FastqContent>,
 }
 
 impl Entry {
@@ -111,8 +115,12 @@ impl Entry {
         );
         let ok = match self.kind {
             EntryKind::File => shape == (true, true, false),
-            EntryKind::Symlink => shape == (false, false, true) && self.sha256.is_none(),
-            EntryKind::Dir => shape == (false, false, false) && self.sha256.is_none(),
+            EntryKind::Symlink => {
+                shape == (false, false, true) && self.sha256.is_none() && self.content.is_none()
+            }
+            EntryKind::Dir => {
+                shape == (false, false, false) && self.sha256.is_none() && self.content.is_none()
+            }
         };
         if ok {
             Ok(())
@@ -124,7 +132,7 @@ impl Entry {
     /// The deterministic CBOR encoding (the Merkle leaf's input).
     ///
     /// Written directly, keys in their deterministic order (`kind`, `path`, `salt`, `size`,
-    /// `blake3`, `sha256`, `target`: shorter keys first, then bytewise), because it runs
+    /// `blake3`, `sha256`, `target`, `content`: shorter keys first, then bytewise), because it runs
     /// once per file; a test checks it against the generic encoder.
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.path.len() + 2 * 34);
@@ -132,7 +140,8 @@ impl Entry {
             + self.size.is_some() as u64
             + self.blake3.is_some() as u64
             + self.sha256.is_some() as u64
-            + self.target.is_some() as u64;
+            + self.target.is_some() as u64
+            + self.content.is_some() as u64;
         cbor::write_head(&mut out, 5, pairs);
         cbor::write_text(&mut out, "kind");
         cbor::write_text(&mut out, self.kind.name());
@@ -155,6 +164,16 @@ impl Entry {
         if let Some(target) = &self.target {
             cbor::write_text(&mut out, "target");
             cbor::write_text(&mut out, target);
+        }
+        if let Some(content) = &self.content {
+            cbor::write_text(&mut out, "content");
+            cbor::write_head(&mut out, 5, 3);
+            cbor::write_text(&mut out, "bases");
+            cbor::write_uint(&mut out, content.bases);
+            cbor::write_text(&mut out, "reads");
+            cbor::write_uint(&mut out, content.reads);
+            cbor::write_text(&mut out, "digest");
+            cbor::write_bytes(&mut out, &content.digest.0);
         }
         out
     }
@@ -201,6 +220,32 @@ pub struct DerivedFrom {
     pub sample_sheet: Option<Bytes32>,
 }
 
+/// The signer's claim about the mode a run was made in, with what the run parameters say.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeClaim {
+    /// The attested mode (`clinical` or `ruo`), a claim by the signer.
+    pub claim: crate::formats::run_mode::RunMode,
+    /// The software name the run parameters record, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<String>,
+    /// `agrees`, `disagrees` or `unknown`: whether that software corroborates the claim.
+    pub corroboration: String,
+    /// Why it disagrees, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A file sealed although a format check failed (`seal --allow-broken`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokenFile {
+    /// Entry path.
+    pub path: String,
+    /// What the check found.
+    pub reason: String,
+}
+
 /// The signed header of a bundle: everything the seal asserts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +275,22 @@ pub struct SealPayload {
     /// The bundle this data was derived from, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<DerivedFrom>,
+    /// Run metadata, when the sealed directory is an Illumina run folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::formats::run_info::RunMetadata>,
+    /// The signer's run-mode claim (`--mode`), with its corroboration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ModeClaim>,
+    /// Files the run layout expects but that were missing (`--allow-incomplete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
+    /// Files sealed although a format check failed (`--allow-broken`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub broken: Vec<BrokenFile>,
+    /// Exclude patterns: paths matching them (or below a directory matching them) were
+    /// not sealed and are not reported as extra.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 impl SealPayload {
@@ -331,6 +392,7 @@ mod tests {
             blake3: Some(Bytes32([2; 32])),
             sha256: None,
             target: None,
+            content: None,
         }
     }
 
@@ -350,6 +412,11 @@ mod tests {
         let mut with_sha = file_entry();
         with_sha.sha256 = Some(Bytes32([9; 32]));
         with_sha.size = Some(u64::MAX);
+        with_sha.content = Some(crate::formats::fastq::FastqContent {
+            reads: 1_000_000,
+            bases: 151_000_000,
+            digest: Bytes32([7; 32]),
+        });
         cases.push(with_sha);
         cases.push(Entry {
             path: "l\u{e9}nk".into(),
@@ -359,6 +426,7 @@ mod tests {
             blake3: None,
             sha256: None,
             target: Some("x".repeat(300)),
+            content: None,
         });
         cases.push(Entry {
             path: "d".repeat(70_000),
@@ -368,6 +436,7 @@ mod tests {
             blake3: None,
             sha256: None,
             target: None,
+            content: None,
         });
         for e in cases {
             assert_eq!(e.to_cbor(), to_canonical(&e), "{}", e.kind.name());

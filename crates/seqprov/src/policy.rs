@@ -23,7 +23,7 @@ pub const ANY_ROLE: &str = "*";
 pub struct RuleFailure {
     /// Rule name (see `spec/policy.md`): `untrusted_signer`, `revoked_key`,
     /// `outside_validity`, `role_not_allowed`, `seal_role`, `required_event`,
-    /// `custody_gap`, `lineage`.
+    /// `custody_gap`, `lineage`, `run_mode`.
     pub rule: String,
     /// What it concerns: `seal`, `custody event N`, `lineage`, `lineage seal`, `bundle`.
     pub subject: String,
@@ -83,6 +83,14 @@ pub struct Requirements {
     /// Whether the seal must record a derived-from bundle that is given and checks out.
     #[serde(default)]
     pub require_lineage: bool,
+    /// Whether a FASTQ recompressed with the same records is acceptable (a warning) rather
+    /// than an integrity failure.
+    #[serde(default)]
+    pub allow_recompressed: bool,
+    /// The run mode the seal must claim (`clinical` or `ruo`), not contradicted by the run
+    /// parameters.
+    #[serde(default)]
+    pub require_mode: Option<crate::formats::run_mode::RunMode>,
 }
 
 /// A trusted key and what it is trusted for.

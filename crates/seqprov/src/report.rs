@@ -55,6 +55,9 @@ pub enum FileClass {
     Moved,
     /// Present at the sealed path as another kind (for example, a symlink for a file).
     TypeChanged,
+    /// A FASTQ whose bytes changed but whose records (names, bases, qualities) are the
+    /// ones sealed: recompressed. A failure unless the policy allows it.
+    Recompressed,
 }
 
 /// One file problem.
@@ -86,6 +89,8 @@ pub struct Summary {
     pub moved: u64,
     /// Entries whose kind changed.
     pub type_changed: u64,
+    /// FASTQ files recompressed with the same records.
+    pub recompressed: u64,
 }
 
 impl Summary {
@@ -98,12 +103,18 @@ impl Summary {
             FileClass::Extra => &mut self.extra,
             FileClass::Moved => &mut self.moved,
             FileClass::TypeChanged => &mut self.type_changed,
+            FileClass::Recompressed => &mut self.recompressed,
         } += 1;
     }
 
     /// Number of problems (everything but `ok`).
     pub fn problems(&self) -> u64 {
-        self.modified + self.missing + self.extra + self.moved + self.type_changed
+        self.modified
+            + self.missing
+            + self.extra
+            + self.moved
+            + self.type_changed
+            + self.recompressed
     }
 }
 
@@ -138,6 +149,12 @@ pub struct SealSummary {
     pub root: String,
     /// Number of custody events after the entry list.
     pub custody_events: u64,
+    /// Run id, instrument and flow cell, when the seal records a run folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The run-mode claim and its corroboration, when made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 impl SealSummary {
@@ -159,6 +176,20 @@ impl SealSummary {
             digests: p.digests.clone(),
             root: hex::encode(p.root.0),
             custody_events: bundle.events.len() as u64,
+            run: p.run.as_ref().map(|r| {
+                let info = &r.run_info;
+                format!(
+                    "{} (instrument {}, flow cell {}, {} cycles)",
+                    info.run_id,
+                    info.instrument.as_deref().unwrap_or("?"),
+                    info.flowcell.as_deref().unwrap_or("?"),
+                    info.total_cycles()
+                )
+            }),
+            mode: p
+                .mode
+                .as_ref()
+                .map(|m| format!("{} (corroboration: {})", m.claim.name(), m.corroboration)),
         }
     }
 }

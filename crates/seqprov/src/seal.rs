@@ -1,5 +1,6 @@
 //! Sealing a directory: walk, hash, build entries, Merkle root, sign, encode the bundle.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -8,11 +9,17 @@ use zeroize::Zeroizing;
 use crate::cose;
 use crate::entry_list;
 use crate::error::{Error, Result};
+use crate::exclude::Excludes;
+use crate::formats::run_info::{self, RunMetadata};
+use crate::formats::run_layout;
+use crate::formats::run_mode::{Corroboration, RunMode};
+use crate::formats::structure::CheckOptions;
 use crate::hashing::{self, FileDigests, HashOptions, Progress};
+use crate::inspect::{Findings, InspectOptions, Inspection};
 use crate::keys::PrivateKey;
 use crate::manifest::{
-    Bytes32, Entry, EntryKind, FORMAT_VERSION, SEAL_CONTENT_TYPE, SEAL_FORMAT, SealPayload,
-    SignerInfo, Subject, format_time,
+    BrokenFile, Bytes32, Entry, EntryKind, FORMAT_VERSION, ModeClaim, SEAL_CONTENT_TYPE,
+    SEAL_FORMAT, SealPayload, SignerInfo, Subject, format_time,
 };
 use crate::merkle;
 use crate::walk::{self, NodeKind};
@@ -36,6 +43,16 @@ pub struct SealOptions {
     pub meaning: String,
     /// Digests and read mode.
     pub hash: HashOptions,
+    /// Format checks run while hashing (structure checks on by default, lenient).
+    pub inspect: InspectOptions,
+    /// The run mode the signer attests (`--mode`).
+    pub run_mode: Option<RunMode>,
+    /// Seal a run folder with missing files, recording what is missing.
+    pub allow_incomplete: bool,
+    /// Seal files that fail a format check, recording them.
+    pub allow_broken: bool,
+    /// Exclude patterns (recorded in the seal).
+    pub exclude: Vec<String>,
     /// Seal time to record; `None` means now. Injected by test vectors.
     pub time: Option<time::OffsetDateTime>,
     /// The input this data was derived from, recorded in the seal.
@@ -52,11 +69,35 @@ impl Default for SealOptions {
             role: DEFAULT_ROLE.into(),
             meaning: DEFAULT_MEANING.into(),
             hash: HashOptions::default(),
+            inspect: InspectOptions {
+                structure: Some(CheckOptions::default()),
+                content: false,
+                run: None,
+            },
+            run_mode: None,
+            allow_incomplete: false,
+            allow_broken: false,
+            exclude: Vec::new(),
             time: None,
             derived_from: None,
             salt_seed: None,
         }
     }
+}
+
+/// What a seal asserts beyond its entries.
+#[derive(Clone, Debug, Default)]
+pub struct SealFacts {
+    /// Run metadata of a run folder.
+    pub run: Option<RunMetadata>,
+    /// The run-mode claim.
+    pub mode: Option<ModeClaim>,
+    /// Expected files that were missing.
+    pub incomplete: Vec<String>,
+    /// Files sealed although a check failed.
+    pub broken: Vec<BrokenFile>,
+    /// Exclude patterns.
+    pub exclude: Vec<String>,
 }
 
 /// A finished seal, ready to be written.
@@ -68,6 +109,9 @@ pub struct Sealed {
     pub payload: SealPayload,
     /// The entries, sorted by path.
     pub entries: Vec<Entry>,
+    /// Things the sealer should be told (macOS metadata files, lenient-mode notes, a
+    /// run-mode disagreement, an undeterminable layout).
+    pub warnings: Vec<String>,
 }
 
 /// Refuse a bundle path inside the directory being sealed.
@@ -93,32 +137,80 @@ pub fn seal_directory(
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
-    let (tree, nodes) = walk::walk(dir)?;
+    let excludes = Excludes::new(&options.exclude).map_err(Error::Refused)?;
+    let (tree, mut nodes) = walk::walk(dir)?;
+    nodes.retain(|n| !excludes.excludes(&n.path));
     for node in &nodes {
-        if let Some(why) = &node.name_error {
-            return Err(Error::UnsealableTree {
-                path: node.full.clone(),
-                reason: why.clone(),
-            });
+        check_sealable(node)?;
+    }
+    let mut warnings = Vec::new();
+    let mut facts = SealFacts {
+        exclude: options.exclude.clone(),
+        ..SealFacts::default()
+    };
+
+    // Run folder: metadata, completeness and the run-mode claim, before any hashing.
+    match run_info::read_run_folder(dir) {
+        Ok(run) => facts.run = run,
+        Err(e) if options.allow_broken => facts.broken.push(BrokenFile {
+            path: "RunInfo.xml".into(),
+            reason: e.to_string(),
+        }),
+        Err(e) => {
+            return Err(Error::Rejected(format!(
+                "the run metadata cannot be read: {e} (seal anyway with --allow-broken)"
+            )));
         }
-        if let NodeKind::Symlink {
-            target: Err(escaped),
-        } = &node.kind
-        {
-            return Err(Error::UnsealableTree {
-                path: node.full.clone(),
-                reason: format!(
-                    "symlink target is not valid UTF-8 (bytes: \"{escaped}\"); seqprov refuses such targets"
-                ),
-            });
+    }
+    if let Some(run) = &facts.run {
+        let present: BTreeSet<String> = nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::File { .. }))
+            .map(|n| n.path.clone())
+            .collect();
+        match run_layout::check_completeness(run, &present) {
+            Ok(c) if !c.is_complete() && !options.allow_incomplete => {
+                return Err(Error::Rejected(format!(
+                    "the run is incomplete ({} layout): {} of {} expected files are missing: {} \
+                     (seal anyway with --allow-incomplete, which records what is missing)",
+                    c.family.name(),
+                    c.missing.len(),
+                    c.expected,
+                    list_some(&c.missing)
+                )));
+            }
+            Ok(c) => facts.incomplete = c.missing,
+            Err(e) => warnings.push(format!("completeness could not be determined: {e}")),
         }
-        if let NodeKind::Special(kind) = node.kind {
-            return Err(Error::UnsealableTree {
-                path: node.full.clone(),
-                reason: format!(
-                    "is a {kind}; seqprov seals regular files, symlinks and empty directories only"
-                ),
-            });
+    }
+    if let Some(claim) = options.run_mode {
+        let evidence = facts
+            .run
+            .as_ref()
+            .map(RunMetadata::run_mode_evidence)
+            .unwrap_or_else(|| crate::formats::run_mode::evidence_from_software(None));
+        let (corroboration, detail) = match evidence.corroborates(claim) {
+            Corroboration::Agrees => ("agrees", None),
+            Corroboration::Unknown => ("unknown", None),
+            Corroboration::Disagrees(why) => {
+                warnings.push(format!("run mode: {why}"));
+                ("disagrees", Some(why))
+            }
+        };
+        facts.mode = Some(ModeClaim {
+            claim,
+            software: evidence.software,
+            corroboration: corroboration.into(),
+            detail,
+        });
+    }
+    for node in &nodes {
+        if run_layout::is_macos_metadata(&node.path) {
+            warnings.push(format!(
+                "macOS metadata file sealed: {} (to leave such files out, seal with an \
+                 explicit --exclude rule such as '**/._*' or '**/.DS_Store')",
+                node.path
+            ));
         }
     }
 
@@ -132,75 +224,95 @@ pub fn seal_directory(
         .collect();
     files.sort_by_key(|f| std::cmp::Reverse(f.1));
     progress.set_total(files.iter().map(|f| f.1).sum());
-    let mut digests: Vec<Option<FileDigests>> = vec![None; nodes.len()];
-    let hashed: Vec<(usize, FileDigests)> = files
+    let mut digests: Vec<Option<(FileDigests, Findings)>> =
+        (0..nodes.len()).map(|_| None).collect();
+    let hashed: Vec<(usize, FileDigests, Findings)> = files
         .par_iter()
         .with_max_len(1)
-        .map(|&(i, _)| {
+        .map(|&(i, size)| {
             let node = &nodes[i];
             let NodeKind::File { stamp, .. } = node.kind else {
                 unreachable!("only files are hashed")
             };
-            hashing::hash_in_tree(
+            let mut inspection = Inspection::for_file(&node.path, size, &options.inspect);
+            let digest = hashing::hash_in_tree(
                 &tree,
                 &node.relative,
                 &node.full,
                 stamp,
                 options.hash,
                 progress,
-            )
-            .map(|d| (i, d))
+                &mut inspection,
+            )?;
+            Ok((i, digest, inspection.finish(digest.size)))
         })
         .collect::<Result<_>>()?;
-    for (i, d) in hashed {
-        digests[i] = Some(d);
+    for (i, d, findings) in hashed {
+        digests[i] = Some((d, findings));
     }
 
     let seed = Zeroizing::new(match options.salt_seed {
         Some(seed) => seed,
         None => random_seed()?,
     });
-    let mut entries: Vec<Entry> = nodes
-        .iter()
-        .zip(&digests)
-        .filter_map(|(node, digest)| {
-            let salt = Bytes32(*blake3::keyed_hash(&seed, node.path.as_bytes()).as_bytes());
-            let base = Entry {
-                path: node.path.clone(),
-                kind: EntryKind::File,
-                salt,
-                size: None,
-                blake3: None,
-                sha256: None,
-                target: None,
-            };
-            match &node.kind {
-                NodeKind::File { .. } => {
-                    let d = digest.expect("every file was hashed");
-                    Some(Entry {
-                        size: Some(d.size),
-                        blake3: Some(Bytes32(d.blake3)),
-                        sha256: d.sha256.map(Bytes32),
-                        ..base
-                    })
+    let mut notes = Vec::new();
+    let mut entries: Vec<Entry> = Vec::with_capacity(nodes.len());
+    for (node, digest) in nodes.iter().zip(digests) {
+        let salt = Bytes32(*blake3::keyed_hash(&seed, node.path.as_bytes()).as_bytes());
+        let base = Entry {
+            path: node.path.clone(),
+            kind: EntryKind::File,
+            salt,
+            size: None,
+            blake3: None,
+            sha256: None,
+            target: None,
+            content: None,
+        };
+        let entry = match &node.kind {
+            NodeKind::File { .. } => {
+                let (d, findings) = digest.expect("every file was hashed");
+                let content = record_findings(&node.path, findings, &mut facts.broken, &mut notes);
+                Entry {
+                    size: Some(d.size),
+                    blake3: Some(Bytes32(d.blake3)),
+                    sha256: d.sha256.map(Bytes32),
+                    content,
+                    ..base
                 }
-                NodeKind::Symlink { target } => Some(Entry {
-                    kind: EntryKind::Symlink,
-                    target: Some(
-                        target
-                            .clone()
-                            .expect("non-UTF-8 targets were refused above"),
-                    ),
-                    ..base
-                }),
-                NodeKind::Dir { empty: true } => Some(Entry {
-                    kind: EntryKind::Dir,
-                    ..base
-                }),
-                NodeKind::Dir { empty: false } | NodeKind::Special(_) => None,
             }
-        })
-        .collect();
+            NodeKind::Symlink { target } => Entry {
+                kind: EntryKind::Symlink,
+                target: Some(
+                    target
+                        .clone()
+                        .expect("non-UTF-8 targets were refused above"),
+                ),
+                ..base
+            },
+            NodeKind::Dir { empty: true } => Entry {
+                kind: EntryKind::Dir,
+                ..base
+            },
+            NodeKind::Dir { empty: false } | NodeKind::Special(_) => continue,
+        };
+        entries.push(entry);
+    }
+    if !facts.broken.is_empty() && !options.allow_broken {
+        let listed: Vec<String> = facts
+            .broken
+            .iter()
+            .map(|b| format!("{}: {}", b.path, b.reason))
+            .collect();
+        return Err(Error::Rejected(format!(
+            "{} file(s) fail a format check: {} (seal anyway with --allow-broken, which records them)",
+            listed.len(),
+            list_some(&listed)
+        )));
+    }
+    facts.broken.sort_by(|a, b| a.path.cmp(&b.path));
+    notes.sort();
+    warnings.extend(notes);
     entries.par_sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     for entry in &entries {
         entry.validate().map_err(|reason| Error::UnsealableTree {
@@ -213,7 +325,97 @@ pub fn seal_directory(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    Ok(sign_entries(entries, &subject_name, key, options))
+    let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts);
+    sealed.warnings = warnings;
+    Ok(sealed)
+}
+
+/// Refuse what cannot be sealed: bad names, non-UTF-8 link targets, special files.
+fn check_sealable(node: &walk::Node) -> Result<()> {
+    let refuse = |reason: String| {
+        Err(Error::UnsealableTree {
+            path: node.full.clone(),
+            reason,
+        })
+    };
+    if let Some(why) = &node.name_error {
+        return refuse(why.clone());
+    }
+    match &node.kind {
+        NodeKind::Symlink {
+            target: Err(escaped),
+        } => refuse(format!(
+            "symlink target is not valid UTF-8 (bytes: \"{escaped}\"); seqprov refuses such targets"
+        )),
+        NodeKind::Special(kind) => refuse(format!(
+            "is a {kind}; seqprov seals regular files, symlinks and empty directories only"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Turn one file's check results into a content summary, broken-file records and notes.
+fn record_findings(
+    path: &str,
+    findings: Findings,
+    broken: &mut Vec<BrokenFile>,
+    notes: &mut Vec<String>,
+) -> Option<crate::formats::fastq::FastqContent> {
+    match findings.structure {
+        Some(Err(e)) => broken.push(BrokenFile {
+            path: path.to_string(),
+            reason: format!("not a valid {} file: {}", e.kind.name(), e.reason),
+        }),
+        Some(Ok(summary)) => {
+            notes.extend(summary.notes.into_iter().map(|n| format!("{path}: {n}")));
+        }
+        None => {}
+    }
+    match findings.content {
+        Some(Ok(outcome)) => {
+            if let Some(lineage) = outcome.lineage.filter(|l| l.mismatched > 0) {
+                let example = lineage
+                    .examples
+                    .first()
+                    .map(|(record, why)| {
+                        let why: Vec<String> = why.iter().map(ToString::to_string).collect();
+                        format!("; first at record {record}: {}", why.join(", "))
+                    })
+                    .unwrap_or_default();
+                broken.push(BrokenFile {
+                    path: path.to_string(),
+                    reason: format!(
+                        "{} of {} read names disagree with the derived-from run{example}",
+                        lineage.mismatched, lineage.checked
+                    ),
+                });
+            }
+            Some(outcome.content)
+        }
+        Some(Err(e)) => {
+            broken.push(BrokenFile {
+                path: path.to_string(),
+                reason: e.to_string(),
+            });
+            None
+        }
+        None => None,
+    }
+}
+
+/// The first few items of a list, and how many more there are.
+fn list_some(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        text.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    text
 }
 
 /// Build and sign a bundle from entries as given: no sorting, no validation.
@@ -226,6 +428,17 @@ pub fn sign_entries(
     subject_name: &str,
     key: &PrivateKey,
     options: &SealOptions,
+) -> Sealed {
+    sign_entries_with(entries, subject_name, key, options, SealFacts::default())
+}
+
+/// [`sign_entries`] with the run facts the payload records.
+pub fn sign_entries_with(
+    entries: Vec<Entry>,
+    subject_name: &str,
+    key: &PrivateKey,
+    options: &SealOptions,
+    facts: SealFacts,
 ) -> Sealed {
     let encoded: Vec<Vec<u8>> = entries.par_iter().map(Entry::to_cbor).collect();
     let root = merkle::root(&merkle::leaf_hashes(&encoded));
@@ -260,6 +473,11 @@ pub fn sign_entries(
         },
         root: Bytes32(root),
         derived_from: options.derived_from.clone(),
+        run: facts.run,
+        mode: facts.mode,
+        incomplete: facts.incomplete,
+        broken: facts.broken,
+        exclude: facts.exclude,
     };
     let mut bundle = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
     bundle.extend_from_slice(&entry_list::encode(&encoded));
@@ -267,6 +485,7 @@ pub fn sign_entries(
         bundle,
         payload,
         entries,
+        warnings: Vec::new(),
     }
 }
 

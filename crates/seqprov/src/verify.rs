@@ -9,7 +9,10 @@ use rayon::prelude::*;
 use crate::bundle::Bundle;
 use crate::chain::{self, ChainCheck};
 use crate::error::Result;
+use crate::exclude::Excludes;
+use crate::formats::fastq::FastqContent;
 use crate::hashing::{self, FileDigests, HashOptions, Progress, ReadMode};
+use crate::inspect::{ChunkSink, Inspection, NoSink};
 use crate::keys::PublicKey;
 use crate::lineage::{self, LineageReport};
 use crate::manifest::{Entry, EntryKind};
@@ -56,6 +59,9 @@ pub struct BundleChecks {
     pub policy: Vec<RuleFailure>,
     /// Lineage section.
     pub lineage: Option<LineageReport>,
+    /// Warnings from the seal itself (what it recorded as incomplete or broken, a
+    /// contradicted run-mode claim) and from the chain.
+    pub warnings: Vec<String>,
 }
 
 /// Check signatures, root, chain, lineage and policy of a bundle.
@@ -68,6 +74,7 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         integrity: Vec::new(),
         policy: Vec::new(),
         lineage: None,
+        warnings: Vec::new(),
     };
     // The chain is listed even when the seal fails, so reports show every event.
     checks.chain = chain::check(bundle);
@@ -88,6 +95,25 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         return checks;
     }
     let seal = &bundle.payload;
+    checks.warnings.extend(seal_warnings(seal));
+    if let Some(required) = policy.requirements.require_mode {
+        let failure = match &seal.mode {
+            None => Some("the seal makes no run-mode claim".to_string()),
+            Some(m) if m.claim != required => Some(format!("the seal claims `{}`", m.claim.name())),
+            Some(m) if m.corroboration == "disagrees" => Some(format!(
+                "the claim is contradicted by the run parameters: {}",
+                m.detail.as_deref().unwrap_or("")
+            )),
+            Some(_) => None,
+        };
+        if let Some(why) = failure {
+            checks.policy.push(RuleFailure::new(
+                "run_mode",
+                "seal",
+                format!("the policy requires run mode `{}`; {why}", required.name()),
+            ));
+        }
+    }
     let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
     checks.trusted = seal_failures.is_empty();
     checks.policy.extend(seal_failures);
@@ -176,6 +202,41 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     checks
 }
 
+/// What the seal itself recorded that a verifier should be told.
+fn seal_warnings(seal: &crate::manifest::SealPayload) -> Vec<String> {
+    let mut out = Vec::new();
+    if !seal.incomplete.is_empty() {
+        out.push(format!(
+            "sealed incomplete: {} file(s) the run layout expects were missing at seal time: {}",
+            seal.incomplete.len(),
+            seal.incomplete
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for broken in &seal.broken {
+        out.push(format!(
+            "sealed although a format check failed: {}: {}",
+            broken.path, broken.reason
+        ));
+    }
+    if let Some(mode) = &seal.mode
+        && mode.corroboration == "disagrees"
+    {
+        out.push(format!(
+            "run mode claimed `{}` but {}",
+            mode.claim.name(),
+            mode.detail
+                .as_deref()
+                .unwrap_or("the run parameters disagree")
+        ));
+    }
+    out
+}
+
 /// Time from `earlier` to `later` (both payload times), if both parse.
 pub fn gap_between(earlier: &str, later: &str) -> Option<time::Duration> {
     let a = crate::manifest::parse_time(earlier).ok()?;
@@ -232,33 +293,48 @@ pub fn verify_directory(
         root: checks.root,
         errors: checks.integrity,
         policy: checks.policy,
-        warnings: checks.chain.warnings,
+        warnings: [checks.warnings, checks.chain.warnings].concat(),
         custody: checks.chain.events,
         lineage: checks.lineage,
         summary: Summary::default(),
         files: Vec::new(),
     };
     if checks.signature != SignatureStatus::Valid || checks.root != RootStatus::Match {
-        return Ok(finish(report, false));
+        return Ok(finish(report, Allowed::default()));
     }
     let (summary, files) = compare_tree(dir, bundle, options, progress)?;
-    let extra_allowed = policy.requirements.extra_files == ExtraFiles::Warning;
-    if extra_allowed {
-        for f in files.iter().filter(|f| f.class == FileClass::Extra) {
-            report
-                .warnings
-                .push(format!("extra file allowed by policy: {}", f.path));
-        }
+    let allowed = Allowed {
+        extra: policy.requirements.extra_files == ExtraFiles::Warning,
+        recompressed: policy.requirements.allow_recompressed,
+    };
+    for f in &files {
+        let word = match f.class {
+            FileClass::Extra if allowed.extra => "extra",
+            FileClass::Recompressed if allowed.recompressed => "recompressed",
+            _ => continue,
+        };
+        report
+            .warnings
+            .push(format!("{word} file allowed by policy: {}", f.path));
     }
     report.summary = summary;
     report.files = files;
-    Ok(finish(report, extra_allowed))
+    Ok(finish(report, allowed))
 }
 
-fn finish(mut report: Report, extra_allowed: bool) -> Report {
-    let file_problems = report.summary.problems()
-        - if extra_allowed {
-            report.summary.extra
+/// File classes the policy turns from failures into warnings.
+#[derive(Clone, Copy, Default)]
+struct Allowed {
+    extra: bool,
+    recompressed: bool,
+}
+
+fn finish(mut report: Report, allowed: Allowed) -> Report {
+    let s = &report.summary;
+    let file_problems = s.problems()
+        - if allowed.extra { s.extra } else { 0 }
+        - if allowed.recompressed {
+            s.recompressed
         } else {
             0
         };
@@ -282,8 +358,17 @@ fn compare_tree(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<(Summary, Vec<FileFinding>)> {
-    let (tree, nodes) = walk::walk(dir)?;
+    let (tree, mut nodes) = walk::walk(dir)?;
+    let excludes = Excludes::new(&bundle.payload.exclude)
+        .map_err(|e| crate::error::Error::Malformed(format!("seal payload: {e}")))?;
+    nodes.retain(|n| !excludes.excludes(&n.path));
     let by_path: HashMap<&str, &Node> = nodes.iter().map(|n| (n.path.as_str(), n)).collect();
+    let with_content: HashSet<&str> = bundle
+        .entries
+        .iter()
+        .filter(|e| e.content.is_some())
+        .map(|e| e.path.as_str())
+        .collect();
     let sealed: HashSet<&str> = bundle.entries.iter().map(|e| e.path.as_str()).collect();
     let hash_options = HashOptions {
         sha256: bundle.payload.has_sha256(),
@@ -357,29 +442,56 @@ fn compare_tree(
         .collect();
     jobs.sort_by_key(|j| std::cmp::Reverse(j.1));
     progress.set_total(jobs.iter().map(|j| j.1).sum());
-    let digests: HashMap<&str, FileDigests> = jobs
+    let hashed: HashMap<&str, (FileDigests, Option<FastqContent>)> = jobs
         .par_iter()
         .with_max_len(1)
         .map(|(node, _)| {
             let NodeKind::File { stamp, .. } = node.kind else {
                 unreachable!("only files are hashed")
             };
-            hashing::hash_in_tree(
+            // FASTQ sealed with content identity: compute it in the same pass, to tell a
+            // recompressed file from an altered one.
+            let mut inspection = Inspection::content_only(&node.path);
+            let sink: &mut dyn ChunkSink = if with_content.contains(node.path.as_str()) {
+                &mut inspection
+            } else {
+                &mut NoSink
+            };
+            let digest = hashing::hash_in_tree(
                 &tree,
                 &node.relative,
                 &node.full,
                 stamp,
                 hash_options,
                 progress,
-            )
-            .map(|d| (node.path.as_str(), d))
+                sink,
+            )?;
+            let content = if with_content.contains(node.path.as_str()) {
+                inspection
+                    .finish(digest.size)
+                    .content
+                    .and_then(|c| c.ok())
+                    .map(|o| o.content)
+            } else {
+                None
+            };
+            Ok((node.path.as_str(), (digest, content)))
         })
         .collect::<Result<_>>()?;
+    let digests: HashMap<&str, FileDigests> = hashed.iter().map(|(k, v)| (*k, v.0)).collect();
 
     for (entry, node) in &to_hash {
-        let found = &digests[node.path.as_str()];
+        let (found, content) = &hashed[node.path.as_str()];
         match compare_file(entry, found) {
             None => summary.count(FileClass::Ok),
+            Some(_) if entry.content.is_some() && entry.content == *content => {
+                let reads = content.map_or(0, |c| c.reads);
+                findings.push(finding(
+                    &entry.path,
+                    FileClass::Recompressed,
+                    format!("bytes differ but the FASTQ records are the same ({reads} reads)"),
+                ))
+            }
             Some(detail) => findings.push(finding(&entry.path, FileClass::Modified, detail)),
         }
     }

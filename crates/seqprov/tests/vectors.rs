@@ -14,6 +14,7 @@ const OTHER_SEED: [u8; 32] = [0x07; 32];
 const SALT_SEED: [u8; 32] = [0xa5; 32];
 const TIME: &str = "2026-01-02T03:04:05Z";
 const SUBJECT: &str = "vector-run";
+const RUN_INFO: &str = "<?xml version=\"1.0\"?>\n<RunInfo Version=\"6\">\n  <Run Id=\"260102_M00001_0001_000000000-VECTR\" Number=\"1\">\n    <Flowcell>000000000-VECTR</Flowcell>\n    <Instrument>M00001</Instrument>\n    <Date>260102</Date>\n    <Reads>\n      <Read Number=\"1\" NumCycles=\"1\" IsIndexedRead=\"N\" />\n    </Reads>\n  </Run>\n</RunInfo>\n";
 
 fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/vectors")
@@ -22,7 +23,7 @@ fn vectors_dir() -> PathBuf {
 fn tree() -> Value {
     let cbcl: Vec<u8> = (0..1024u32).map(|i| (i * 7 % 256) as u8).collect();
     json!([
-        {"path": "RunInfo.xml", "kind": "file", "content_hex": hex::encode(b"<?xml version=\"1.0\"?>\n<RunInfo Version=\"6\"/>\n")},
+        {"path": "RunInfo.xml", "kind": "file", "content_hex": hex::encode(RUN_INFO)},
         {"path": "Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl", "kind": "file", "content_hex": hex::encode(&cbcl)},
         {"path": "a b/\u{fc}.txt", "kind": "file", "content_hex": hex::encode("h\u{e9}llo\n")},
         {"path": "empty.fastq", "kind": "file", "content_hex": ""},
@@ -66,6 +67,9 @@ fn options() -> SealOptions {
         ),
         derived_from: None,
         salt_seed: Some(SALT_SEED),
+        // The vector's CBCL bytes are not a real CBCL: no format checks.
+        inspect: seqprov::inspect::InspectOptions::default(),
+        ..SealOptions::default()
     }
 }
 
@@ -281,6 +285,7 @@ fn vectors_regenerate_byte_for_byte() {
             "meaning": "authorship",
             "sha256": true,
             "time": TIME,
+            "format_checks": false,
             "salt_seed_hex": hex::encode(SALT_SEED),
             "salt_rule": "salt = BLAKE3 keyed hash (key = salt seed) of the entry path's UTF-8 bytes",
         },

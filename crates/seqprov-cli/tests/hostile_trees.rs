@@ -1,0 +1,470 @@
+//! Hostile directory trees, through the real `seqprov` binary: symlinks (to a file, to a
+//! directory, out of the tree, absolute, in a loop), FIFOs, unix sockets and device
+//! files. Seal and verify never follow a symlink or open a special file, never block,
+//! refuse special files with exit 2 naming the path and its type, and record symlinks as
+//! symlinks.
+#![cfg(unix)]
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn seqprov() -> Command {
+    let mut cmd = Command::cargo_bin("seqprov").unwrap();
+    cmd.timeout(TIMEOUT);
+    cmd
+}
+
+/// A work directory with a key pair `k` and an (empty) directory `run`.
+struct Work {
+    _dir: TempDir,
+    root: PathBuf,
+}
+
+impl Work {
+    fn new() -> Work {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        fs::create_dir(root.join("run")).unwrap();
+        seqprov()
+            .current_dir(&root)
+            .args(["keygen", "--out", "k", "--name", "Tess Tree"])
+            .assert()
+            .success();
+        Work { _dir: dir, root }
+    }
+
+    fn run(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        seqprov()
+            .current_dir(&self.root)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn seal(&self) -> std::process::Output {
+        self.cmd(&["seal", "run", "--key", "k.key"])
+    }
+
+    /// `verify --json`: the report and the exit code.
+    fn verify_json(&self) -> (Value, i32) {
+        let out = self.cmd(&["verify", "run", "--trust", "k.pub", "--json"]);
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (report, out.status.code().unwrap())
+    }
+
+    fn show_json(&self) -> Value {
+        let out = self.cmd(&["show", "run.seqprov", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Nothing was written: no bundle and no temporary file beside `run` or inside it.
+    fn assert_nothing_written(&self) {
+        for dir in [self.root.clone(), self.run()] {
+            let leftovers: Vec<String> = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".seqprov") || n.starts_with(".seqprov-"))
+                .collect();
+            assert!(leftovers.is_empty(), "{}: {leftovers:?}", dir.display());
+        }
+    }
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// (path, class) of every file finding of a report, sorted.
+fn findings(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["class"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// A writer blocked in `open(fifo, O_WRONLY)`: its open returns only once some process
+/// opens the FIFO for reading. `opened()` tells whether that has happened.
+struct FifoWatch {
+    opened: Arc<AtomicBool>,
+    fifo: PathBuf,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FifoWatch {
+    fn start(fifo: &Path) -> FifoWatch {
+        let opened = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let opened = opened.clone();
+            let fifo = fifo.to_path_buf();
+            std::thread::spawn(move || {
+                let _writer = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+                opened.store(true, Ordering::SeqCst);
+            })
+        };
+        // Let the writer reach its blocking open before anything else runs.
+        std::thread::sleep(Duration::from_millis(50));
+        FifoWatch {
+            opened,
+            fifo: fifo.to_path_buf(),
+            thread: Some(thread),
+        }
+    }
+
+    /// True if someone opened the FIFO for reading since `start`.
+    fn opened(&self) -> bool {
+        // If a reader came and went, the writer's open has returned by now.
+        std::thread::sleep(Duration::from_millis(200));
+        self.opened.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FifoWatch {
+    fn drop(&mut self) {
+        // Release the writer: open for reading without blocking.
+        use std::os::unix::fs::OpenOptionsExt;
+        let _reader = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc_o_nonblock())
+            .open(&self.fifo);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `O_NONBLOCK` on Linux (the CLI crate has no `libc` dependency).
+fn libc_o_nonblock() -> i32 {
+    0o4000
+}
+
+/// The watch itself works: a reader opening the FIFO is seen.
+#[test]
+fn fifo_watch_sees_a_reader() {
+    let work = Work::new();
+    let fifo = work.run().join("pipe");
+    mkfifo(&fifo);
+    let watch = FifoWatch::start(&fifo);
+    assert!(!watch.opened());
+    use std::os::unix::fs::OpenOptionsExt;
+    let reader = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_o_nonblock())
+        .open(&fifo)
+        .unwrap();
+    drop(reader);
+    assert!(watch.opened());
+}
+
+/// Seal must refuse the special file with exit 2, name it and its type, not block, and
+/// write nothing.
+fn assert_seal_refuses(work: &Work, name: &str, kind: &str) {
+    let out = work.seal();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+    assert!(err.contains(&format!("run/{name}")), "{name}: {err}");
+    assert!(err.contains(&format!("is a {kind}")), "{name}: {err}");
+    work.assert_nothing_written();
+}
+
+#[test]
+fn fifo_is_refused_never_opened_and_never_blocks() {
+    let work = Work::new();
+    fs::write(work.run().join("reads.fastq"), "@r\nA\n+\nI\n").unwrap();
+    mkfifo(&work.run().join("pipe"));
+    let watch = FifoWatch::start(&work.run().join("pipe"));
+    assert_seal_refuses(&work, "pipe", "fifo");
+    assert!(!watch.opened(), "seal opened the FIFO");
+}
+
+#[test]
+fn unix_socket_is_refused() {
+    let work = Work::new();
+    fs::write(work.run().join("reads.fastq"), "@r\nA\n+\nI\n").unwrap();
+    let _listener = std::os::unix::net::UnixListener::bind(work.run().join("sock")).unwrap();
+    assert_seal_refuses(&work, "sock", "socket");
+}
+
+#[test]
+fn character_device_is_refused() {
+    let work = Work::new();
+    fs::write(work.run().join("reads.fastq"), "@r\nA\n+\nI\n").unwrap();
+    // The same device as /dev/null (1, 3); needs CAP_MKNOD (root here), else skip.
+    let made = std::process::Command::new("mknod")
+        .arg(work.run().join("null"))
+        .args(["c", "1", "3"])
+        .output();
+    match made {
+        Ok(out) if out.status.success() => {}
+        other => {
+            eprintln!("skipped: mknod failed ({other:?})");
+            return;
+        }
+    }
+    assert_seal_refuses(&work, "null", "character device");
+}
+
+#[test]
+fn special_files_in_subdirectories_are_refused_too() {
+    let work = Work::new();
+    fs::create_dir_all(work.run().join("Data/L001")).unwrap();
+    fs::write(work.run().join("Data/L001/a.bcl"), [1, 2, 3]).unwrap();
+    mkfifo(&work.run().join("Data/L001/pipe"));
+    let watch = FifoWatch::start(&work.run().join("Data/L001/pipe"));
+    assert_seal_refuses(&work, "Data/L001/pipe", "fifo");
+    assert!(!watch.opened(), "seal opened the FIFO");
+}
+
+#[test]
+fn fifo_appearing_after_seal_is_never_opened_by_verify() {
+    let work = Work::new();
+    fs::write(work.run().join("reads.fastq"), "@r\nA\n+\nI\n").unwrap();
+    fs::write(work.run().join("other.fastq"), "@s\nC\n+\nI\n").unwrap();
+    assert_eq!(work.seal().status.code(), Some(0));
+    // A FIFO in place of a sealed file, and a new one beside it.
+    fs::remove_file(work.run().join("reads.fastq")).unwrap();
+    mkfifo(&work.run().join("reads.fastq"));
+    mkfifo(&work.run().join("new_pipe"));
+    let watch_replaced = FifoWatch::start(&work.run().join("reads.fastq"));
+    let watch_new = FifoWatch::start(&work.run().join("new_pipe"));
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [
+            ("new_pipe".to_string(), "extra".to_string()),
+            ("reads.fastq".to_string(), "type_changed".to_string()),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["ok"], 1);
+    assert!(!watch_replaced.opened(), "verify opened the FIFO");
+    assert!(!watch_new.opened(), "verify opened the FIFO");
+}
+
+/// A tree of regular files and every kind of awkward symlink.
+fn symlink_tree(work: &Work) {
+    let run = work.run();
+    fs::write(run.join("data.fastq"), "@r1\nACGT\n+\nIIII\n").unwrap();
+    fs::create_dir(run.join("sub")).unwrap();
+    fs::write(run.join("sub/reads.fastq"), "@r2\nTTTT\n+\nIIII\n").unwrap();
+    symlink("data.fastq", run.join("to_file")).unwrap();
+    symlink("sub", run.join("to_dir")).unwrap();
+    symlink("../../etc", run.join("escape_relative")).unwrap();
+    symlink("/etc/passwd", run.join("escape_absolute")).unwrap();
+    symlink("loop_b", run.join("loop_a")).unwrap();
+    symlink("loop_a", run.join("loop_b")).unwrap();
+    symlink("does/not/exist", run.join("dangling")).unwrap();
+}
+
+const LINKS: [(&str, &str); 7] = [
+    ("dangling", "does/not/exist"),
+    ("escape_absolute", "/etc/passwd"),
+    ("escape_relative", "../../etc"),
+    ("loop_a", "loop_b"),
+    ("loop_b", "loop_a"),
+    ("to_dir", "sub"),
+    ("to_file", "data.fastq"),
+];
+
+#[test]
+fn symlinks_are_sealed_as_symlinks_and_never_followed() {
+    let work = Work::new();
+    symlink_tree(&work);
+    let out = work.seal();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let show = work.show_json();
+    // Two regular files and seven symlinks; `sub` is implied by its file.
+    assert_eq!(show["seal"]["entries"], 9, "{show:#}");
+    assert_eq!(show["seal"]["files"], 2, "{show:#}");
+    // Only the two regular files were read: nothing behind a link (such as /etc/passwd).
+    assert_eq!(show["seal"]["bytes"], 32, "{show:#}");
+
+    let bundle = seqprov::Bundle::read(&work.root.join("run.seqprov")).unwrap();
+    let links: Vec<(&str, &str)> = bundle
+        .entries
+        .iter()
+        .filter(|e| e.kind == seqprov::manifest::EntryKind::Symlink)
+        .map(|e| (e.path.as_str(), e.target.as_deref().unwrap()))
+        .collect();
+    assert_eq!(links, LINKS);
+    let paths: Vec<&str> = bundle.entries.iter().map(|e| e.path.as_str()).collect();
+    assert!(
+        !paths.iter().any(|p| p.starts_with("to_dir/")
+            || p.starts_with("escape_relative/")
+            || p.starts_with("loop_a/")),
+        "a symlinked directory was walked into: {paths:?}"
+    );
+
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["ok"], 9, "{report:#}");
+}
+
+#[test]
+fn retargeted_symlinks_are_modified() {
+    let work = Work::new();
+    symlink_tree(&work);
+    assert_eq!(work.seal().status.code(), Some(0));
+    for (name, new_target) in [
+        ("escape_absolute", "/etc/shadow"),
+        ("to_file", "sub/reads.fastq"),
+        ("loop_b", "loop_b"),
+    ] {
+        fs::remove_file(work.run().join(name)).unwrap();
+        symlink(new_target, work.run().join(name)).unwrap();
+    }
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [
+            ("escape_absolute".to_string(), "modified".to_string()),
+            ("loop_b".to_string(), "modified".to_string()),
+            ("to_file".to_string(), "modified".to_string()),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["ok"], 6, "{report:#}");
+    let details: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details.contains(&"symlink target changed from \"/etc/passwd\" to \"/etc/shadow\""),
+        "{details:?}"
+    );
+}
+
+#[test]
+fn symlink_replaced_by_file_it_pointed_to_is_type_changed() {
+    let work = Work::new();
+    symlink_tree(&work);
+    assert_eq!(work.seal().status.code(), Some(0));
+    // Replace the link by a copy of what it pointed to: same bytes, but not a symlink.
+    fs::remove_file(work.run().join("to_file")).unwrap();
+    fs::copy(work.run().join("data.fastq"), work.run().join("to_file")).unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [("to_file".to_string(), "type_changed".to_string())],
+        "{report:#}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        assert!(entry.file_type().unwrap().is_file());
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// `run/sub` sealed, then replaced by a symlink to an identical copy elsewhere (plus one
+/// file only the copy has). Verify must not read through the link: the sealed files are
+/// missing, the link is extra, and nothing below it is ever `ok`.
+fn directory_replaced_by_symlink_to_copy(absolute: bool) {
+    let work = Work::new();
+    let run = work.run();
+    fs::write(run.join("top.txt"), "top\n").unwrap();
+    fs::create_dir(run.join("sub")).unwrap();
+    fs::write(run.join("sub/a.fastq"), "@a\nA\n+\nI\n").unwrap();
+    fs::write(run.join("sub/b.fastq"), "@b\nC\n+\nI\n").unwrap();
+    assert_eq!(work.seal().status.code(), Some(0));
+
+    let copy = work.root.join("elsewhere/sub_copy");
+    copy_dir(&run.join("sub"), &copy);
+    fs::write(copy.join("only_in_copy.fastq"), "@c\nG\n+\nI\n").unwrap();
+    fs::remove_dir_all(run.join("sub")).unwrap();
+    if absolute {
+        symlink(&copy, run.join("sub")).unwrap();
+    } else {
+        symlink("../elsewhere/sub_copy", run.join("sub")).unwrap();
+    }
+    // Through the link, everything sealed is there, identical.
+    assert_eq!(fs::read(run.join("sub/a.fastq")).unwrap(), b"@a\nA\n+\nI\n");
+
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [
+            ("sub".to_string(), "extra".to_string()),
+            ("sub/a.fastq".to_string(), "missing".to_string()),
+            ("sub/b.fastq".to_string(), "missing".to_string()),
+        ],
+        "{report:#}"
+    );
+    // Only top.txt is ok; the file that exists only in the copy is never mentioned.
+    assert_eq!(report["summary"]["ok"], 1, "{report:#}");
+    assert!(
+        !report.to_string().contains("only_in_copy"),
+        "verify looked inside the symlinked copy: {report:#}"
+    );
+}
+
+#[test]
+fn directory_replaced_by_absolute_symlink_to_a_copy_is_missing_plus_extra() {
+    directory_replaced_by_symlink_to_copy(true);
+}
+
+#[test]
+fn directory_replaced_by_relative_symlink_to_a_copy_is_missing_plus_extra() {
+    directory_replaced_by_symlink_to_copy(false);
+}
+
+#[test]
+fn sealed_root_given_as_a_symlink_is_sealed_through_it() {
+    // The root argument itself may be a symlink (documented in `walk::Tree::open`);
+    // only links below the root are never followed.
+    let work = Work::new();
+    fs::write(work.run().join("a.fastq"), "@a\nA\n+\nI\n").unwrap();
+    symlink("run", work.root.join("run_link")).unwrap();
+    let out = work.cmd(&["seal", "run_link", "--key", "k.key", "--out", "run.seqprov"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["ok"], 1);
+}

@@ -1,0 +1,820 @@
+//! Exports for other tools (see `spec/export.md`): an in-toto Statement v1 about a seal,
+//! wrapped in a DSSE envelope signed with an Ed25519 key, and a FHIR R4 `Provenance`
+//! resource that carries the seal's own COSE_Sign1.
+//!
+//! Nothing here re-signs or re-encodes what the seal or a custody event signed: both
+//! exports carry the exact message bytes (base64), so a consumer can check them again
+//! with any COSE implementation. Trust is not judged here; [`check_exportable`] only
+//! refuses bundles whose signatures, root or custody chain do not hold.
+//!
+//! The builders take an [`ExportSource`] — the seal, the chosen entries and the custody
+//! events — so that a subset of entries (an inclusion proof's files) can be exported the
+//! same way as a whole bundle.
+
+use base64ct::{Base64, Encoding};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::bundle::Bundle;
+use crate::chain;
+use crate::cose::SignedMessage;
+use crate::custody::{EventKind, EventPayload};
+use crate::error::{Error, Result};
+use crate::keys::PrivateKey;
+use crate::manifest::{Entry, EntryKind, SEAL_CONTENT_TYPE, SealPayload};
+
+/// `_type` of an in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The predicate type of a seqprov seal statement: a name, not a fetchable document.
+pub const PREDICATE_TYPE: &str = "https://seqprov.dev/provenance/seal/v1";
+/// DSSE payload type of an in-toto statement.
+pub const DSSE_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// DigestSet key of the seal's Merkle root (BLAKE3 tree of `spec/bundle.md` §9).
+pub const MERKLE_DIGEST_KEY: &str = "seqprov-merkle-blake3";
+/// DigestSet key of the in-toto `dirHash` (Go dirhash Hash1 over SHA-256, in hex).
+pub const DIRHASH_DIGEST_KEY: &str = "dirHash";
+
+/// `Signature.sigFormat` of a COSE message (RFC 9052 media type).
+pub const COSE_SIG_FORMAT: &str = "application/cose";
+/// Code system of `Signature.type` (ASTM E1762-95).
+pub const SIGNATURE_TYPE_SYSTEM: &str = "urn:iso-astm:E1762-95:2013";
+/// Code system of `Provenance.agent.type`.
+pub const PARTICIPANT_TYPE_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
+/// Identifier system of a seal's Merkle root (lower-case hex).
+pub const ROOT_ID_SYSTEM: &str = "urn:seqprov:merkle-root";
+/// Identifier system of a file's BLAKE3 digest (lower-case hex).
+pub const BLAKE3_ID_SYSTEM: &str = "urn:seqprov:blake3";
+/// Identifier system of a file's SHA-256 digest (lower-case hex).
+pub const SHA256_ID_SYSTEM: &str = "urn:seqprov:sha256";
+/// Identifier system of a signer's key id (SHA-256 of the SPKI DER, lower-case hex).
+pub const KEY_ID_SYSTEM: &str = "urn:seqprov:key-id";
+
+/// A custody event as exported: its exact message and its decoded payload.
+#[derive(Clone, Debug)]
+pub struct ExportedEvent<'a> {
+    /// The event message, exactly as in the bundle.
+    pub message: &'a SignedMessage,
+    /// Its decoded payload.
+    pub payload: EventPayload,
+}
+
+/// What an export describes: the seal, the chosen entries and the custody events.
+#[derive(Clone, Debug)]
+pub struct ExportSource<'a> {
+    /// The seal message, exactly as in the bundle.
+    pub seal: &'a SignedMessage,
+    /// Its decoded payload.
+    pub payload: &'a SealPayload,
+    /// The entries to describe, in entry-list order: all of them, or a proof's subset.
+    pub entries: Vec<&'a Entry>,
+    /// The custody events, in chain order.
+    pub events: Vec<ExportedEvent<'a>>,
+}
+
+impl<'a> ExportSource<'a> {
+    /// Every entry and every custody event of a bundle.
+    pub fn whole_bundle(bundle: &'a Bundle) -> ExportSource<'a> {
+        let entries: Vec<&Entry> = bundle.entries.iter().collect();
+        ExportSource::with_entries(bundle, &entries)
+    }
+
+    /// The chosen entries of a bundle with its seal and custody events. Events whose
+    /// payload does not decode are left out ([`check_exportable`] refuses such bundles).
+    pub fn with_entries(bundle: &'a Bundle, entries: &[&'a Entry]) -> ExportSource<'a> {
+        let events = bundle
+            .events
+            .iter()
+            .filter_map(|message| {
+                EventPayload::from_cbor(&message.payload)
+                    .ok()
+                    .map(|payload| ExportedEvent { message, payload })
+            })
+            .collect();
+        ExportSource {
+            seal: &bundle.seal,
+            payload: &bundle.payload,
+            entries: entries.to_vec(),
+            events,
+        }
+    }
+
+    /// True when the source describes every entry the seal covers.
+    fn is_complete(&self) -> bool {
+        self.entries.len() as u64 == self.payload.entries
+    }
+}
+
+/// Refuse to export a bundle whose seal signature, Merkle root or custody chain does not
+/// hold (an integrity failure, exit 1). Trust is not judged.
+pub fn check_exportable(bundle: &Bundle) -> Result<()> {
+    crate::verify::check_seal_signature(bundle)
+        .map_err(|why| Error::Integrity(format!("the seal's signature does not verify: {why}")))?;
+    if !bundle.root_matches() {
+        return Err(Error::Integrity(
+            "the entry list does not match the signed root".into(),
+        ));
+    }
+    if let Some(problem) = chain::check(bundle).integrity_problems().into_iter().next() {
+        return Err(Error::Integrity(problem));
+    }
+    Ok(())
+}
+
+fn base64(bytes: &[u8]) -> String {
+    Base64::encode_string(bytes)
+}
+
+// ---------------------------------------------------------------------------------------
+// in-toto and DSSE
+// ---------------------------------------------------------------------------------------
+
+/// The in-toto Statement v1 about a whole bundle (see `spec/export.md` §2).
+pub fn in_toto_statement(bundle: &Bundle) -> Value {
+    statement_for(&ExportSource::whole_bundle(bundle))
+}
+
+/// The in-toto Statement v1 about an [`ExportSource`].
+pub fn statement_for(source: &ExportSource<'_>) -> Value {
+    let payload = source.payload;
+    let mut digest = Map::new();
+    digest.insert(MERKLE_DIGEST_KEY.into(), hex::encode(payload.root.0).into());
+    if payload.has_sha256()
+        && source.is_complete()
+        && let Some(dir_hash) = dir_hash(&source.entries)
+    {
+        digest.insert(DIRHASH_DIGEST_KEY.into(), dir_hash.into());
+    }
+    json!({
+        "_type": STATEMENT_TYPE,
+        "subject": [{
+            "name": payload.subject.name,
+            "digest": digest,
+        }],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "seal": signed_message_json(source.seal, payload),
+            "entries": source.entries.iter().map(|e| entry_json(e)).collect::<Vec<_>>(),
+            "custody": source
+                .events
+                .iter()
+                .map(|e| signed_message_json(e.message, &e.payload))
+                .collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// A signed payload as JSON (the payload's own fields, byte strings as lower-case hex),
+/// plus the message's `key_id` and its exact bytes as `cose_sign1` (standard base64).
+fn signed_message_json<T: serde::Serialize>(message: &SignedMessage, payload: &T) -> Value {
+    let mut object = match serde_json::to_value(payload) {
+        Ok(Value::Object(object)) => object,
+        _ => unreachable!("seal and event payloads serialise to JSON objects"),
+    };
+    object.insert("key_id".into(), message.key_id.to_hex().into());
+    object.insert("cose_sign1".into(), base64(&message.raw).into());
+    Value::Object(object)
+}
+
+/// An entry as JSON: its fields as in the entry list (digests in lower-case hex), without
+/// the salt, which only matters for inclusion proofs.
+fn entry_json(entry: &Entry) -> Value {
+    let mut object = match serde_json::to_value(entry) {
+        Ok(Value::Object(object)) => object,
+        _ => unreachable!("entries serialise to JSON objects"),
+    };
+    object.remove("salt");
+    Value::Object(object)
+}
+
+/// The in-toto `dirHash` of the regular files among `entries`: SHA-256 over the lines
+/// `hex(sha256(file)) "  " path "\n"` in path-byte order (Go's dirhash Hash1, in hex).
+/// `None` when a file lacks a SHA-256 digest or a path contains a newline (Hash1 refuses
+/// such names).
+pub fn dir_hash(entries: &[&Entry]) -> Option<String> {
+    let mut files: Vec<&Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.kind == EntryKind::File)
+        .collect();
+    files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    let mut summary = Sha256::new();
+    for file in files {
+        if file.path.contains('\n') {
+            return None;
+        }
+        let digest = file.sha256.as_ref()?;
+        summary.update(format!("{}  {}\n", hex::encode(digest.0), file.path).as_bytes());
+    }
+    Some(hex::encode(summary.finalize()))
+}
+
+/// DSSE v1 pre-authentication encoding:
+/// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, lengths as ASCII decimal.
+pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        payload.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A DSSE envelope around `statement_json_bytes`, signed (pure Ed25519 over the PAE) with
+/// `key`; `keyid` is the key's seqprov key id in hex, payload and signature in standard
+/// base64.
+pub fn dsse_envelope(statement_json_bytes: &[u8], key: &PrivateKey) -> Value {
+    let signature = key.sign(&pae(DSSE_PAYLOAD_TYPE, statement_json_bytes));
+    json!({
+        "payloadType": DSSE_PAYLOAD_TYPE,
+        "payload": base64(statement_json_bytes),
+        "signatures": [{
+            "keyid": key.public().id().to_hex(),
+            "sig": base64(&signature.to_bytes()),
+        }],
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// FHIR R4 Provenance
+// ---------------------------------------------------------------------------------------
+
+/// A FHIR R4 `Provenance` resource for the chosen entries of a bundle, with its seal and
+/// custody events (see `spec/export.md` §4).
+pub fn fhir_provenance(bundle: &Bundle, entries: &[&Entry]) -> Value {
+    provenance_for(&ExportSource::with_entries(bundle, entries))
+}
+
+/// A FHIR R4 `Provenance` resource for an [`ExportSource`].
+pub fn provenance_for(source: &ExportSource<'_>) -> Value {
+    let payload = source.payload;
+    let prefer_sha256 = payload.has_sha256();
+
+    let mut targets = vec![reference(
+        ROOT_ID_SYSTEM,
+        &hex::encode(payload.root.0),
+        &payload.subject.name,
+    )];
+    for entry in &source.entries {
+        let digest = match (&entry.sha256, &entry.blake3) {
+            (Some(d), _) if prefer_sha256 => Some((SHA256_ID_SYSTEM, d)),
+            (_, Some(d)) => Some((BLAKE3_ID_SYSTEM, d)),
+            _ => None,
+        };
+        targets.push(match digest {
+            Some((system, d)) => reference(system, &hex::encode(d.0), &entry.path),
+            None => display_only(&entry.path),
+        });
+    }
+
+    let seal_kid = source.seal.key_id.to_hex();
+    let mut agents = vec![agent("author", "Author", &payload.signer, &seal_kid)];
+    let mut signatures = vec![signature(
+        signature_type(&payload.signer.meaning, None),
+        &payload.time,
+        &payload.signer,
+        &seal_kid,
+        SEAL_CONTENT_TYPE,
+        &source.seal.raw,
+    )];
+    for event in &source.events {
+        let p = &event.payload;
+        let kid = event.message.key_id.to_hex();
+        let (code, display) = participant_type(p.kind);
+        agents.push(agent(code, display, &p.signer, &kid));
+        signatures.push(signature(
+            signature_type(&p.signer.meaning, Some(p.kind)),
+            &p.time,
+            &p.signer,
+            &kid,
+            &event.message.content_type,
+            &event.message.raw,
+        ));
+    }
+
+    let mut resource = Map::new();
+    resource.insert("resourceType".into(), "Provenance".into());
+    resource.insert("target".into(), Value::Array(targets));
+    resource.insert("recorded".into(), payload.time.clone().into());
+    resource.insert(
+        "activity".into(),
+        json!({ "text": "seqprov seal (bundle format version 1)" }),
+    );
+    resource.insert("agent".into(), Value::Array(agents));
+    if let Some(from) = &payload.derived_from {
+        let mut what = reference(ROOT_ID_SYSTEM, &hex::encode(from.root.0), &from.subject);
+        if let Some(text) = fhir_string(&from.step) {
+            // The step is free text; keep it readable next to the input's name.
+            let display = match fhir_string(&from.subject) {
+                Some(subject) => format!("{subject} (step: {text})"),
+                None => format!("(step: {text})"),
+            };
+            what["display"] = display.into();
+        }
+        resource.insert("entity".into(), json!([{ "role": "source", "what": what }]));
+    }
+    resource.insert("signature".into(), Value::Array(signatures));
+    Value::Object(resource)
+}
+
+/// Pretty JSON text of a FHIR resource with `resourceType` as its first property (as
+/// FHIR's examples write it; the order of JSON properties carries no meaning).
+pub fn fhir_json_pretty(resource: &Value) -> String {
+    #[derive(serde::Serialize)]
+    struct ResourceFirst<'a> {
+        #[serde(rename = "resourceType")]
+        resource_type: &'a Value,
+        #[serde(flatten)]
+        rest: Map<String, Value>,
+    }
+    let Value::Object(object) = resource else {
+        return serde_json::to_string_pretty(resource).expect("JSON values always serialise");
+    };
+    let mut rest = object.clone();
+    let Some(resource_type) = rest.remove("resourceType") else {
+        return serde_json::to_string_pretty(resource).expect("JSON values always serialise");
+    };
+    serde_json::to_string_pretty(&ResourceFirst {
+        resource_type: &resource_type,
+        rest,
+    })
+    .expect("JSON values always serialise")
+}
+
+/// A FHIR `string`: non-empty, with control characters other than tab, CR and LF written
+/// as `\xNN` / `\u{NNNN}` (FHIR strings should not contain them). `None` when empty.
+fn fhir_string(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// A `Reference` by identifier, with a display text when there is one.
+fn reference(system: &str, value: &str, display: &str) -> Value {
+    let mut object = Map::new();
+    object.insert(
+        "identifier".into(),
+        json!({ "system": system, "value": value }),
+    );
+    if let Some(display) = fhir_string(display) {
+        object.insert("display".into(), display.into());
+    }
+    Value::Object(object)
+}
+
+/// A `Reference` with a display text only (symbolic links and empty directories).
+fn display_only(display: &str) -> Value {
+    json!({ "display": fhir_string(display).unwrap_or_else(|| "(unnamed)".into()) })
+}
+
+fn signer_reference(signer: &crate::manifest::SignerInfo, key_id: &str) -> Value {
+    reference(KEY_ID_SYSTEM, key_id, &signer.name)
+}
+
+fn agent(code: &str, display: &str, signer: &crate::manifest::SignerInfo, key_id: &str) -> Value {
+    let mut object = Map::new();
+    object.insert(
+        "type".into(),
+        json!({ "coding": [{ "system": PARTICIPANT_TYPE_SYSTEM, "code": code, "display": display }] }),
+    );
+    if let Some(role) = fhir_string(&signer.role) {
+        object.insert("role".into(), json!([{ "text": role }]));
+    }
+    object.insert("who".into(), signer_reference(signer, key_id));
+    Value::Object(object)
+}
+
+/// `Provenance.agent.type` of a custody event's signer.
+fn participant_type(kind: EventKind) -> (&'static str, &'static str) {
+    match kind {
+        EventKind::Transfer => ("custodian", "Custodian"),
+        EventKind::Receive => ("verifier", "Verifier"),
+        EventKind::Attest => ("attester", "Attester"),
+        EventKind::Derive => ("performer", "Performer"),
+    }
+}
+
+/// `Signature.type` (ASTM E1762) from the meaning of the signature: its first word
+/// `review` or `approval`; else a `receive` event's verification; else the author's
+/// signature of the signed statement.
+fn signature_type(meaning: &str, kind: Option<EventKind>) -> (&'static str, &'static str) {
+    let first = meaning
+        .trim_start()
+        .split(|c: char| c == ':' || c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match (first.as_str(), kind) {
+        ("review", _) => ("1.2.840.10065.1.12.1.13", "Review Signature"),
+        ("approval", _) => ("1.2.840.10065.1.12.1.6", "Validation Signature"),
+        (_, Some(EventKind::Receive)) => ("1.2.840.10065.1.12.1.5", "Verification Signature"),
+        _ => ("1.2.840.10065.1.12.1.1", "Author's Signature"),
+    }
+}
+
+fn signature(
+    (code, display): (&str, &str),
+    when: &str,
+    signer: &crate::manifest::SignerInfo,
+    key_id: &str,
+    target_format: &str,
+    raw: &[u8],
+) -> Value {
+    json!({
+        "type": [{ "system": SIGNATURE_TYPE_SYSTEM, "code": code, "display": display }],
+        "when": when,
+        "who": signer_reference(signer, key_id),
+        "targetFormat": target_format,
+        "sigFormat": COSE_SIG_FORMAT,
+        "data": base64(raw),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::custody::{EventDraft, sign_next_event};
+    use crate::keys::PublicKey;
+    use crate::manifest::Bytes32;
+    use crate::seal::{SealOptions, sign_entries};
+
+    fn file(path: &str, fill: u8, sha256: bool) -> Entry {
+        Entry {
+            path: path.into(),
+            kind: EntryKind::File,
+            salt: Bytes32([fill; 32]),
+            size: Some(u64::from(fill)),
+            blake3: Some(Bytes32([fill.wrapping_add(1); 32])),
+            sha256: sha256.then_some(Bytes32([fill.wrapping_add(2); 32])),
+            target: None,
+            content: None,
+        }
+    }
+
+    fn bundle_bytes(sha256: bool, key: &PrivateKey) -> Vec<u8> {
+        let entries = vec![
+            file("a b/ü.fastq", 3, sha256),
+            Entry {
+                path: "link".into(),
+                kind: EntryKind::Symlink,
+                salt: Bytes32([7; 32]),
+                size: None,
+                blake3: None,
+                sha256: None,
+                target: Some("z.txt".into()),
+                content: None,
+            },
+            file("z.txt", 5, sha256),
+        ];
+        let options = SealOptions {
+            hash: crate::HashOptions {
+                sha256,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        sign_entries(entries, "run-1", key, &options).bundle
+    }
+
+    fn with_event(bytes: Vec<u8>, key: &PrivateKey, kind: EventKind, meaning: &str) -> Vec<u8> {
+        let bundle = Bundle::parse(&bytes).unwrap();
+        let draft = EventDraft {
+            kind,
+            signer_name: Some("Carol Courier".into()),
+            role: "courier".into(),
+            meaning: meaning.into(),
+            host: None,
+            to: Some("LIS".into()),
+            note: None,
+            verification: None,
+            derived: None,
+            time: None,
+        };
+        let (_, raw) = sign_next_event(&bundle, key, &draft);
+        let mut out = bytes;
+        out.extend_from_slice(&raw);
+        out
+    }
+
+    #[test]
+    fn pae_matches_the_hand_computed_example() {
+        // By hand: "DSSEv1" SP "28" SP type SP "11" SP "hello world".
+        let expected: &[u8] = b"DSSEv1 28 application/vnd.in-toto+json 11 hello world";
+        assert_eq!(pae(DSSE_PAYLOAD_TYPE, b"hello world"), expected);
+        // The example of the DSSE specification (protocol.md).
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
+        assert_eq!(pae("", b""), b"DSSEv1 0  0 ");
+        // Lengths are bytes, not characters.
+        assert_eq!(pae("t", "ü".as_bytes()), "DSSEv1 1 t 2 ü".as_bytes());
+    }
+
+    #[test]
+    fn envelope_signature_verifies_strictly_over_the_pae() {
+        let key = PrivateKey::from_seed(&[0x42; 32], None);
+        let statement = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+        let envelope = dsse_envelope(statement, &key);
+        assert_eq!(envelope["payloadType"], DSSE_PAYLOAD_TYPE);
+        let payload = Base64::decode_vec(envelope["payload"].as_str().unwrap()).unwrap();
+        assert_eq!(payload, statement);
+        let signatures = envelope["signatures"].as_array().unwrap();
+        assert_eq!(signatures.len(), 1);
+        assert_eq!(signatures[0]["keyid"], key.public().id().to_hex());
+        let sig = Base64::decode_vec(signatures[0]["sig"].as_str().unwrap()).unwrap();
+        let public: PublicKey = key.public();
+        assert!(
+            public
+                .verify_strict(&pae(DSSE_PAYLOAD_TYPE, statement), &sig)
+                .is_ok()
+        );
+        // Not over the bare payload, and not with another payload type.
+        assert!(public.verify_strict(statement, &sig).is_err());
+        assert!(
+            public
+                .verify_strict(&pae("application/json", statement), &sig)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn statement_has_one_subject_with_root_and_dirhash_and_every_entry() {
+        let key = PrivateKey::from_seed(&[1; 32], Some("Sam Sealer".into()));
+        let bundle = Bundle::parse(&bundle_bytes(true, &key)).unwrap();
+        let s = in_toto_statement(&bundle);
+        assert_eq!(s["_type"], STATEMENT_TYPE);
+        assert_eq!(s["predicateType"], PREDICATE_TYPE);
+        let subjects = s["subject"].as_array().unwrap();
+        assert_eq!(subjects.len(), 1);
+        assert_eq!(subjects[0]["name"], "run-1");
+        let digest = subjects[0]["digest"].as_object().unwrap();
+        assert_eq!(
+            digest[MERKLE_DIGEST_KEY],
+            hex::encode(bundle.payload.root.0)
+        );
+        // dirHash by hand: the files in path-byte order, `sha256sum` lines, SHA-256.
+        let lines = format!(
+            "{}  a b/ü.fastq\n{}  z.txt\n",
+            hex::encode([5u8; 32]),
+            hex::encode([7u8; 32])
+        );
+        assert_eq!(
+            digest[DIRHASH_DIGEST_KEY],
+            hex::encode(Sha256::digest(lines.as_bytes()))
+        );
+        assert_eq!(digest.len(), 2);
+
+        let seal = &s["predicate"]["seal"];
+        assert_eq!(seal["format"], "seqprov.seal");
+        assert_eq!(seal["signer"]["name"], "Sam Sealer");
+        assert_eq!(seal["key_id"], key.public().id().to_hex());
+        assert_eq!(seal["root"], hex::encode(bundle.payload.root.0));
+        assert_eq!(seal["digests"], json!(["blake3", "sha256"]));
+        assert_eq!(
+            Base64::decode_vec(seal["cose_sign1"].as_str().unwrap()).unwrap(),
+            bundle.seal.raw
+        );
+        let entries = s["predicate"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(
+            entries[0],
+            json!({"path": "a b/ü.fastq", "kind": "file", "size": 3,
+                   "blake3": hex::encode([4u8; 32]), "sha256": hex::encode([5u8; 32])})
+        );
+        assert_eq!(
+            entries[1],
+            json!({"path": "link", "kind": "symlink", "target": "z.txt"})
+        );
+        assert_eq!(s["predicate"]["custody"], json!([]));
+    }
+
+    #[test]
+    fn without_sha256_the_subject_has_only_the_root() {
+        let key = PrivateKey::from_seed(&[1; 32], None);
+        let bundle = Bundle::parse(&bundle_bytes(false, &key)).unwrap();
+        let s = in_toto_statement(&bundle);
+        let digest = s["subject"][0]["digest"].as_object().unwrap();
+        assert_eq!(digest.len(), 1);
+        assert!(digest.contains_key(MERKLE_DIGEST_KEY));
+        assert!(s["predicate"]["entries"][0].get("sha256").is_none());
+    }
+
+    #[test]
+    fn dir_hash_is_absent_for_a_newline_in_a_file_name() {
+        let a = file("ok", 1, true);
+        let b = file("new\nline", 2, true);
+        assert!(dir_hash(&[&a]).is_some());
+        assert!(dir_hash(&[&a, &b]).is_none());
+        // No files at all: SHA-256 of nothing, like `sha256sum` of empty input.
+        assert_eq!(
+            dir_hash(&[]).unwrap(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn custody_events_are_exported_with_their_exact_bytes() {
+        let sealer = PrivateKey::from_seed(&[1; 32], None);
+        let courier = PrivateKey::from_seed(&[2; 32], None);
+        let bytes = with_event(
+            bundle_bytes(true, &sealer),
+            &courier,
+            EventKind::Transfer,
+            "responsibility: handed over custody",
+        );
+        let bundle = Bundle::parse(&bytes).unwrap();
+        check_exportable(&bundle).unwrap();
+        let s = in_toto_statement(&bundle);
+        let custody = s["predicate"]["custody"].as_array().unwrap();
+        assert_eq!(custody.len(), 1);
+        assert_eq!(custody[0]["kind"], "transfer");
+        assert_eq!(custody[0]["seq"], 1);
+        assert_eq!(custody[0]["to"], "LIS");
+        assert_eq!(custody[0]["key_id"], courier.public().id().to_hex());
+        assert_eq!(
+            custody[0]["prev"],
+            hex::encode(blake3::hash(&bundle.seal.raw).as_bytes())
+        );
+        assert_eq!(
+            Base64::decode_vec(custody[0]["cose_sign1"].as_str().unwrap()).unwrap(),
+            bundle.events[0].raw
+        );
+    }
+
+    #[test]
+    fn broken_bundles_are_not_exportable() {
+        let key = PrivateKey::from_seed(&[1; 32], None);
+        let good = bundle_bytes(true, &key);
+        // A byte of the signed payload changed: the signature fails.
+        let mut bad_sig = good.clone();
+        let at = bad_sig.windows(5).position(|w| w == b"run-1").unwrap();
+        bad_sig[at] = b'R';
+        let err = check_exportable(&Bundle::parse(&bad_sig).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("signature"), "{err}");
+        assert_eq!(err.exit_status().code(), 1);
+        // A custody event whose link is broken: its predecessor was removed.
+        let courier = PrivateKey::from_seed(&[2; 32], None);
+        let one = with_event(good.clone(), &courier, EventKind::Attest, "approval");
+        let two = with_event(one.clone(), &courier, EventKind::Attest, "approval");
+        let mut spliced = good.clone();
+        spliced.extend_from_slice(&two[one.len()..]);
+        let err = check_exportable(&Bundle::parse(&spliced).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("custody event 1"), "{err}");
+    }
+
+    #[test]
+    fn provenance_targets_agents_and_signatures() {
+        let sealer = PrivateKey::from_seed(&[1; 32], Some("Sam Sealer".into()));
+        let courier = PrivateKey::from_seed(&[2; 32], None);
+        let bytes = {
+            let base = bundle_bytes(true, &sealer);
+            let bundle = Bundle::parse(&base).unwrap();
+            let draft = EventDraft {
+                kind: EventKind::Receive,
+                signer_name: Some("Lab".into()),
+                role: "receiver".into(),
+                meaning: "responsibility: received and verified intact".into(),
+                host: None,
+                to: None,
+                note: None,
+                verification: Some(crate::custody::ReceiveSummary {
+                    ok: 3,
+                    files: 2,
+                    bytes: 8,
+                    root: bundle.payload.root,
+                }),
+                derived: None,
+                time: None,
+            };
+            let (_, raw) = sign_next_event(&bundle, &courier, &draft);
+            let mut out = base;
+            out.extend_from_slice(&raw);
+            out
+        };
+        let bundle = Bundle::parse(&bytes).unwrap();
+        check_exportable(&bundle).unwrap();
+        let all: Vec<&Entry> = bundle.entries.iter().collect();
+        let p = fhir_provenance(&bundle, &all);
+        assert_eq!(p["resourceType"], "Provenance");
+        assert_eq!(p["recorded"], bundle.payload.time);
+        let targets = p["target"].as_array().unwrap();
+        assert_eq!(targets.len(), 1 + 3);
+        assert_eq!(
+            targets[0],
+            json!({"identifier": {"system": ROOT_ID_SYSTEM,
+                                  "value": hex::encode(bundle.payload.root.0)},
+                   "display": "run-1"})
+        );
+        assert_eq!(targets[1]["identifier"]["system"], SHA256_ID_SYSTEM);
+        assert_eq!(targets[1]["display"], "a b/ü.fastq");
+        assert_eq!(targets[2], json!({"display": "link"}));
+
+        let agents = p["agent"].as_array().unwrap();
+        assert_eq!(agents.len(), 2);
+        assert_eq!(agents[0]["type"]["coding"][0]["code"], "author");
+        assert_eq!(agents[0]["role"][0]["text"], "sealer");
+        assert_eq!(agents[0]["who"]["display"], "Sam Sealer");
+        assert_eq!(
+            agents[0]["who"]["identifier"]["value"],
+            sealer.public().id().to_hex()
+        );
+        assert_eq!(agents[1]["type"]["coding"][0]["code"], "verifier");
+
+        let signatures = p["signature"].as_array().unwrap();
+        assert_eq!(signatures.len(), 2);
+        assert_eq!(signatures[0]["sigFormat"], COSE_SIG_FORMAT);
+        assert_eq!(signatures[0]["targetFormat"], SEAL_CONTENT_TYPE);
+        assert_eq!(signatures[0]["when"], bundle.payload.time);
+        assert_eq!(signatures[0]["type"][0]["code"], "1.2.840.10065.1.12.1.1");
+        assert_eq!(
+            Base64::decode_vec(signatures[0]["data"].as_str().unwrap()).unwrap(),
+            bundle.seal.raw
+        );
+        assert_eq!(signatures[1]["type"][0]["code"], "1.2.840.10065.1.12.1.5");
+        // The carried seal re-checks as it is: parse and verify the exact bytes.
+        let carried = crate::cose::parse(
+            &Base64::decode_vec(signatures[0]["data"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert!(carried.verify(&sealer.public()).is_ok());
+    }
+
+    #[test]
+    fn provenance_of_a_subset_names_only_the_chosen_files() {
+        let key = PrivateKey::from_seed(&[1; 32], None);
+        let bundle = Bundle::parse(&bundle_bytes(false, &key)).unwrap();
+        let chosen = vec![&bundle.entries[2]];
+        let p = fhir_provenance(&bundle, &chosen);
+        let targets = p["target"].as_array().unwrap();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(targets[1]["display"], "z.txt");
+        assert_eq!(targets[1]["identifier"]["system"], BLAKE3_ID_SYSTEM);
+        // The subset's statement keeps the root but claims no dirHash.
+        let s = statement_for(&ExportSource::with_entries(&bundle, &chosen));
+        assert_eq!(s["subject"][0]["digest"].as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn fhir_json_starts_with_the_resource_type() {
+        let key = PrivateKey::from_seed(&[1; 32], None);
+        let bundle = Bundle::parse(&bundle_bytes(false, &key)).unwrap();
+        let all: Vec<&Entry> = bundle.entries.iter().collect();
+        let p = fhir_provenance(&bundle, &all);
+        let text = fhir_json_pretty(&p);
+        assert!(
+            text.starts_with("{\n  \"resourceType\": \"Provenance\",\n"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), p);
+    }
+
+    #[test]
+    fn signature_types_follow_the_meaning() {
+        assert_eq!(
+            signature_type("authorship: sealed", None).0,
+            "1.2.840.10065.1.12.1.1"
+        );
+        assert_eq!(signature_type("Review", None).0, "1.2.840.10065.1.12.1.13");
+        assert_eq!(
+            signature_type("approval: QC passed", Some(EventKind::Attest)).0,
+            "1.2.840.10065.1.12.1.6"
+        );
+        assert_eq!(
+            signature_type("responsibility", Some(EventKind::Receive)).0,
+            "1.2.840.10065.1.12.1.5"
+        );
+        assert_eq!(
+            signature_type("responsibility", Some(EventKind::Transfer)).0,
+            "1.2.840.10065.1.12.1.1"
+        );
+    }
+
+    #[test]
+    fn fhir_strings_are_never_empty_and_carry_no_control_characters() {
+        assert_eq!(fhir_string(""), None);
+        assert_eq!(fhir_string("a\tb\nc").unwrap(), "a\tb\nc");
+        assert_eq!(fhir_string("a\u{1}b\u{7f}").unwrap(), "a\\x01b\\x7f");
+        assert_eq!(fhir_string("a\u{85}b").unwrap(), "a\\u{0085}b");
+        assert_eq!(
+            reference("s", "v", ""),
+            json!({"identifier": {"system": "s", "value": "v"}})
+        );
+    }
+}

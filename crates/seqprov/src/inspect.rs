@@ -1,0 +1,93 @@
+//! Format checks that ride along with hashing: the same chunks the engine hashes are fed
+//! to a structure checker (BCL, CBCL, filter, locs…) and, for FASTQ with content identity
+//! on, to the content hasher, so every file is read once.
+
+use crate::formats::fastq::{self, ContentHasher, ContentOutcome, FastqError};
+use crate::formats::run_info::RunMetadata;
+use crate::formats::structure::{CheckOptions, StructureChecker, StructureError, StructureSummary};
+
+/// Receives every chunk of a file as it is hashed, in order.
+pub trait ChunkSink {
+    /// The next bytes of the file.
+    fn update(&mut self, chunk: &[u8]);
+}
+
+/// A sink that ignores everything.
+pub struct NoSink;
+
+impl ChunkSink for NoSink {
+    fn update(&mut self, _chunk: &[u8]) {}
+}
+
+/// Which checks to run on which files.
+#[derive(Clone, Debug, Default)]
+pub struct InspectOptions {
+    /// Structure checks of Illumina binary files (`None` turns them off).
+    pub structure: Option<CheckOptions>,
+    /// Compute FASTQ content identity (`--content`).
+    pub content: bool,
+    /// The run FASTQ read names must agree with (known from the derived-from bundle).
+    pub run: Option<RunMetadata>,
+}
+
+/// The checks running on one file.
+pub struct Inspection {
+    structure: Option<StructureChecker>,
+    fastq: Option<ContentHasher>,
+}
+
+/// What the checks of one file found.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// The structure check's outcome, if one ran.
+    pub structure: Option<Result<StructureSummary, StructureError>>,
+    /// The content identity, if it was computed.
+    pub content: Option<Result<ContentOutcome, FastqError>>,
+}
+
+impl Inspection {
+    /// The checks that apply to the file at entry path `path` of `size` bytes.
+    pub fn for_file(path: &str, size: u64, options: &InspectOptions) -> Inspection {
+        let structure = options
+            .structure
+            .and_then(|o| StructureChecker::for_path(path, o))
+            .map(|c| c.with_len(size));
+        let fastq = (options.content && fastq::is_fastq_name(path)).then(|| match &options.run {
+            Some(run) => ContentHasher::with_run(run),
+            None => ContentHasher::new(),
+        });
+        Inspection { structure, fastq }
+    }
+
+    /// A FASTQ content check only (verification of recompressed files).
+    pub fn content_only(path: &str) -> Inspection {
+        Inspection {
+            structure: None,
+            fastq: fastq::is_fastq_name(path).then(ContentHasher::new),
+        }
+    }
+
+    /// True when no check applies (the engine can skip feeding chunks).
+    pub fn is_empty(&self) -> bool {
+        self.structure.is_none() && self.fastq.is_none()
+    }
+
+    /// Close the checks; `len` is the file's length.
+    pub fn finish(self, len: u64) -> Findings {
+        Findings {
+            structure: self.structure.map(|c| c.finish(len)),
+            content: self.fastq.map(ContentHasher::finish),
+        }
+    }
+}
+
+impl ChunkSink for Inspection {
+    fn update(&mut self, chunk: &[u8]) {
+        if let Some(c) = &mut self.structure {
+            c.update(chunk);
+        }
+        if let Some(f) = &mut self.fastq {
+            f.update(chunk);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Reads through an open [`Tree`] stay below its root even when the tree is changed
+//! under it: a directory swapped for a symlink to somewhere else, a file swapped for a
+//! symlink, `..` and absolute paths. Opening must fail rather than read the outside file.
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use seqprov::hashing::{self, HashOptions};
+use seqprov::walk::{NodeKind, Tree};
+use seqprov::{Error, NoProgress};
+
+const INSIDE: &[u8] = b"inside\n";
+const OUTSIDE: &[u8] = b"OUTSIDE - must never be read\n";
+
+/// `work/run/sub/file` (inside) and `work/outside/file` (outside), same relative name.
+fn layout() -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    fs::create_dir_all(work.path().join("run/sub")).unwrap();
+    fs::write(work.path().join("run/sub/file"), INSIDE).unwrap();
+    fs::write(work.path().join("run/top"), INSIDE).unwrap();
+    fs::create_dir_all(work.path().join("outside")).unwrap();
+    fs::write(work.path().join("outside/file"), OUTSIDE).unwrap();
+    work
+}
+
+/// Replace `run/sub` by a symlink to `target`.
+fn swap_sub_for_symlink(work: &Path, target: &Path) {
+    fs::remove_dir_all(work.join("run/sub")).unwrap();
+    std::os::unix::fs::symlink(target, work.join("run/sub")).unwrap();
+}
+
+fn read_all(mut file: fs::File) -> Vec<u8> {
+    let mut out = Vec::new();
+    file.read_to_end(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn open_file_reads_inside_before_any_swap() {
+    let work = layout();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    let file = tree.open_file(Path::new("sub/file")).unwrap();
+    assert_eq!(read_all(file), INSIDE);
+}
+
+#[test]
+fn directory_swapped_for_absolute_symlink_is_not_followed() {
+    let work = layout();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    swap_sub_for_symlink(work.path(), &work.path().join("outside"));
+    // The path does lead to the outside file for anyone who follows symlinks.
+    assert_eq!(fs::read(work.path().join("run/sub/file")).unwrap(), OUTSIDE);
+    match tree.open_file(Path::new("sub/file")) {
+        Ok(file) => panic!(
+            "opened through the symlink; read {:?}",
+            String::from_utf8_lossy(&read_all(file))
+        ),
+        // openat2(RESOLVE_NO_SYMLINKS) refuses with ELOOP; RESOLVE_BENEATH with EXDEV.
+        Err(e) => assert!(
+            matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)),
+            "unexpected error {e:?}"
+        ),
+    }
+}
+
+#[test]
+fn directory_swapped_for_relative_symlink_is_not_followed() {
+    let work = layout();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    swap_sub_for_symlink(work.path(), Path::new("../outside"));
+    assert_eq!(fs::read(work.path().join("run/sub/file")).unwrap(), OUTSIDE);
+    let err = tree
+        .open_file(Path::new("sub/file"))
+        .map(read_all)
+        .expect_err("opened through the symlink");
+    assert!(
+        matches!(err.raw_os_error(), Some(libc::ELOOP) | Some(libc::EXDEV)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn directory_swapped_for_symlink_inside_the_tree_is_not_followed_either() {
+    // Even a symlink that stays inside is refused: the walk never follows links.
+    let work = layout();
+    fs::create_dir(work.path().join("run/real")).unwrap();
+    fs::write(work.path().join("run/real/file"), INSIDE).unwrap();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    swap_sub_for_symlink(work.path(), Path::new("real"));
+    let err = tree
+        .open_file(Path::new("sub/file"))
+        .map(read_all)
+        .expect_err("opened through the symlink");
+    assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err:?}");
+}
+
+#[test]
+fn file_swapped_for_symlink_is_not_followed() {
+    let work = layout();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    fs::remove_file(work.path().join("run/top")).unwrap();
+    std::os::unix::fs::symlink(
+        work.path().join("outside/file"),
+        work.path().join("run/top"),
+    )
+    .unwrap();
+    let err = tree
+        .open_file(Path::new("top"))
+        .map(read_all)
+        .expect_err("opened through the symlink");
+    assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err:?}");
+}
+
+#[test]
+fn dot_dot_and_absolute_paths_do_not_leave_the_tree() {
+    let work = layout();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    let absolute = work.path().join("outside/file");
+    for path in [
+        Path::new("../outside/file"),
+        Path::new("sub/../../outside/file"),
+        absolute.as_path(),
+    ] {
+        if let Ok(file) = tree.open_file(path) {
+            panic!(
+                "{}: opened outside the tree, read {:?}",
+                path.display(),
+                String::from_utf8_lossy(&read_all(file))
+            );
+        }
+    }
+}
+
+/// The whole hashing step, as seal and verify run it: walk, then the directory is
+/// swapped, then the file is hashed. It must be reported as changed, never hashed.
+#[test]
+fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
+    let work = layout();
+    let (tree, nodes) = seqprov::walk::walk(&work.path().join("run")).unwrap();
+    let node = nodes.iter().find(|n| n.path == "sub/file").unwrap();
+    let NodeKind::File { stamp, .. } = node.kind else {
+        panic!("sub/file is a file")
+    };
+    swap_sub_for_symlink(work.path(), &work.path().join("outside"));
+    let result = hashing::hash_in_tree(
+        &tree,
+        &node.relative,
+        &node.full,
+        stamp,
+        HashOptions::default(),
+        &NoProgress,
+        &mut seqprov::inspect::NoSink,
+    );
+    match result {
+        Err(Error::FileChanged { path, what }) => {
+            assert_eq!(path, node.full);
+            assert!(
+                what.contains("symlink") || what.contains("outside"),
+                "{what}"
+            );
+        }
+        Err(other) => panic!("expected a FileChanged error, got {other}"),
+        Ok(d) => {
+            assert_ne!(
+                d.blake3,
+                *blake3::hash(OUTSIDE).as_bytes(),
+                "hashed the outside file"
+            );
+            panic!("hashed something after the swap: {d:?}");
+        }
+    }
+}
+
+/// The same guarantees when `openat2` is unavailable (kernels before 5.6 answer ENOSYS;
+/// seccomp sandboxes such as older container runtimes answer EPERM), where
+/// `Tree::open_beneath` falls back to plain `openat`. The tests above are run again in a
+/// child process under `strace`, which makes every `openat2` fail with that error.
+///
+/// Today the fallback follows symlinks in the middle of a path and accepts `..` and
+/// absolute paths (`O_NOFOLLOW` only guards the last component), so the swap tests fail:
+/// the outside file is opened. Skipped when `strace` is not installed.
+#[test]
+#[ignore = "bug: the openat fallback (no openat2) follows symlinks in the middle of a path, `..` and absolute paths; enable when fixed"]
+fn without_openat2_reads_still_stay_beneath_the_root() {
+    if std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: strace is not installed");
+        return;
+    }
+    let me = std::env::current_exe().unwrap();
+    for errno in ["ENOSYS", "EPERM"] {
+        let out = std::process::Command::new("strace")
+            .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+            .arg(format!("inject=openat2:error={errno}"))
+            .arg(&me)
+            .args([
+                "--exact",
+                "--test-threads=1",
+                "directory_swapped_for_absolute_symlink_is_not_followed",
+                "directory_swapped_for_relative_symlink_is_not_followed",
+                "directory_swapped_for_symlink_inside_the_tree_is_not_followed_either",
+                "file_swapped_for_symlink_is_not_followed",
+                "dot_dot_and_absolute_paths_do_not_leave_the_tree",
+                "hashing_after_the_swap_reports_a_change_not_the_outside_digest",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("6 passed"),
+            "openat2 failing with {errno}:\n{stdout}"
+        );
+    }
+}
