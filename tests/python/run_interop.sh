@@ -16,6 +16,8 @@
 #
 # Ends with "N passed, M failed"; exits 1 if any check failed.
 set -euo pipefail
+# No __pycache__ next to the scripts in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -149,6 +151,24 @@ for bundle in "$vectors"/*.seqprov; do
 done
 expect 0 "recipe on vector untrusted-signer.seqprov with the other key" \
     vpy verify_bundle.py "$vectors/untrusted-signer.seqprov" "$work/other.pub"
+
+# The recipe exactly as spec/verify-in-python.md prints it.
+"$py" - "$root/spec/verify-in-python.md" "$work/recipe.py" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+block = re.search(r"<!-- recipe:begin -->\s*```python\n(.*?)```\s*<!-- recipe:end -->", text, re.S)
+open(sys.argv[2], "w", encoding="utf-8").write(block.group(1))
+EOF
+expect 0 "the recipe of spec/verify-in-python.md verifies the bundle" \
+    "$py" "$work/recipe.py" "$work/run.seqprov" "$work/core.pub"
+expect 0 "the recipe verifies the test vector" \
+    "$py" "$work/recipe.py" "$vectors/valid.seqprov" "$work/signer.pub"
+expect 1 "the recipe refuses another key" \
+    "$py" "$work/recipe.py" "$work/run.seqprov" "$work/courier.pub"
+for copy in seal-payload entry-list event-payload event-removed events-swapped torn; do
+    expect 1 "the recipe detects a tampered bundle: $copy" \
+        "$py" "$work/recipe.py" "$work/tampered/$copy.seqprov" "$work/core.pub"
+done
 
 # --- in-toto / DSSE ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
     python3 tamper_bundle.py BUNDLE OUTDIR
 
 Writes into OUTDIR (each must then fail verification):
-  seal-payload.seqprov   one byte of the seal's signed payload changed
+  seal-payload.seqprov   one bit of the Merkle root in the seal's signed payload flipped
   entry-list.seqprov     the last byte of the entry list changed (a digest or target)
   event-payload.seqprov  one byte of the last custody event's signed payload changed
   event-removed.seqprov  the first custody event removed (the next no longer links)
@@ -36,11 +36,11 @@ def main(bundle_path, out_dir):
         raise SystemExit("tamper_bundle: the bundle needs at least two custody events")
     seal_raw, list_raw = items[0][1], items[1][1]
     events = [raw for _, raw, _ in items[2:]]
-    seal_payload = items[0][2].value[2]
+    signed_root = verify_bundle.cbor2.loads(items[0][2].value[2])["root"]
     last_event_payload = items[-1][2].value[2]
 
     copies = {
-        "seal-payload.seqprov": flip_inside(seal_raw, seal_payload, "seal payload")
+        "seal-payload.seqprov": flip_inside(seal_raw, signed_root, "signed root")
         + list_raw
         + b"".join(events),
         "entry-list.seqprov": seal_raw

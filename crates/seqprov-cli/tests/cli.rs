@@ -739,3 +739,16 @@ fn non_utf8_file_name_is_refused_at_seal_and_extra_at_verify() {
         .code(2)
         .stderr(predicates::str::contains("not valid UTF-8"));
 }
+
+#[test]
+fn names_equal_after_unicode_normalisation_are_refused_at_seal() {
+    let fx = Fixture::sealed();
+    fs::write(fx.path("caf\u{e9}.fastq"), "a").unwrap();
+    fs::write(fx.path("cafe\u{301}.fastq"), "b").unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .args(["seal", "run", "--key", "alice.key", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("Unicode normalisation"));
+}

@@ -177,12 +177,23 @@ fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u
             )));
         }
     }
+    if let Some((a, b)) =
+        crate::entry_path::normalisation_collision(decoded.entries.iter().map(|e| e.path.as_str()))
+    {
+        return Err(malformed(format!(
+            "entries {a:?} and {b:?} are the same path after Unicode normalisation (NFC)"
+        )));
+    }
     Ok((decoded.entries, decoded.encoded, decoded.len))
 }
 
 fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
     let files = entries.iter().filter(|e| e.size.is_some()).count() as u64;
-    let bytes: u64 = entries.iter().filter_map(|e| e.size).sum();
+    let bytes = entries
+        .iter()
+        .filter_map(|e| e.size)
+        .try_fold(0u64, u64::checked_add)
+        .ok_or_else(|| malformed("the entries' sizes add up to more than 2^64 - 1 bytes"))?;
     if payload.entries != entries.len() as u64 || payload.files != files || payload.bytes != bytes {
         return Err(malformed(format!(
             "the entry list ({} entries, {files} files, {bytes} bytes) does not match the seal \

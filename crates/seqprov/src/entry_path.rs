@@ -29,6 +29,28 @@ pub fn validate(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The first two paths that are equal after Unicode normalisation (NFC) but differ as
+/// bytes: two such names look the same to a person and on some file systems.
+pub fn normalisation_collision<'a>(
+    paths: impl IntoIterator<Item = &'a str>,
+) -> Option<(&'a str, &'a str)> {
+    use unicode_normalization::{UnicodeNormalization, is_nfc_quick};
+    let mut seen: std::collections::HashMap<std::borrow::Cow<'a, str>, &'a str> =
+        std::collections::HashMap::new();
+    for path in paths {
+        let key = match is_nfc_quick(path.chars()) {
+            unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(path),
+            _ => std::borrow::Cow::Owned(path.nfc().collect::<String>()),
+        };
+        if let Some(first) = seen.insert(key, path)
+            && first != path
+        {
+            return Some((first, path));
+        }
+    }
+    None
+}
+
 /// Render raw file-name bytes for a message, escaping what is not printable UTF-8.
 pub fn escape_bytes(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
@@ -87,6 +109,16 @@ mod tests {
             let err = validate(p).unwrap_err();
             assert!(err.contains(why), "{p:?}: {err}");
         }
+    }
+
+    #[test]
+    fn composed_and_decomposed_spellings_collide() {
+        let paths = ["caf\u{e9}.fastq", "cafe\u{301}.fastq", "x"];
+        assert_eq!(
+            normalisation_collision(paths),
+            Some(("caf\u{e9}.fastq", "cafe\u{301}.fastq"))
+        );
+        assert_eq!(normalisation_collision(["a", "b"]), None);
     }
 
     #[test]

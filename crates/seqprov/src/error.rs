@@ -17,7 +17,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A file changed (size, time or content) while it was being hashed.
-    #[error("{}: changed while it was being read ({what}); nothing was written", path.display())]
+    #[error("{}: changed while it was being read ({what})", path.display())]
     FileChanged {
         /// The file that changed.
         path: PathBuf,

@@ -193,7 +193,11 @@ fn hash_with_stamp(
         return Err(changed("it is no longer a regular file".into()));
     }
     let digests = match outcome {
-        Err(_) if after != before => return Err(changed(describe_change(&before, &after, 0))),
+        // A change seen during the read (a shrunk memory map) says the most.
+        Err(e @ Error::FileChanged { .. }) => return Err(e),
+        Err(_) if after != before => {
+            return Err(changed(describe_change(&before, &after, before.len)));
+        }
         other => other?,
     };
     if after != before || digests.size != before.len {
@@ -237,10 +241,12 @@ fn read_and_hash(
 }
 
 fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
-    if read != before.len {
-        format!("{} bytes read where {} were expected", read, before.len)
+    if (after.dev, after.ino) != (before.dev, before.ino) {
+        "it was replaced by another file".into()
     } else if after.len != before.len {
         format!("size went from {} to {} bytes", before.len, after.len)
+    } else if read != before.len {
+        format!("{} bytes read where {} were expected", read, before.len)
     } else {
         "its modification or change time moved".into()
     }

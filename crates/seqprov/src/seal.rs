@@ -143,6 +143,17 @@ pub fn seal_directory(
     for node in &nodes {
         check_sealable(node)?;
     }
+    if let Some((a, b)) =
+        crate::entry_path::normalisation_collision(nodes.iter().map(|n| n.path.as_str()))
+    {
+        return Err(Error::UnsealableTree {
+            path: dir.join(b),
+            reason: format!(
+                "{a:?} and {b:?} are the same name after Unicode normalisation (NFC); \
+                 rename one of them"
+            ),
+        });
+    }
     let mut warnings = Vec::new();
     let mut facts = SealFacts {
         exclude: options.exclude.clone(),
@@ -465,7 +476,10 @@ pub fn sign_entries_with(
         },
         entries: entries.len() as u64,
         files: entries.iter().filter(|e| e.kind == EntryKind::File).count() as u64,
-        bytes: entries.iter().filter_map(|e| e.size).sum(),
+        bytes: entries
+            .iter()
+            .filter_map(|e| e.size)
+            .fold(0u64, u64::saturating_add),
         digests: if options.hash.sha256 {
             vec!["blake3".into(), "sha256".into()]
         } else {

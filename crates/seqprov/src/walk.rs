@@ -106,14 +106,52 @@ impl Tree {
     fn open_beneath(&self, relative: &Path, flags: OFlags) -> std::io::Result<OwnedFd> {
         let flags = flags | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         match rustix::fs::openat2(&self.root_fd, relative, flags, Mode::empty(), BENEATH) {
-            // Kernels before 5.6 (or sandboxes that filter openat2): fall back to openat,
-            // which still refuses a symlink as the last component.
+            // Kernels before 5.6, or sandboxes that filter openat2: walk the path one
+            // component at a time, refusing symlinks at every step.
             Err(rustix::io::Errno::NOSYS) | Err(rustix::io::Errno::PERM) => {
-                rustix::fs::openat(&self.root_fd, relative, flags, Mode::empty())
-                    .map_err(Into::into)
+                self.open_by_components(relative, flags)
             }
             other => other.map_err(Into::into),
         }
+    }
+
+    /// Open `relative` below the root without openat2: every directory on the way is
+    /// opened with `O_NOFOLLOW | O_DIRECTORY` relative to the previous one, and only plain
+    /// names are accepted, so neither a symlink nor `..` can lead out of the tree.
+    fn open_by_components(&self, relative: &Path, flags: OFlags) -> std::io::Result<OwnedFd> {
+        use std::path::Component;
+        let names: Vec<&OsStr> = relative
+            .components()
+            .map(|c| match c {
+                Component::Normal(name) => Ok(name),
+                _ => Err(std::io::Error::from_raw_os_error(libc_exdev())),
+            })
+            .collect::<std::io::Result<_>>()?;
+        let Some((last, dirs)) = names.split_last() else {
+            return self.root_fd.try_clone();
+        };
+        let mut dir = self.root_fd.try_clone()?;
+        for name in dirs {
+            let next = rustix::fs::openat(
+                &dir,
+                *name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            );
+            dir = match next {
+                // O_DIRECTORY | O_NOFOLLOW on a symlink says "not a directory": report it
+                // as openat2 does, as a symlink met on the way.
+                Err(rustix::io::Errno::NOTDIR)
+                    if rustix::fs::statat(&dir, *name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(
+                        |st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink,
+                    ) =>
+                {
+                    return Err(rustix::io::Errno::LOOP.into());
+                }
+                other => other?,
+            };
+        }
+        Ok(rustix::fs::openat(&dir, *last, flags, Mode::empty())?)
     }
 
     /// Open a file below the root for reading, without following symlinks and without
@@ -242,6 +280,11 @@ impl Tree {
             name_error,
         }
     }
+}
+
+/// The errno for "leaves the tree" (what openat2 with RESOLVE_BENEATH reports).
+fn libc_exdev() -> i32 {
+    rustix::io::Errno::XDEV.raw_os_error()
 }
 
 /// Open `root` and walk it (see [`Tree::walk`]).

@@ -329,7 +329,6 @@ fn empty_path_is_rejected() {
 /// so they sort apart and pass the byte rules, but on macOS file systems and in most
 /// people's eyes they are one name: a bundle holding both is ambiguous.
 #[test]
-#[ignore = "unicode normalisation check not implemented yet"]
 fn paths_equal_after_unicode_normalisation_are_rejected() {
     let work = workspace();
     let run = work.path().join("run");
@@ -361,7 +360,6 @@ fn paths_equal_after_unicode_normalisation_are_rejected() {
 /// or wrap around to a total the seal could match (release builds). No key is needed to
 /// make such a bundle, and parsing happens before any signature is checked.
 #[test]
-#[ignore = "bug: Bundle::parse overflows summing entry sizes (bundle.rs check_counts); enable when fixed"]
 fn sizes_summing_past_u64_max_are_an_error_not_a_panic() {
     let mut huge = file("a.fastq");
     huge.size = Some(u64::MAX);

@@ -181,7 +181,6 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
 /// absolute paths (`O_NOFOLLOW` only guards the last component), so the swap tests fail:
 /// the outside file is opened. Skipped when `strace` is not installed.
 #[test]
-#[ignore = "bug: the openat fallback (no openat2) follows symlinks in the middle of a path, `..` and absolute paths; enable when fixed"]
 fn without_openat2_reads_still_stay_beneath_the_root() {
     if std::process::Command::new("strace")
         .arg("-V")
