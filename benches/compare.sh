@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark `seqprov seal` / `seqprov verify` against other hashing and
-# directory-signing tools on four generated fixtures. See benches/README.md.
+# directory-signing tools on five generated fixtures. See benches/README.md.
 # Backquotes in single-quoted strings are Markdown for the report, not expansions:
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -8,18 +8,21 @@ export LC_ALL=C
 
 usage() {
 	cat <<'EOF'
-Usage: benches/compare.sh [--fixtures a,b,c,d] [--runs N] [--scale F] [--out FILE]
+Usage: benches/compare.sh [--fixtures a,b,c,d,e] [--runs N] [--scale F] [--out FILE]
                           [--tools LIST] [--no-build]
        benches/compare.sh --install
 
 Fixtures (generated deterministically, reused while their spec is unchanged):
-  a  run-folder tree: ~11,000 files of ~96 KiB in Data/Intensities/BaseCalls/L001/C<cycle>.1/ (~1 GiB)
+  a  complete per-tile BCL run folder: 11,000 valid .bcl files of ~96 KiB, 40 .filter,
+     RunInfo.xml, RTAComplete.txt (~1 GiB)
   b  one 2 GiB file
   c  200,000 files of 4 KiB
-  d  NovaSeq-shaped tree: 302 CBCL-sized files of 8-32 MiB (~6 GiB)
+  d  complete NovaSeq-shaped CBCL run folder: 302 valid .cbcl files of 8-32 MiB, 32 .filter,
+     s.locs, RunInfo.xml, RTAComplete.txt, CopyComplete.txt (~6 GiB)
+  e  one gzip FASTQ of ~1.5 GB uncompressed (~0.36 GB compressed), and a BGZF copy
 
 Options:
-  --fixtures LIST  comma-separated subset of a,b,c,d (default: a,b,c,d)
+  --fixtures LIST  comma-separated subset of a,b,c,d,e (default: a,b,c,d,e)
   --runs N         timed runs of every tool per fixture, round-robin (default: 5)
   --scale F        multiply every fixture's file count (size for b) by F, e.g. 0.01
                    for a smoke test (default: 1)
@@ -27,12 +30,14 @@ Options:
   --tools LIST     comma-separated subset of tool ids (default: all); tools that a chosen
                    one depends on (seal for verify, ms_sign for ms_verify, bagit_create
                    for bagit_validate) are added. Ids:
-                     seal seal_sha256 seal_nommap verify b3sum b3sum_par rhash hashdeep
+                     seal seal_nostruct seal_sha256 seal_nommap verify seal_content
+                     seal_content_bgzf b3sum b3sum_par zcat_b3sum pigz_b3sum rhash hashdeep
                      sha256sum ms_sign ms_verify bagit_create bagit_validate
+                   Each fixture runs the tools that apply to it (see benches/README.md).
   --no-build       do not run `cargo build --release -p seqprov-cli` first
-  --install        install the comparison tools (apt: b3sum rhash hashdeep time, else
-                   `cargo install b3sum`; pip into a venv: model-signing pyopenssl bagit)
-                   and exit
+  --install        install the comparison tools (apt: b3sum rhash hashdeep time openssl
+                   pigz tabix, else `cargo install b3sum`; pip into a venv: model-signing
+                   pyopenssl bagit) and exit
   -h, --help       this text
 
 Environment:
@@ -51,7 +56,7 @@ note() { echo "compare.sh: $*" >&2; }
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
-FIXTURES=a,b,c,d
+FIXTURES=a,b,c,d,e
 RUNS=5
 SCALE=1
 OUT=
@@ -103,7 +108,8 @@ install_tools() {
 	fi
 	if command -v apt-get >/dev/null; then
 		"${sudo[@]}" apt-get update
-		for p in b3sum rhash hashdeep time openssl; do
+		# pigz: gzip FASTQ fixture (e) and its `pigz -dc` row; tabix: bgzip, for its BGZF copy
+		for p in b3sum rhash hashdeep time openssl pigz tabix; do
 			# (no `grep -q` here: it would close the pipe early and, under
 			# pipefail, make apt-cache's SIGPIPE look like "not available")
 			if [[ $(apt-cache policy "$p" 2>/dev/null) =~ Candidate:\ [^\(] ]]; then
@@ -118,7 +124,7 @@ install_tools() {
 			"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-upgrade "${pkgs[@]}"
 		fi
 	else
-		note "no apt-get: install rhash, hashdeep and GNU time with your package manager"
+		note "no apt-get: install rhash, hashdeep, GNU time, pigz and bgzip (htslib) with your package manager"
 	fi
 	if ! PATH=$SEARCH_PATH command -v b3sum >/dev/null; then
 		command -v cargo >/dev/null || die "b3sum not packaged here and cargo not found"
@@ -164,19 +170,28 @@ SHA256SUM=$(find_tool sha256sum)
 MODEL_SIGNING=$(find_tool model_signing)
 BAGIT=$(find_tool bagit.py)
 OPENSSL=$(find_tool openssl)
+ZCAT=$(find_tool zcat)
+PIGZ=$(find_tool pigz)
+BGZIP=$(find_tool bgzip)
 
 # --------------------------------------------------------------------------
 # Tools
 # --------------------------------------------------------------------------
-ALL_TOOLS=(seal seal_sha256 seal_nommap verify b3sum b3sum_par rhash hashdeep sha256sum
+ALL_TOOLS=(seal seal_nostruct seal_sha256 seal_nommap verify seal_content seal_content_bgzf
+	b3sum b3sum_par zcat_b3sum pigz_b3sum rhash hashdeep sha256sum
 	ms_sign ms_verify bagit_create bagit_validate)
 declare -A LABEL=(
 	[seal]='`seqprov seal` (BLAKE3)'
+	[seal_nostruct]='`seqprov seal --no-structure-check`'
 	[seal_sha256]='`seqprov seal --sha256`'
 	[seal_nommap]='`seqprov seal --no-mmap`'
 	[verify]='`seqprov verify`'
+	[seal_content]='`seqprov seal --content` (gzip)'
+	[seal_content_bgzf]='`seqprov seal --content` (BGZF copy)'
 	[b3sum]='`b3sum` (sequential)'
 	[b3sum_par]="\`xargs -P$NPROC -n 64 b3sum --num-threads 1\`"
+	[zcat_b3sum]='`zcat | b3sum`'
+	[pigz_b3sum]='`pigz -dc | b3sum`'
 	[rhash]='`rhash --sha256 -r`'
 	[hashdeep]='`hashdeep -r -c sha256`'
 	[sha256sum]='`sha256sum`'
@@ -187,12 +202,16 @@ declare -A LABEL=(
 )
 declare -A DEP=([verify]=seal [ms_verify]=ms_sign [bagit_validate]=bagit_create)
 # Tools whose stdout is a (possibly huge) hash listing: sent to /dev/null.
-declare -A LISTS_HASHES=([b3sum]=1 [b3sum_par]=1 [rhash]=1 [hashdeep]=1 [sha256sum]=1)
+declare -A LISTS_HASHES=([b3sum]=1 [b3sum_par]=1 [zcat_b3sum]=1 [pigz_b3sum]=1 [rhash]=1 [hashdeep]=1
+	[sha256sum]=1)
 
 missing_reason() { # tool -> empty if runnable, else why not
 	case $1 in
-	seal | seal_sha256 | seal_nommap | verify) ;;
+	seal | seal_nostruct | seal_sha256 | seal_nommap | verify | seal_content) ;;
+	seal_content_bgzf) [[ -n $BGZIP ]] || echo "bgzip" ;;
 	b3sum | b3sum_par) [[ -n $B3SUM ]] || echo "b3sum" ;;
+	zcat_b3sum) if [[ -z $B3SUM ]]; then echo "b3sum"; elif [[ -z $ZCAT ]]; then echo "zcat"; fi ;;
+	pigz_b3sum) if [[ -z $B3SUM ]]; then echo "b3sum"; elif [[ -z $PIGZ ]]; then echo "pigz"; fi ;;
 	rhash) [[ -n $RHASH ]] || echo "rhash" ;;
 	hashdeep) [[ -n $HASHDEEP ]] || echo "hashdeep" ;;
 	sha256sum) [[ -n $SHA256SUM ]] || echo "sha256sum" ;;

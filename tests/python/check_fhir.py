@@ -59,6 +59,10 @@ def check(resource, schema, bundle=None, seal_key_path=None):
 
     if resource.get("resourceType") != "Provenance":
         verify_bundle.fail("not a Provenance resource")
+    # R4 Provenance.recorded is 1..1, which the JSON Schema cannot require (a primitive
+    # may come as `_recorded` with extensions only).
+    if "recorded" not in resource:
+        verify_bundle.fail("Provenance.recorded is missing")
     seal_signature = resource["signature"][0]
     if seal_signature.get("sigFormat") != "application/cose":
         verify_bundle.fail("the first signature is not a COSE signature")

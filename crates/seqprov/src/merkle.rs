@@ -64,6 +64,73 @@ pub fn leaf_hashes(encoded_entries: &[Vec<u8>]) -> Vec<[u8; 32]> {
         .collect()
 }
 
+/// The largest power of two strictly below `n` (`n > 1`).
+fn split_point(n: usize) -> usize {
+    let mut k = 1;
+    while k * 2 < n {
+        k *= 2;
+    }
+    k
+}
+
+/// The inclusion path of leaf `index` (RFC 6962 §2.1.1 `PATH(m, D[n])`): sibling hashes
+/// from the leaf up to the root.
+pub fn inclusion_path(leaves: &[[u8; 32]], index: usize) -> Vec<[u8; 32]> {
+    let mut path = Vec::new();
+    let (mut start, mut end, mut m) = (0usize, leaves.len(), index);
+    // Walk down from the root, remembering the sibling subtree at each split.
+    let mut siblings = Vec::new();
+    while end - start > 1 {
+        let k = split_point(end - start);
+        if m < k {
+            siblings.push((start + k, end));
+            end = start + k;
+        } else {
+            siblings.push((start, start + k));
+            start += k;
+            m -= k;
+        }
+    }
+    for (a, b) in siblings.into_iter().rev() {
+        path.push(root(&leaves[a..b]));
+    }
+    path
+}
+
+/// Recompute the root from a leaf hash, its index, the tree size and its inclusion path
+/// (RFC 9162 §2.1.3.2); `None` if the path does not fit the index and size.
+pub fn root_from_path(
+    leaf: [u8; 32],
+    index: u64,
+    size: u64,
+    path: &[[u8; 32]],
+) -> Option<[u8; 32]> {
+    if index >= size {
+        return None;
+    }
+    let (mut f, mut s) = (index, size - 1);
+    let mut r = leaf;
+    for p in path {
+        if s == 0 {
+            return None;
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            if f & 1 == 0 {
+                while f & 1 == 0 && f != 0 {
+                    f >>= 1;
+                    s >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    (s == 0).then_some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +155,41 @@ mod tests {
         for n in 0..70u8 {
             let leaves: Vec<[u8; 32]> = (0..n).map(|i| leaf_hash(&[i])).collect();
             assert_eq!(root(&leaves), reference_root(&leaves), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn every_inclusion_path_leads_to_the_root_for_every_size_up_to_70() {
+        for n in 1..70usize {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| leaf_hash(&[i as u8, 1])).collect();
+            let expected = root(&leaves);
+            for i in 0..n {
+                let path = inclusion_path(&leaves, i);
+                assert!(path.len() <= 7, "n = {n}");
+                assert_eq!(
+                    root_from_path(leaves[i], i as u64, n as u64, &path),
+                    Some(expected),
+                    "n = {n}, i = {i}"
+                );
+                // Wrong index or a changed sibling: no root, or another one.
+                let other = (i + 1) % n;
+                if other != i {
+                    assert_ne!(
+                        root_from_path(leaves[i], other as u64, n as u64, &path),
+                        Some(expected)
+                    );
+                }
+                // (A path can also fit a larger tree, e.g. leaf 0 of 3 and of 4: the
+                // verifier takes the tree size from the signed seal, never from the proof.)
+                if let Some(first) = path.first() {
+                    let mut bad = path.clone();
+                    bad[0] = leaf_hash(first);
+                    assert_ne!(
+                        root_from_path(leaves[i], i as u64, n as u64, &bad),
+                        Some(expected)
+                    );
+                }
+            }
         }
     }
 
