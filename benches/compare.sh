@@ -190,8 +190,8 @@ declare -A LABEL=(
 	[seal_content_bgzf]='`seqprov seal --content` (BGZF copy)'
 	[b3sum]='`b3sum` (sequential)'
 	[b3sum_par]="\`xargs -P$NPROC -n 64 b3sum --num-threads 1\`"
-	[zcat_b3sum]='`zcat | b3sum`'
-	[pigz_b3sum]='`pigz -dc | b3sum`'
+	[zcat_b3sum]='`zcat \| b3sum`'
+	[pigz_b3sum]='`pigz -dc \| b3sum`'
 	[rhash]='`rhash --sha256 -r`'
 	[hashdeep]='`hashdeep -r -c sha256`'
 	[sha256sum]='`sha256sum`'
@@ -235,7 +235,6 @@ else
 fi
 
 declare -A STATE=()
-RUN_TOOLS=()
 for t in "${ALL_TOOLS[@]}"; do
 	if [[ -z ${SELECTED[$t]+x} ]]; then
 		STATE[$t]=deselected
@@ -243,20 +242,19 @@ for t in "${ALL_TOOLS[@]}"; do
 		STATE[$t]=missing
 	else
 		STATE[$t]=ok
-		RUN_TOOLS+=("$t")
 	fi
 done
 
 # --------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------
-declare -A FX_NAME=([a]=a-runfolder [b]=b-bigfile [c]=c-tinyfiles [d]=d-novaseq)
-declare -A FX_LABEL=([a]='run folder (BCL tree)' [b]='one large file' [c]='many tiny files'
-	[d]='NovaSeq-shaped CBCL tree')
+declare -A FX_NAME=([a]=a-runfolder [b]=b-bigfile [c]=c-tinyfiles [d]=d-novaseq [e]=e-fastq)
+declare -A FX_LABEL=([a]='run folder (per-tile BCL)' [b]='one large file' [c]='many tiny files'
+	[d]='NovaSeq-shaped run folder (CBCL)' [e]='one gzip FASTQ')
 FX_LIST=()
 IFS=, read -r -a fx_wanted <<<"$FIXTURES"
 for fx in "${fx_wanted[@]}"; do
-	[[ -n ${FX_NAME[$fx]+x} ]] || die "unknown fixture '$fx' (choose from a,b,c,d)"
+	[[ -n ${FX_NAME[$fx]+x} ]] || die "unknown fixture '$fx' (choose from a,b,c,d,e)"
 	[[ " ${FX_LIST[*]} " == *" $fx "* ]] || FX_LIST+=("$fx")
 done
 ((${#FX_LIST[@]})) || die "no fixture selected"
@@ -264,11 +262,22 @@ done
 GEN=$SCRIPT_DIR/gen_fixtures.py
 GEN_HASH=$(sha256sum "$GEN" | cut -c1-64)
 
+# applies FX TOOL: does the tool belong in fixture FX's table?
+applies() {
+	case $2 in
+	seal | b3sum) return 0 ;;
+	seal_nostruct) [[ $1 == a || $1 == d ]] ;;
+	seal_content | seal_content_bgzf | zcat_b3sum | pigz_b3sum) [[ $1 == e ]] ;;
+	*) [[ $1 != e ]] ;;
+	esac
+}
+
 ensure_fixture() { # fx -> sets FX_DIR
 	local fx=$1 spec stamp
 	FX_DIR=$BENCH_DIR/${FX_NAME[$fx]}-x$SCALE
 	stamp=$FX_DIR.stamp
-	spec="fixture=$fx scale=$SCALE generator-sha256=$GEN_HASH"
+	# The compressors' versions (zlib for d, pigz/gzip and bgzip for e) decide the bytes too.
+	spec="fixture=$fx scale=$SCALE generator-sha256=$GEN_HASH toolchain=$(python3 "$GEN" --toolchain "$fx")"
 	if [[ -d $FX_DIR && -f $stamp && $(<"$stamp") == "$spec" ]]; then
 		note "fixture ($fx) up to date: $FX_DIR"
 		return
@@ -280,6 +289,26 @@ ensure_fixture() { # fx -> sets FX_DIR
 }
 
 warm_cache() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
+
+# fixture_inputs FX: sets SUBJECT (the folder the tools run on) and, for (e), E_FILE
+# (the .fastq.gz), E_BGZF_DIR (the folder of its BGZF copy, or empty) and E_RAW (bytes of
+# FASTQ text in it).
+fixture_inputs() {
+	E_FILE='' E_BGZF_DIR='' E_RAW=''
+	if [[ $1 != e ]]; then
+		SUBJECT=$FX_DIR
+		return
+	fi
+	SUBJECT=$FX_DIR/gzip
+	local name
+	name=$(awk -F'\t' '$1 == "file" { print $2 }' "$FX_DIR/fastq.tsv")
+	E_RAW=$(awk -F'\t' '$1 == "fastq_bytes" { print $2 }' "$FX_DIR/fastq.tsv")
+	E_FILE=$SUBJECT/$name
+	[[ -n $name && -f $E_FILE && -n $E_RAW ]] || die "fixture (e) is incomplete: $FX_DIR (delete it to regenerate)"
+	if [[ -f $FX_DIR/bgzf/$name ]]; then E_BGZF_DIR=$FX_DIR/bgzf; fi
+}
+
+file_size() { stat -c %s -- "$1"; }
 
 # --------------------------------------------------------------------------
 # Scratch area, keys
@@ -301,11 +330,16 @@ build_cmd() {
 	local t=$1 d=$2
 	case $t in
 	seal) CMD=("$SEQPROV" seal "$d" --key "$W/keys/seqprov.key" --out "$W/out/b3.seqprov" --force --quiet) ;;
+	seal_nostruct) CMD=("$SEQPROV" seal "$d" --key "$W/keys/seqprov.key" --out "$W/out/nostruct.seqprov" --force --quiet --no-structure-check) ;;
 	seal_sha256) CMD=("$SEQPROV" seal "$d" --key "$W/keys/seqprov.key" --out "$W/out/sha256.seqprov" --force --quiet --sha256) ;;
 	seal_nommap) CMD=("$SEQPROV" seal "$d" --key "$W/keys/seqprov.key" --out "$W/out/nommap.seqprov" --force --quiet --no-mmap) ;;
 	verify) CMD=("$SEQPROV" verify "$d" --bundle "$W/out/b3.seqprov" --trust "$W/keys/seqprov.pub" --quiet) ;;
+	seal_content) CMD=("$SEQPROV" seal "$d" --key "$W/keys/seqprov.key" --out "$W/out/content.seqprov" --force --quiet --content) ;;
+	seal_content_bgzf) CMD=("$SEQPROV" seal "$E_BGZF_DIR" --key "$W/keys/seqprov.key" --out "$W/out/content-bgzf.seqprov" --force --quiet --content) ;;
 	b3sum) CMD=(bash -c 'set -o pipefail; find "$1" -type f -print0 | xargs -0 "$2"' _ "$d" "$B3SUM") ;;
 	b3sum_par) CMD=(bash -c 'set -o pipefail; find "$1" -type f -print0 | xargs -0 -P "$3" -n 64 "$2" --num-threads 1' _ "$d" "$B3SUM" "$NPROC") ;;
+	zcat_b3sum) CMD=(bash -c 'set -o pipefail; "$2" -- "$1" | "$3"' _ "$E_FILE" "$ZCAT" "$B3SUM") ;;
+	pigz_b3sum) CMD=(bash -c 'set -o pipefail; "$2" -dc -- "$1" | "$3"' _ "$E_FILE" "$PIGZ" "$B3SUM") ;;
 	rhash) CMD=("$RHASH" --sha256 -r "$d") ;;
 	hashdeep) CMD=("$HASHDEEP" -r -c sha256 "$d") ;;
 	sha256sum) CMD=(bash -c 'set -o pipefail; find "$1" -type f -print0 | xargs -0 "$2"' _ "$d" "$SHA256SUM") ;;
@@ -321,6 +355,9 @@ prepare() {
 	local t=$1 d=$2
 	case $t in
 	seal) rm -f "$W/out/b3.seqprov" ;;
+	seal_nostruct) rm -f "$W/out/nostruct.seqprov" ;;
+	seal_content) rm -f "$W/out/content.seqprov" ;;
+	seal_content_bgzf) rm -f "$W/out/content-bgzf.seqprov" ;;
 	seal_sha256) rm -f "$W/out/sha256.seqprov" ;;
 	seal_nommap) rm -f "$W/out/nommap.seqprov" ;;
 	ms_sign) rm -f "$W/out/model.sig" ;;
@@ -340,9 +377,14 @@ declare -A RUN_STATUS=()
 run_timed() {
 	local fx=$1 t=$2 run=$3 d=$4
 	local log=$W/logs/$fx-$t.log tf=$W/time.out rc=0 status wall='' rss='' time_e='' last t0 t1
-	local dep=${DEP[$t]:-}
+	local dep=${DEP[$t]:-} why=''
 	if [[ -n $dep && ${RUN_STATUS[$dep]:-} != ok ]]; then
-		status="skipped: $dep did not succeed"
+		why="$dep did not succeed"
+	elif [[ $t == seal_content_bgzf && -z $E_BGZF_DIR ]]; then
+		why="the fixture has no BGZF copy"
+	fi
+	if [[ -n $why ]]; then
+		status="skipped: $why"
 		RUN_STATUS[$t]=$status
 		printf '%s\t%s\t%s\t%s\t\t\t%s\t\n' "$fx" "$t" "$run" "$status" "$log" >>"$W/results.tsv"
 		note "($fx) run $run/$RUNS $t: $status"
@@ -412,7 +454,8 @@ version_of() { # tool path -> one line
 	printf -- '- Kernel: %s; fixtures in `%s` (scale %s)\n' "$(uname -sr)" "$BENCH_DIR" "$SCALE"
 	printf -- '- Versions: `%s`' "$(version_of seqprov "$SEQPROV")"
 	for pair in "b3sum:$B3SUM" "rhash:$RHASH" "hashdeep:$HASHDEEP" "sha256sum:$SHA256SUM" \
-		"model_signing:$MODEL_SIGNING" "bagit:$BAGIT" "openssl:$OPENSSL"; do
+		"model_signing:$MODEL_SIGNING" "bagit:$BAGIT" "openssl:$OPENSSL" "zcat:$ZCAT" "pigz:$PIGZ" \
+		"bgzip:$BGZIP"; do
 		name=${pair%%:*}
 		path=${pair#*:}
 		if [[ -n $path ]]; then
@@ -450,16 +493,41 @@ done
 # Benchmark
 # --------------------------------------------------------------------------
 : >"$W/fixtures.tsv"
+: >"$W/fixture_tools.tsv"
+: >"$W/inputs.tsv"
 for fx in "${FX_LIST[@]}"; do
 	ensure_fixture "$fx"
-	read -r fx_bytes fx_files < <(find "$FX_DIR" -type f -printf '%s\n' | awk '{ s += $1; n++ } END { printf "%.0f %d\n", s, n }')
-	printf '%s\t%s\t%s\t%s\t%s\n' "$fx" "${FX_LABEL[$fx]}" "$FX_DIR" "$fx_bytes" "$fx_files" >>"$W/fixtures.tsv"
+	fixture_inputs "$fx"
+	read -r fx_bytes fx_files < <(find "$SUBJECT" -type f -printf '%s\n' | awk '{ s += $1; n++ } END { printf "%.0f %d\n", s, n }')
+	bgzf_bytes=
+	if [[ -n $E_BGZF_DIR ]]; then bgzf_bytes=$(file_size "$E_BGZF_DIR/${E_FILE##*/}"); fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fx" "${FX_LABEL[$fx]}" "$SUBJECT" "$fx_bytes" "$fx_files" \
+		"$E_RAW" "$bgzf_bytes" >>"$W/fixtures.tsv"
+	fx_tools=()
+	for t in "${ALL_TOOLS[@]}"; do
+		if [[ ${STATE[$t]} != deselected ]] && applies "$fx" "$t"; then
+			printf '%s\t%s\n' "$fx" "$t" >>"$W/fixture_tools.tsv"
+			if [[ ${STATE[$t]} == ok ]]; then fx_tools+=("$t"); fi
+		fi
+	done
+	if [[ $fx == e ]]; then
+		# What each tool reads (compressed bytes) and, for those that inflate, the FASTQ
+		# bytes that come out: the report gives MB/s of both.
+		gz_bytes=$(file_size "$E_FILE")
+		for t in "${fx_tools[@]}"; do
+			case $t in
+			seal_content | zcat_b3sum | pigz_b3sum) printf 'e\t%s\t%s\t%s\n' "$t" "$gz_bytes" "$E_RAW" ;;
+			seal_content_bgzf) if [[ -n $bgzf_bytes ]]; then printf 'e\t%s\t%s\t%s\n' "$t" "$bgzf_bytes" "$E_RAW"; fi ;;
+			*) printf 'e\t%s\t%s\t\n' "$t" "$gz_bytes" ;;
+			esac
+		done >>"$W/inputs.tsv"
+	fi
 	note "($fx) $fx_files files, $fx_bytes bytes; warming the page cache"
 	warm_cache "$FX_DIR"
 	for ((run = 1; run <= RUNS; run++)); do
 		RUN_STATUS=()
-		for t in "${RUN_TOOLS[@]}"; do
-			run_timed "$fx" "$t" "$run" "$FX_DIR"
+		for t in "${fx_tools[@]}"; do
+			run_timed "$fx" "$t" "$run" "$SUBJECT"
 		done
 	done
 	rm -rf "$W/bag"

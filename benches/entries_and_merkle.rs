@@ -64,5 +64,33 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Proof size and verification time against the number of sealed entries: both should
+/// grow with log2(entries).
+fn proofs(c: &mut Criterion) {
+    let key = PrivateKey::from_seed(&[1; 32], None);
+    let mut group = c.benchmark_group("proof");
+    group.sample_size(10);
+    for n in [10usize, 10_000, 1_000_000] {
+        let list = entries(n);
+        let wanted = list[list.len() / 2].path.clone();
+        let bundle_bytes = sign_entries(list, "run", &key, &SealOptions::default()).bundle;
+        let bundle = Bundle::parse(&bundle_bytes).unwrap();
+        let proof = seqprov::proof::prove(&bundle, &[wanted]).unwrap();
+        let (_, items) = seqprov::proof::parse(&proof).unwrap();
+        eprintln!(
+            "proof of 1 entry among {n}: {} bytes (path of {} hashes); bundle {} bytes",
+            proof.len(),
+            items[0].path.len(),
+            bundle_bytes.len()
+        );
+        group.bench_with_input(
+            BenchmarkId::new("parse_and_check", n),
+            &proof,
+            |b, proof| b.iter(|| seqprov::proof::parse(black_box(proof)).unwrap()),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, proofs);
 criterion_main!(benches);

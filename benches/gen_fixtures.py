@@ -308,7 +308,7 @@ def gen_e(root: str, scale: float) -> None:
         p.stdin.close()
         if p.wait() != 0:
             raise SystemExit(f"{' '.join(cmd)} failed with exit code {p.returncode}")
-    info = (f"fastq_bytes\t{nbytes}\nreads\t{reads}\ngzip\t{' '.join(gz_cmd[:3])}\n"
+    info = (f"file\t{E_NAME}\nfastq_bytes\t{nbytes}\nreads\t{reads}\ngzip\t{' '.join(gz_cmd[:3])}\n"
             f"bgzf\t{' '.join(bgzf_cmd[:4]) if bgzf_cmd else 'none (bgzip not installed)'}\n")
     write_text(root, "fastq.tsv", info)
 

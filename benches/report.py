@@ -4,15 +4,21 @@
 Usage: report.py WORKDIR
 
 WORKDIR (written by compare.sh) holds:
-  results.tsv   fixture  tool  run  status  wall_s  peak_rss_kib  log  gnu_time_e_s
-  fixtures.tsv  fixture  label  path  bytes  files
-  tools.tsv     tool  label  state(ok|missing|deselected)  detail
-  meta.tsv      key  value   (runs, nproc, sha_core_bps, sha_limit_bps, ...)
-  env.md        free Markdown lines describing the machine and tool versions
+  results.tsv        fixture  tool  run  status  wall_s  peak_rss_kib  log  gnu_time_e_s
+  fixtures.tsv       fixture  label  path  bytes  files  [fastq_bytes  bgzf_bytes]
+  fixture_tools.tsv  fixture  tool   (the tools that belong in each fixture's table;
+                     without this file every tool is listed everywhere)
+  inputs.tsv         fixture  tool  bytes  [fastq_bytes]   (what a tool reads, where it
+                     differs from the fixture's bytes; fastq_bytes: what it inflates to)
+  tools.tsv          tool  label  state(ok|missing|deselected)  detail
+  meta.tsv           key  value   (runs, nproc, sha_core_bps, sha_limit_bps, ...)
+  env.md             free Markdown lines describing the machine and tool versions
 
 The report goes to stdout. MB/s means 10^6 bytes per second, as in
 `openssl speed`; peak RSS is GNU time's %M (the largest single process of
-the command's tree), the maximum over all runs.
+the command's tree), the maximum over all runs. For the FASTQ fixture there
+are two rates: of the compressed bytes read and of the FASTQ text they
+inflate to.
 """
 
 import csv
@@ -33,9 +39,24 @@ class Data:
         self.meta = dict(read_tsv(os.path.join(work, "meta.tsv")))
         self.fixtures = {}
         self.fixture_order = []
-        for fx, label, path, nbytes, files in read_tsv(os.path.join(work, "fixtures.tsv")):
-            self.fixtures[fx] = {"label": label, "path": path, "bytes": int(nbytes), "files": int(files)}
+        for fx, label, path, nbytes, files, *extra in read_tsv(os.path.join(work, "fixtures.tsv")):
+            extra += ["", ""]
+            self.fixtures[fx] = {"label": label, "path": path, "bytes": int(nbytes), "files": int(files),
+                                 "fastq_bytes": int(extra[0]) if extra[0] else None,
+                                 "bgzf_bytes": int(extra[1]) if extra[1] else None}
             self.fixture_order.append(fx)
+        self.fixture_tools = None  # fixture -> tools in its table; None: every tool
+        path = os.path.join(work, "fixture_tools.tsv")
+        if os.path.exists(path):
+            self.fixture_tools = {}
+            for fx, tool in read_tsv(path):
+                self.fixture_tools.setdefault(fx, set()).add(tool)
+        self.inputs = {}  # (fixture, tool) -> (bytes read, FASTQ bytes inflated or None)
+        path = os.path.join(work, "inputs.tsv")
+        if os.path.exists(path):
+            for fx, tool, nbytes, *raw in read_tsv(path):
+                raw = raw[0] if raw else ""
+                self.inputs[(fx, tool)] = (int(nbytes), int(raw) if raw else None)
         self.tools = {}
         self.tool_order = []
         for tool, label, state, detail in read_tsv(os.path.join(work, "tools.tsv")):
@@ -69,6 +90,11 @@ class Data:
             out["rss_kib"] = max(rss) if rss else None
         return out
 
+    def tools_of(self, fx):
+        """The tools in fixture fx's table, in the tools' order."""
+        wanted = None if self.fixture_tools is None else self.fixture_tools.get(fx, set())
+        return [t for t in self.tool_order if wanted is None or t in wanted]
+
     def median(self, fx, tool):
         s = self.stats(fx, tool)
         if s is None or s["failed"] or "median" not in s:
@@ -87,40 +113,59 @@ def human_bytes(n):
     return f"{n} B"
 
 
+def rate(nbytes, seconds):
+    if nbytes is None:
+        return "-"
+    return f"{nbytes / seconds / 1e6:,.0f}" if seconds > 0 else "inf"
+
+
 def fixture_table(d, fx):
     info = d.fixtures[fx]
-    lines = [
-        f"### ({fx}) {info['label']}: {info['files']:,} file{'s' if info['files'] != 1 else ''},"
-        f" {human_bytes(info['bytes'])}",
-        "",
-        f"Fixture: `{info['path']}`",
-        "",
-        "| tool | median s | min s | MB/s | peak RSS MiB | ratio to `seqprov seal` |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    title = (f"### ({fx}) {info['label']}: {info['files']:,} file{'s' if info['files'] != 1 else ''},"
+             f" {human_bytes(info['bytes'])}")
+    fastq = info["fastq_bytes"]
+    if fastq is not None:
+        title += f" ({fastq / 1e6:,.1f} MB of FASTQ text"
+        if info["bgzf_bytes"] is not None:
+            title += f"; BGZF copy {human_bytes(info['bgzf_bytes'])}"
+        title += ")"
+    # Two rates where tools inflate: compressed bytes read, FASTQ bytes produced.
+    two_rates = fastq is not None
+    empty = "| | | | |" + (" |" if two_rates else "")
+    lines = [title, "", f"Fixture: `{info['path']}`", ""]
+    if two_rates:
+        lines += ["| tool | median s | min s | MB/s compressed | MB/s FASTQ | peak RSS MiB | ratio to `seqprov seal` |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    else:
+        lines += ["| tool | median s | min s | MB/s | peak RSS MiB | ratio to `seqprov seal` |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
     seal = d.median(fx, "seal")
-    for tool in d.tool_order:
+    for tool in d.tools_of(fx):
         t = d.tools[tool]
         label = t["label"]
         if t["state"] == "deselected":
             continue
         if t["state"] == "missing":
-            lines.append(f"| {label} | not installed ({t['detail']}) | | | | |")
+            lines.append(f"| {label} | not installed ({t['detail']}) {empty}")
             continue
         s = d.stats(fx, tool)
         if s is None:
-            lines.append(f"| {label} | not run | | | | |")
+            lines.append(f"| {label} | not run {empty}")
             continue
         if s["failed"]:
             what = ", ".join(s["statuses"])
+            if all(st.startswith("skipped") for st in s["statuses"]):
+                lines.append(f"| {label} | {what} {empty}")
+                continue
             logs = "; ".join(f"`{p}`" for p in s["logs"]) or "-"
-            lines.append(f"| {label} | FAILED in {s['failed']}/{s['runs']} runs ({what}); log: {logs} | | | | |")
+            lines.append(f"| {label} | FAILED in {s['failed']}/{s['runs']} runs ({what}); log: {logs} {empty}")
             continue
         med = s["median"]
-        mbps = info["bytes"] / med / 1e6 if med > 0 else float("inf")
+        nbytes, raw = d.inputs.get((fx, tool), (info["bytes"], None))
+        rates = f"{rate(nbytes, med)} | {rate(raw, med)}" if two_rates else rate(nbytes, med)
         rss = f"{s['rss_kib'] / 1024:.1f}" if s.get("rss_kib") is not None else "-"
         ratio = f"{med / seal:.2f}" if seal and seal > 0 else "-"
-        lines.append(f"| {label} | {fmt_s(med)} | {fmt_s(s['min'])} | {mbps:,.0f} | {rss} | {ratio} |")
+        lines.append(f"| {label} | {fmt_s(med)} | {fmt_s(s['min'])} | {rates} | {rss} | {ratio} |")
     return lines
 
 
@@ -154,6 +199,8 @@ def targets(d):
     for who in ("seal", "verify"):
         ratio_target("a", who, "b3sum", 0.6, f"`seqprov {who}` <= 0.6 x sequential `b3sum`")
         ratio_target("a", who, "b3sum_par", 1.0, f"`seqprov {who}` no slower than `xargs -P{d.meta.get('nproc', 'N')} b3sum`")
+    ratio_target("a", "seal", "seal_nostruct", 1.05,
+                 "`seqprov seal` (structure checks on) <= 1.05 x `seqprov seal --no-structure-check`")
     ratio_target("b", "seal", "b3sum", 1.05, "`seqprov seal` <= 1.05 x `b3sum`")
     ratio_target("a", "seal", "ms_sign", 0.2, "`seqprov seal` <= 0.2 x Model Signing `sign key`")
     ratio_target("a", "verify", "ms_verify", 0.2, "`seqprov verify` <= 0.2 x Model Signing `verify key`")
@@ -210,7 +257,8 @@ def main():
         lines.append("CPU SHA-256 limit: unknown (`openssl speed` unavailable or unparsable)")
     lines += ["", f"Runs per tool: {d.meta.get('runs', '?')} (round-robin, page cache warmed first);"
               " median and min wall seconds (bash `$EPOCHREALTIME` around `/usr/bin/time -f '%e %M'`);"
-              " MB/s = fixture bytes / median / 10^6; peak RSS = GNU time `%M` (largest process of the"
+              " MB/s = fixture bytes / median / 10^6 (for the FASTQ fixture: compressed bytes read, and FASTQ"
+              " bytes inflated, / median / 10^6); peak RSS = GNU time `%M` (largest process of the"
               " command), max over runs; ratio = tool median / `seqprov seal` median.", ""]
     lines += ["## Results", ""]
     for fx in d.fixture_order:

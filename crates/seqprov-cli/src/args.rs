@@ -28,6 +28,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print what a bundle says.
     Show(ShowArgs),
+    /// Write a per-sample proof: the seal, the chosen entries with their Merkle inclusion
+    /// paths, and the custody events — nothing about any other entry.
+    Prove(ProveArgs),
     /// Custody events: append one, or show the timeline.
     #[command(subcommand)]
     Custody(CustodyCommand),
@@ -245,11 +248,16 @@ pub struct SealArgs {
 /// `seqprov verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The sealed directory.
-    pub dir: PathBuf,
+    /// The sealed directory; with --proof, the files to check against the proof.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub paths: Vec<PathBuf>,
     /// The bundle [default: DIR.seqprov beside DIR].
-    #[arg(long, value_name = "BUNDLE")]
+    #[arg(long, value_name = "BUNDLE", conflicts_with = "proof")]
     pub bundle: Option<PathBuf>,
+    /// Check the given files against a per-sample proof instead of a directory against
+    /// its bundle.
+    #[arg(long, value_name = "PROOF")]
+    pub proof: Option<PathBuf>,
     /// Trust options. Without any, a valid seal exits 3 (not trusted).
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -306,4 +314,20 @@ pub enum ExportFormat {
     InToto,
     /// A FHIR R4 Provenance resource carrying the seal's COSE_Sign1.
     Fhir,
+}
+
+/// `seqprov prove`.
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    /// The bundle to take the entries from.
+    pub bundle: PathBuf,
+    /// Entry paths to disclose (globs: `*` within a component, `**` across); repeatable.
+    #[arg(long = "path", value_name = "GLOB", required = true)]
+    pub paths: Vec<String>,
+    /// The proof file to write.
+    #[arg(long, value_name = "PROOF")]
+    pub out: PathBuf,
+    /// Replace an existing proof file.
+    #[arg(long)]
+    pub force: bool,
 }

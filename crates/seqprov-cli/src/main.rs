@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Seal(a) => seal(a),
         Command::Verify(a) => verify(a),
         Command::Show(a) => show(a),
+        Command::Prove(a) => prove(a),
         Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(a),
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
@@ -305,9 +306,6 @@ pub(crate) fn finish_verify(
 
 fn run_verify(a: &VerifyArgs) -> Result<Report> {
     let policy = load_policy(&a.trust)?;
-    let bundle_path = bundle_path_for(&a.dir, &a.bundle)?;
-    let bundle = Bundle::read(&bundle_path)
-        .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
     let inputs = a
         .derived_from
         .iter()
@@ -321,9 +319,57 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         lineage_inputs: &inputs,
         require_lineage: a.require_lineage,
     };
-    let report = seqprov::verify_directory(&a.dir, &bundle, &policy, options, &progress);
+    let report = match &a.proof {
+        Some(proof_path) => {
+            let (proof, _) = seqprov::proof::read(proof_path)
+                .with_context(|| format!("reading proof {}", proof_path.display()))?;
+            seqprov::verify::verify_files(&a.paths, &proof, &policy, options, &progress)
+        }
+        None => {
+            let [dir] = a.paths.as_slice() else {
+                anyhow::bail!("verify takes one directory (or, with --proof, the files to check)");
+            };
+            let bundle_path = bundle_path_for(dir, &a.bundle)?;
+            let bundle = Bundle::read(&bundle_path)
+                .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
+            seqprov::verify_directory(dir, &bundle, &policy, options, &progress)
+        }
+    };
     progress.finish();
     Ok(report?)
+}
+
+fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
+    let bundle = Bundle::read(&a.bundle)
+        .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    if let Err(why) = seqprov::verify::check_seal_signature(&bundle) {
+        anyhow::bail!(seqprov::Error::Integrity(format!(
+            "the bundle's seal does not verify: {why}"
+        )));
+    }
+    let proof = seqprov::proof::prove(&bundle, &a.paths)?;
+    let overwrite = if a.force {
+        seqprov::Overwrite::Replace
+    } else {
+        seqprov::Overwrite::Refuse
+    };
+    seqprov::write_atomically(&a.out, &proof, overwrite)?;
+    let (_, items) = seqprov::proof::parse(&proof)?;
+    let p = &bundle.payload;
+    if !p.incomplete.is_empty() || !p.broken.is_empty() {
+        eprintln!(
+            "seqprov: warning: the seal lists missing or broken files by name; every proof \
+             carries the signed seal, so those names are disclosed too"
+        );
+    }
+    println!(
+        "proof of {} of {} entries -> {} ({} bytes)",
+        items.len(),
+        p.entries,
+        a.out.display(),
+        proof.len()
+    );
+    Ok(ExitStatus::Verified)
 }
 
 fn show(a: ShowArgs) -> Result<ExitStatus> {

@@ -45,6 +45,7 @@ pub mod manifest;
 mod mapped_file;
 pub mod merkle;
 pub mod policy;
+pub mod proof;
 pub mod report;
 pub mod seal;
 pub mod verify;

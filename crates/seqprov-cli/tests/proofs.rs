@@ -1,0 +1,257 @@
+//! Per-sample proofs through the real binary: what they prove, and what they do not
+//! reveal.
+
+use std::fs;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn seqprov() -> Command {
+    Command::cargo_bin("seqprov").unwrap()
+}
+
+/// A FASTQ folder with two patients' samples, sealed with SHA-256, plus one custody event.
+struct Samples {
+    _work: TempDir,
+    root: PathBuf,
+}
+
+const A_NAME: &str = "PATIENT-ALICE-1234_S1_R1_001.fastq";
+const B_NAME: &str = "PATIENT-BOB-5678_S2_R1_001.fastq";
+
+impl Samples {
+    fn new() -> Samples {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path().to_path_buf();
+        fs::create_dir_all(root.join("fastq/project")).unwrap();
+        fs::write(
+            root.join("fastq/project").join(A_NAME),
+            "@a1\nACGT\n+\nIIII\n",
+        )
+        .unwrap();
+        fs::write(
+            root.join("fastq/project")
+                .join(A_NAME.replace("_R1_", "_R2_")),
+            "@a1\nTTTT\n+\nIIII\n",
+        )
+        .unwrap();
+        fs::write(
+            root.join("fastq/project").join(B_NAME),
+            "@b1\nGGGG\n+\nFFFF\n",
+        )
+        .unwrap();
+        for i in 0..20 {
+            fs::write(root.join(format!("fastq/other_{i}.txt")), format!("{i}")).unwrap();
+        }
+        for (name, full) in [
+            ("core", "Core"),
+            ("courier", "Courier"),
+            ("mallory", "Mallory"),
+        ] {
+            seqprov()
+                .current_dir(&root)
+                .args(["keygen", "--out", name, "--name", full])
+                .assert()
+                .success();
+        }
+        seqprov()
+            .current_dir(&root)
+            .args(["seal", "fastq", "--key", "core.key", "--sha256"])
+            .assert()
+            .success();
+        seqprov()
+            .current_dir(&root)
+            .args([
+                "custody",
+                "append",
+                "fastq.seqprov",
+                "--key",
+                "courier.key",
+                "--kind",
+                "transfer",
+                "--to",
+                "LIS",
+            ])
+            .assert()
+            .success();
+        Samples { _work: work, root }
+    }
+
+    fn prove_alice(&self) -> PathBuf {
+        seqprov()
+            .current_dir(&self.root)
+            .args([
+                "prove",
+                "fastq.seqprov",
+                "--path",
+                "**/PATIENT-ALICE-1234_*",
+                "--out",
+                "alice.seqprov-proof",
+            ])
+            .assert()
+            .success()
+            .stdout(predicates::str::contains("proof of 2 of 23 entries"));
+        self.root.join("alice.seqprov-proof")
+    }
+
+    fn alice_files(&self) -> Vec<String> {
+        vec![
+            format!("fastq/project/{A_NAME}"),
+            format!("fastq/project/{}", A_NAME.replace("_R1_", "_R2_")),
+        ]
+    }
+
+    fn verify(&self, files: &[String], extra: &[&str]) -> (Value, i32) {
+        let out = seqprov()
+            .current_dir(&self.root)
+            .arg("verify")
+            .args(files)
+            .args(["--proof", "alice.seqprov-proof", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (report, out.status.code().unwrap())
+    }
+}
+
+#[test]
+fn a_sample_proof_verifies_its_files_and_custody() {
+    let s = Samples::new();
+    s.prove_alice();
+    let (report, code) = s.verify(
+        &s.alice_files(),
+        &["--trust", "core.pub", "--trust", "courier.pub"],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["ok"], 2);
+    assert_eq!(report["custody"].as_array().unwrap().len(), 1);
+    // Files elsewhere, under other names: matched by content.
+    let moved = s.root.join("lis-inbox");
+    fs::create_dir_all(&moved).unwrap();
+    for (i, f) in s.alice_files().iter().enumerate() {
+        fs::copy(s.root.join(f), moved.join(format!("incoming_{i}.fq"))).unwrap();
+    }
+    let (_, code) = s.verify(
+        &[
+            "lis-inbox/incoming_0.fq".into(),
+            "lis-inbox/incoming_1.fq".into(),
+        ],
+        &["--trust", "core.pub", "--trust", "courier.pub"],
+    );
+    assert_eq!(code, 0);
+    // Untrusted sealer: exit 3.
+    let (_, code) = s.verify(&s.alice_files(), &["--trust", "mallory.pub"]);
+    assert_eq!(code, 3);
+}
+
+#[test]
+fn a_proof_for_one_sample_reveals_nothing_about_another() {
+    let s = Samples::new();
+    let proof = fs::read(s.prove_alice()).unwrap();
+    let bundle = seqprov::Bundle::read(&s.root.join("fastq.seqprov")).unwrap();
+    let b = bundle
+        .entries
+        .iter()
+        .find(|e| e.path.ends_with(B_NAME))
+        .unwrap();
+    let contains = |needle: &[u8]| proof.windows(needle.len()).any(|w| w == needle);
+    assert!(!contains(B_NAME.as_bytes()), "B's name is in A's proof");
+    assert!(!contains(b"PATIENT-BOB"), "B's patient id is in A's proof");
+    assert!(
+        !contains(&b.blake3.unwrap().0),
+        "B's BLAKE3 is in A's proof"
+    );
+    assert!(
+        !contains(&b.sha256.unwrap().0),
+        "B's SHA-256 is in A's proof"
+    );
+    assert!(!contains(&b.salt.0), "B's salt is in A's proof");
+    // B's leaf hash may stand in A's proof as a sibling: it is BLAKE3 over B's entry with
+    // B's random salt, which the proof does not carry, so it cannot be tested against a
+    // guessed name or digest.
+    for other in bundle.entries.iter().filter(|e| e.path.contains("other_")) {
+        assert!(!contains(other.path.as_bytes()));
+    }
+    assert!(contains(A_NAME.as_bytes()));
+}
+
+#[test]
+fn altered_or_wrong_files_fail_against_the_proof() {
+    let s = Samples::new();
+    s.prove_alice();
+    let trust = ["--trust", "core.pub", "--trust", "courier.pub"];
+    // One base changed: same name, other content.
+    fs::write(
+        s.root.join("fastq/project").join(A_NAME),
+        "@a1\nACGA\n+\nIIII\n",
+    )
+    .unwrap();
+    let (report, code) = s.verify(&s.alice_files(), &trust);
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["modified"], 1);
+    // Bob's file handed over instead of Alice's R1: Alice's R1 is missing, Bob's is extra.
+    let files = vec![
+        format!("fastq/project/{B_NAME}"),
+        s.alice_files()[1].clone(),
+    ];
+    let (report, code) = s.verify(&files, &trust);
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["missing"], 1);
+    assert_eq!(report["summary"]["extra"], 1);
+}
+
+#[test]
+fn a_tampered_proof_is_rejected() {
+    let s = Samples::new();
+    let path = s.prove_alice();
+    let bytes = fs::read(&path).unwrap();
+    let trust = ["--trust", "core.pub", "--trust", "courier.pub"];
+    // Flip one bit of a sibling hash, of the disclosed entry's digest, and of the seal.
+    let seal_len = seqprov::cbor::decode_first(&bytes).unwrap().1;
+    let body_at = seal_len + 20;
+    for (name, at) in [
+        ("inclusion path", body_at),
+        ("entry", bytes.len() / 2 + 40),
+        ("seal", seal_len / 2),
+    ] {
+        let mut altered = bytes.clone();
+        altered[at] ^= 0x10;
+        fs::write(&path, &altered).unwrap();
+        let out = seqprov()
+            .current_dir(&s.root)
+            .arg("verify")
+            .args(s.alice_files())
+            .args(["--proof", "alice.seqprov-proof"])
+            .args(trust)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn prove_refuses_patterns_that_match_nothing() {
+    let s = Samples::new();
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "prove",
+            "fastq.seqprov",
+            "--path",
+            "nothing/*",
+            "--out",
+            "x.seqprov-proof",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no sealed entry matches"));
+}

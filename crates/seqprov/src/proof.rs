@@ -1,0 +1,289 @@
+//! Per-sample proofs with selective disclosure: the seal, the chosen entries with their
+//! Merkle inclusion paths, and the custody events — and nothing about any other entry.
+//!
+//! A proof file is a CBOR sequence (like a bundle): the seal (tagged COSE_Sign1, the exact
+//! bytes from the bundle), the proof body, then the custody events. The body is
+//! `{"format": "seqprov.proof", "version": 1, "items": [...]}` where each item is
+//! `{"index": uint, "entry": <entry map>, "path": [bstr32, ...]}` (see `spec/proof.md`).
+//! Other entries appear only as sibling hashes of salted leaves, which reveal neither
+//! their names nor their digests.
+
+use std::path::Path;
+
+use ciborium::value::Value;
+
+use crate::bundle::Bundle;
+use crate::cbor;
+use crate::cose;
+use crate::entry_list;
+use crate::error::{Error, Result};
+use crate::exclude::Excludes;
+use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
+use crate::merkle;
+
+/// Value of the proof body's `format` field.
+pub const PROOF_FORMAT: &str = "seqprov.proof";
+/// Proof format version.
+pub const PROOF_VERSION: u64 = 1;
+/// Most items one proof may hold.
+pub const MAX_ITEMS: usize = 100_000;
+/// Largest proof file accepted, in bytes.
+pub const MAX_PROOF_BYTES: u64 = 256 << 20;
+/// File name suffix of proofs.
+pub const PROOF_SUFFIX: &str = "seqprov-proof";
+
+/// One disclosed entry and its inclusion path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofItem {
+    /// Position of the entry among all the sealed entries (sorted by path).
+    pub index: u64,
+    /// The entry, salt included.
+    pub entry: Entry,
+    /// Sibling hashes from the leaf up to the root.
+    pub path: Vec<[u8; 32]>,
+}
+
+fn malformed(why: impl Into<String>) -> Error {
+    Error::Malformed(format!("proof: {}", why.into()))
+}
+
+/// Build a proof for the entries whose paths match any of `patterns` (globs, as for
+/// `--exclude`). Fails if nothing matches.
+pub fn prove(bundle: &Bundle, patterns: &[String]) -> Result<Vec<u8>> {
+    let globs = Excludes::new(patterns).map_err(Error::Refused)?;
+    let chosen: Vec<usize> = bundle
+        .entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| globs.excludes(&e.path))
+        .map(|(i, _)| i)
+        .collect();
+    if chosen.is_empty() {
+        return Err(Error::Refused(format!(
+            "no sealed entry matches {patterns:?}"
+        )));
+    }
+    if !bundle.root_matches() {
+        return Err(Error::Integrity(
+            "the bundle's entries do not match its signed root".into(),
+        ));
+    }
+    let leaves: Vec<[u8; 32]> = merkle::leaf_hashes(
+        &bundle
+            .entries
+            .iter()
+            .map(Entry::to_cbor)
+            .collect::<Vec<_>>(),
+    );
+    let items: Vec<ProofItem> = chosen
+        .iter()
+        .map(|&i| ProofItem {
+            index: i as u64,
+            entry: bundle.entries[i].clone(),
+            path: merkle::inclusion_path(&leaves, i),
+        })
+        .collect();
+    let mut out = bundle.seal.raw.clone();
+    let body = encode_body(&items);
+    out.extend_from_slice(&body);
+    for event in &bundle.events {
+        out.extend_from_slice(&event.raw);
+    }
+    Ok(out)
+}
+
+/// Read and parse a proof file into a [`Bundle`] holding only the disclosed entries.
+///
+/// Every item's inclusion path is checked against the signed root and the signed entry
+/// count; a path that does not lead to the root is an integrity failure. The returned
+/// bundle's `computed_root` is the signed root when every path checks out, so the usual
+/// checks ([`crate::verify::check_bundle`]) apply unchanged.
+pub fn read(path: &Path) -> Result<(Bundle, Vec<ProofItem>)> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_PROOF_BYTES {
+        return Err(malformed(format!(
+            "{} bytes, more than {MAX_PROOF_BYTES}",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse(&bytes)
+}
+
+/// Parse proof bytes (see [`read`]).
+pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
+    let (value, seal_len) =
+        cbor::decode_canonical(bytes).map_err(|e| malformed(format!("seal: {e}")))?;
+    if !matches!(value, Value::Tag(18, _)) {
+        return Err(malformed(
+            "the first item is not a tagged COSE_Sign1 (tag 18)",
+        ));
+    }
+    let seal = cose::parse(&bytes[..seal_len]).map_err(|e| malformed(format!("seal: {e}")))?;
+    if seal.content_type != SEAL_CONTENT_TYPE {
+        return Err(malformed("the first item is not a seal"));
+    }
+    let payload = SealPayload::from_cbor(&seal.payload)
+        .map_err(|e| malformed(format!("seal payload: {e}")))?;
+    let rest = &bytes[seal_len..];
+    let (body, body_len) =
+        cbor::decode_canonical(rest).map_err(|e| malformed(format!("body: {e}")))?;
+    let items = body_items(body, &rest[..body_len])?;
+    let mut entries = Vec::with_capacity(items.len());
+    let mut all_lead_to_root = true;
+    for item in &items {
+        let leaf = merkle::leaf_hash(&item.entry.to_cbor());
+        let root = merkle::root_from_path(leaf, item.index, payload.entries, &item.path);
+        all_lead_to_root &= root == Some(payload.root.0);
+        entries.push(item.entry.clone());
+    }
+    for pair in items.windows(2) {
+        if pair[0].index >= pair[1].index {
+            return Err(malformed(
+                "items are not in strictly increasing index order",
+            ));
+        }
+    }
+    // The events follow, exactly as in a bundle.
+    let mut events = Vec::new();
+    let mut offset = seal_len + body_len;
+    while offset < bytes.len() {
+        let tail = &bytes[offset..];
+        let (value, used) = cbor::decode_canonical(tail)
+            .map_err(|e| malformed(format!("bytes after byte {offset}: {e}")))?;
+        if !matches!(value, Value::Tag(18, _)) {
+            return Err(malformed(format!(
+                "the item at byte {offset} is not a custody event"
+            )));
+        }
+        events.push(
+            cose::parse(&tail[..used])
+                .map_err(|e| malformed(format!("event at byte {offset}: {e}")))?,
+        );
+        offset += used;
+    }
+    let computed_root = if all_lead_to_root {
+        payload.root.0
+    } else {
+        [0; 32]
+    };
+    Ok((
+        Bundle {
+            seal,
+            payload,
+            entries,
+            computed_root,
+            events,
+        },
+        items,
+    ))
+}
+
+/// The proof body's deterministic encoding (keys in deterministic order: `items`,
+/// `format`, `version`; in each item `path`, `entry`, `index`).
+fn encode_body(items: &[ProofItem]) -> Vec<u8> {
+    let mut body = Vec::new();
+    cbor::write_head(&mut body, 5, 3);
+    cbor::write_text(&mut body, "items");
+    cbor::write_head(&mut body, 4, items.len() as u64);
+    for item in items {
+        cbor::write_head(&mut body, 5, 3);
+        cbor::write_text(&mut body, "path");
+        cbor::write_head(&mut body, 4, item.path.len() as u64);
+        for hash in &item.path {
+            cbor::write_bytes(&mut body, hash);
+        }
+        cbor::write_text(&mut body, "entry");
+        body.extend_from_slice(&item.entry.to_cbor());
+        cbor::write_text(&mut body, "index");
+        cbor::write_uint(&mut body, item.index);
+    }
+    cbor::write_text(&mut body, "format");
+    cbor::write_text(&mut body, PROOF_FORMAT);
+    cbor::write_text(&mut body, "version");
+    cbor::write_uint(&mut body, PROOF_VERSION);
+    body
+}
+
+/// Decode the proof body and require its single canonical encoding.
+fn body_items(body: Value, raw: &[u8]) -> Result<Vec<ProofItem>> {
+    let Value::Map(fields) = body else {
+        return Err(malformed("the body is not a map"));
+    };
+    let mut items_value = None;
+    let (mut format, mut version) = (None, None);
+    for (k, v) in fields {
+        match k.as_text() {
+            Some("items") => items_value = Some(v),
+            Some("format") => format = v.as_text().map(str::to_string),
+            Some("version") => version = v.as_integer().and_then(|i| u64::try_from(i).ok()),
+            _ => return Err(malformed("the body has an unknown field")),
+        }
+    }
+    if format.as_deref() != Some(PROOF_FORMAT) || version != Some(PROOF_VERSION) {
+        return Err(malformed(format!(
+            "not a {PROOF_FORMAT} version {PROOF_VERSION} body"
+        )));
+    }
+    let Some(Value::Array(values)) = items_value else {
+        return Err(malformed("the body has no item list"));
+    };
+    if values.is_empty() || values.len() > MAX_ITEMS {
+        return Err(malformed(format!(
+            "{} items (1 to {MAX_ITEMS} allowed)",
+            values.len()
+        )));
+    }
+    let mut items = Vec::with_capacity(values.len());
+    for (n, v) in values.into_iter().enumerate() {
+        let Value::Map(fields) = v else {
+            return Err(malformed(format!("item {n} is not a map")));
+        };
+        let (mut index, mut entry, mut path) = (None, None, None);
+        for (k, v) in fields {
+            match k.as_text() {
+                Some("index") => index = v.as_integer().and_then(|i| u64::try_from(i).ok()),
+                Some("entry") => {
+                    let bytes = cbor::encode(v).map_err(|e| malformed(format!("item {n}: {e}")))?;
+                    let mut list = Vec::new();
+                    cbor::write_head(&mut list, 4, 1);
+                    list.extend_from_slice(&bytes);
+                    let decoded = entry_list::decode(&list)
+                        .map_err(|e| malformed(format!("item {n} entry: {e:?}")))?;
+                    entry = decoded.entries.into_iter().next();
+                }
+                Some("path") => {
+                    let Value::Array(hashes) = v else {
+                        return Err(malformed(format!("item {n}: path is not an array")));
+                    };
+                    if hashes.len() > 64 {
+                        return Err(malformed(format!("item {n}: path longer than 64")));
+                    }
+                    path = Some(
+                        hashes
+                            .into_iter()
+                            .map(|h| match h {
+                                Value::Bytes(b) => <[u8; 32]>::try_from(b.as_slice()).ok(),
+                                _ => None,
+                            })
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or_else(|| {
+                                malformed(format!("item {n}: a path hash is not 32 bytes"))
+                            })?,
+                    );
+                }
+                _ => return Err(malformed(format!("item {n} has an unknown field"))),
+            }
+        }
+        match (index, entry, path) {
+            (Some(index), Some(entry), Some(path)) => items.push(ProofItem { index, entry, path }),
+            _ => return Err(malformed(format!("item {n} lacks index, entry or path"))),
+        }
+    }
+    // Re-encode: the body must be in its one deterministic form.
+    let again = encode_body(&items);
+    if again != raw {
+        return Err(malformed("the body is not in its deterministic encoding"));
+    }
+    Ok(items)
+}
