@@ -24,8 +24,8 @@ Fixtures (generated deterministically, reused while their spec is unchanged):
 Options:
   --fixtures LIST  comma-separated subset of a,b,c,d,e (default: a,b,c,d,e)
   --runs N         timed runs of every tool per fixture, round-robin (default: 5)
-  --scale F        multiply every fixture's file count (size for b) by F, e.g. 0.01
-                   for a smoke test (default: 1)
+  --scale F        multiply every fixture's size by F: cycles (a, d), bytes (b), files (c),
+                   FASTQ records (e); e.g. 0.01 for a smoke test (default: 1)
   --out FILE       where to write the Markdown report (default: target/bench-results.md)
   --tools LIST     comma-separated subset of tool ids (default: all); tools that a chosen
                    one depends on (seal for verify, ms_sign for ms_verify, bagit_create

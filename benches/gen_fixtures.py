@@ -169,9 +169,14 @@ def write_many_bcl(root: str, fixture: str, files: list) -> None:
         write_bcl(root, fixture, rel, clusters)
 
 
+def cpus() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
+
+
 def run_jobs(jobs: list) -> None:
     """Run (function, args...) jobs in worker processes; each job writes its own files."""
-    workers = int(os.environ.get("SEQPROV_BENCH_JOBS", "0")) or len(os.sched_getaffinity(0))
+    workers = int(os.environ.get("SEQPROV_BENCH_JOBS", "0")) or cpus()
     if workers <= 1 or len(jobs) <= 1:
         for fn, *args in jobs:
             fn(*args)
@@ -260,7 +265,7 @@ def gen_d(root: str, scale: float) -> None:
 
 def e_compressors() -> tuple:
     """(gzip argv, bgzf argv or None): pigz -6 if installed, else gzip -6; bgzip -l 6."""
-    threads = str(len(os.sched_getaffinity(0)))
+    threads = str(cpus())
     gz = ["pigz", "-6", "-n", "-c", "-p", threads] if shutil.which("pigz") else ["gzip", "-6", "-n", "-c"]
     bgzf = ["bgzip", "-c", "-l", "6", "-@", threads] if shutil.which("bgzip") else None
     return gz, bgzf

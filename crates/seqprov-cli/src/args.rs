@@ -151,6 +151,10 @@ pub struct KeygenArgs {
     /// The key holder's full name, recorded in the key files and used as signer name.
     #[arg(long, value_name = "FULL NAME")]
     pub name: Option<String>,
+    /// Encrypt the private key with a passphrase (PBES2: PBKDF2-SHA256, AES-256-CBC),
+    /// taken from SEQPROV_PASSPHRASE or asked on the terminal.
+    #[arg(long)]
+    pub encrypt: bool,
 }
 
 /// Options shared by the commands that read file contents.

@@ -4,6 +4,7 @@
 mod args;
 mod custody_commands;
 mod export_command;
+mod passphrase;
 mod progress_bar;
 mod text_output;
 
@@ -68,10 +69,16 @@ pub(crate) fn load_private_key(path: &Path, allow_insecure: bool) -> Result<Priv
     } else {
         PermissionCheck::Strict
     };
-    let key = PrivateKey::load(path, permissions)?;
-    if allow_insecure {
+    let name = path.display().to_string();
+    let key = PrivateKey::load_with(path, permissions, &|| passphrase::for_opening(&name))?;
+    let exposed = std::fs::metadata(path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0)
+        .unwrap_or(false);
+    if allow_insecure && exposed {
         eprintln!(
-            "seqprov: warning: key permissions are not checked (--allow-insecure-key-permissions)"
+            "seqprov: warning: {} is readable or writable by group or others; using it anyway \
+             (--allow-insecure-key-permissions)",
+            path.display()
         );
     }
     Ok(key)
@@ -113,7 +120,13 @@ fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
     }
     let key = PrivateKey::generate(a.name)?;
-    let (key_path, pub_path) = seqprov::keys::write_new_keypair(&a.out, &key)?;
+    let secret = if a.encrypt {
+        Some(passphrase::for_new_key().map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
+    let (key_path, pub_path) =
+        seqprov::keys::write_new_keypair_with(&a.out, &key, secret.as_deref().map(String::as_str))?;
     println!(
         "private key: {} (mode 0600; keep it secret)",
         key_path.display()
@@ -124,17 +137,7 @@ fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
 }
 
 fn seal(a: SealArgs) -> Result<ExitStatus> {
-    let permissions = if a.allow_insecure_key_permissions {
-        PermissionCheck::AllowInsecure
-    } else {
-        PermissionCheck::Strict
-    };
-    let key = PrivateKey::load(&a.key, permissions)?;
-    if a.allow_insecure_key_permissions {
-        eprintln!(
-            "seqprov: warning: key permissions are not checked (--allow-insecure-key-permissions)"
-        );
-    }
+    let key = load_private_key(&a.key, a.allow_insecure_key_permissions)?;
     if let Some(name) = &a.signer {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
     }

@@ -752,3 +752,102 @@ fn names_equal_after_unicode_normalisation_are_refused_at_seal() {
         .code(2)
         .stderr(predicates::str::contains("Unicode normalisation"));
 }
+
+#[test]
+fn encrypted_keys_work_with_a_passphrase_and_in_openssl() {
+    let fx = Fixture::sealed();
+    seqprov()
+        .current_dir(&fx.root)
+        .env("SEQPROV_PASSPHRASE", "correct horse battery")
+        .args([
+            "keygen",
+            "--out",
+            "enc",
+            "--encrypt",
+            "--name",
+            "Enc Rypted",
+        ])
+        .assert()
+        .success();
+    let text = fs::read_to_string(fx.root.join("enc.key")).unwrap();
+    assert!(
+        text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{text}"
+    );
+    // OpenSSL opens it with the same passphrase, and derives the same public key.
+    let ours = openssl(
+        &fx.root,
+        &[
+            "pkey",
+            "-in",
+            "enc.key",
+            "-passin",
+            "pass:correct horse battery",
+            "-pubout",
+        ],
+    );
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let public = openssl(&fx.root, &["pkey", "-pubin", "-in", "enc.pub"]);
+    assert_eq!(ours.stdout, public.stdout);
+    let seal = |pass: Option<&str>| {
+        let mut cmd = seqprov();
+        cmd.current_dir(&fx.root)
+            .args(["seal", "run", "--key", "enc.key", "--force"]);
+        cmd.env_remove("SEQPROV_PASSPHRASE");
+        if let Some(p) = pass {
+            cmd.env("SEQPROV_PASSPHRASE", p);
+        }
+        cmd.assert()
+    };
+    seal(Some("correct horse battery")).success();
+    fx.verify("enc.pub").code(0);
+    seal(Some("wrong horse battery"))
+        .code(2)
+        .stderr(predicates::str::contains("wrong passphrase"));
+    seal(None)
+        .code(2)
+        .stderr(predicates::str::contains("SEQPROV_PASSPHRASE"));
+    // A key OpenSSL encrypted works too.
+    let made = openssl(
+        &fx.root,
+        &[
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-aes-256-cbc",
+            "-pass",
+            "pass:openssl pass",
+            "-out",
+            "ossl-enc.key",
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    fs::set_permissions(
+        fx.root.join("ossl-enc.key"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    seqprov()
+        .current_dir(&fx.root)
+        .env("SEQPROV_PASSPHRASE", "openssl pass")
+        .args(["seal", "run", "--key", "ossl-enc.key", "--force"])
+        .assert()
+        .success();
+    // Too short a passphrase for a new key is refused.
+    seqprov()
+        .current_dir(&fx.root)
+        .env("SEQPROV_PASSPHRASE", "short")
+        .args(["keygen", "--out", "weak", "--encrypt"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("at least 8"));
+    assert!(!fx.root.join("weak.key").exists());
+}

@@ -18,6 +18,9 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
+/// PBKDF2-HMAC-SHA256 iterations for passphrase-encrypted keys (OWASP 2023 guidance).
+pub const PBKDF2_ITERATIONS: u32 = 600_000;
+
 /// Prefix of the optional line before the PEM block that names the key's holder.
 const SIGNER_LINE: &str = "Signer: ";
 
@@ -101,8 +104,20 @@ impl PrivateKey {
         }
     }
 
-    /// Load a PKCS#8 PEM private key file.
+    /// Load a PKCS#8 PEM private key file that is not passphrase-encrypted.
     pub fn load(path: &Path, permissions: PermissionCheck) -> Result<PrivateKey> {
+        PrivateKey::load_with(path, permissions, &|| {
+            Err("the key is passphrase-encrypted; a passphrase is needed".into())
+        })
+    }
+
+    /// Load a PKCS#8 PEM private key file; `passphrase` is asked for only when the key is
+    /// encrypted (`ENCRYPTED PRIVATE KEY`, PBES2), and what it returns is zeroised after use.
+    pub fn load_with(
+        path: &Path,
+        permissions: PermissionCheck,
+        passphrase: &dyn Fn() -> std::result::Result<Zeroizing<String>, String>,
+    ) -> Result<PrivateKey> {
         let key_err = |reason: String| Error::Key {
             path: path.to_path_buf(),
             reason,
@@ -118,9 +133,17 @@ impl PrivateKey {
         let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
         let (signer_name, pem) = split_pem(&text);
         if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-            return Err(key_err(
-                "passphrase-encrypted private keys are not supported yet".into(),
-            ));
+            let secret = passphrase().map_err(key_err)?;
+            let (_, document) = pkcs8::SecretDocument::from_pem(pem)
+                .map_err(|e| key_err(format!("not a PEM encrypted private key ({e})")))?;
+            let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes())
+                .map_err(|e| key_err(format!("not a PKCS#8 encrypted private key ({e})")))?;
+            let der = encrypted.decrypt(secret.as_bytes()).map_err(|_| {
+                key_err("cannot decrypt it: wrong passphrase, or an unsupported cipher".into())
+            })?;
+            let key = SigningKey::from_pkcs8_der(der.as_bytes())
+                .map_err(|e| key_err(format!("not an Ed25519 PKCS#8 private key ({e})")))?;
+            return Ok(PrivateKey { key, signer_name });
         }
         let key = SigningKey::from_pkcs8_pem(pem)
             .map_err(|e| key_err(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))?;
@@ -135,6 +158,40 @@ impl PrivateKey {
     /// Sign a message (pure Ed25519, RFC 8032).
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.key.sign(message)
+    }
+
+    /// Passphrase-encrypted PKCS#8 PEM text (PBES2: PBKDF2-HMAC-SHA256 with
+    /// [`PBKDF2_ITERATIONS`] iterations and AES-256-CBC, which `openssl pkey` reads),
+    /// preceded by the `Signer:` line if named.
+    pub fn to_encrypted_pem(&self, passphrase: &str) -> Result<Zeroizing<String>> {
+        use pkcs8::EncodePrivateKey as _;
+        let plain = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_der()
+        .expect("an Ed25519 key always encodes");
+        let info = pkcs8::PrivateKeyInfo::try_from(plain.as_bytes())
+            .expect("a document we just encoded parses");
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        getrandom::getrandom(&mut salt)
+            .and_then(|()| getrandom::getrandom(&mut iv))
+            .map_err(|e| Error::io("random source", std::io::Error::other(e.to_string())))?;
+        let params =
+            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
+                .expect("valid PBES2 parameters");
+        let encrypted = info
+            .encrypt_with_params(params, passphrase.as_bytes())
+            .expect("encryption of a small document cannot fail");
+        let pem = encrypted
+            .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+            .expect("PEM encoding cannot fail");
+        Ok(Zeroizing::new(format!(
+            "{}{}",
+            signer_preamble(&self.signer_name),
+            pem.as_str()
+        )))
     }
 
     /// PKCS#8 v1 PEM text (the form OpenSSL writes), preceded by the `Signer:` line if named.
@@ -259,6 +316,15 @@ pub fn validate_signer_name(name: &str) -> std::result::Result<(), String> {
 ///
 /// Returns the two paths written.
 pub fn write_new_keypair(base: &Path, key: &PrivateKey) -> Result<(PathBuf, PathBuf)> {
+    write_new_keypair_with(base, key, None)
+}
+
+/// [`write_new_keypair`], encrypting the private key with `passphrase` when given.
+pub fn write_new_keypair_with(
+    base: &Path,
+    key: &PrivateKey,
+    passphrase: Option<&str>,
+) -> Result<(PathBuf, PathBuf)> {
     let key_path = with_suffix(base, "key");
     let pub_path = with_suffix(base, "pub");
     for path in [&key_path, &pub_path] {
@@ -269,7 +335,11 @@ pub fn write_new_keypair(base: &Path, key: &PrivateKey) -> Result<(PathBuf, Path
             )));
         }
     }
-    write_new_file(&key_path, key.to_pem().as_bytes(), 0o600)?;
+    let pem = match passphrase {
+        Some(passphrase) => key.to_encrypted_pem(passphrase)?,
+        None => key.to_pem(),
+    };
+    write_new_file(&key_path, pem.as_bytes(), 0o600)?;
     if let Err(e) = write_new_file(&pub_path, key.public().to_pem().as_bytes(), 0o644) {
         // The private key was created by this call a moment ago: leave no orphan behind.
         let _ = fs::remove_file(&key_path);
@@ -321,6 +391,27 @@ mod tests {
             fs::metadata(&k).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn encrypted_key_round_trip_and_wrong_passphrase() {
+        let key = PrivateKey::generate(Some("Enc".into())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (k, _) =
+            write_new_keypair_with(&dir.path().join("e"), &key, Some("correct horse")).unwrap();
+        let text = fs::read_to_string(&k).unwrap();
+        assert!(text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+        let right = || Ok(Zeroizing::new("correct horse".to_string()));
+        let loaded = PrivateKey::load_with(&k, PermissionCheck::Strict, &right).unwrap();
+        assert_eq!(loaded.public().id(), key.public().id());
+        assert_eq!(loaded.signer_name.as_deref(), Some("Enc"));
+        let wrong = || Ok(Zeroizing::new("wrong".to_string()));
+        let err = PrivateKey::load_with(&k, PermissionCheck::Strict, &wrong)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("wrong passphrase"), "{err}");
+        let err = PrivateKey::load(&k, PermissionCheck::Strict).err().unwrap();
+        assert!(err.to_string().contains("passphrase"), "{err}");
     }
 
     #[test]
