@@ -37,6 +37,7 @@ pub mod error;
 pub mod exclude;
 pub mod export;
 pub mod formats;
+pub mod fuzz_entry;
 pub mod hashing;
 pub mod inspect;
 pub mod keys;

@@ -1149,6 +1149,19 @@ fn one_byte_short(tile: u32) -> String {
 // ---------------------------------------------------------------------------------------
 // Filter, locs, clocs, pos.txt
 
+/// Position of the first byte above 1, scanning 64 bytes at a time (an OR over a block
+/// vectorises; a byte-wise search with early exit does not).
+fn first_above_one(data: &[u8]) -> Option<usize> {
+    let mut offset = 0;
+    for block in data.chunks(64) {
+        if block.iter().fold(0u8, |acc, &b| acc | (b & 0xfe)) != 0 {
+            return block.iter().position(|&b| b > 1).map(|at| offset + at);
+        }
+        offset += block.len();
+    }
+    None
+}
+
 /// `.filter`: u32 0, u32 version 3, u32 cluster count, one byte (0 or 1) per cluster.
 #[derive(Default)]
 struct Filter {
@@ -1178,7 +1191,7 @@ impl Filter {
                 }
             }
         }
-        if let Some(at) = data.iter().position(|&b| b > 1) {
+        if let Some(at) = first_above_one(data) {
             return Err(format!(
                 "cluster {} has the pass-filter value {} (expected 0 or 1)",
                 self.body + at as u64 + 1,

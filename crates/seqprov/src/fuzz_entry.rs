@@ -1,0 +1,72 @@
+//! Entry points shared by the `cargo fuzz` targets (`fuzz/`) and the regression test that
+//! replays their corpus (`tests/fuzz_corpus.rs`): each takes arbitrary bytes, must never
+//! panic, hang or allocate without bound, and exercises one parser of untrusted input.
+
+use std::path::Path;
+
+/// A bundle: parse, then every check a verifier runs without files.
+pub fn bundle(data: &[u8]) {
+    if let Ok(bundle) = crate::Bundle::parse(data) {
+        let _ = crate::verify::check_seal_signature(&bundle);
+        let _ = bundle.root_matches();
+        let _ = crate::chain::check(&bundle);
+        let policy = crate::Policy::default();
+        let _ = crate::verify::check_bundle(&bundle, &policy, &Default::default());
+        let _ = crate::report::SealSummary::of(&bundle);
+    }
+    let _ = crate::entry_list::decode(data);
+}
+
+/// A per-sample proof.
+pub fn proof(data: &[u8]) {
+    if let Ok((bundle, _)) = crate::proof::parse(data) {
+        let _ =
+            crate::verify::check_bundle(&bundle, &crate::Policy::default(), &Default::default());
+    }
+}
+
+/// A lab policy (TOML). Key paths resolve below a directory that does not exist.
+pub fn policy(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::Policy::parse(text, Path::new("/nonexistent-seqprov-fuzz"));
+    }
+}
+
+/// RunInfo.xml and RunParameters.xml.
+pub fn run_info(data: &[u8]) {
+    let _ = crate::formats::run_info::parse_run_info(data, "RunInfo.xml");
+    let _ = crate::formats::run_info::parse_run_parameters(data, "RunParameters.xml");
+}
+
+/// Structure checks of every Illumina binary kind, fed in two chunks.
+pub fn structure(data: &[u8]) {
+    use crate::formats::structure::{CheckOptions, Depth, StrictMode, StructureChecker};
+    let split = data.first().map_or(0, |&b| b as usize % (data.len() + 1));
+    for name in [
+        "x.bcl",
+        "x.bcl.gz",
+        "x.bcl.bgzf",
+        "x.cbcl",
+        "x.filter",
+        "x.locs",
+        "x.clocs",
+        "s_1_1101_pos.txt",
+    ] {
+        for mode in [StrictMode::Strict, StrictMode::Lenient] {
+            for depth in [Depth::Framing, Depth::Full] {
+                let options = CheckOptions { mode, depth };
+                if let Some(checker) = StructureChecker::for_path(name, options) {
+                    let mut checker = checker.with_len(data.len() as u64);
+                    checker.update(&data[..split]);
+                    checker.update(&data[split..]);
+                    let _ = checker.finish(data.len() as u64);
+                }
+            }
+        }
+    }
+}
+
+/// FASTQ content identity (plain, gzip or BGZF).
+pub fn fastq(data: &[u8]) {
+    let _ = crate::formats::fastq::content_of_reader(data);
+}
