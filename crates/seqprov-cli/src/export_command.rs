@@ -27,8 +27,17 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
     if let Some(out) = &a.out {
         refuse_bundle_as_output(&a.bundle, out)?;
     }
-    let bundle = Bundle::read(&a.bundle)
-        .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    // A bundle, or a per-sample proof (then only the disclosed files are exported).
+    let bundle = match Bundle::read(&a.bundle) {
+        Ok(bundle) => bundle,
+        Err(bundle_error) => match seqprov::proof::read(&a.bundle) {
+            Ok((proof, _)) => proof,
+            Err(_) => {
+                return Err(anyhow::Error::new(bundle_error)
+                    .context(format!("reading bundle {}", a.bundle.display())));
+            }
+        },
+    };
     export::check_exportable(&bundle)
         .with_context(|| format!("refusing to export {}", a.bundle.display()))?;
 

@@ -222,6 +222,7 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
         allow_incomplete: a.allow_incomplete,
         allow_broken: a.allow_broken,
         exclude: a.exclude,
+        outboard: a.outboard.then(|| seqprov::outboard::directory_for(&out)),
         ..Default::default()
     };
     let progress = TerminalProgress::new("sealing", a.read.quiet);
@@ -322,6 +323,42 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         lineage_inputs: &inputs,
         require_lineage: a.require_lineage,
     };
+    if let Some(range) = &a.range {
+        let (start, len) = parse_range(range)?;
+        let [file] = a.paths.as_slice() else {
+            anyhow::bail!("--range checks one FILE");
+        };
+        let (source, source_path) = match (&a.proof, &a.bundle) {
+            (Some(proof), _) => (
+                seqprov::proof::read(proof)
+                    .with_context(|| format!("reading proof {}", proof.display()))?
+                    .0,
+                proof.clone(),
+            ),
+            (None, Some(bundle)) => (
+                Bundle::read(bundle)
+                    .with_context(|| format!("reading bundle {}", bundle.display()))?,
+                bundle.clone(),
+            ),
+            (None, None) => anyhow::bail!("--range needs --bundle or --proof"),
+        };
+        let outboard = a
+            .outboard
+            .clone()
+            .unwrap_or_else(|| seqprov::outboard::directory_for(&source_path));
+        let report = seqprov::verify::verify_range(
+            file,
+            &source,
+            a.entry.as_deref(),
+            &outboard,
+            start,
+            len,
+            &policy,
+            options,
+        );
+        progress.finish();
+        return Ok(report?);
+    }
     let report = match &a.proof {
         Some(proof_path) => {
             let (proof, _) = seqprov::proof::read(proof_path)
@@ -340,6 +377,17 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
     };
     progress.finish();
     Ok(report?)
+}
+
+/// Parse `START:LEN` (decimal bytes).
+fn parse_range(text: &str) -> Result<(u64, u64)> {
+    let parsed = text
+        .split_once(':')
+        .and_then(|(s, l)| Some((s.parse::<u64>().ok()?, l.parse::<u64>().ok()?)));
+    match parsed {
+        Some((start, len)) if len > 0 => Ok((start, len)),
+        _ => anyhow::bail!("--range takes START:LEN in bytes, with LEN > 0, not {text:?}"),
+    }
 }
 
 fn prove(a: args::ProveArgs) -> Result<ExitStatus> {

@@ -255,3 +255,114 @@ fn prove_refuses_patterns_that_match_nothing() {
         .code(2)
         .stderr(predicates::str::contains("no sealed entry matches"));
 }
+
+#[test]
+fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
+    let s = Samples::new();
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    fs::write(s.root.join("fastq/project/big.bam"), &big).unwrap();
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "seal",
+            "fastq",
+            "--key",
+            "core.key",
+            "--force",
+            "--outboard",
+        ])
+        .assert()
+        .success();
+    let tree_dir = s.root.join("fastq.seqprov.outboard");
+    let trees: Vec<_> = fs::read_dir(&tree_dir).unwrap().collect();
+    assert_eq!(trees.len(), 1, "one file of 1 MiB or more");
+    let tree_len = trees[0].as_ref().unwrap().metadata().unwrap().len();
+    assert!(
+        tree_len < big.len() as u64 / 15,
+        "outboard is about 6.25 % ({tree_len} bytes)"
+    );
+    let range = |extra: &[&str]| {
+        seqprov()
+            .current_dir(&s.root)
+            .args([
+                "verify",
+                "fastq/project/big.bam",
+                "--range",
+                "2000000:4096",
+                "--trust",
+                "core.pub",
+                "--json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(0));
+    // Through a proof of that file, with the tree directory named.
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "prove",
+            "fastq.seqprov",
+            "--path",
+            "**/big.bam",
+            "--out",
+            "big.seqprov-proof",
+        ])
+        .assert()
+        .success();
+    let via_proof = range(&[
+        "--proof",
+        "big.seqprov-proof",
+        "--outboard",
+        "fastq.seqprov.outboard",
+    ]);
+    assert_eq!(
+        via_proof.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&via_proof.stderr)
+    );
+    // A byte changed inside the range is caught; outside it, by design, is not looked at.
+    let mut altered = big.clone();
+    altered[2_001_000] ^= 1;
+    fs::write(s.root.join("fastq/project/big.bam"), &altered).unwrap();
+    let out = range(&["--bundle", "fastq.seqprov"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"][0]["class"], "modified");
+    let mut outside = big.clone();
+    outside[10] ^= 1;
+    fs::write(s.root.join("fastq/project/big.bam"), &outside).unwrap();
+    assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(0));
+    // Without its tree: an I/O error, not a verdict.
+    fs::remove_dir_all(&tree_dir).unwrap();
+    assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_proof_exports_to_fhir_with_only_its_files() {
+    let s = Samples::new();
+    s.prove_alice();
+    let out = seqprov()
+        .current_dir(&s.root)
+        .args(["export", "alice.seqprov-proof", "--format", "fhir"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fhir: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(fhir["resourceType"], "Provenance");
+    assert!(text.contains("PATIENT-ALICE-1234"));
+    assert!(
+        !text.contains("PATIENT-BOB"),
+        "the other patient's name is in the export"
+    );
+}

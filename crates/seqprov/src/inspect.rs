@@ -19,6 +19,16 @@ impl ChunkSink for NoSink {
     fn update(&mut self, _chunk: &[u8]) {}
 }
 
+/// Two sinks fed the same chunks.
+pub struct Tee<'a>(pub &'a mut dyn ChunkSink, pub &'a mut dyn ChunkSink);
+
+impl ChunkSink for Tee<'_> {
+    fn update(&mut self, chunk: &[u8]) {
+        self.0.update(chunk);
+        self.1.update(chunk);
+    }
+}
+
 /// Which checks to run on which files.
 #[derive(Clone, Debug, Default)]
 pub struct InspectOptions {

@@ -45,6 +45,7 @@ pub mod lineage;
 pub mod manifest;
 mod mapped_file;
 pub mod merkle;
+pub mod outboard;
 pub mod policy;
 pub mod proof;
 pub mod report;

@@ -53,6 +53,8 @@ pub struct SealOptions {
     pub allow_broken: bool,
     /// Exclude patterns (recorded in the seal).
     pub exclude: Vec<String>,
+    /// Write Bao outboard trees of large files into this directory (`--outboard`).
+    pub outboard: Option<std::path::PathBuf>,
     /// Seal time to record; `None` means now. Injected by test vectors.
     pub time: Option<time::OffsetDateTime>,
     /// The input this data was derived from, recorded in the seal.
@@ -78,6 +80,7 @@ impl Default for SealOptions {
             allow_incomplete: false,
             allow_broken: false,
             exclude: Vec::new(),
+            outboard: None,
             time: None,
             derived_from: None,
             salt_seed: None,
@@ -246,15 +249,35 @@ pub fn seal_directory(
                 unreachable!("only files are hashed")
             };
             let mut inspection = Inspection::for_file(&node.path, size, &options.inspect);
-            let digest = hashing::hash_in_tree(
-                &tree,
-                &node.relative,
-                &node.full,
-                stamp,
-                options.hash,
-                progress,
-                &mut inspection,
-            )?;
+            let mut outboard = match &options.outboard {
+                Some(dir) if size >= crate::outboard::OUTBOARD_MIN_BYTES => {
+                    Some(crate::outboard::OutboardWriter::new(dir)?)
+                }
+                _ => None,
+            };
+            let digest = match &mut outboard {
+                Some(writer) => hashing::hash_in_tree(
+                    &tree,
+                    &node.relative,
+                    &node.full,
+                    stamp,
+                    options.hash,
+                    progress,
+                    &mut crate::inspect::Tee(&mut inspection, writer),
+                )?,
+                None => hashing::hash_in_tree(
+                    &tree,
+                    &node.relative,
+                    &node.full,
+                    stamp,
+                    options.hash,
+                    progress,
+                    &mut inspection,
+                )?,
+            };
+            if let Some(writer) = outboard {
+                writer.finish(&digest.blake3)?;
+            }
             Ok((i, digest, inspection.finish(digest.size)))
         })
         .collect::<Result<_>>()?;
