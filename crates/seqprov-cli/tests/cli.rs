@@ -851,3 +851,26 @@ fn encrypted_keys_work_with_a_passphrase_and_in_openssl() {
         .stderr(predicates::str::contains("at least 8"));
     assert!(!fx.root.join("weak.key").exists());
 }
+
+/// The progress bar appears on a terminal (a pseudo-terminal made by `script`), and not
+/// with --quiet.
+#[test]
+fn progress_bar_shows_on_a_terminal_only() {
+    let fx = Fixture::sealed();
+    let bin = assert_cmd::cargo::cargo_bin("seqprov");
+    let on_terminal = |args: &str| {
+        let out = std::process::Command::new("script")
+            .current_dir(&fx.root)
+            .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+            .output()
+            .expect("`script` (util-linux) runs a command on a pseudo-terminal");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let seal = on_terminal("seal run --key alice.key --force");
+    assert!(seal.contains("sealing ["), "{seal}");
+    assert!(seal.contains("MiB"), "{seal}");
+    let verify = on_terminal("verify run --trust alice.pub");
+    assert!(verify.contains("verifying ["), "{verify}");
+    let quiet = on_terminal("seal run --key alice.key --force --quiet");
+    assert!(!quiet.contains("sealing ["), "{quiet}");
+}
