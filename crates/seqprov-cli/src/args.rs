@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "seqprov", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 verified; 1 integrity failure; 2 usage or I/O error; \
-3 valid but not trusted. See spec/cli.md."
+    after_help = "Exit codes: 0 verified; 1 integrity failure (content, signature, chain, \
+lineage, malformed bundle, data refused at seal); 2 usage or I/O error; 3 intact but a \
+signer is not trusted or a policy rule is not satisfied. See spec/cli.md."
 )]
 pub struct Cli {
     /// What to do.

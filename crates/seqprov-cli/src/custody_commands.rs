@@ -202,6 +202,9 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
             let object = serde_json::json!({
                 "custody_version": 1,
                 "seal": null,
+                "signature": "not_checked",
+                "root": "not_checked",
+                "trusted": null,
                 "events": [],
                 "errors": [message],
                 "policy": [],

@@ -32,9 +32,11 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
         Ok(bundle) => bundle,
         Err(bundle_error) => match seqprov::proof::read(&a.bundle) {
             Ok((proof, _)) => proof,
-            Err(_) => {
-                return Err(anyhow::Error::new(bundle_error)
-                    .context(format!("reading bundle {}", a.bundle.display())));
+            Err(proof_error) => {
+                return Err(anyhow::Error::new(bundle_error).context(format!(
+                    "{} is neither a bundle nor a proof (as a proof: {proof_error})",
+                    a.bundle.display()
+                )));
             }
         },
     };

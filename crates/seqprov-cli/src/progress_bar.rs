@@ -43,4 +43,8 @@ impl seqprov::Progress for TerminalProgress {
     fn advance(&self, bytes: u64) {
         self.bar.inc(bytes);
     }
+
+    fn is_visible(&self) -> bool {
+        !self.bar.is_hidden()
+    }
 }

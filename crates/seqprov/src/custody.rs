@@ -257,6 +257,13 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
             // Another appender replaced the file while we waited: lock the new one.
             continue;
         }
+        if locked.len() > bundle::MAX_BUNDLE_BYTES {
+            return Err(Error::Malformed(format!(
+                "{} is larger than the {} bytes a bundle may hold",
+                path.display(),
+                bundle::MAX_BUNDLE_BYTES
+            )));
+        }
         let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
         let bundle = Bundle::parse(&bytes)?;
         let refuse = |problem: String| {

@@ -60,11 +60,20 @@ pub trait Progress: Sync {
     fn set_total(&self, _bytes: u64) {}
     /// `bytes` more have been hashed.
     fn advance(&self, _bytes: u64) {}
+    /// Whether anyone is watching: when not, large files are hashed in one parallel pass
+    /// instead of progress-sized steps.
+    fn is_visible(&self) -> bool {
+        true
+    }
 }
 
 /// A progress sink that ignores everything.
 pub struct NoProgress;
-impl Progress for NoProgress {}
+impl Progress for NoProgress {
+    fn is_visible(&self) -> bool {
+        false
+    }
+}
 
 /// What a file looked like (from `stat`), to compare after hashing it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -274,7 +283,12 @@ fn hash_bytes(
     let parallel = bytes.len() as u64 >= PARALLEL_HASH_MIN_BYTES;
     let mut b3 = blake3::Hasher::new();
     let mut sha = sha256.then(Sha256::new);
-    for step in bytes.chunks(PROGRESS_STEP) {
+    let step_len = if progress.is_visible() {
+        PROGRESS_STEP
+    } else {
+        bytes.len().max(1)
+    };
+    for step in bytes.chunks(step_len) {
         update_both(&mut b3, sha.as_mut(), step, parallel);
         sink.update(step);
         progress.advance(step.len() as u64);

@@ -21,6 +21,9 @@ use crate::error::{Error, Result};
 /// PBKDF2-HMAC-SHA256 iterations for passphrase-encrypted keys (OWASP 2023 guidance).
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
 
+/// Largest key file read (a PEM key is a few hundred bytes).
+pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
 /// Prefix of the optional line before the PEM block that names the key's holder.
 const SIGNER_LINE: &str = "Signer: ";
 
@@ -123,6 +126,12 @@ impl PrivateKey {
             reason,
         };
         let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.len() > MAX_KEY_FILE_BYTES {
+            return Err(key_err(format!(
+                "{} bytes: larger than any key file ({MAX_KEY_FILE_BYTES} bytes at most)",
+                meta.len()
+            )));
+        }
         let mode = meta.permissions().mode() & 0o777;
         if permissions == PermissionCheck::Strict && mode & 0o077 != 0 {
             return Err(key_err(format!(
@@ -232,6 +241,13 @@ impl PublicKey {
 
     /// Load an SPKI PEM public key file.
     pub fn load(path: &Path) -> Result<PublicKey> {
+        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.len() > MAX_KEY_FILE_BYTES {
+            return Err(Error::Key {
+                path: path.to_path_buf(),
+                reason: format!("larger than any key file ({MAX_KEY_FILE_BYTES} bytes at most)"),
+            });
+        }
         let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         PublicKey::from_pem(&text).map_err(|reason| Error::Key {
             path: path.to_path_buf(),

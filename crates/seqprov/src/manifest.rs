@@ -312,6 +312,15 @@ impl SealPayload {
                 self.subject.kind
             ));
         }
+        if let Some(mode) = &self.mode
+            && !["agrees", "disagrees", "unknown"].contains(&mode.corroboration.as_str())
+        {
+            return Err(format!(
+                "run-mode corroboration `{}` is not agrees, disagrees or unknown",
+                mode.corroboration
+            ));
+        }
+        crate::exclude::Excludes::new(&self.exclude)?;
         let digests: Vec<&str> = self.digests.iter().map(String::as_str).collect();
         if digests != ["blake3"] && digests != ["blake3", "sha256"] {
             return Err(format!("digest list {digests:?} is not supported"));

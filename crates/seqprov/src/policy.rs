@@ -15,6 +15,8 @@ use crate::manifest::parse_time;
 
 /// The policy file format version this build reads.
 pub const POLICY_VERSION: u32 = 1;
+/// Largest policy file read.
+pub const MAX_POLICY_BYTES: u64 = 1 << 20;
 /// The role that matches every role.
 pub const ANY_ROLE: &str = "*";
 
@@ -195,6 +197,13 @@ impl Policy {
 
     /// Load a policy file; key paths in it are relative to its directory.
     pub fn load(path: &Path) -> Result<Policy> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.len() > MAX_POLICY_BYTES {
+            return Err(Error::Policy {
+                path: path.to_path_buf(),
+                reason: format!("larger than {MAX_POLICY_BYTES} bytes"),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Policy::parse(&text, &base).map_err(|reason| Error::Policy {

@@ -148,6 +148,12 @@ pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
     let mut events = Vec::new();
     let mut offset = seal_len + body_len;
     while offset < bytes.len() {
+        if events.len() == crate::bundle::MAX_EVENTS {
+            return Err(malformed(format!(
+                "more than {} custody events",
+                crate::bundle::MAX_EVENTS
+            )));
+        }
         let tail = &bytes[offset..];
         let (value, used) = cbor::decode_canonical(tail)
             .map_err(|e| malformed(format!("bytes after byte {offset}: {e}")))?;

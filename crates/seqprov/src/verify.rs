@@ -227,11 +227,10 @@ fn seal_warnings(seal: &crate::manifest::SealPayload) -> Vec<String> {
         && mode.corroboration == "disagrees"
     {
         out.push(format!(
-            "run mode claimed `{}` but {}",
-            mode.claim.name(),
+            "run mode: {}",
             mode.detail
                 .as_deref()
-                .unwrap_or("the run parameters disagree")
+                .unwrap_or("the claim is contradicted by the software the run parameters name")
         ));
     }
     out
@@ -301,6 +300,18 @@ pub fn verify_directory(
     };
     if checks.signature != SignatureStatus::Valid || checks.root != RootStatus::Match {
         return Ok(finish(report, Allowed::default()));
+    }
+    let folder = std::path::absolute(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+    if let Some(folder) = folder
+        && folder != bundle.payload.subject.name
+    {
+        report.warnings.push(format!(
+            "the folder is named {folder:?} but the seal is of {:?}: check that this is the \
+             bundle of this folder",
+            bundle.payload.subject.name
+        ));
     }
     let (summary, files) = compare_tree(dir, bundle, options, progress)?;
     let allowed = Allowed {
@@ -638,6 +649,12 @@ pub fn verify_files(
             let meta = opened
                 .metadata()
                 .map_err(|e| crate::error::Error::io(file, e))?;
+            if !meta.is_file() {
+                return Err(crate::error::Error::Refused(format!(
+                    "{} is not a regular file; give the files the proof is for",
+                    file.display()
+                )));
+            }
             let digest = hashing::hash_with_sink(
                 opened,
                 file,
@@ -670,7 +687,9 @@ pub fn verify_files(
         }
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
         let by_name = proof.entries.iter().enumerate().position(|(i, e)| {
-            !matched[i] && Some(e.path.rsplit('/').next().unwrap_or(&e.path)) == name.as_deref()
+            !matched[i]
+                && e.kind == EntryKind::File
+                && Some(e.path.rsplit('/').next().unwrap_or(&e.path)) == name.as_deref()
         });
         match by_name {
             Some(i) => {
@@ -804,10 +823,6 @@ pub fn verify_range(
     report.summary.count(class);
     if !check.verified {
         report.files.push(finding(&entry.path, class, check.detail));
-    } else {
-        report
-            .warnings
-            .push(format!("{}: {}", entry.path, check.detail));
     }
     Ok(finish(report, Allowed::default()))
 }

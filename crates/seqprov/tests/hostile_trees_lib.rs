@@ -177,9 +177,9 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
 /// `Tree::open_beneath` falls back to plain `openat`. The tests above are run again in a
 /// child process under `strace`, which makes every `openat2` fail with that error.
 ///
-/// Today the fallback follows symlinks in the middle of a path and accepts `..` and
-/// absolute paths (`O_NOFOLLOW` only guards the last component), so the swap tests fail:
-/// the outside file is opened. Skipped when `strace` is not installed.
+/// Regression: the fallback used to follow symlinks in the middle of a path and accept `..`
+/// and absolute paths (`O_NOFOLLOW` only guards the last component), so the outside file
+/// was opened; it now opens one component at a time. Skipped when `strace` is not installed.
 #[test]
 fn without_openat2_reads_still_stay_beneath_the_root() {
     if std::process::Command::new("strace")

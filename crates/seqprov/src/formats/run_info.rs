@@ -333,6 +333,9 @@ pub struct RunParameters {
     pub run_number: Option<u32>,
 }
 
+/// Largest `RunInfo.xml` or run parameters file read.
+pub const MAX_METADATA_BYTES: u64 = 16 << 20;
+
 /// Read `RunInfo.xml` (and the run parameters file beside it, if any) from a run folder;
 /// `Ok(None)` when `dir` has no `RunInfo.xml` at its root, so it is not a run folder.
 pub fn read_run_folder(dir: &Path) -> Result<Option<RunMetadata>, MetadataError> {
@@ -355,11 +358,33 @@ pub fn read_run_folder(dir: &Path) -> Result<Option<RunMetadata>, MetadataError>
     let Some(info_name) = find_case_insensitive(&names, RUN_INFO_NAME, &dir_name)? else {
         return Ok(None);
     };
-    let read = |name: &str| {
-        std::fs::read(dir.join(name)).map_err(|e| MetadataError::Io {
+    // Read without following a symlink swapped in since the listing, and at most
+    // MAX_METADATA_BYTES (a real RunInfo.xml is a few kilobytes).
+    let read = |name: &str| -> Result<Vec<u8>, MetadataError> {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let io = |e| MetadataError::Io {
             file: name.to_string(),
             source: e,
-        })
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(dir.join(name))
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_METADATA_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_METADATA_BYTES {
+            return Err(MetadataError::Io {
+                file: name.to_string(),
+                source: std::io::Error::other(format!(
+                    "larger than {MAX_METADATA_BYTES} bytes; not run metadata"
+                )),
+            });
+        }
+        Ok(bytes)
     };
     let run_info = parse_run_info(&read(info_name)?, info_name)?;
     let run_parameters = match find_run_parameters(&names, &dir_name)? {
