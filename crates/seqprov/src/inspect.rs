@@ -55,6 +55,17 @@ pub struct Findings {
     pub content: Option<Result<ContentOutcome, FastqError>>,
 }
 
+impl Findings {
+    /// `None` when there is nothing to record (no check ran, or a structure check passed
+    /// without notes), so a tree of many small files keeps no per-file findings.
+    pub fn worth_keeping(mut self) -> Option<Box<Findings>> {
+        if matches!(&self.structure, Some(Ok(summary)) if summary.notes.is_empty()) {
+            self.structure = None;
+        }
+        (self.structure.is_some() || self.content.is_some()).then(|| Box::new(self))
+    }
+}
+
 impl Inspection {
     /// The checks that apply to the file at entry path `path` of `size` bytes.
     pub fn for_file(path: &str, size: u64, options: &InspectOptions) -> Inspection {

@@ -144,7 +144,7 @@ pub fn seal_directory(
     let (tree, mut nodes) = walk::walk(dir)?;
     nodes.retain(|n| !excludes.excludes(&n.path));
     for node in &nodes {
-        check_sealable(node)?;
+        check_sealable(node, dir)?;
     }
     if let Some((a, b)) =
         crate::entry_path::normalisation_collision(nodes.iter().map(|n| n.path.as_str()))
@@ -238,9 +238,9 @@ pub fn seal_directory(
         .collect();
     files.sort_by_key(|f| std::cmp::Reverse(f.1));
     progress.set_total(files.iter().map(|f| f.1).sum());
-    let mut digests: Vec<Option<(FileDigests, Findings)>> =
+    let mut digests: Vec<Option<(FileDigests, Option<Box<Findings>>)>> =
         (0..nodes.len()).map(|_| None).collect();
-    let hashed: Vec<(usize, FileDigests, Findings)> = files
+    let hashed: Vec<(usize, FileDigests, Option<Box<Findings>>)> = files
         .par_iter()
         .with_max_len(1)
         .map(|&(i, size)| {
@@ -258,8 +258,8 @@ pub fn seal_directory(
             let digest = match &mut outboard {
                 Some(writer) => hashing::hash_in_tree(
                     &tree,
-                    &node.relative,
-                    &node.full,
+                    node.relative(),
+                    &node.full(tree.root()),
                     stamp,
                     options.hash,
                     progress,
@@ -267,8 +267,8 @@ pub fn seal_directory(
                 )?,
                 None => hashing::hash_in_tree(
                     &tree,
-                    &node.relative,
-                    &node.full,
+                    node.relative(),
+                    &node.full(tree.root()),
                     stamp,
                     options.hash,
                     progress,
@@ -278,7 +278,7 @@ pub fn seal_directory(
             if let Some(writer) = outboard {
                 writer.finish(&digest.blake3)?;
             }
-            Ok((i, digest, inspection.finish(digest.size)))
+            Ok((i, digest, inspection.finish(digest.size).worth_keeping()))
         })
         .collect::<Result<_>>()?;
     for (i, d, findings) in hashed {
@@ -306,7 +306,12 @@ pub fn seal_directory(
         let entry = match &node.kind {
             NodeKind::File { .. } => {
                 let (d, findings) = digest.expect("every file was hashed");
-                let content = record_findings(&node.path, findings, &mut facts.broken, &mut notes);
+                let content = match findings {
+                    Some(findings) => {
+                        record_findings(&node.path, *findings, &mut facts.broken, &mut notes)
+                    }
+                    None => None,
+                };
                 Entry {
                     size: Some(d.size),
                     blake3: Some(Bytes32(d.blake3)),
@@ -365,10 +370,10 @@ pub fn seal_directory(
 }
 
 /// Refuse what cannot be sealed: bad names, non-UTF-8 link targets, special files.
-fn check_sealable(node: &walk::Node) -> Result<()> {
+fn check_sealable(node: &walk::Node, dir: &Path) -> Result<()> {
     let refuse = |reason: String| {
         Err(Error::UnsealableTree {
-            path: node.full.clone(),
+            path: node.full(dir),
             reason,
         })
     };

@@ -470,8 +470,8 @@ fn compare_tree(
             };
             let digest = hashing::hash_in_tree(
                 &tree,
-                &node.relative,
-                &node.full,
+                node.relative(),
+                &node.full(tree.root()),
                 stamp,
                 hash_options,
                 progress,

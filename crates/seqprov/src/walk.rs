@@ -61,14 +61,25 @@ impl NodeKind {
 pub struct Node {
     /// Entry path relative to the root (escaped if the name is not valid UTF-8).
     pub path: String,
-    /// The path relative to the root as the operating system spells it.
-    pub relative: PathBuf,
-    /// Full path on disk, for messages.
-    pub full: PathBuf,
+    /// The path as the operating system spells it, kept only when `path` is an escaped
+    /// form (one allocation per file less on large trees).
+    raw: Option<PathBuf>,
     /// What it is.
     pub kind: NodeKind,
     /// Set when the name breaks the path rules (for example, not UTF-8).
     pub name_error: Option<String>,
+}
+
+impl Node {
+    /// The path relative to the root, as the operating system spells it.
+    pub fn relative(&self) -> &Path {
+        self.raw.as_deref().unwrap_or(Path::new(&self.path))
+    }
+
+    /// The full path on disk (for messages).
+    pub fn full(&self, root: &Path) -> PathBuf {
+        root.join(self.relative())
+    }
 }
 
 /// An open directory tree: every read below it stays below it.
@@ -220,12 +231,12 @@ impl Tree {
             }
             empty = false;
             let child = relative.join(OsStr::from_bytes(name.to_bytes()));
-            let full = self.root.join(&child);
+            let full = || self.root.join(&child);
             let mut file_type = entry.file_type();
             let mut stamp = None;
             if matches!(file_type, FileType::RegularFile | FileType::Unknown) {
                 let stat = rustix::fs::statat(&dir_fd, name, AtFlags::SYMLINK_NOFOLLOW)
-                    .map_err(|e| io_error(&full, e))?;
+                    .map_err(|e| io_error(&full(), e))?;
                 file_type = FileType::from_raw_mode(stat.st_mode);
                 stamp = Some(Stamp::from_stat(&stat));
             }
@@ -243,7 +254,7 @@ impl Tree {
                 },
                 FileType::Symlink => {
                     let target = rustix::fs::readlinkat(&dir_fd, name, Vec::new())
-                        .map_err(|e| io_error(&full, e))?;
+                        .map_err(|e| io_error(&full(), e))?;
                     let target = match std::str::from_utf8(target.to_bytes()) {
                         Ok(text) => Ok(text.to_string()),
                         Err(_) => Err(entry_path::escape_bytes(target.to_bytes())),
@@ -256,28 +267,28 @@ impl Tree {
                 FileType::CharacterDevice => NodeKind::Special("character device"),
                 FileType::Unknown => NodeKind::Special("unknown file type"),
             };
-            nodes.push(self.node(child, full, kind));
+            nodes.push(self.node(child, kind));
         }
         if !relative.as_os_str().is_empty() {
-            nodes.push(self.node(relative.to_path_buf(), full_dir, NodeKind::Dir { empty }));
+            nodes.push(self.node(relative.to_path_buf(), NodeKind::Dir { empty }));
         }
         Ok(nodes)
     }
 
-    fn node(&self, relative: PathBuf, full: PathBuf, kind: NodeKind) -> Node {
-        let (path, name_error) = match entry_path::relative_utf8(Path::new(""), &relative) {
-            Ok(path) => (path, None),
-            Err(why) => (
-                entry_path::escape_bytes(relative.as_os_str().as_bytes()),
-                Some(why),
-            ),
-        };
-        Node {
-            path,
-            relative,
-            full,
-            kind,
-            name_error,
+    fn node(&self, relative: PathBuf, kind: NodeKind) -> Node {
+        match entry_path::relative_utf8(Path::new(""), &relative) {
+            Ok(path) => Node {
+                path,
+                raw: None,
+                kind,
+                name_error: None,
+            },
+            Err(why) => Node {
+                path: entry_path::escape_bytes(relative.as_os_str().as_bytes()),
+                raw: Some(relative),
+                kind,
+                name_error: Some(why),
+            },
         }
     }
 }

@@ -145,8 +145,8 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
     swap_sub_for_symlink(work.path(), &work.path().join("outside"));
     let result = hashing::hash_in_tree(
         &tree,
-        &node.relative,
-        &node.full,
+        node.relative(),
+        &node.full(tree.root()),
         stamp,
         HashOptions::default(),
         &NoProgress,
@@ -154,7 +154,7 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
     );
     match result {
         Err(Error::FileChanged { path, what }) => {
-            assert_eq!(path, node.full);
+            assert_eq!(path, node.full(tree.root()));
             assert!(
                 what.contains("symlink") || what.contains("outside"),
                 "{what}"

@@ -189,6 +189,20 @@ fn mode_claim() -> impl Strategy<Value = ModeClaim> {
         })
 }
 
+/// Exclude patterns: the payload only accepts globs that compile.
+fn exclude_patterns() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("**/._*".to_string()),
+            Just(".DS_Store".to_string()),
+            Just("Thumbnail_Images".to_string()),
+            Just("Logs/**".to_string()),
+            "[a-z]{1,8}".prop_map(|s| format!("{s}/*.tmp")),
+        ],
+        0..4,
+    )
+}
+
 fn strings() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(any::<String>(), 0..4)
 }
@@ -204,7 +218,7 @@ fn seal_payload() -> impl Strategy<Value = SealPayload> {
         (
             strings(),
             prop::collection::vec((any::<String>(), any::<String>()), 0..3),
-            strings(),
+            exclude_patterns(),
         ),
     )
         .prop_map(
