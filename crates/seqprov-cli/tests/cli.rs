@@ -551,21 +551,28 @@ fn file_changing_while_sealed_gives_error_and_no_bundle() {
     let fx = Fixture::sealed();
     fs::remove_file(&fx.bundle).unwrap();
     let target = fx.path("Data/Intensities/BaseCalls/L001/C1.1/L001_1.dat");
+    // The writer appends one byte at a time, so the size grows with every write: a write
+    // anywhere between the walk's stat and the check after hashing is always visible
+    // (same-size rewrites within one tick of the kernel's coarse clock are not, which is
+    // why times alone would make this test flaky on a loaded machine).
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let writer = {
         let stop = stop.clone();
+        let writes = writes.clone();
         let target = target.clone();
         std::thread::spawn(move || {
-            use std::os::unix::fs::FileExt;
-            let file = fs::OpenOptions::new().write(true).open(&target).unwrap();
-            let block = vec![0x55u8; 1 << 16];
-            let mut offset = 0u64;
+            use std::io::Write;
+            let mut file = fs::OpenOptions::new().append(true).open(&target).unwrap();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                file.write_at(&block, offset).unwrap();
-                offset = (offset + block.len() as u64) % (LARGE as u64 - block.len() as u64);
+                file.write_all(b"x").unwrap();
+                writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         })
     };
+    while writes.load(std::sync::atomic::Ordering::Relaxed) < 100 {
+        std::thread::yield_now();
+    }
     let out = seqprov()
         .current_dir(&fx.root)
         .args(["seal", "run", "--key", "alice.key"])

@@ -280,25 +280,8 @@ pub fn verify_directory(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let checks = check_bundle(bundle, policy, &options);
-    let mut report = Report {
-        report_version: REPORT_VERSION,
-        tool: crate::seal::TOOL.into(),
-        verdict: Verdict::Verified,
-        exit_code: 0,
-        seal: Some(SealSummary::of(bundle)),
-        signature: checks.signature,
-        trusted: checks.trusted,
-        root: checks.root,
-        errors: checks.integrity,
-        policy: checks.policy,
-        warnings: [checks.warnings, checks.chain.warnings].concat(),
-        custody: checks.chain.events,
-        lineage: checks.lineage,
-        summary: Summary::default(),
-        files: Vec::new(),
-    };
-    if checks.signature != SignatureStatus::Valid || checks.root != RootStatus::Match {
+    let mut report = report_for(bundle, check_bundle(bundle, policy, &options));
+    if report.signature != SignatureStatus::Valid || report.root != RootStatus::Match {
         return Ok(finish(report, Allowed::default()));
     }
     let folder = std::path::absolute(dir)
@@ -331,6 +314,27 @@ pub fn verify_directory(
     report.summary = summary;
     report.files = files;
     Ok(finish(report, allowed))
+}
+
+/// A report holding what the bundle checks found, before any file is read.
+fn report_for(bundle: &Bundle, checks: BundleChecks) -> Report {
+    Report {
+        report_version: REPORT_VERSION,
+        tool: crate::seal::TOOL.into(),
+        verdict: Verdict::Verified,
+        exit_code: 0,
+        seal: Some(SealSummary::of(bundle)),
+        signature: checks.signature,
+        trusted: checks.trusted,
+        root: checks.root,
+        errors: checks.integrity,
+        policy: checks.policy,
+        warnings: [checks.warnings, checks.chain.warnings].concat(),
+        custody: checks.chain.events,
+        lineage: checks.lineage,
+        summary: Summary::default(),
+        files: Vec::new(),
+    }
 }
 
 /// File classes the policy turns from failures into warnings.
@@ -606,29 +610,12 @@ pub fn verify_files(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let checks = check_bundle(proof, policy, &options);
-    let mut report = Report {
-        report_version: REPORT_VERSION,
-        tool: crate::seal::TOOL.into(),
-        verdict: Verdict::Verified,
-        exit_code: 0,
-        seal: Some(SealSummary::of(proof)),
-        signature: checks.signature,
-        trusted: checks.trusted,
-        root: checks.root,
-        errors: checks.integrity,
-        policy: checks.policy,
-        warnings: [checks.warnings, checks.chain.warnings].concat(),
-        custody: checks.chain.events,
-        lineage: checks.lineage,
-        summary: Summary::default(),
-        files: Vec::new(),
-    };
+    let mut report = report_for(proof, check_bundle(proof, policy, &options));
     if report.root == RootStatus::Mismatch {
         report.errors =
             vec!["an inclusion path in the proof does not lead to the signed Merkle root".into()];
     }
-    if checks.signature != SignatureStatus::Valid || checks.root != RootStatus::Match {
+    if report.signature != SignatureStatus::Valid || report.root != RootStatus::Match {
         return Ok(finish(report, Allowed::default()));
     }
     let hash_options = HashOptions {
@@ -753,25 +740,8 @@ pub fn verify_range(
     policy: &Policy,
     options: VerifyOptions<'_>,
 ) -> Result<Report> {
-    let checks = check_bundle(source, policy, &options);
-    let mut report = Report {
-        report_version: REPORT_VERSION,
-        tool: crate::seal::TOOL.into(),
-        verdict: Verdict::Verified,
-        exit_code: 0,
-        seal: Some(SealSummary::of(source)),
-        signature: checks.signature,
-        trusted: checks.trusted,
-        root: checks.root,
-        errors: checks.integrity,
-        policy: checks.policy,
-        warnings: [checks.warnings, checks.chain.warnings].concat(),
-        custody: checks.chain.events,
-        lineage: checks.lineage,
-        summary: Summary::default(),
-        files: Vec::new(),
-    };
-    if checks.signature != SignatureStatus::Valid || checks.root != RootStatus::Match {
+    let mut report = report_for(source, check_bundle(source, policy, &options));
+    if report.signature != SignatureStatus::Valid || report.root != RootStatus::Match {
         return Ok(finish(report, Allowed::default()));
     }
     let name = file
