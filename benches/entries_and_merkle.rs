@@ -15,11 +15,11 @@ fn entries(n: usize) -> Vec<Entry> {
     let mut out: Vec<Entry> = (0..n)
         .map(|i| Entry {
             path: format!(
-                "Data/Intensities/BaseCalls/L00{}/C{}.1/s_{}_{:04}.bcl.gz",
+                "Data/Intensities/BaseCalls/L00{}/C{}.1/s_{}_{:07}.bcl.gz",
                 i % 4 + 1,
                 i / 4000 + 1,
                 i % 4 + 1,
-                1101 + i % 1000
+                i
             ),
             kind: EntryKind::File,
             salt: Bytes32(*blake3::hash(&i.to_le_bytes()).as_bytes()),
@@ -31,7 +31,7 @@ fn entries(n: usize) -> Vec<Entry> {
         })
         .collect();
     out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    out.dedup_by(|a, b| a.path == b.path);
+    assert_eq!(out.len(), n, "every generated path is distinct");
     out
 }
 
