@@ -215,6 +215,10 @@ expect 0 "FHIR Provenance is valid R4 and carries the seal and events" \
 expect 0 "FHIR Provenance of the test vector is valid R4" \
     vpy check_fhir.py "$work/vector-provenance.json" --schema "$schema" \
     --bundle "$vectors/valid.seqprov" --seal-key "$work/signer.pub"
+"$seqprov" prove run.seqprov --path 'sample 1/*' --out sample.seqprov-proof >/dev/null
+"$seqprov" export sample.seqprov-proof --format fhir --out proof-provenance.json
+expect 0 "FHIR Provenance of a per-sample proof is valid R4" \
+    vpy check_fhir.py "$work/proof-provenance.json" --schema "$schema"
 "$py" - "$work/provenance.json" "$work/provenance-bad.json" <<'EOF'
 import json, sys
 p = json.load(open(sys.argv[1]))

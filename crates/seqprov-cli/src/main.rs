@@ -174,6 +174,12 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
         }
         _ => None,
     };
+    if a.derived_from.is_some() && !a.content {
+        eprintln!(
+            "seqprov: note: read names are checked against the derived-from run only with \
+             --content"
+        );
+    }
     let run_mode = a
         .mode
         .as_deref()

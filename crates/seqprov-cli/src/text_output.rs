@@ -39,6 +39,10 @@ pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
             "run mode:  {}",
             seal.mode.as_deref().unwrap_or("(no claim)")
         ),
+        format!(
+            "derived:   {}",
+            seal.derived_from.as_deref().unwrap_or("(not recorded)")
+        ),
         format!("custody:   {} events", seal.custody_events),
     ]
 }

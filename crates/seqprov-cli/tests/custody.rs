@@ -986,3 +986,113 @@ fn a_bad_seal_still_lists_its_events() {
     assert_eq!(code, 1);
     assert_eq!(report["custody"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn lineage_records_the_sample_sheet_and_judges_the_input_signer() {
+    let lab = Lab::new();
+    let fastq_bundle = derived_fastqs(&lab);
+    let derived = seqprov::Bundle::read(&fastq_bundle).unwrap();
+    let recorded = derived.payload.derived_from.as_ref().unwrap();
+    let sheet = fs::read(lab.root.join("SampleSheet.csv")).unwrap();
+    assert_eq!(
+        recorded.sample_sheet.unwrap().0,
+        *blake3::hash(&sheet).as_bytes()
+    );
+    assert_eq!(
+        recorded.seal.0,
+        seqprov::custody::message_digest(&seqprov::Bundle::read(&lab.bundle()).unwrap().seal.raw)
+    );
+    // The run was sealed by core; trusting only a key that signed the FASTQs is not enough.
+    lab.run(&[
+        "seal",
+        "fastq",
+        "--key",
+        "qc.key",
+        "--force",
+        "--derived-from",
+        "run.seqprov",
+        "--step",
+        "x",
+    ])
+    .success();
+    let out = seqprov()
+        .current_dir(&lab.root)
+        .args([
+            "verify",
+            "fastq",
+            "--json",
+            "--trust",
+            "qc.pub",
+            "--derived-from",
+            "run.seqprov",
+            "--require-lineage",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["lineage"]["status"], "untrusted");
+    assert_eq!(report["policy"][0]["subject"], "lineage seal");
+}
+
+#[test]
+fn require_lineage_in_a_policy_file_is_enforced() {
+    let lab = Lab::new();
+    derived_fastqs(&lab);
+    let policy = lab.standard_policy("require_lineage = true");
+    let verify = |extra: &[&str]| {
+        seqprov()
+            .current_dir(&lab.root)
+            .args([
+                "verify",
+                "fastq",
+                "--json",
+                "--policy",
+                policy.to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(verify(&[]), Some(3));
+    assert_eq!(verify(&["--derived-from", "run.seqprov"]), Some(0));
+}
+
+/// A key is judged at the time of the event it signed: an event signed while the key was
+/// valid still passes after the key's window has closed.
+#[test]
+fn a_key_is_judged_at_the_time_it_signed() {
+    let lab = Lab::new();
+    let key = seqprov::PrivateKey::load(
+        &lab.root.join("courier.key"),
+        seqprov::PermissionCheck::Strict,
+    )
+    .unwrap();
+    let bundle = seqprov::Bundle::read(&lab.bundle()).unwrap();
+    let sealed_at = seqprov::manifest::parse_time(&bundle.payload.time).unwrap();
+    let draft = seqprov::custody::EventDraft {
+        kind: seqprov::custody::EventKind::Transfer,
+        signer_name: None,
+        role: "custodian".into(),
+        meaning: "responsibility".into(),
+        host: None,
+        to: Some("lab".into()),
+        note: None,
+        verification: None,
+        derived: None,
+        time: Some(sealed_at + time::Duration::minutes(1)),
+    };
+    seqprov::custody::append_event(&lab.bundle(), &key, &draft).unwrap();
+    // The courier's key expired an hour after the seal: long before this verification.
+    let until = seqprov::manifest::format_time(sealed_at + time::Duration::hours(1));
+    let policy = lab.standard_policy("");
+    let text = fs::read_to_string(&policy).unwrap().replace(
+        "key = \"courier.pub\"\n",
+        &format!("key = \"courier.pub\"\nvalid_until = \"{until}\"\n"),
+    );
+    fs::write(&policy, text).unwrap();
+    let (report, code) = lab.verify(&["--policy", policy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -366,3 +366,64 @@ fn a_proof_exports_to_fhir_with_only_its_files() {
         "the other patient's name is in the export"
     );
 }
+
+#[test]
+fn a_proof_verifies_under_a_policy_file() {
+    let s = Samples::new();
+    s.prove_alice();
+    fs::write(
+        s.root.join("lis.toml"),
+        "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\nroles = [\"sealer\"]\n\
+         [[signer]]\nname = \"Courier\"\nkey = \"courier.pub\"\nroles = [\"custodian\"]\n\
+         [requirements]\nrequired_events = [{ kind = \"transfer\", role = \"custodian\" }]\n",
+    )
+    .unwrap();
+    let (report, code) = s.verify(&s.alice_files(), &["--policy", "lis.toml"]);
+    assert_eq!(code, 0, "{report:#}");
+    fs::write(
+        s.root.join("strict.toml"),
+        "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\nroles = [\"sealer\"]\n\
+         [requirements]\nrequired_events = [{ kind = \"receive\" }]\n",
+    )
+    .unwrap();
+    let (report, code) = s.verify(&s.alice_files(), &["--policy", "strict.toml"]);
+    assert_eq!(code, 3);
+    let rules: Vec<&str> = report["policy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"required_event"), "{rules:?}");
+}
+
+#[test]
+fn prove_warns_when_the_seal_names_broken_or_missing_files() {
+    let s = Samples::new();
+    fs::write(s.root.join("fastq/project/x.bcl"), [9, 0, 0, 0, 1]).unwrap();
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "seal",
+            "fastq",
+            "--key",
+            "core.key",
+            "--force",
+            "--allow-broken",
+        ])
+        .assert()
+        .success();
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "prove",
+            "fastq.seqprov",
+            "--path",
+            "**/PATIENT-ALICE-1234_*",
+            "--out",
+            "a.seqprov-proof",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("those names are disclosed too"));
+}

@@ -14,6 +14,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// COSE content type of a seal payload.
 pub const SEAL_CONTENT_TYPE: &str = "application/vnd.seqprov.seal+cbor";
 
+/// Longest entry path or symlink target accepted (Linux's PATH_MAX).
+pub const MAX_PATH_BYTES: usize = 4096;
+
 /// Exactly 32 bytes, encoded as a CBOR byte string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Bytes32(pub [u8; 32]);
@@ -108,6 +111,16 @@ impl Entry {
     /// Check the path rules and that exactly the fields of its kind are present.
     pub fn validate(&self) -> Result<(), String> {
         entry_path::validate(&self.path)?;
+        if self.path.len() > MAX_PATH_BYTES
+            || self
+                .target
+                .as_ref()
+                .is_some_and(|t| t.len() > MAX_PATH_BYTES)
+        {
+            return Err(format!(
+                "path or link target longer than {MAX_PATH_BYTES} bytes"
+            ));
+        }
         let shape = (
             self.size.is_some(),
             self.blake3.is_some(),

@@ -155,6 +155,9 @@ pub struct SealSummary {
     /// The run-mode claim and its corroboration, when made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// The bundle this data was derived from and the step, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
 }
 
 impl SealSummary {
@@ -190,6 +193,14 @@ impl SealSummary {
                 .mode
                 .as_ref()
                 .map(|m| format!("{} (corroboration: {})", m.claim.name(), m.corroboration)),
+            derived_from: p.derived_from.as_ref().map(|d| {
+                format!(
+                    "{} by {:?} (seal {})",
+                    d.subject,
+                    d.step,
+                    hex::encode(d.seal.0)
+                )
+            }),
         }
     }
 }

@@ -285,10 +285,11 @@ pub fn seal_directory(
         digests[i] = Some((d, findings));
     }
 
-    let seed = Zeroizing::new(match options.salt_seed {
-        Some(seed) => seed,
-        None => random_seed()?,
-    });
+    let mut seed = Zeroizing::new([0u8; 32]);
+    match options.salt_seed {
+        Some(fixed) => *seed = fixed,
+        None => fill_random(&mut seed)?,
+    }
     let mut notes = Vec::new();
     let mut entries: Vec<Entry> = Vec::with_capacity(nodes.len());
     for (node, digest) in nodes.iter().zip(digests) {
@@ -531,13 +532,12 @@ pub fn sign_entries_with(
     }
 }
 
-fn random_seed() -> Result<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).map_err(|e| {
+/// Fill `seed` from the operating system's random source, in place (no copy to wipe).
+fn fill_random(seed: &mut [u8; 32]) -> Result<()> {
+    getrandom::getrandom(seed).map_err(|e| {
         Error::io(
             "random source",
             std::io::Error::other(format!("getrandom failed: {e}")),
         )
-    })?;
-    Ok(seed)
+    })
 }

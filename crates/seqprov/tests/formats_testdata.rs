@@ -30,7 +30,10 @@ fn testdata() -> Option<PathBuf> {
             dir.display()
         );
     } else {
-        eprintln!(
+        // Written to the stream itself: the test harness captures eprintln! output.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "real-data tier did not run: {} not found (set SEQPROV_TESTDATA)",
             dir.display()
         );
