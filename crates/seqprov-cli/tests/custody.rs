@@ -142,6 +142,23 @@ seal_roles = ["sequencing-core"]
     }
 }
 
+/// A transfer event by a custodian, claiming the given time (the CLI has no clock
+/// switch, so tests that need another time sign through the library).
+fn transfer_at(at: time::OffsetDateTime) -> seqprov::custody::EventDraft {
+    seqprov::custody::EventDraft {
+        kind: seqprov::custody::EventKind::Transfer,
+        signer_name: None,
+        role: "custodian".into(),
+        meaning: "responsibility".into(),
+        host: None,
+        to: Some("far away".into()),
+        note: None,
+        verification: None,
+        derived: None,
+        time: Some(at),
+    }
+}
+
 /// Split bundle bytes into CBOR items (seal, entry list, events...).
 fn items(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -458,18 +475,7 @@ fn custody_gap_over_the_limit_fails_policy() {
     .unwrap();
     let bundle = seqprov::Bundle::read(&lab.bundle()).unwrap();
     let sealed_at = seqprov::manifest::parse_time(&bundle.payload.time).unwrap();
-    let draft = seqprov::custody::EventDraft {
-        kind: seqprov::custody::EventKind::Transfer,
-        signer_name: None,
-        role: "custodian".into(),
-        meaning: "responsibility".into(),
-        host: None,
-        to: Some("far away".into()),
-        note: None,
-        verification: None,
-        derived: None,
-        time: Some(sealed_at + time::Duration::days(5)),
-    };
+    let draft = transfer_at(sealed_at + time::Duration::days(5));
     seqprov::custody::append_event(&lab.bundle(), &key, &draft).unwrap();
     let policy = lab.standard_policy("max_custody_gap = \"72h\"");
     let (report, code) = lab.verify(&["--policy", policy.to_str().unwrap()]);
@@ -1072,18 +1078,7 @@ fn a_key_is_judged_at_the_time_it_signed() {
     .unwrap();
     let bundle = seqprov::Bundle::read(&lab.bundle()).unwrap();
     let sealed_at = seqprov::manifest::parse_time(&bundle.payload.time).unwrap();
-    let draft = seqprov::custody::EventDraft {
-        kind: seqprov::custody::EventKind::Transfer,
-        signer_name: None,
-        role: "custodian".into(),
-        meaning: "responsibility".into(),
-        host: None,
-        to: Some("lab".into()),
-        note: None,
-        verification: None,
-        derived: None,
-        time: Some(sealed_at + time::Duration::minutes(1)),
-    };
+    let draft = transfer_at(sealed_at + time::Duration::minutes(1));
     seqprov::custody::append_event(&lab.bundle(), &key, &draft).unwrap();
     // The courier's key expired an hour after the seal: long before this verification.
     let until = seqprov::manifest::format_time(sealed_at + time::Duration::hours(1));
