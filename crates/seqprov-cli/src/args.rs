@@ -223,6 +223,10 @@ pub struct SealArgs {
     /// every compressed block (slower).
     #[arg(long)]
     pub strict_structure: bool,
+    /// Inflate every compressed block and check its CRC-32 and size (gzip, BGZF, CBCL),
+    /// keeping lenient mode (slower; implied by --strict-structure).
+    #[arg(long, conflicts_with = "no_structure_check")]
+    pub full_structure_check: bool,
     /// Do not run format checks while hashing.
     #[arg(long, conflicts_with = "strict_structure")]
     pub no_structure_check: bool,

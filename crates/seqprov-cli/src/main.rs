@@ -192,7 +192,7 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
         } else {
             seqprov::formats::structure::StrictMode::Lenient
         },
-        depth: if a.strict_structure {
+        depth: if a.strict_structure || a.full_structure_check {
             seqprov::formats::structure::Depth::Full
         } else {
             seqprov::formats::structure::Depth::Framing

@@ -430,3 +430,27 @@ fn read_names_are_checked_against_the_run_they_derive_from() {
         ))
         .stderr(predicates::str::contains("flow cell"));
 }
+
+/// A corrupted deflate stream inside a gzip-compressed BCL keeps its framing (header and
+/// trailer sizes) intact: the default framing check seals it, a full check refuses it.
+#[test]
+fn full_structure_check_inflates_and_catches_a_corrupt_block() {
+    let run = Run::new();
+    let bcl = run
+        .run
+        .join("Data/Intensities/BaseCalls/L001/C1.1/s_1_1101.bcl");
+    fs::remove_file(&bcl).unwrap();
+    let body: Vec<u8> = [3u8, 0, 0, 0, 0x41, 0x82, 0xc3].to_vec();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    encoder.write_all(&body).unwrap();
+    let mut gz = encoder.finish().unwrap();
+    // A stored (level 0) block holds the bytes as they are: change a base call, keep the
+    // CRC and size in the trailer as they were.
+    let at = gz.windows(3).position(|w| w == [0x41, 0x82, 0xc3]).unwrap();
+    gz[at] = 0x42;
+    fs::write(bcl.with_extension("bcl.gz"), &gz).unwrap();
+    run.seal(&[]).success();
+    run.seal(&["--full-structure-check"])
+        .code(1)
+        .stderr(predicates::str::contains("s_1_1101.bcl.gz"));
+}
