@@ -115,7 +115,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
     let mut event = draft(EventKind::Receive, &a.signer)?;
     let bundle_path = crate::bundle_path_for(&a.dir, &a.bundle)?;
-    let outcome = (|| -> Result<seqprov::Report> {
+    let outcome = (|| -> Result<(seqprov::Report, Bytes32)> {
         let policy = crate::load_policy(&a.trust)?;
         let bundle = Bundle::read(&bundle_path)
             .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
@@ -126,10 +126,10 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         };
         let report = seqprov::verify_directory(&a.dir, &bundle, &policy, options, &progress);
         progress.finish();
-        Ok(report?)
+        Ok((report?, bundle.payload.root))
     })();
-    let report = match outcome {
-        Ok(report) => report,
+    let (mut report, root) = match outcome {
+        Ok(verified) => verified,
         Err(error) => return crate::finish_verify(Err(error), a.json, a.read.quiet).map(|r| r.0),
     };
     let receivable = match report.verdict {
@@ -149,25 +149,24 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         .seal
         .as_ref()
         .expect("a verified report names its seal");
-    let root: [u8; 32] = hex_to_32(&seal.root)?;
     event.verification = Some(ReceiveSummary {
         ok: report.summary.ok,
         files: seal.files,
         bytes: seal.bytes,
-        root: Bytes32(root),
+        root,
     });
     let appended = seqprov::custody::append_event(&bundle_path, &key, &event)
         .with_context(|| format!("appending to {}", bundle_path.display()));
     // Print the verification report only now, so that its exit code is the command's.
-    let mut shown = report.clone();
-    shown.exit_code = 0;
+    let unmet = report.policy.clone();
+    report.exit_code = 0;
     if let Err(error) = &appended {
-        shown.exit_code = crate::exit_status_of(error).code();
-        shown.errors.push(crate::describe(error));
+        report.exit_code = crate::exit_status_of(error).code();
+        report.errors.push(crate::describe(error));
     }
-    crate::finish_verify(Ok(shown), a.json, a.read.quiet)?;
+    crate::finish_verify(Ok(report), a.json, a.read.quiet)?;
     let payload = appended?;
-    for failure in &report.policy {
+    for failure in &unmet {
         eprintln!(
             "seqprov: note: policy requirement still unmet: {} ({}): {}",
             failure.rule, failure.subject, failure.detail
@@ -180,16 +179,6 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Verified)
-}
-
-fn hex_to_32(text: &str) -> Result<[u8; 32]> {
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
-        .collect::<Result<_, _>>()?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("root is not 32 bytes"))
 }
 
 /// `seqprov custody show`.

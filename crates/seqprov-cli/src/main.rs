@@ -257,16 +257,12 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
         );
         println!(
             "root {}  signer {} ({})",
-            hex_of(&p.root.0),
+            hex::encode(p.root.0),
             p.signer.name,
             p.signer.role
         );
     }
     Ok(ExitStatus::Verified)
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub(crate) fn bundle_path_for(dir: &Path, given: &Option<PathBuf>) -> Result<PathBuf> {

@@ -107,11 +107,7 @@ pub fn print_report(report: &Report) {
             seal.role,
             &seal.key_id[..16],
             seal.time,
-            match report.signature {
-                seqprov::report::SignatureStatus::Valid => "valid",
-                seqprov::report::SignatureStatus::Invalid => "INVALID",
-                seqprov::report::SignatureStatus::NotChecked => "not checked",
-            },
+            status_word(report.signature),
             if report.trusted {
                 "trusted"
             } else {

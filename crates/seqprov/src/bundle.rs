@@ -78,23 +78,7 @@ impl Bundle {
         if bytes.len() as u64 > MAX_BUNDLE_BYTES {
             return Err(malformed("bundle exceeds the size limit"));
         }
-        let (seal_value, seal_len) =
-            cbor::decode_canonical(bytes).map_err(|e| item_error("seal", 0, e))?;
-        if !matches!(seal_value, Value::Tag(18, _)) {
-            return Err(malformed(
-                "the first item is not a tagged COSE_Sign1 (tag 18)",
-            ));
-        }
-        drop(seal_value);
-        let seal = cose::parse(&bytes[..seal_len]).map_err(|e| malformed(format!("seal: {e}")))?;
-        if seal.content_type != SEAL_CONTENT_TYPE {
-            return Err(malformed(format!(
-                "seal content type is `{}`, not `{SEAL_CONTENT_TYPE}`",
-                seal.content_type
-            )));
-        }
-        let payload = SealPayload::from_cbor(&seal.payload)
-            .map_err(|e| malformed(format!("seal payload: {e}")))?;
+        let (seal, payload, seal_len) = parse_seal(bytes)?;
 
         let rest = &bytes[seal_len..];
         if rest.is_empty() {
@@ -107,36 +91,7 @@ impl Bundle {
         let computed_root = merkle::root(&merkle::leaf_hashes(&encoded));
         drop(encoded);
 
-        let mut events = Vec::new();
-        let mut offset = seal_len + list_len;
-        while offset < bytes.len() {
-            if events.len() == MAX_EVENTS {
-                return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
-            }
-            let tail = &bytes[offset..];
-            let what = "custody event";
-            let (value, used) = cbor::decode_canonical(tail).map_err(|e| {
-                malformed(format!(
-                    "{} bytes of garbage or a torn write after byte {offset}: {}",
-                    tail.len(),
-                    match e {
-                        DecodeError::Truncated => format!("the {what} there ends early"),
-                        other => other.to_string(),
-                    }
-                ))
-            })?;
-            if !matches!(value, Value::Tag(18, _)) {
-                return Err(malformed(format!(
-                    "{} bytes of garbage after byte {offset}: the item there is not a custody \
-                     event (tagged COSE_Sign1)",
-                    tail.len()
-                )));
-            }
-            let event = cose::parse(&tail[..used])
-                .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
-            events.push(event);
-            offset += used;
-        }
+        let events = parse_events(bytes, seal_len + list_len)?;
         Ok(Bundle {
             seal,
             payload,
@@ -150,6 +105,63 @@ impl Bundle {
     pub fn root_matches(&self) -> bool {
         self.computed_root == self.payload.root.0
     }
+}
+
+/// Parse the seal at the start of `bytes` (of a bundle or a proof): a tagged COSE_Sign1
+/// with the seal content type and a valid payload. Returns it and its length in bytes.
+pub fn parse_seal(bytes: &[u8]) -> Result<(SignedMessage, SealPayload, usize)> {
+    let (seal_value, seal_len) =
+        cbor::decode_canonical(bytes).map_err(|e| item_error("seal", 0, e))?;
+    if !matches!(seal_value, Value::Tag(18, _)) {
+        return Err(malformed(
+            "the first item is not a tagged COSE_Sign1 (tag 18)",
+        ));
+    }
+    let seal = cose::parse(&bytes[..seal_len]).map_err(|e| malformed(format!("seal: {e}")))?;
+    if seal.content_type != SEAL_CONTENT_TYPE {
+        return Err(malformed(format!(
+            "seal content type is `{}`, not `{SEAL_CONTENT_TYPE}`",
+            seal.content_type
+        )));
+    }
+    let payload = SealPayload::from_cbor(&seal.payload)
+        .map_err(|e| malformed(format!("seal payload: {e}")))?;
+    Ok((seal, payload, seal_len))
+}
+
+/// Parse the custody events from `offset` to the end of `bytes` (a bundle or a proof):
+/// each a whole, canonical, tagged COSE_Sign1; anything else is reported with its offset.
+pub fn parse_events(bytes: &[u8], mut offset: usize) -> Result<Vec<SignedMessage>> {
+    let mut events = Vec::new();
+    while offset < bytes.len() {
+        if events.len() == MAX_EVENTS {
+            return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
+        }
+        let tail = &bytes[offset..];
+        let what = "custody event";
+        let (value, used) = cbor::decode_canonical(tail).map_err(|e| {
+            malformed(format!(
+                "{} bytes of garbage or a torn write after byte {offset}: {}",
+                tail.len(),
+                match e {
+                    DecodeError::Truncated => format!("the {what} there ends early"),
+                    other => other.to_string(),
+                }
+            ))
+        })?;
+        if !matches!(value, Value::Tag(18, _)) {
+            return Err(malformed(format!(
+                "{} bytes of garbage after byte {offset}: the item there is not a custody \
+                 event (tagged COSE_Sign1)",
+                tail.len()
+            )));
+        }
+        let event = cose::parse(&tail[..used])
+            .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
+        events.push(event);
+        offset += used;
+    }
+    Ok(events)
 }
 
 /// Decode the entry list and return the entries with their encodings (the Merkle

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{self, Bundle, Overwrite};
 use crate::cbor;
-use crate::chain;
 use crate::cose;
 use crate::error::{Error, Result};
 use crate::keys::PrivateKey;
@@ -272,23 +271,7 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
                 path.display()
             ))
         };
-        if let Err(why) = crate::verify::check_seal_signature(&bundle) {
-            return Err(refuse(format!(
-                "the seal's signature does not verify: {why}"
-            )));
-        }
-        if !bundle.root_matches() {
-            return Err(refuse(
-                "the entry list does not match the signed root".into(),
-            ));
-        }
-        if let Some(problem) = chain::check(&bundle)
-            .integrity_problems()
-            .into_iter()
-            .next()
-        {
-            return Err(refuse(problem));
-        }
+        crate::verify::check_integrity(&bundle).map_err(refuse)?;
         if bundle.events.len() >= bundle::MAX_EVENTS {
             return Err(Error::Refused(format!(
                 "{} already holds {} custody events, the most a bundle may hold",

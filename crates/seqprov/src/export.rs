@@ -16,7 +16,6 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
-use crate::chain;
 use crate::cose::SignedMessage;
 use crate::custody::{EventKind, EventPayload};
 use crate::error::{Error, Result};
@@ -108,16 +107,7 @@ impl<'a> ExportSource<'a> {
 /// Refuse to export a bundle whose seal signature, Merkle root or custody chain does not
 /// hold (an integrity failure, exit 1). Trust is not judged.
 pub fn check_exportable(bundle: &Bundle) -> Result<()> {
-    crate::verify::check_seal_signature(bundle)
-        .map_err(|why| Error::Integrity(format!("the seal's signature does not verify: {why}")))?;
-    if !bundle.root_matches() {
-        return Err(Error::Integrity(
-            "the entry list does not match the signed root".into(),
-        ));
-    }
-    if let Some(problem) = chain::check(bundle).integrity_problems().into_iter().next() {
-        return Err(Error::Integrity(problem));
-    }
+    crate::verify::check_integrity(bundle).map_err(Error::Integrity)?;
     Ok(())
 }
 

@@ -179,21 +179,10 @@ pub fn hash_file(
     hash_with_stamp(file, path, Stamp::of(&meta), options, progress, &mut NoSink)
 }
 
-/// Hash an open file expected to match `before`, feeding every chunk to `sink`.
-pub fn hash_with_sink(
-    file: File,
-    path: &Path,
-    before: Stamp,
-    options: HashOptions,
-    progress: &dyn Progress,
-    sink: &mut dyn ChunkSink,
-) -> Result<FileDigests> {
-    hash_with_stamp(file, path, before, options, progress, sink)
-}
-
-/// Hash an open file expected to match `before`; any difference afterwards (size, times,
-/// inode, type) is reported as a change, ahead of any read error it may have caused.
-fn hash_with_stamp(
+/// Hash an open file expected to match `before`, feeding every chunk to `sink`; any
+/// difference afterwards (size, times, inode, type) is reported as a change, ahead of any
+/// read error it may have caused.
+pub fn hash_with_stamp(
     file: File,
     path: &Path,
     before: Stamp,

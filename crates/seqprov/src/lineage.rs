@@ -22,21 +22,8 @@ pub fn derived_from(
     step: &str,
     sample_sheet: Option<&Path>,
 ) -> Result<DerivedFrom> {
-    check_seal_signature(input).map_err(|why| {
-        Error::Integrity(format!(
-            "the derived-from bundle's seal does not verify: {why}"
-        ))
-    })?;
-    if !input.root_matches() {
-        return Err(Error::Integrity(
-            "the derived-from bundle's entries do not match its signed root".into(),
-        ));
-    }
-    if let Some(problem) = chain::check(input).integrity_problems().into_iter().next() {
-        return Err(Error::Integrity(format!(
-            "the derived-from bundle: {problem}"
-        )));
-    }
+    crate::verify::check_integrity(input)
+        .map_err(|why| Error::Integrity(format!("the derived-from bundle: {why}")))?;
     let sample_sheet = match sample_sheet {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;

@@ -14,11 +14,10 @@ use ciborium::value::Value;
 
 use crate::bundle::Bundle;
 use crate::cbor;
-use crate::cose;
 use crate::entry_list;
 use crate::error::{Error, Result};
 use crate::exclude::Excludes;
-use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
+use crate::manifest::Entry;
 use crate::merkle;
 
 /// Value of the proof body's `format` field.
@@ -112,19 +111,7 @@ pub fn read(path: &Path) -> Result<(Bundle, Vec<ProofItem>)> {
 
 /// Parse proof bytes (see [`read`]).
 pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
-    let (value, seal_len) =
-        cbor::decode_canonical(bytes).map_err(|e| malformed(format!("seal: {e}")))?;
-    if !matches!(value, Value::Tag(18, _)) {
-        return Err(malformed(
-            "the first item is not a tagged COSE_Sign1 (tag 18)",
-        ));
-    }
-    let seal = cose::parse(&bytes[..seal_len]).map_err(|e| malformed(format!("seal: {e}")))?;
-    if seal.content_type != SEAL_CONTENT_TYPE {
-        return Err(malformed("the first item is not a seal"));
-    }
-    let payload = SealPayload::from_cbor(&seal.payload)
-        .map_err(|e| malformed(format!("seal payload: {e}")))?;
+    let (seal, payload, seal_len) = crate::bundle::parse_seal(bytes)?;
     let rest = &bytes[seal_len..];
     let (body, body_len) =
         cbor::decode_canonical(rest).map_err(|e| malformed(format!("body: {e}")))?;
@@ -145,29 +132,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
         }
     }
     // The events follow, exactly as in a bundle.
-    let mut events = Vec::new();
-    let mut offset = seal_len + body_len;
-    while offset < bytes.len() {
-        if events.len() == crate::bundle::MAX_EVENTS {
-            return Err(malformed(format!(
-                "more than {} custody events",
-                crate::bundle::MAX_EVENTS
-            )));
-        }
-        let tail = &bytes[offset..];
-        let (value, used) = cbor::decode_canonical(tail)
-            .map_err(|e| malformed(format!("bytes after byte {offset}: {e}")))?;
-        if !matches!(value, Value::Tag(18, _)) {
-            return Err(malformed(format!(
-                "the item at byte {offset} is not a custody event"
-            )));
-        }
-        events.push(
-            cose::parse(&tail[..used])
-                .map_err(|e| malformed(format!("event at byte {offset}: {e}")))?,
-        );
-        offset += used;
-    }
+    let events = crate::bundle::parse_events(bytes, seal_len + body_len)?;
     let computed_root = if all_lead_to_root {
         payload.root.0
     } else {

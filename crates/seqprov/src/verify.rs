@@ -41,6 +41,21 @@ pub fn check_seal_signature(bundle: &Bundle) -> std::result::Result<PublicKey, S
     Ok(key)
 }
 
+/// Whether a bundle holds together, without trust or files: the seal's signature, the
+/// entries against the signed root, and every custody link. `Err` names the first
+/// problem. Appending to, deriving from and exporting a bundle all require this.
+pub fn check_integrity(bundle: &Bundle) -> std::result::Result<(), String> {
+    check_seal_signature(bundle)
+        .map_err(|why| format!("the seal's signature does not verify: {why}"))?;
+    if !bundle.root_matches() {
+        return Err("the entry list does not match the signed root".into());
+    }
+    match chain::check(bundle).integrity_problems().into_iter().next() {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
+}
+
 /// Everything about a bundle that can be checked without its files: signatures, root,
 /// custody chain, lineage and policy.
 #[derive(Clone, Debug)]
@@ -493,7 +508,6 @@ fn compare_tree(
             Ok((node.path.as_str(), (digest, content)))
         })
         .collect::<Result<_>>()?;
-    let digests: HashMap<&str, FileDigests> = hashed.iter().map(|(k, v)| (*k, v.0)).collect();
 
     for (entry, node) in &to_hash {
         let (found, content) = &hashed[node.path.as_str()];
@@ -515,7 +529,7 @@ fn compare_tree(
     let mut moved_to: HashSet<&str> = HashSet::new();
     let mut by_content: HashMap<(u64, [u8; 32]), Vec<&str>> = HashMap::new();
     for node in &extra_to_hash {
-        let d = &digests[node.path.as_str()];
+        let d = &hashed[node.path.as_str()].0;
         by_content
             .entry((d.size, d.blake3))
             .or_default()
@@ -642,7 +656,7 @@ pub fn verify_files(
                     file.display()
                 )));
             }
-            let digest = hashing::hash_with_sink(
+            let digest = hashing::hash_with_stamp(
                 opened,
                 file,
                 hashing::Stamp::of(&meta),
