@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::inspect::{ChunkSink, NoSink};
 use crate::mapped_file::MappedFile;
-use crate::walk::Tree;
+use crate::sha256_lanes::{self, Sha256Lane};
 
 /// Files at least this large are memory-mapped (unless mapping is disabled).
 pub const MMAP_MIN_BYTES: u64 = 4 << 20;
@@ -128,7 +128,7 @@ pub fn open_path(path: &Path) -> Result<File> {
 }
 
 /// Turn an error from opening a file to hash into the library's error.
-fn open_error(path: &Path, e: std::io::Error) -> Error {
+pub(crate) fn open_error(path: &Path, e: std::io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ELOOP) => Error::FileChanged {
             path: path.to_path_buf(),
@@ -140,23 +140,6 @@ fn open_error(path: &Path, e: std::io::Error) -> Error {
         },
         _ => Error::io(path, e),
     }
-}
-
-/// Hash one regular file of a tree (opened beneath the tree's root, no symlinks followed).
-///
-/// `seen` is the file's stamp from the walk: the file must still match it after hashing
-/// (one `fstat` per file instead of two).
-pub fn hash_in_tree(
-    tree: &Tree,
-    relative: &Path,
-    full: &Path,
-    seen: Stamp,
-    options: HashOptions,
-    progress: &dyn Progress,
-    sink: &mut dyn ChunkSink,
-) -> Result<FileDigests> {
-    let file = tree.open_file(relative).map_err(|e| open_error(full, e))?;
-    hash_with_stamp(file, full, seen, options, progress, sink)
 }
 
 /// Hash the file at `path` (not following a symlink).
@@ -190,17 +173,184 @@ pub fn hash_with_stamp(
     progress: &dyn Progress,
     sink: &mut dyn ChunkSink,
 ) -> Result<FileDigests> {
+    if !before.regular {
+        return Err(no_longer_regular(path));
+    }
+    let outcome = READ_BUFFERS.with(|cell| {
+        let buffers = &mut *cell.borrow_mut();
+        let mut source = Source::open(&file, path, before.len, options.read_mode)?;
+        hash_source(&mut source, &mut buffers[0], path, options, progress, sink)
+    });
+    check_after(&file, path, before, outcome)
+}
+
+/// One of two files hashed together by [`hash_pair_with_stamp`].
+pub struct PairedFile<'a> {
+    /// The open file.
+    pub file: File,
+    /// Its path, for messages.
+    pub path: &'a Path,
+    /// What it looked like before it was read (see [`hash_with_stamp`]).
+    pub before: Stamp,
+    /// Receives every chunk of it.
+    pub sink: &'a mut dyn ChunkSink,
+}
+
+/// Bytes of each file hashed per step when two files are hashed together.
+const PAIR_STEP_BYTES: usize = 256 << 10;
+
+/// Hash two open files together on the calling thread, with the same checks as
+/// [`hash_with_stamp`] for each. With SHA-256 this is faster than hashing them one after
+/// the other: the two files' SHA-256 compressions are interleaved, and the CPU's SHA unit
+/// works on both at once (see [`sha256_lanes`]).
+pub fn hash_pair_with_stamp<'a>(
+    first: PairedFile<'a>,
+    second: PairedFile<'a>,
+    options: HashOptions,
+    progress: &dyn Progress,
+) -> [Result<FileDigests>; 2] {
+    if !first.before.regular || !second.before.regular {
+        // Nothing to pair: let the single-file path report each one.
+        return [first, second]
+            .map(|f| hash_with_stamp(f.file, f.path, f.before, options, progress, f.sink));
+    }
+    let outcomes = READ_BUFFERS.with(|cell| {
+        let [buffer_a, buffer_b] = &mut *cell.borrow_mut();
+        for buffer in [&mut *buffer_a, &mut *buffer_b] {
+            if buffer.len() < PAIR_STEP_BYTES {
+                buffer.resize(PAIR_STEP_BYTES, 0);
+            }
+        }
+        let mut source_a =
+            Source::open(&first.file, first.path, first.before.len, options.read_mode);
+        let mut source_b = Source::open(
+            &second.file,
+            second.path,
+            second.before.len,
+            options.read_mode,
+        );
+        let mut a = Running::new(options);
+        let mut b = Running::new(options);
+        loop {
+            let chunk_a = next_step(&mut source_a, first.path, buffer_a);
+            let chunk_b = next_step(&mut source_b, second.path, buffer_b);
+            match (chunk_a, chunk_b) {
+                (None, None) => break,
+                (Some(x), Some(y)) => {
+                    a.b3.update(x);
+                    b.b3.update(y);
+                    if let (Some(sha_a), Some(sha_b)) = (a.sha.as_mut(), b.sha.as_mut()) {
+                        sha256_lanes::update_two(sha_a, x, sha_b, y);
+                    }
+                    a.hashed += x.len() as u64;
+                    b.hashed += y.len() as u64;
+                    feed(first.sink, x, progress);
+                    feed(second.sink, y, progress);
+                }
+                (Some(x), None) => {
+                    a.update(x);
+                    feed(first.sink, x, progress);
+                }
+                (None, Some(y)) => {
+                    b.update(y);
+                    feed(second.sink, y, progress);
+                }
+            }
+        }
+        [
+            source_a
+                .and_then(|s| s.check_mapping(first.path))
+                .map(|()| a.finish()),
+            source_b
+                .and_then(|s| s.check_mapping(second.path))
+                .map(|()| b.finish()),
+        ]
+    });
+    let [outcome_a, outcome_b] = outcomes;
+    [
+        check_after(&first.file, first.path, first.before, outcome_a),
+        check_after(&second.file, second.path, second.before, outcome_b),
+    ]
+}
+
+fn feed(sink: &mut dyn ChunkSink, chunk: &[u8], progress: &dyn Progress) {
+    sink.update(chunk);
+    progress.advance(chunk.len() as u64);
+}
+
+/// The next step of a file of a pair, or `None` at its end or after a read error (which
+/// replaces the source, to be reported).
+fn next_step<'b>(
+    source: &'b mut Result<Source<'_>>,
+    path: &Path,
+    buffer: &'b mut [u8],
+) -> Option<&'b [u8]> {
+    let step = match source.as_mut().ok()?.advance(buffer, PAIR_STEP_BYTES) {
+        Ok(step) => step,
+        Err(e) => {
+            *source = Err(Error::io(path, e));
+            return None;
+        }
+    };
+    let bytes = source.as_ref().ok()?.bytes(buffer, step);
+    (!bytes.is_empty()).then_some(bytes)
+}
+
+/// The digests of one file of a pair so far.
+struct Running {
+    b3: blake3::Hasher,
+    sha: Option<Sha256Lane>,
+    hashed: u64,
+}
+
+impl Running {
+    fn new(options: HashOptions) -> Running {
+        Running {
+            b3: blake3::Hasher::new(),
+            sha: options.sha256.then(Sha256Lane::new),
+            hashed: 0,
+        }
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.b3.update(chunk);
+        if let Some(sha) = &mut self.sha {
+            sha.update(chunk);
+        }
+        self.hashed += chunk.len() as u64;
+    }
+
+    fn finish(self) -> FileDigests {
+        FileDigests {
+            size: self.hashed,
+            blake3: *self.b3.finalize().as_bytes(),
+            sha256: self.sha.map(Sha256Lane::finalize),
+        }
+    }
+}
+
+fn no_longer_regular(path: &Path) -> Error {
+    Error::FileChanged {
+        path: path.to_path_buf(),
+        what: "it is no longer a regular file".into(),
+    }
+}
+
+/// Compare the file's metadata after hashing with `before`: a change says more than the
+/// outcome of the read, and the read must have hashed exactly the size seen before.
+fn check_after(
+    file: &File,
+    path: &Path,
+    before: Stamp,
+    outcome: Result<FileDigests>,
+) -> Result<FileDigests> {
     let changed = |what: String| Error::FileChanged {
         path: path.to_path_buf(),
         what,
     };
-    if !before.regular {
-        return Err(changed("it is no longer a regular file".into()));
-    }
-    let outcome = read_and_hash(&file, path, before.len, options, progress, sink);
     let after = Stamp::of(&file.metadata().map_err(|e| Error::io(path, e))?);
     if !after.regular {
-        return Err(changed("it is no longer a regular file".into()));
+        return Err(no_longer_regular(path));
     }
     let digests = match outcome {
         // A change seen during the read (a shrunk memory map) says the most.
@@ -216,38 +366,132 @@ pub fn hash_with_stamp(
     Ok(digests)
 }
 
-/// Read `len` bytes of `file` by memory map or reads and hash them.
-fn read_and_hash(
-    file: &File,
-    path: &Path,
+/// Where a file's bytes come from: a memory map, or reads of exactly the size seen at open
+/// into the caller's buffer (no extra read to find the end of the file: a file that grows
+/// or shrinks meanwhile changes its size or times, which the second `fstat` reports).
+struct Source<'f> {
+    file: &'f File,
+    map: Option<MappedFile>,
+    offset: u64,
     len: u64,
+}
+
+impl<'f> Source<'f> {
+    /// Map the file if the mode and its size say so, else prepare to read it.
+    fn open(file: &'f File, path: &Path, len: u64, mode: ReadMode) -> Result<Source<'f>> {
+        let map = if mode == ReadMode::Auto && len >= MMAP_MIN_BYTES {
+            match usize::try_from(len) {
+                Ok(len) => MappedFile::map(file, len).map_err(|e| Error::io(path, e))?,
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        Ok(Source {
+            file,
+            map,
+            offset: 0,
+            len,
+        })
+    }
+
+    fn is_mapped(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// Move on by at most `max` bytes (none at the end): within the map, or by reading
+    /// into `buffer` (at most its length).
+    fn advance(&mut self, buffer: &mut [u8], max: usize) -> std::io::Result<Step> {
+        let left = self.len - self.offset;
+        let start = self.offset;
+        if self.map.is_some() {
+            let take = left.min(max as u64);
+            self.offset += take;
+            return Ok(Step::Mapped(start as usize, take as usize));
+        }
+        let want = left.min(max.min(buffer.len()) as u64) as usize;
+        let n = read_full(&mut self.file, &mut buffer[..want])?;
+        self.offset += n as u64;
+        // A short read means the file ended early: stop, and let the size check report it.
+        if n < want {
+            self.len = self.offset;
+        }
+        Ok(Step::Read(n))
+    }
+
+    /// The bytes of a step.
+    fn bytes<'b>(&'b self, buffer: &'b [u8], step: Step) -> &'b [u8] {
+        match (step, &self.map) {
+            (Step::Mapped(start, len), Some(map)) => &map.bytes()[start..start + len],
+            (Step::Read(len), _) => &buffer[..len],
+            (Step::Mapped(..), None) => unreachable!("mapped steps come from a map"),
+        }
+    }
+
+    /// After the last chunk: an error if a mapped page could not be read (the file shrank).
+    fn check_mapping(&self, path: &Path) -> Result<()> {
+        match &self.map {
+            Some(map) if map.faulted() => Err(Error::FileChanged {
+                path: path.to_path_buf(),
+                what: "it shrank below the size it had when it was opened".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How far [`Source::advance`] moved: a range of the map, or bytes read into the buffer.
+#[derive(Clone, Copy)]
+enum Step {
+    Mapped(usize, usize),
+    Read(usize),
+}
+
+/// Hash one file from `source`: large mapped files in one (parallel) pass unless progress
+/// is shown, read files through `buffer`.
+fn hash_source(
+    source: &mut Source<'_>,
+    buffer: &mut Vec<u8>,
+    path: &Path,
     options: HashOptions,
     progress: &dyn Progress,
     sink: &mut dyn ChunkSink,
 ) -> Result<FileDigests> {
-    let mapped = if options.read_mode == ReadMode::Auto && len >= MMAP_MIN_BYTES {
-        match usize::try_from(len) {
-            Ok(len) => MappedFile::map(file, len).map_err(|e| Error::io(path, e))?,
-            Err(_) => None,
+    let len = source.len;
+    let parallel = len >= PARALLEL_HASH_MIN_BYTES;
+    let step = if !source.is_mapped() {
+        let want = (len.min(READ_BUFFER_BYTES as u64) as usize).max(64 << 10);
+        if buffer.len() < want {
+            buffer.resize(want, 0);
         }
+        want
+    } else if progress.is_visible() {
+        PROGRESS_STEP
     } else {
-        None
+        usize::MAX
     };
-    match &mapped {
-        Some(map) => {
-            let digests = hash_bytes(map.bytes(), options.sha256, progress, sink);
-            if map.faulted() {
-                return Err(Error::FileChanged {
-                    path: path.to_path_buf(),
-                    what: "it shrank below the size it had when it was opened".into(),
-                });
-            }
-            Ok(digests)
+    let mut b3 = blake3::Hasher::new();
+    let mut sha = options.sha256.then(Sha256::new);
+    let mut hashed = 0u64;
+    loop {
+        let advanced = source
+            .advance(buffer, step)
+            .map_err(|e| Error::io(path, e))?;
+        let chunk = source.bytes(buffer, advanced);
+        if chunk.is_empty() {
+            break;
         }
-        None => {
-            hash_reader(file, len, options.sha256, progress, sink).map_err(|e| Error::io(path, e))
-        }
+        update_both(&mut b3, sha.as_mut(), chunk, parallel);
+        sink.update(chunk);
+        progress.advance(chunk.len() as u64);
+        hashed += chunk.len() as u64;
     }
+    source.check_mapping(path)?;
+    Ok(FileDigests {
+        size: hashed,
+        blake3: *b3.finalize().as_bytes(),
+        sha256: sha.map(|s| s.finalize().into()),
+    })
 }
 
 fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
@@ -259,33 +503,6 @@ fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
         format!("{} bytes read where {} were expected", read, before.len)
     } else {
         "its modification or change time moved".into()
-    }
-}
-
-/// Hash bytes already in memory, in steps so progress can be reported.
-fn hash_bytes(
-    bytes: &[u8],
-    sha256: bool,
-    progress: &dyn Progress,
-    sink: &mut dyn ChunkSink,
-) -> FileDigests {
-    let parallel = bytes.len() as u64 >= PARALLEL_HASH_MIN_BYTES;
-    let mut b3 = blake3::Hasher::new();
-    let mut sha = sha256.then(Sha256::new);
-    let step_len = if progress.is_visible() {
-        PROGRESS_STEP
-    } else {
-        bytes.len().max(1)
-    };
-    for step in bytes.chunks(step_len) {
-        update_both(&mut b3, sha.as_mut(), step, parallel);
-        sink.update(step);
-        progress.advance(step.len() as u64);
-    }
-    FileDigests {
-        size: bytes.len() as u64,
-        blake3: *b3.finalize().as_bytes(),
-        sha256: sha.map(|s| s.finalize().into()),
     }
 }
 
@@ -310,47 +527,8 @@ fn update_both(b3: &mut blake3::Hasher, sha: Option<&mut Sha256>, data: &[u8], p
 }
 
 thread_local! {
-    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Hash a file through a per-thread reused buffer.
-fn hash_reader(
-    mut file: &File,
-    expected: u64,
-    sha256: bool,
-    progress: &dyn Progress,
-    sink: &mut dyn ChunkSink,
-) -> std::io::Result<FileDigests> {
-    READ_BUFFER.with(|cell| {
-        let mut buffer = cell.borrow_mut();
-        let want = (expected.min(READ_BUFFER_BYTES as u64) as usize).max(64 << 10);
-        if buffer.len() < want {
-            buffer.resize(want, 0);
-        }
-        let parallel = expected >= PARALLEL_HASH_MIN_BYTES;
-        let mut b3 = blake3::Hasher::new();
-        let mut sha = sha256.then(Sha256::new);
-        // Read exactly the size seen at open: no extra read to find the end of the file.
-        // A file that grows or shrinks meanwhile changes its size (or times), which the
-        // caller's second `fstat` reports.
-        let mut total = 0u64;
-        while total < expected {
-            let want = (expected - total).min(buffer.len() as u64) as usize;
-            let n = read_full(&mut file, &mut buffer[..want])?;
-            if n == 0 {
-                break;
-            }
-            update_both(&mut b3, sha.as_mut(), &buffer[..n], parallel);
-            sink.update(&buffer[..n]);
-            progress.advance(n as u64);
-            total += n as u64;
-        }
-        Ok(FileDigests {
-            size: total,
-            blake3: *b3.finalize().as_bytes(),
-            sha256: sha.map(|s| s.finalize().into()),
-        })
-    })
+    /// Read buffers of the worker thread: the first for single files, both for pairs.
+    static READ_BUFFERS: RefCell<[Vec<u8>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
 
 /// Fill `buffer` as far as the file allows; returns bytes read (0 at end of file).
@@ -402,6 +580,81 @@ mod tests {
                 assert_eq!(got.size, len as u64);
                 assert_eq!(got.blake3, b3, "{len} {read_mode:?}");
                 assert_eq!(got.sha256, Some(sha), "{len} {read_mode:?}");
+            }
+        }
+    }
+
+    /// Two files hashed together give each file's own digests, whatever their sizes (one
+    /// ending before the other, mid-block, mid-step, mapped or read), with and without
+    /// SHA-256, and each file's chunks reach its own sink in order.
+    #[test]
+    fn pairs_agree_with_reference_digests() {
+        struct Collect(Vec<u8>);
+        impl ChunkSink for Collect {
+            fn update(&mut self, chunk: &[u8]) {
+                self.0.extend_from_slice(chunk);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            0usize,
+            1,
+            63,
+            64,
+            65,
+            PAIR_STEP_BYTES - 1,
+            PAIR_STEP_BYTES + 1,
+            3 * PAIR_STEP_BYTES + 100,
+            (MMAP_MIN_BYTES + 12_345) as usize,
+        ];
+        for (n, &len) in sizes.iter().enumerate() {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8 ^ n as u8).collect();
+            std::fs::write(dir.path().join(format!("f{n}")), &data).unwrap();
+        }
+        let open = |n: usize| {
+            let path = dir.path().join(format!("f{n}"));
+            let file = open_path(&path).unwrap();
+            let stamp = Stamp::of(&file.metadata().unwrap());
+            (file, path, stamp)
+        };
+        for a in 0..sizes.len() {
+            for b in 0..sizes.len() {
+                for sha256 in [false, true] {
+                    for read_mode in [ReadMode::Auto, ReadMode::NoMmap] {
+                        let options = HashOptions { sha256, read_mode };
+                        let ((file_a, path_a, stamp_a), (file_b, path_b, stamp_b)) =
+                            (open(a), open(b));
+                        let (mut sink_a, mut sink_b) = (Collect(Vec::new()), Collect(Vec::new()));
+                        let [got_a, got_b] = hash_pair_with_stamp(
+                            PairedFile {
+                                file: file_a,
+                                path: &path_a,
+                                before: stamp_a,
+                                sink: &mut sink_a,
+                            },
+                            PairedFile {
+                                file: file_b,
+                                path: &path_b,
+                                before: stamp_b,
+                                sink: &mut sink_b,
+                            },
+                            options,
+                            &NoProgress,
+                        );
+                        for (got, path, sink) in
+                            [(got_a, &path_a, sink_a), (got_b, &path_b, sink_b)]
+                        {
+                            let data = std::fs::read(path).unwrap();
+                            let (b3, sha) = digests_of(&data);
+                            let got = got.unwrap();
+                            let case = format!("{a}+{b} sha256 {sha256} {read_mode:?}");
+                            assert_eq!(got.size, data.len() as u64, "{case}");
+                            assert_eq!(got.blake3, b3, "{case}");
+                            assert_eq!(got.sha256, sha256.then_some(sha), "{case}");
+                            assert!(sink.0 == data, "{case}: the sink saw other bytes");
+                        }
+                    }
+                }
             }
         }
     }

@@ -12,6 +12,15 @@ pub trait ChunkSink {
     fn update(&mut self, chunk: &[u8]);
 }
 
+/// An optional sink: `None` ignores everything.
+impl<S: ChunkSink> ChunkSink for Option<S> {
+    fn update(&mut self, chunk: &[u8]) {
+        if let Some(sink) = self {
+            sink.update(chunk);
+        }
+    }
+}
+
 /// A sink that ignores everything.
 pub struct NoSink;
 
@@ -42,8 +51,9 @@ pub struct InspectOptions {
 
 /// The checks running on one file.
 pub struct Inspection {
-    structure: Option<StructureChecker>,
-    fastq: Option<ContentHasher>,
+    // Boxed: most files have neither, and the engine moves an inspection per file.
+    structure: Option<Box<StructureChecker>>,
+    fastq: Option<Box<ContentHasher>>,
 }
 
 /// What the checks of one file found.
@@ -72,10 +82,12 @@ impl Inspection {
         let structure = options
             .structure
             .and_then(|o| StructureChecker::for_path(path, o))
-            .map(|c| c.with_len(size));
-        let fastq = (options.content && fastq::is_fastq_name(path)).then(|| match &options.run {
-            Some(run) => ContentHasher::with_run(run),
-            None => ContentHasher::new(),
+            .map(|c| Box::new(c.with_len(size)));
+        let fastq = (options.content && fastq::is_fastq_name(path)).then(|| {
+            Box::new(match &options.run {
+                Some(run) => ContentHasher::with_run(run),
+                None => ContentHasher::new(),
+            })
         });
         Inspection { structure, fastq }
     }
@@ -84,7 +96,7 @@ impl Inspection {
     pub fn content_only(path: &str) -> Inspection {
         Inspection {
             structure: None,
-            fastq: fastq::is_fastq_name(path).then(ContentHasher::new),
+            fastq: fastq::is_fastq_name(path).then(|| Box::new(ContentHasher::new())),
         }
     }
 
@@ -97,7 +109,7 @@ impl Inspection {
     pub fn finish(self, len: u64) -> Findings {
         Findings {
             structure: self.structure.map(|c| c.finish(len)),
-            content: self.fastq.map(ContentHasher::finish),
+            content: self.fastq.map(|f| f.finish()),
         }
     }
 }

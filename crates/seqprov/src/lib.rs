@@ -49,7 +49,9 @@ pub mod outboard;
 pub mod policy;
 pub mod proof;
 pub mod report;
+pub mod schedule;
 pub mod seal;
+pub mod sha256_lanes;
 pub mod verify;
 pub mod walk;
 

@@ -14,14 +14,15 @@ use crate::formats::run_info::{self, RunMetadata};
 use crate::formats::run_layout;
 use crate::formats::run_mode::{Corroboration, RunMode};
 use crate::formats::structure::CheckOptions;
-use crate::hashing::{self, FileDigests, HashOptions, Progress};
-use crate::inspect::{Findings, InspectOptions, Inspection};
+use crate::hashing::{FileDigests, HashOptions, Progress};
+use crate::inspect::{ChunkSink, Findings, InspectOptions, Inspection};
 use crate::keys::PrivateKey;
 use crate::manifest::{
     BrokenFile, Bytes32, Entry, EntryKind, FORMAT_VERSION, ModeClaim, SEAL_CONTENT_TYPE,
     SEAL_FORMAT, SealPayload, SignerInfo, Subject, format_time,
 };
 use crate::merkle;
+use crate::schedule::{self, TreeFile};
 use crate::walk::{self, NodeKind};
 
 /// Name and version written in the `tool` field of seals.
@@ -228,61 +229,34 @@ pub fn seal_directory(
         }
     }
 
-    let mut files: Vec<(usize, u64)> = nodes
+    let file_nodes: Vec<usize> = nodes
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| match n.kind {
-            NodeKind::File { size, .. } => Some((i, size)),
-            _ => None,
+        .filter(|(_, n)| matches!(n.kind, NodeKind::File { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    let tree_files: Vec<TreeFile<'_>> = file_nodes
+        .iter()
+        .map(|&i| match nodes[i].kind {
+            NodeKind::File { stamp, .. } => TreeFile {
+                relative: nodes[i].relative(),
+                stamp,
+            },
+            _ => unreachable!("only files are listed"),
         })
         .collect();
-    files.sort_by_key(|f| std::cmp::Reverse(f.1));
-    progress.set_total(files.iter().map(|f| f.1).sum());
+    progress.set_total(tree_files.iter().map(|f| f.stamp.size()).sum());
+    let work = SealWork {
+        nodes: &nodes,
+        file_nodes: &file_nodes,
+        options,
+    };
+    let hashed = schedule::hash_tree_files(&tree, &tree_files, &work, options.hash, progress)?;
+    drop(tree_files);
     let mut digests: Vec<Option<(FileDigests, Option<Box<Findings>>)>> =
         (0..nodes.len()).map(|_| None).collect();
-    let hashed: Vec<(usize, FileDigests, Option<Box<Findings>>)> = files
-        .par_iter()
-        .with_max_len(1)
-        .map(|&(i, size)| {
-            let node = &nodes[i];
-            let NodeKind::File { stamp, .. } = node.kind else {
-                unreachable!("only files are hashed")
-            };
-            let mut inspection = Inspection::for_file(&node.path, size, &options.inspect);
-            let mut outboard = match &options.outboard {
-                Some(dir) if size >= crate::outboard::OUTBOARD_MIN_BYTES => {
-                    Some(crate::outboard::OutboardWriter::new(dir)?)
-                }
-                _ => None,
-            };
-            let digest = match &mut outboard {
-                Some(writer) => hashing::hash_in_tree(
-                    &tree,
-                    node.relative(),
-                    &node.full(tree.root()),
-                    stamp,
-                    options.hash,
-                    progress,
-                    &mut crate::inspect::Tee(&mut inspection, writer),
-                )?,
-                None => hashing::hash_in_tree(
-                    &tree,
-                    node.relative(),
-                    &node.full(tree.root()),
-                    stamp,
-                    options.hash,
-                    progress,
-                    &mut inspection,
-                )?,
-            };
-            if let Some(writer) = outboard {
-                writer.finish(&digest.blake3)?;
-            }
-            Ok((i, digest, inspection.finish(digest.size).worth_keeping()))
-        })
-        .collect::<Result<_>>()?;
-    for (i, d, findings) in hashed {
-        digests[i] = Some((d, findings));
+    for (&i, output) in file_nodes.iter().zip(hashed) {
+        digests[i] = Some(output);
     }
 
     let mut seed = Zeroizing::new([0u8; 32]);
@@ -371,6 +345,61 @@ pub fn seal_directory(
 }
 
 /// Refuse what cannot be sealed: bad names, non-UTF-8 link targets, special files.
+/// What sealing does around the hashing of each file: format checks and content identity
+/// (inspection) and, when asked, the outboard tree.
+struct SealWork<'a> {
+    nodes: &'a [walk::Node],
+    file_nodes: &'a [usize],
+    options: &'a SealOptions,
+}
+
+/// The chunk receivers of one file being sealed.
+struct SealSink {
+    inspection: Inspection,
+    outboard: Option<crate::outboard::OutboardWriter>,
+}
+
+impl ChunkSink for SealSink {
+    fn update(&mut self, chunk: &[u8]) {
+        self.inspection.update(chunk);
+        if let Some(writer) = &mut self.outboard {
+            writer.update(chunk);
+        }
+    }
+}
+
+impl schedule::FileWork for SealWork<'_> {
+    type Sink = SealSink;
+    type Output = (FileDigests, Option<Box<Findings>>);
+
+    fn start(&self, index: usize) -> Result<SealSink> {
+        let node = &self.nodes[self.file_nodes[index]];
+        let NodeKind::File { size, .. } = node.kind else {
+            unreachable!("only files are hashed")
+        };
+        let outboard = match &self.options.outboard {
+            Some(dir) if size >= crate::outboard::OUTBOARD_MIN_BYTES => {
+                Some(crate::outboard::OutboardWriter::new(dir)?)
+            }
+            _ => None,
+        };
+        Ok(SealSink {
+            inspection: Inspection::for_file(&node.path, size, &self.options.inspect),
+            outboard,
+        })
+    }
+
+    fn finish(&self, _index: usize, digests: FileDigests, sink: SealSink) -> Result<Self::Output> {
+        if let Some(writer) = sink.outboard {
+            writer.finish(&digests.blake3)?;
+        }
+        Ok((
+            digests,
+            sink.inspection.finish(digests.size).worth_keeping(),
+        ))
+    }
+}
+
 fn check_sealable(node: &walk::Node, dir: &Path) -> Result<()> {
     let refuse = |reason: String| {
         Err(Error::UnsealableTree {

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::exclude::Excludes;
 use crate::formats::fastq::FastqContent;
 use crate::hashing::{self, FileDigests, HashOptions, Progress, ReadMode};
-use crate::inspect::{ChunkSink, Inspection, NoSink};
+use crate::inspect::Inspection;
 use crate::keys::PublicKey;
 use crate::lineage::{self, LineageReport};
 use crate::manifest::{Entry, EntryKind};
@@ -21,6 +21,7 @@ use crate::report::{
     FileClass, FileFinding, REPORT_VERSION, Report, RootStatus, SealSummary, SignatureStatus,
     Summary, Verdict,
 };
+use crate::schedule::{self, TreeFile};
 use crate::walk::{self, Node, NodeKind};
 
 /// How to verify.
@@ -461,53 +462,29 @@ fn compare_tree(
         .filter(|n| matches!(n.kind, NodeKind::File { size, .. } if missing_sizes.contains(&size)))
         .collect();
 
-    let mut jobs: Vec<(&Node, u64)> = to_hash
+    let jobs: Vec<&Node> = to_hash
         .iter()
         .map(|(_, n)| *n)
         .chain(extra_to_hash.iter().copied())
+        .collect();
+    let tree_files: Vec<TreeFile<'_>> = jobs
+        .iter()
         .map(|n| match n.kind {
-            NodeKind::File { size, .. } => (n, size),
-            _ => (n, 0),
+            NodeKind::File { stamp, .. } => TreeFile {
+                relative: n.relative(),
+                stamp,
+            },
+            _ => unreachable!("only files are hashed"),
         })
         .collect();
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.1));
-    progress.set_total(jobs.iter().map(|j| j.1).sum());
-    let hashed: HashMap<&str, (FileDigests, Option<FastqContent>)> = jobs
-        .par_iter()
-        .with_max_len(1)
-        .map(|(node, _)| {
-            let NodeKind::File { stamp, .. } = node.kind else {
-                unreachable!("only files are hashed")
-            };
-            // FASTQ sealed with content identity: compute it in the same pass, to tell a
-            // recompressed file from an altered one.
-            let mut inspection = Inspection::content_only(&node.path);
-            let sink: &mut dyn ChunkSink = if with_content.contains(node.path.as_str()) {
-                &mut inspection
-            } else {
-                &mut NoSink
-            };
-            let digest = hashing::hash_in_tree(
-                &tree,
-                node.relative(),
-                &node.full(tree.root()),
-                stamp,
-                hash_options,
-                progress,
-                sink,
-            )?;
-            let content = if with_content.contains(node.path.as_str()) {
-                inspection
-                    .finish(digest.size)
-                    .content
-                    .and_then(|c| c.ok())
-                    .map(|o| o.content)
-            } else {
-                None
-            };
-            Ok((node.path.as_str(), (digest, content)))
-        })
-        .collect::<Result<_>>()?;
+    progress.set_total(tree_files.iter().map(|f| f.stamp.size()).sum());
+    let work = VerifyWork {
+        jobs: &jobs,
+        with_content: &with_content,
+    };
+    let outputs = schedule::hash_tree_files(&tree, &tree_files, &work, hash_options, progress)?;
+    let hashed: HashMap<&str, (FileDigests, Option<FastqContent>)> =
+        jobs.iter().map(|n| n.path.as_str()).zip(outputs).collect();
 
     for (entry, node) in &to_hash {
         let (found, content) = &hashed[node.path.as_str()];
@@ -586,6 +563,42 @@ fn compare_tree(
     }
     findings.sort_by(|a, b| a.path.cmp(&b.path).then(a.from.cmp(&b.from)));
     Ok((summary, findings))
+}
+
+/// What verifying does around the hashing of each file: FASTQ content identity for files
+/// sealed with it, to tell a recompressed file from an altered one in the same pass.
+struct VerifyWork<'a> {
+    jobs: &'a [&'a Node],
+    with_content: &'a HashSet<&'a str>,
+}
+
+impl schedule::FileWork for VerifyWork<'_> {
+    type Sink = Option<Inspection>;
+    type Output = (FileDigests, Option<FastqContent>);
+
+    fn start(&self, index: usize) -> Result<Option<Inspection>> {
+        let path = self.jobs[index].path.as_str();
+        Ok(self
+            .with_content
+            .contains(path)
+            .then(|| Inspection::content_only(path)))
+    }
+
+    fn finish(
+        &self,
+        _index: usize,
+        digests: FileDigests,
+        sink: Option<Inspection>,
+    ) -> Result<Self::Output> {
+        let content = sink.and_then(|inspection| {
+            inspection
+                .finish(digests.size)
+                .content
+                .and_then(|c| c.ok())
+                .map(|o| o.content)
+        });
+        Ok((digests, content))
+    }
 }
 
 fn finding(path: &str, class: FileClass, detail: String) -> FileFinding {

@@ -142,27 +142,11 @@ impl Tree {
             return self.root_fd.try_clone();
         };
         let mut dir = self.root_fd.try_clone()?;
+        let directory = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         for name in dirs {
-            let next = rustix::fs::openat(
-                &dir,
-                *name,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            );
-            dir = match next {
-                // O_DIRECTORY | O_NOFOLLOW on a symlink says "not a directory": report it
-                // as openat2 does, as a symlink met on the way.
-                Err(rustix::io::Errno::NOTDIR)
-                    if rustix::fs::statat(&dir, *name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(
-                        |st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink,
-                    ) =>
-                {
-                    return Err(rustix::io::Errno::LOOP.into());
-                }
-                other => other?,
-            };
+            dir = open_refusing_symlink(&dir, name, directory)?;
         }
-        Ok(rustix::fs::openat(&dir, *last, flags, Mode::empty())?)
+        open_refusing_symlink(&dir, last, flags)
     }
 
     /// Open a file below the root for reading, without following symlinks and without
@@ -170,6 +154,28 @@ impl Tree {
     pub fn open_file(&self, relative: &Path) -> std::io::Result<File> {
         self.open_beneath(relative, OFlags::NONBLOCK)
             .map(File::from)
+    }
+
+    /// Open a directory below the root (the root itself for an empty path), under the
+    /// same rules as [`Tree::open_file`].
+    pub fn open_dir(&self, relative: &Path) -> std::io::Result<OwnedFd> {
+        if relative.as_os_str().is_empty() {
+            return self.root_fd.try_clone();
+        }
+        self.open_beneath(relative, OFlags::DIRECTORY)
+    }
+
+    /// Open the file `name` (one path component) of a directory opened with
+    /// [`Tree::open_dir`], for reading, without following a symlink and without blocking
+    /// on a FIFO: one name to resolve instead of a whole path.
+    pub fn open_file_in(dir: &OwnedFd, name: &OsStr) -> std::io::Result<File> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        Ok(File::from(rustix::fs::openat(
+            dir,
+            name,
+            flags,
+            Mode::empty(),
+        )?))
     }
 
     /// Walk the tree and return every path below the root.
@@ -212,14 +218,9 @@ impl Tree {
     ) -> Result<Vec<Node>> {
         let full_dir = self.root.join(relative);
         let io_error = |path: &Path, e: rustix::io::Errno| Error::io(path, e.into());
-        let dir_fd = if relative.as_os_str().is_empty() {
-            self.root_fd
-                .try_clone()
-                .map_err(|e| Error::io(&full_dir, e))?
-        } else {
-            self.open_beneath(relative, OFlags::DIRECTORY)
-                .map_err(|e| Error::io(&full_dir, e))?
-        };
+        let dir_fd = self
+            .open_dir(relative)
+            .map_err(|e| Error::io(&full_dir, e))?;
         let mut nodes = Vec::new();
         let mut empty = true;
         let entries = Dir::read_from(&dir_fd).map_err(|e| io_error(&full_dir, e))?;
@@ -290,6 +291,22 @@ impl Tree {
                 name_error: Some(why),
             },
         }
+    }
+}
+
+/// `openat` of one name; when a directory was asked for (`O_DIRECTORY | O_NOFOLLOW`) and
+/// the name is a symlink, the kernel says "not a directory": report it as openat2 does, as
+/// a symlink met on the way (ELOOP).
+fn open_refusing_symlink(dir: &OwnedFd, name: &OsStr, flags: OFlags) -> std::io::Result<OwnedFd> {
+    match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Err(rustix::io::Errno::NOTDIR)
+            if flags.contains(OFlags::DIRECTORY)
+                && rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink) =>
+        {
+            Err(rustix::io::Errno::LOOP.into())
+        }
+        other => Ok(other?),
     }
 }
 

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 use seqprov::hashing::{self, HashOptions};
+use seqprov::schedule::{FileWork, SMALL_FILE_MAX_BYTES, TreeFile, hash_tree_files};
 use seqprov::walk::{NodeKind, Tree};
 use seqprov::{Error, NoProgress};
 
@@ -132,44 +133,107 @@ fn dot_dot_and_absolute_paths_do_not_leave_the_tree() {
     }
 }
 
+/// Digests only: the least a caller of the scheduler can do around each file.
+struct DigestsOnly;
+
+impl FileWork for DigestsOnly {
+    type Sink = seqprov::inspect::NoSink;
+    type Output = hashing::FileDigests;
+    fn start(&self, _index: usize) -> seqprov::Result<Self::Sink> {
+        Ok(seqprov::inspect::NoSink)
+    }
+    fn finish(
+        &self,
+        _index: usize,
+        digests: hashing::FileDigests,
+        _sink: Self::Sink,
+    ) -> seqprov::Result<Self::Output> {
+        Ok(digests)
+    }
+}
+
 /// The whole hashing step, as seal and verify run it: walk, then the directory is
-/// swapped, then the file is hashed. It must be reported as changed, never hashed.
+/// swapped, then the files are hashed. It must be reported as a change, never hashed.
+/// Small files go through the per-directory batch (the directory opened beneath the root,
+/// the file by name), large ones are opened by their whole path; with SHA-256 they are
+/// hashed in pairs. Every combination is tried.
 #[test]
 fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
-    let work = layout();
-    let (tree, nodes) = seqprov::walk::walk(&work.path().join("run")).unwrap();
-    let node = nodes.iter().find(|n| n.path == "sub/file").unwrap();
-    let NodeKind::File { stamp, .. } = node.kind else {
-        panic!("sub/file is a file")
-    };
-    swap_sub_for_symlink(work.path(), &work.path().join("outside"));
-    let result = hashing::hash_in_tree(
-        &tree,
-        node.relative(),
-        &node.full(tree.root()),
-        stamp,
-        HashOptions::default(),
-        &NoProgress,
-        &mut seqprov::inspect::NoSink,
-    );
-    match result {
-        Err(Error::FileChanged { path, what }) => {
-            assert_eq!(path, node.full(tree.root()));
-            assert!(
-                what.contains("symlink") || what.contains("outside"),
-                "{what}"
-            );
-        }
-        Err(other) => panic!("expected a FileChanged error, got {other}"),
-        Ok(d) => {
-            assert_ne!(
-                d.blake3,
-                *blake3::hash(OUTSIDE).as_bytes(),
-                "hashed the outside file"
-            );
-            panic!("hashed something after the swap: {d:?}");
+    let big = SMALL_FILE_MAX_BYTES as usize + 4096;
+    for (name, size) in [("file", INSIDE.len()), ("big", big)] {
+        for sha256 in [false, true] {
+            let work = layout();
+            fs::write(work.path().join("run/sub/big"), vec![b'i'; big]).unwrap();
+            fs::write(work.path().join("run/sub/big2"), vec![b'j'; big]).unwrap();
+            fs::write(work.path().join("outside/big"), vec![b'o'; big]).unwrap();
+            let (tree, nodes) = seqprov::walk::walk(&work.path().join("run")).unwrap();
+            let node = nodes
+                .iter()
+                .find(|n| n.path == format!("sub/{name}"))
+                .unwrap();
+            let NodeKind::File { stamp, .. } = node.kind else {
+                panic!("{} is a file", node.path)
+            };
+            assert_eq!(stamp.size(), size as u64);
+            let others: Vec<TreeFile<'_>> = nodes
+                .iter()
+                .filter(|n| n.path == "sub/big2")
+                .map(|n| match n.kind {
+                    NodeKind::File { stamp, .. } => TreeFile {
+                        relative: n.relative(),
+                        stamp,
+                    },
+                    _ => unreachable!(),
+                })
+                .collect();
+            swap_sub_for_symlink(work.path(), &work.path().join("outside"));
+            let mut files = vec![TreeFile {
+                relative: node.relative(),
+                stamp,
+            }];
+            files.extend(others);
+            let options = HashOptions {
+                sha256,
+                ..HashOptions::default()
+            };
+            let result = hash_tree_files(&tree, &files, &DigestsOnly, options, &NoProgress);
+            let case = format!("{name} ({size} bytes), sha256 {sha256}");
+            match result {
+                Err(Error::FileChanged { path, what }) => {
+                    assert!(
+                        path.starts_with(tree.root().join("sub")),
+                        "{case}: {}",
+                        path.display()
+                    );
+                    assert!(
+                        what.contains("symlink") || what.contains("outside"),
+                        "{case}: {what}"
+                    );
+                }
+                Err(other) => panic!("{case}: expected a FileChanged error, got {other}"),
+                Ok(d) => panic!("{case}: hashed something after the swap: {d:?}"),
+            }
         }
     }
+}
+
+/// A file swapped for a symlink after the walk is not followed by the per-directory path
+/// either (the directory is opened beneath the root, the file by name with O_NOFOLLOW).
+#[test]
+fn file_swapped_for_symlink_is_not_followed_by_name_in_its_directory() {
+    let work = layout();
+    let tree = Tree::open(&work.path().join("run")).unwrap();
+    let dir = tree.open_dir(Path::new("sub")).unwrap();
+    fs::remove_file(work.path().join("run/sub/file")).unwrap();
+    std::os::unix::fs::symlink(
+        work.path().join("outside/file"),
+        work.path().join("run/sub/file"),
+    )
+    .unwrap();
+    let err = Tree::open_file_in(&dir, std::ffi::OsStr::new("file"))
+        .map(read_all)
+        .expect_err("opened through the symlink");
+    assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err:?}");
 }
 
 /// The same guarantees when `openat2` is unavailable (kernels before 5.6 answer ENOSYS;
@@ -205,12 +269,13 @@ fn without_openat2_reads_still_stay_beneath_the_root() {
                 "file_swapped_for_symlink_is_not_followed",
                 "dot_dot_and_absolute_paths_do_not_leave_the_tree",
                 "hashing_after_the_swap_reports_a_change_not_the_outside_digest",
+                "file_swapped_for_symlink_is_not_followed_by_name_in_its_directory",
             ])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            stdout.contains("6 passed"),
+            stdout.contains("7 passed"),
             "openat2 failing with {errno}:\n{stdout}"
         );
     }
