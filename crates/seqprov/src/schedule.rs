@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::hashing::{self, FileDigests, HashOptions, PairedFile, Progress, Stamp};
+use crate::hashing::{
+    self, FileDigests, HashOptions, MMAP_MIN_BYTES, PairedFile, Progress, ReadMode, Stamp,
+};
 use crate::inspect::ChunkSink;
 use crate::walk::Tree;
 
@@ -58,6 +60,10 @@ pub fn hash_tree_files<W: FileWork>(
     options: HashOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<W::Output>> {
+    let options = HashOptions {
+        read_mode: read_mode_for(files, options.read_mode, rayon::current_num_threads()),
+        ..options
+    };
     let is_small = |i: &usize| files[*i].stamp.size() < SMALL_FILE_MAX_BYTES;
     let mut large: Vec<usize> = (0..files.len()).filter(|i| !is_small(i)).collect();
     large.sort_by_key(|&i| std::cmp::Reverse(files[i].stamp.size()));
@@ -125,6 +131,24 @@ pub fn hash_tree_files<W: FileWork>(
         .collect())
 }
 
+/// The automatic choice between memory maps and reads (for [`ReadMode::Auto`]): maps only
+/// when the tree has fewer files of [`MMAP_MIN_BYTES`] or more than there are threads, so
+/// that each of them is hashed by all cores at once from its map (a lone 2 GiB file: twice
+/// as fast as reading it). With as many large files as threads or more, each thread hashes
+/// its own file, and reading through a buffer that stays in the CPU cache beats mapping
+/// (on the benchmark machine, 5 % faster for 338 files of 4–32 MiB: page faults and
+/// unmapping cost more than copying).
+fn read_mode_for(files: &[TreeFile<'_>], asked: ReadMode, threads: usize) -> ReadMode {
+    let mappable = files
+        .iter()
+        .filter(|f| f.stamp.size() >= MMAP_MIN_BYTES)
+        .count();
+    match asked {
+        ReadMode::Auto if mappable >= threads => ReadMode::NoMmap,
+        other => other,
+    }
+}
+
 /// The directory part of a relative path ("" at the root): everything before the last `/`
 /// (cheaper than [`Path::parent`], which parses components).
 fn parent(relative: &Path) -> &Path {
@@ -184,5 +208,43 @@ fn hash_group<W: FileWork>(
             ])
         }
         _ => unreachable!("tasks hold one file, or two with SHA-256"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp_of_size(dir: &Path, name: &str, size: u64) -> Stamp {
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(size).unwrap();
+        Stamp::of(&file.metadata().unwrap())
+    }
+
+    #[test]
+    fn maps_only_when_fewer_large_files_than_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = stamp_of_size(dir.path(), "big", MMAP_MIN_BYTES);
+        let small = stamp_of_size(dir.path(), "small", MMAP_MIN_BYTES - 1);
+        let file = |stamp| TreeFile {
+            relative: Path::new("x"),
+            stamp,
+        };
+        let one_big = [file(big), file(small), file(small)];
+        let two_big = [file(big), file(big), file(small)];
+        assert_eq!(read_mode_for(&one_big, ReadMode::Auto, 2), ReadMode::Auto);
+        assert_eq!(read_mode_for(&two_big, ReadMode::Auto, 2), ReadMode::NoMmap);
+        assert_eq!(read_mode_for(&two_big, ReadMode::Auto, 3), ReadMode::Auto);
+        assert_eq!(
+            read_mode_for(&one_big, ReadMode::NoMmap, 2),
+            ReadMode::NoMmap
+        );
+    }
+
+    #[test]
+    fn parent_is_everything_before_the_last_slash() {
+        assert_eq!(parent(Path::new("a/b/c.bcl")), Path::new("a/b"));
+        assert_eq!(parent(Path::new("c.bcl")), Path::new(""));
     }
 }
