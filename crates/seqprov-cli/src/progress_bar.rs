@@ -7,6 +7,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// Progress sink backed by an `indicatif` bar; hidden when stderr is not a terminal.
 pub struct TerminalProgress {
     bar: ProgressBar,
+    /// Decided once: a hidden bar is not updated at all (its updates still take a lock,
+    /// once per file, which shows on trees of many small files).
+    visible: bool,
 }
 
 impl TerminalProgress {
@@ -26,7 +29,8 @@ impl TerminalProgress {
             bar.set_prefix(verb.to_string());
             bar
         };
-        TerminalProgress { bar }
+        let visible = !bar.is_hidden();
+        TerminalProgress { bar, visible }
     }
 
     /// Remove the bar from the terminal.
@@ -41,10 +45,12 @@ impl seqprov::Progress for TerminalProgress {
     }
 
     fn advance(&self, bytes: u64) {
-        self.bar.inc(bytes);
+        if self.visible {
+            self.bar.inc(bytes);
+        }
     }
 
     fn is_visible(&self) -> bool {
-        !self.bar.is_hidden()
+        self.visible
     }
 }

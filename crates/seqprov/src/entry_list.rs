@@ -17,12 +17,22 @@ pub const MAX_ENTRIES: usize = 50_000_000;
 
 /// The entry list item for already-encoded entries.
 pub fn encode(encoded_entries: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9 + encoded_entries.iter().map(Vec::len).sum::<usize>());
-    cbor::write_head(&mut out, 4, encoded_entries.len() as u64);
+    let mut out = Vec::with_capacity(encoded_len(encoded_entries));
+    encode_into(encoded_entries, &mut out);
+    out
+}
+
+/// At most how many bytes [`encode`] produces for these entries.
+pub fn encoded_len(encoded_entries: &[Vec<u8>]) -> usize {
+    9 + encoded_entries.iter().map(Vec::len).sum::<usize>()
+}
+
+/// Append the entry list of already-encoded entries to `out` (see [`encode`]).
+pub fn encode_into(encoded_entries: &[Vec<u8>], out: &mut Vec<u8>) {
+    cbor::write_head(out, 4, encoded_entries.len() as u64);
     for e in encoded_entries {
         out.extend_from_slice(e);
     }
-    out
 }
 
 /// A decoded entry list.

@@ -34,13 +34,23 @@ pub fn validate(path: &str) -> Result<(), String> {
 pub fn normalisation_collision<'a>(
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Option<(&'a str, &'a str)> {
-    use unicode_normalization::{UnicodeNormalization, is_nfc_quick};
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    let needs_nfc =
+        |path: &str| !path.is_ascii() && is_nfc_quick(path.chars()) != IsNormalized::Yes;
+    let paths: Vec<&'a str> = paths.into_iter().collect();
+    // Two different paths that are both already in NFC cannot have the same NFC form: a
+    // collision needs a path that normalisation changes (ASCII never changes). Trees
+    // without one (nearly all) are done after one scan.
+    if !paths.iter().any(|p| needs_nfc(p)) {
+        return None;
+    }
     let mut seen: std::collections::HashMap<std::borrow::Cow<'a, str>, &'a str> =
         std::collections::HashMap::new();
     for path in paths {
-        let key = match is_nfc_quick(path.chars()) {
-            unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(path),
-            _ => std::borrow::Cow::Owned(path.nfc().collect::<String>()),
+        let key = if needs_nfc(path) {
+            std::borrow::Cow::Owned(path.nfc().collect::<String>())
+        } else {
+            std::borrow::Cow::Borrowed(path)
         };
         if let Some(first) = seen.insert(key, path)
             && first != path
@@ -119,6 +129,25 @@ mod tests {
             Some(("caf\u{e9}.fastq", "cafe\u{301}.fastq"))
         );
         assert_eq!(normalisation_collision(["a", "b"]), None);
+        // Non-ASCII but already NFC: no collision, whatever the order.
+        assert_eq!(
+            normalisation_collision(["caf\u{e9}.fastq", "cafe.fastq"]),
+            None
+        );
+    }
+
+    /// A non-ASCII name whose NFC form is plain ASCII (KELVIN SIGN normalises to the letter
+    /// K) collides with the ASCII name, in either order: the ASCII fast path must not hide it.
+    #[test]
+    fn a_name_that_normalises_to_ascii_collides_with_the_ascii_name() {
+        assert_eq!(
+            normalisation_collision(["K.fastq", "\u{212a}.fastq"]),
+            Some(("K.fastq", "\u{212a}.fastq"))
+        );
+        assert_eq!(
+            normalisation_collision(["\u{212a}.fastq", "K.fastq"]),
+            Some(("\u{212a}.fastq", "K.fastq"))
+        );
     }
 
     #[test]

@@ -264,53 +264,57 @@ pub fn seal_directory(
         Some(fixed) => *seed = fixed,
         None => fill_random(&mut seed)?,
     }
-    let mut notes = Vec::new();
-    let mut entries: Vec<Entry> = Vec::with_capacity(nodes.len());
-    for (node, digest) in nodes.iter().zip(digests) {
-        let salt = Bytes32(*blake3::keyed_hash(&seed, node.path.as_bytes()).as_bytes());
-        let base = Entry {
-            path: node.path.clone(),
-            kind: EntryKind::File,
-            salt,
-            size: None,
-            blake3: None,
-            sha256: None,
-            target: None,
-            content: None,
-        };
-        let entry = match &node.kind {
-            NodeKind::File { .. } => {
-                let (d, findings) = digest.expect("every file was hashed");
-                let content = match findings {
-                    Some(findings) => {
-                        record_findings(&node.path, *findings, &mut facts.broken, &mut notes)
-                    }
-                    None => None,
-                };
-                Entry {
-                    size: Some(d.size),
-                    blake3: Some(Bytes32(d.blake3)),
-                    sha256: d.sha256.map(Bytes32),
-                    content,
-                    ..base
+    // Entries are built in parallel; the findings of the few files that have some are
+    // recorded afterwards, in path order.
+    let (mut entries, findings): (Vec<Entry>, Vec<Option<Box<Findings>>>) = nodes
+        .par_iter()
+        .zip(digests.into_par_iter())
+        .filter_map(|(node, digest)| {
+            let salt = Bytes32(*blake3::keyed_hash(&seed, node.path.as_bytes()).as_bytes());
+            let base = Entry {
+                path: node.path.clone(),
+                kind: EntryKind::File,
+                salt,
+                size: None,
+                blake3: None,
+                sha256: None,
+                target: None,
+                content: None,
+            };
+            let entry = match &node.kind {
+                NodeKind::File { .. } => {
+                    let (d, findings) = digest.expect("every file was hashed");
+                    let entry = Entry {
+                        size: Some(d.size),
+                        blake3: Some(Bytes32(d.blake3)),
+                        sha256: d.sha256.map(Bytes32),
+                        ..base
+                    };
+                    return Some((entry, findings));
                 }
-            }
-            NodeKind::Symlink { target } => Entry {
-                kind: EntryKind::Symlink,
-                target: Some(
-                    target
-                        .clone()
-                        .expect("non-UTF-8 targets were refused above"),
-                ),
-                ..base
-            },
-            NodeKind::Dir { empty: true } => Entry {
-                kind: EntryKind::Dir,
-                ..base
-            },
-            NodeKind::Dir { empty: false } | NodeKind::Special(_) => continue,
-        };
-        entries.push(entry);
+                NodeKind::Symlink { target } => Entry {
+                    kind: EntryKind::Symlink,
+                    target: Some(
+                        target
+                            .clone()
+                            .expect("non-UTF-8 targets were refused above"),
+                    ),
+                    ..base
+                },
+                NodeKind::Dir { empty: true } => Entry {
+                    kind: EntryKind::Dir,
+                    ..base
+                },
+                NodeKind::Dir { empty: false } | NodeKind::Special(_) => return None,
+            };
+            Some((entry, None))
+        })
+        .unzip();
+    let mut notes = Vec::new();
+    for (entry, findings) in entries.iter_mut().zip(findings) {
+        if let Some(findings) = findings {
+            entry.content = record_findings(&entry.path, *findings, &mut facts.broken, &mut notes);
+        }
     }
     if !facts.broken.is_empty() && !options.allow_broken {
         let listed: Vec<String> = facts
@@ -328,12 +332,12 @@ pub fn seal_directory(
     notes.sort();
     warnings.extend(notes);
     entries.par_sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    for entry in &entries {
+    entries.par_iter().try_for_each(|entry| {
         entry.validate().map_err(|reason| Error::UnsealableTree {
             path: dir.join(&entry.path),
             reason,
-        })?;
-    }
+        })
+    })?;
 
     let subject_name = std::path::absolute(dir)
         .ok()
@@ -551,8 +555,10 @@ pub fn sign_entries_with(
         broken: facts.broken,
         exclude: facts.exclude,
     };
-    let mut bundle = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
-    bundle.extend_from_slice(&entry_list::encode(&encoded));
+    let seal = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
+    let mut bundle = Vec::with_capacity(seal.len() + entry_list::encoded_len(&encoded));
+    bundle.extend_from_slice(&seal);
+    entry_list::encode_into(&encoded, &mut bundle);
     Sealed {
         bundle,
         payload,
