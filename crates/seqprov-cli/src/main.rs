@@ -235,7 +235,9 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     let sealed = seqprov::seal_directory(&a.dir, &key, &options, &progress);
     progress.finish();
     let sealed = sealed.with_context(|| format!("sealing {} failed", a.dir.display()))?;
+    seqprov::Progress::phase(&progress, "write");
     seqprov::write_atomically(&out, &sealed.bundle, overwrite)?;
+    progress.report_timings();
     const SHOWN: usize = 20;
     for warning in sealed.warnings.iter().take(SHOWN) {
         eprintln!("seqprov: warning: {warning}");
@@ -378,6 +380,7 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         }
     };
     progress.finish();
+    progress.report_timings();
     Ok(report?)
 }
 

@@ -472,6 +472,46 @@ fn seal_refuses_to_overwrite_without_force() {
     assert_eq!(fs::read(&fx.bundle).unwrap(), before);
 }
 
+/// `SEQPROV_TIMINGS` adds one line naming every phase; without it there is no such line.
+#[test]
+fn timings_line_names_each_phase_only_when_asked() {
+    let fx = Fixture::sealed();
+    let out = seqprov()
+        .current_dir(&fx.root)
+        .env("SEQPROV_TIMINGS", "1")
+        .args(["seal", "run", "--key", "alice.key", "--force", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("seqprov: timings: "))
+        .unwrap_or_else(|| panic!("no timings line in {stderr:?}"));
+    for phase in [
+        "walk ", "checks ", "hash ", "entries ", "encode ", "merkle ", "sign ", "write ", "total ",
+    ] {
+        assert!(line.contains(phase), "{phase:?} missing from {line:?}");
+    }
+    let out = seqprov()
+        .current_dir(&fx.root)
+        .env("SEQPROV_TIMINGS", "1")
+        .args(["verify", "run", "--trust", "alice.pub", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("seqprov: timings: walk "), "{stderr:?}");
+    assert!(stderr.contains(" compare "), "{stderr:?}");
+    let out = seqprov()
+        .current_dir(&fx.root)
+        .env_remove("SEQPROV_TIMINGS")
+        .args(["seal", "run", "--key", "alice.key", "--force", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("timings"));
+}
+
 #[test]
 fn seal_never_writes_inside_the_directory() {
     let fx = Fixture::sealed();

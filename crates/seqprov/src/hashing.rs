@@ -60,6 +60,9 @@ pub trait Progress: Sync {
     fn set_total(&self, _bytes: u64) {}
     /// `bytes` more have been hashed.
     fn advance(&self, _bytes: u64) {}
+    /// A phase of the work begins (`walk`, `checks`, `hash`, `entries`, `sign`,
+    /// `compare`), for a report of where the time goes; the previous phase ends.
+    fn phase(&self, _name: &'static str) {}
     /// Whether anyone is watching: when not, large files are hashed in one parallel pass
     /// instead of progress-sized steps.
     fn is_visible(&self) -> bool {

@@ -142,7 +142,9 @@ pub fn seal_directory(
     progress: &dyn Progress,
 ) -> Result<Sealed> {
     let excludes = Excludes::new(&options.exclude).map_err(Error::Refused)?;
+    progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
+    progress.phase("checks");
     nodes.retain(|n| !excludes.excludes(&n.path));
     for node in &nodes {
         check_sealable(node, dir)?;
@@ -246,6 +248,7 @@ pub fn seal_directory(
         })
         .collect();
     progress.set_total(tree_files.iter().map(|f| f.stamp.size()).sum());
+    progress.phase("hash");
     let work = SealWork {
         nodes: &nodes,
         file_nodes: &file_nodes,
@@ -259,6 +262,7 @@ pub fn seal_directory(
         digests[i] = Some(output);
     }
 
+    progress.phase("entries");
     let mut seed = Zeroizing::new([0u8; 32]);
     match options.salt_seed {
         Some(fixed) => *seed = fixed,
@@ -343,7 +347,7 @@ pub fn seal_directory(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts);
+    let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts, progress);
     sealed.warnings = warnings;
     Ok(sealed)
 }
@@ -502,19 +506,31 @@ pub fn sign_entries(
     key: &PrivateKey,
     options: &SealOptions,
 ) -> Sealed {
-    sign_entries_with(entries, subject_name, key, options, SealFacts::default())
+    sign_entries_with(
+        entries,
+        subject_name,
+        key,
+        options,
+        SealFacts::default(),
+        &crate::hashing::NoProgress,
+    )
 }
 
-/// [`sign_entries`] with the run facts the payload records.
+/// [`sign_entries`] with the run facts the payload records, reporting its phases
+/// (`encode`, `merkle`, `sign`) to `progress`.
 pub fn sign_entries_with(
     entries: Vec<Entry>,
     subject_name: &str,
     key: &PrivateKey,
     options: &SealOptions,
     facts: SealFacts,
+    progress: &dyn Progress,
 ) -> Sealed {
+    progress.phase("encode");
     let encoded: Vec<Vec<u8>> = entries.par_iter().map(Entry::to_cbor).collect();
+    progress.phase("merkle");
     let root = merkle::root(&merkle::leaf_hashes(&encoded));
+    progress.phase("sign");
     let public = key.public();
     let signer_name = options
         .signer_name

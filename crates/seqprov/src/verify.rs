@@ -389,7 +389,9 @@ fn compare_tree(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<(Summary, Vec<FileFinding>)> {
+    progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
+    progress.phase("checks");
     let excludes = Excludes::new(&bundle.payload.exclude)
         .map_err(|e| crate::error::Error::Malformed(format!("seal payload: {e}")))?;
     nodes.retain(|n| !excludes.excludes(&n.path));
@@ -482,7 +484,9 @@ fn compare_tree(
         jobs: &jobs,
         with_content: &with_content,
     };
+    progress.phase("hash");
     let outputs = schedule::hash_tree_files(&tree, &tree_files, &work, hash_options, progress)?;
+    progress.phase("compare");
     let hashed: HashMap<&str, (FileDigests, Option<FastqContent>)> =
         jobs.iter().map(|n| n.path.as_str()).zip(outputs).collect();
 
