@@ -192,16 +192,7 @@ fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
     let path = r.text("path")?.to_string();
     r.key("salt")?;
     let salt = r.bytes32("salt")?;
-    let mut entry = Entry {
-        path,
-        kind,
-        salt,
-        size: None,
-        blake3: None,
-        sha256: None,
-        target: None,
-        content: None,
-    };
+    let mut entry = Entry::bare(path, kind, salt);
     let mut remaining = pairs - 3;
     let mut optional = |r: &mut Reader<'_>, name: &str| -> Result<bool, ListError> {
         if remaining > 0 && r.peek_key()? == Some(name.as_bytes()) {

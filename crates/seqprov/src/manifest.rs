@@ -108,6 +108,20 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry with only its path, kind and salt; the optional fields are empty.
+    pub fn bare(path: String, kind: EntryKind, salt: Bytes32) -> Entry {
+        Entry {
+            path,
+            kind,
+            salt,
+            size: None,
+            blake3: None,
+            sha256: None,
+            target: None,
+            content: None,
+        }
+    }
+
     /// Check the path rules and that exactly the fields of its kind are present.
     pub fn validate(&self) -> Result<(), String> {
         entry_path::validate(&self.path)?;

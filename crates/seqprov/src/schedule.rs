@@ -78,9 +78,13 @@ pub fn hash_tree_files<W: FileWork>(
     let dir_of = |i: &usize| parent(files[*i].relative);
     for same_dir in small.chunk_by(|a, b| dir_of(a).as_os_str() == dir_of(b).as_os_str()) {
         let dir = dir_of(&same_dir[0]);
-        tasks.extend(same_dir.chunks(BATCH_MAX_FILES).map(|batch| Task::Batch {
-            dir,
-            files: batch.to_vec(),
+        tasks.extend(same_dir.chunks(BATCH_MAX_FILES).map(|batch| {
+            let mut batch = batch.to_vec();
+            // Pairs of similar size leave less of either file to hash on one lane.
+            if per_task == 2 {
+                batch.sort_by_key(|&i| files[i].stamp.size());
+            }
+            Task::Batch { dir, files: batch }
         }));
     }
 

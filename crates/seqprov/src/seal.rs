@@ -275,16 +275,7 @@ pub fn seal_directory(
         .zip(digests.into_par_iter())
         .filter_map(|(node, digest)| {
             let salt = Bytes32(*blake3::keyed_hash(&seed, node.path.as_bytes()).as_bytes());
-            let base = Entry {
-                path: node.path.clone(),
-                kind: EntryKind::File,
-                salt,
-                size: None,
-                blake3: None,
-                sha256: None,
-                target: None,
-                content: None,
-            };
+            let base = Entry::bare(node.path.clone(), EntryKind::File, salt);
             let entry = match &node.kind {
                 NodeKind::File { .. } => {
                     let (d, findings) = digest.expect("every file was hashed");

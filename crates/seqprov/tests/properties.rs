@@ -90,16 +90,7 @@ fn entry() -> impl Strategy<Value = Entry> {
     )
         .prop_map(
             |(path, kind, salt, size, blake3, sha256, target, content)| {
-                let base = Entry {
-                    path,
-                    kind: EntryKind::Dir,
-                    salt,
-                    size: None,
-                    blake3: None,
-                    sha256: None,
-                    target: None,
-                    content: None,
-                };
+                let base = Entry::bare(path, EntryKind::Dir, salt);
                 match kind {
                     0 => Entry {
                         kind: EntryKind::File,
