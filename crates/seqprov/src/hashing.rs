@@ -1,7 +1,7 @@
 //! The hashing engine: one file at a time, by memory map or by reads, BLAKE3 always and
 //! SHA-256 on request, with detection of files that change while they are read.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -179,8 +179,7 @@ pub fn hash_with_stamp(
     if !before.regular {
         return Err(no_longer_regular(path));
     }
-    let outcome = READ_BUFFERS.with(|cell| {
-        let buffers = &mut *cell.borrow_mut();
+    let outcome = with_read_buffers(|buffers| {
         let mut source = Source::open(&file, path, before.len, options.read_mode)?;
         hash_source(&mut source, &mut buffers[0], path, options, progress, sink)
     });
@@ -217,8 +216,7 @@ pub fn hash_pair_with_stamp<'a>(
         return [first, second]
             .map(|f| hash_with_stamp(f.file, f.path, f.before, options, progress, f.sink));
     }
-    let outcomes = READ_BUFFERS.with(|cell| {
-        let [buffer_a, buffer_b] = &mut *cell.borrow_mut();
+    let outcomes = with_read_buffers(|[buffer_a, buffer_b]| {
         for buffer in [&mut *buffer_a, &mut *buffer_b] {
             if buffer.len() < PAIR_STEP_BYTES {
                 buffer.resize(PAIR_STEP_BYTES, 0);
@@ -531,7 +529,19 @@ fn update_both(b3: &mut blake3::Hasher, sha: Option<&mut Sha256>, data: &[u8], p
 
 thread_local! {
     /// Read buffers of the worker thread: the first for single files, both for pairs.
-    static READ_BUFFERS: RefCell<[Vec<u8>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+    static READ_BUFFERS: Cell<[Vec<u8>; 2]> = const { Cell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Run `f` with this thread's read buffers, taken out of the thread-local while it runs
+/// and put back after. Not a borrow held across `f`: hashing calls into rayon (BLAKE3's
+/// parallel update, `join`, a parallel FASTQ inflater), and a rayon thread that waits
+/// there runs other queued tasks, which hash other files on the same thread and need
+/// buffers of their own (they get new ones; the thread keeps one set).
+fn with_read_buffers<T>(f: impl FnOnce(&mut [Vec<u8>; 2]) -> T) -> T {
+    let mut buffers = READ_BUFFERS.take();
+    let out = f(&mut buffers);
+    READ_BUFFERS.set(buffers);
+    out
 }
 
 /// Fill `buffer` as far as the file allows; returns bytes read (0 at end of file).

@@ -327,12 +327,15 @@ pub fn seal_directory(
     notes.sort();
     warnings.extend(notes);
     entries.par_sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    entries.par_iter().try_for_each(|entry| {
-        entry.validate().map_err(|reason| Error::UnsealableTree {
+    // The first invalid entry in path order, whichever thread finds one first.
+    if let Some(error) = entries.par_iter().find_map_first(|entry| {
+        entry.validate().err().map(|reason| Error::UnsealableTree {
             path: dir.join(&entry.path),
             reason,
         })
-    })?;
+    }) {
+        return Err(error);
+    }
 
     let subject_name = std::path::absolute(dir)
         .ok()

@@ -95,3 +95,51 @@ fn every_digest_matches_the_bytes_whatever_the_grouping() {
         }
     }
 }
+
+/// Regression: the engine kept its per-thread read buffer borrowed (a `RefCell`) while
+/// BLAKE3's parallel update ran. A rayon thread waiting there ran another queued task,
+/// which hashed another file on the same thread, borrowed the buffer again and panicked
+/// ("already borrowed"). Several large files (read, not mapped, and hashed with the
+/// parallel update) beside many batches of small files, on a pool of more threads than
+/// the machine has cores, sealed and verified a few times.
+#[test]
+fn a_file_hashed_while_another_waits_in_parallel_blake3_does_not_panic() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("run");
+    fs::create_dir_all(&dir).unwrap();
+    for i in 0..8u64 {
+        let file = fs::File::create(dir.join(format!("large{i}.bin"))).unwrap();
+        file.set_len((16 << 20) + 1 + i).unwrap();
+    }
+    for d in 0..40 {
+        let sub = dir.join(format!("d{d:02}"));
+        fs::create_dir_all(&sub).unwrap();
+        for f in 0..20 {
+            fs::write(sub.join(format!("f{f:02}")), format!("{d} {f}\n")).unwrap();
+        }
+    }
+    let key = PrivateKey::from_seed(&[5; 32], None);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(6)
+        .build()
+        .unwrap();
+    for round in 0..4 {
+        let sealed = pool
+            .install(|| seqprov::seal_directory(&dir, &key, &SealOptions::default(), &NoProgress))
+            .unwrap();
+        assert_eq!(sealed.payload.files, 808, "round {round}");
+        let bundle = seqprov::Bundle::parse(&sealed.bundle).unwrap();
+        let report = pool
+            .install(|| {
+                seqprov::verify_directory(
+                    &dir,
+                    &bundle,
+                    &Policy::trusting(vec![key.public()]),
+                    VerifyOptions::default(),
+                    &NoProgress,
+                )
+            })
+            .unwrap();
+        assert_eq!(report.exit_code, 0, "round {round}");
+    }
+}
