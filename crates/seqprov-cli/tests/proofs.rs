@@ -342,6 +342,56 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
     assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(2));
 }
 
+/// With `--sha256`, large files are hashed two per thread; each file's outboard tree must
+/// still be built from its own bytes alone, so a range of either checks out.
+#[test]
+fn outboard_trees_of_files_hashed_in_pairs_check_out() {
+    let s = Samples::new();
+    for (name, salt) in [("a.bam", 1u32), ("b.bam", 2), ("c.bam", 3)] {
+        let data: Vec<u8> = (0..(2_000_000 + salt * 70_001))
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 11) as u8)
+            .collect();
+        fs::write(s.root.join("fastq/project").join(name), data).unwrap();
+    }
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "seal",
+            "fastq",
+            "--key",
+            "core.key",
+            "--force",
+            "--outboard",
+            "--sha256",
+        ])
+        .assert()
+        .success();
+    let trees = fs::read_dir(s.root.join("fastq.seqprov.outboard"))
+        .unwrap()
+        .count();
+    assert_eq!(trees, 3, "one tree per file of 1 MiB or more");
+    for name in ["a.bam", "b.bam", "c.bam"] {
+        let out = seqprov()
+            .current_dir(&s.root)
+            .args(["verify", &format!("fastq/project/{name}")])
+            .args(["--range", "1500000:65536", "--bundle", "fastq.seqprov"])
+            .args(["--trust", "core.pub", "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    seqprov()
+        .current_dir(&s.root)
+        .args(["verify", "fastq", "--trust", "core.pub"])
+        .assert()
+        .code(0);
+}
+
 #[test]
 fn a_proof_exports_to_fhir_with_only_its_files() {
     let s = Samples::new();
