@@ -10,28 +10,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn testdata() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEQPROV_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    if dir.join("README.md").exists() {
-        Some(dir)
-    } else if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing; CI must provide ../shared/testdata",
-            dir.display()
-        );
-    } else {
-        // Written to the stream itself: the test harness captures eprintln! output.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "real-data tier did not run: {} not found (set SEQPROV_TESTDATA)",
-            dir.display()
-        );
-        None
-    }
-}
+#[path = "support/testdata_dir.rs"]
+mod testdata_dir;
+use testdata_dir::testdata;
 
 fn seqprov() -> Command {
     Command::cargo_bin("seqprov").unwrap()

@@ -16,7 +16,7 @@ use crate::hashing::{
     self, FileDigests, HashOptions, MMAP_MIN_BYTES, PairedFile, Progress, ReadMode, Stamp,
 };
 use crate::inspect::ChunkSink;
-use crate::walk::Tree;
+use crate::walk::{Node, NodeKind, Tree};
 
 /// Files smaller than this are hashed in batches per directory.
 pub const SMALL_FILE_MAX_BYTES: u64 = 1 << 20;
@@ -29,6 +29,19 @@ pub struct TreeFile<'a> {
     pub relative: &'a Path,
     /// What it looked like during the walk; hashing checks it still does.
     pub stamp: Stamp,
+}
+
+impl<'a> TreeFile<'a> {
+    /// The file a walk node names, or `None` when the node is not a regular file.
+    pub fn of(node: &'a Node) -> Option<TreeFile<'a>> {
+        match node.kind {
+            NodeKind::File { stamp, .. } => Some(TreeFile {
+                relative: node.relative(),
+                stamp,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// What the caller does around the hashing of each file.
@@ -51,8 +64,8 @@ enum Task<'a> {
     Batch { dir: &'a Path, files: Vec<usize> },
 }
 
-/// Hash `files` of `tree` in parallel; the outputs are in the order of `files`. The first
-/// error stops the work and is returned.
+/// Hash `files` of `tree` in parallel, after telling `progress` their total size; the
+/// outputs are in the order of `files`. The first error stops the work and is returned.
 pub fn hash_tree_files<W: FileWork>(
     tree: &Tree,
     files: &[TreeFile<'_>],
@@ -60,6 +73,7 @@ pub fn hash_tree_files<W: FileWork>(
     options: HashOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<W::Output>> {
+    progress.set_total(files.iter().map(|f| f.stamp.size()).sum());
     let options = HashOptions {
         read_mode: read_mode_for(files, options.read_mode, rayon::current_num_threads()),
         ..options

@@ -231,23 +231,11 @@ pub fn seal_directory(
         }
     }
 
-    let file_nodes: Vec<usize> = nodes
+    let (file_nodes, tree_files): (Vec<usize>, Vec<TreeFile<'_>>) = nodes
         .iter()
         .enumerate()
-        .filter(|(_, n)| matches!(n.kind, NodeKind::File { .. }))
-        .map(|(i, _)| i)
-        .collect();
-    let tree_files: Vec<TreeFile<'_>> = file_nodes
-        .iter()
-        .map(|&i| match nodes[i].kind {
-            NodeKind::File { stamp, .. } => TreeFile {
-                relative: nodes[i].relative(),
-                stamp,
-            },
-            _ => unreachable!("only files are listed"),
-        })
-        .collect();
-    progress.set_total(tree_files.iter().map(|f| f.stamp.size()).sum());
+        .filter_map(|(i, node)| TreeFile::of(node).map(|file| (i, file)))
+        .unzip();
     progress.phase("hash");
     let work = SealWork {
         nodes: &nodes,

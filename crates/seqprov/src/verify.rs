@@ -471,15 +471,8 @@ fn compare_tree(
         .collect();
     let tree_files: Vec<TreeFile<'_>> = jobs
         .iter()
-        .map(|n| match n.kind {
-            NodeKind::File { stamp, .. } => TreeFile {
-                relative: n.relative(),
-                stamp,
-            },
-            _ => unreachable!("only files are hashed"),
-        })
+        .map(|n| TreeFile::of(n).expect("only files are hashed"))
         .collect();
-    progress.set_total(tree_files.iter().map(|f| f.stamp.size()).sum());
     let work = VerifyWork {
         jobs: &jobs,
         with_content: &with_content,

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use seqprov::formats::fastq::{Compression, ContentHasher, ContentOutcome, content_of_reader};
 use seqprov::formats::run_info::{
@@ -18,28 +18,9 @@ use seqprov::formats::structure::{
     CheckOptions, Depth, StrictMode, StructureChecker, StructureError, StructureSummary,
 };
 
-fn testdata() -> Option<PathBuf> {
-    let dir = std::env::var_os("SEQPROV_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    if dir.join("README.md").exists() {
-        Some(dir)
-    } else if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing; CI must provide ../shared/testdata (or set SEQPROV_TESTDATA)",
-            dir.display()
-        );
-    } else {
-        // Written to the stream itself: the test harness captures eprintln! output.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "real-data tier did not run: {} not found (set SEQPROV_TESTDATA)",
-            dir.display()
-        );
-        None
-    }
-}
+#[path = "../../../tests/support/testdata_dir.rs"]
+mod testdata_dir;
+use testdata_dir::testdata;
 
 /// Every regular file below `root`, as `/`-separated paths relative to it, sorted.
 fn files_below(root: &Path) -> Vec<String> {

@@ -178,19 +178,10 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
             let others: Vec<TreeFile<'_>> = nodes
                 .iter()
                 .filter(|n| n.path == "sub/big2")
-                .map(|n| match n.kind {
-                    NodeKind::File { stamp, .. } => TreeFile {
-                        relative: n.relative(),
-                        stamp,
-                    },
-                    _ => unreachable!(),
-                })
+                .filter_map(TreeFile::of)
                 .collect();
             swap_sub_for_symlink(work.path(), &work.path().join("outside"));
-            let mut files = vec![TreeFile {
-                relative: node.relative(),
-                stamp,
-            }];
+            let mut files: Vec<TreeFile<'_>> = TreeFile::of(node).into_iter().collect();
             files.extend(others);
             let options = HashOptions {
                 sha256,
