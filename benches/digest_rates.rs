@@ -1,6 +1,6 @@
 //! Single-core digest rates, the numbers behind the `--sha256` bound in
 //! `benches/README.md`: SHA-256 of one stream (the `sha2` crate, SHA-NI where the CPU has
-//! it), SHA-256 of two streams with their blocks in turn (`seqprov::sha256_lanes`, what
+//! it), SHA-256 of two streams with their blocks in turn (`seqprov::engine::sha256_lanes`, what
 //! the engine does with two files), BLAKE3 on one thread, and what one engine thread does
 //! for two files with `--sha256` (BLAKE3 of each, then the two SHA-256 lanes) in 256 KiB
 //! steps. Throughput is bytes of input per second, both streams counted.
@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use seqprov::sha256_lanes::{Sha256Lane, update_two};
+use seqprov::engine::sha256_lanes::{Sha256Lane, update_two};
 use sha2::{Digest, Sha256};
 
 const LEN: usize = 16 << 20;

@@ -7,9 +7,10 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use seqprov::manifest::{Bytes32, Entry, EntryKind};
+use seqprov::format::manifest::{Bytes32, Entry, EntryKind};
+use seqprov::format::merkle;
 use seqprov::seal::{SealOptions, sign_entries};
-use seqprov::{Bundle, PrivateKey, merkle};
+use seqprov::{Bundle, PrivateKey};
 
 fn entries(n: usize) -> Vec<Entry> {
     let mut out: Vec<Entry> = (0..n)
@@ -75,8 +76,8 @@ fn proofs(c: &mut Criterion) {
         let wanted = list[list.len() / 2].path.clone();
         let bundle_bytes = sign_entries(list, "run", &key, &SealOptions::default()).bundle;
         let bundle = Bundle::parse(&bundle_bytes).unwrap();
-        let proof = seqprov::proof::prove(&bundle, &[wanted]).unwrap();
-        let (_, items) = seqprov::proof::parse(&proof).unwrap();
+        let proof = seqprov::format::proof::prove(&bundle, &[wanted]).unwrap();
+        let (_, items) = seqprov::format::proof::parse(&proof).unwrap();
         eprintln!(
             "proof of 1 entry among {n}: {} bytes (path of {} hashes); bundle {} bytes",
             proof.len(),
@@ -86,7 +87,7 @@ fn proofs(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("parse_and_check", n),
             &proof,
-            |b, proof| b.iter(|| seqprov::proof::parse(black_box(proof)).unwrap()),
+            |b, proof| b.iter(|| seqprov::format::proof::parse(black_box(proof)).unwrap()),
         );
     }
     group.finish();

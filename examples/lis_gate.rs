@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use seqprov::report::FileClass;
-use seqprov::{Bundle, NoProgress, PublicKey, Verdict, VerifyOptions};
+use seqprov::{NoProgress, PublicKey, Verdict, VerifyOptions};
 
 fn main() -> ExitCode {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
@@ -65,7 +65,7 @@ fn gate(dir: &Path, bundle: &Path, trust: &[PathBuf]) -> Result<seqprov::Report,
         .iter()
         .map(|p| PublicKey::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let bundle = Bundle::read(bundle)?;
+    let bundle = seqprov::read_bundle(bundle)?;
     let policy = seqprov::Policy::trusting(trusted);
     seqprov::verify_directory(dir, &bundle, &policy, VerifyOptions::default(), &NoProgress)
 }

@@ -254,7 +254,7 @@ fn recorded_run_metadata_matches_runinfo_read_by_hand() {
             .success();
         let shown = show_json(work.path(), &bundle);
         let recorded = shown["seal"]["run"].as_str().unwrap();
-        let parsed = seqprov::Bundle::read(&bundle).unwrap();
+        let parsed = seqprov::read_bundle(&bundle).unwrap();
         let meta = parsed.payload.run.as_ref().unwrap();
         if run.starts_with("190414") {
             assert_eq!(recorded, expected);
@@ -308,7 +308,7 @@ fn a_real_run_missing_one_cbcl_is_refused_naming_it() {
         .assert()
         .success();
     let bundle =
-        seqprov::Bundle::read(&work.path().join("190414_A00111_0296_AHJCWWDSXX.seqprov")).unwrap();
+        seqprov::read_bundle(&work.path().join("190414_A00111_0296_AHJCWWDSXX.seqprov")).unwrap();
     assert!(
         bundle.payload.incomplete.contains(&rel),
         "{:?}",
@@ -351,7 +351,7 @@ fn picard_reader_files_that_must_fail_are_caught() {
         .args(["--out", bundle.to_str().unwrap()])
         .assert()
         .success();
-    let parsed = seqprov::Bundle::read(&bundle).unwrap();
+    let parsed = seqprov::read_bundle(&bundle).unwrap();
     let broken: Vec<&str> = parsed
         .payload
         .broken

@@ -1,10 +1,11 @@
 //! `seqprov custody append`, `seqprov custody show` and `seqprov receive`.
 
 use anyhow::{Context, Result, bail};
-use seqprov::custody::{DerivedRef, EventDraft, EventKind, ReceiveSummary, message_digest};
-use seqprov::manifest::Bytes32;
+use seqprov::custody::EventDraft;
+use seqprov::format::event::{DerivedRef, EventKind, ReceiveSummary, message_digest};
+use seqprov::format::manifest::Bytes32;
 use seqprov::report::SealSummary;
-use seqprov::{Bundle, ExitStatus, Verdict};
+use seqprov::{ExitStatus, Verdict};
 
 use crate::args::{AppendArgs, CustodyShowArgs, ReceiveArgs, SignerArgs};
 use crate::progress_bar::TerminalProgress;
@@ -81,7 +82,7 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
     event.to = a.to.clone();
     match (kind, &a.derived_bundle) {
         (EventKind::Derive, Some(path)) => {
-            let derived = Bundle::read(path)
+            let derived = seqprov::read_bundle(path)
                 .with_context(|| format!("reading derived bundle {}", path.display()))?;
             event.derived = Some(DerivedRef {
                 seal: Bytes32(message_digest(&derived.seal.raw)),
@@ -117,7 +118,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     let bundle_path = crate::bundle_path_for(&a.dir, &a.bundle)?;
     let outcome = (|| -> Result<(seqprov::Report, Bytes32)> {
         let policy = crate::load_policy(&a.trust)?;
-        let bundle = Bundle::read(&bundle_path)
+        let bundle = seqprov::read_bundle(&bundle_path)
             .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
         let progress = TerminalProgress::new("verifying", a.read.quiet || a.json);
         let options = seqprov::VerifyOptions {
@@ -183,7 +184,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
 
 /// `seqprov custody show`.
 pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
-    let bundle = match Bundle::read(&a.bundle) {
+    let bundle = match seqprov::read_bundle(&a.bundle) {
         Ok(bundle) => bundle,
         Err(error) if a.json => {
             let status = error.exit_status();
@@ -212,7 +213,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
     };
     let judged = !a.trust.trust.is_empty() || a.trust.policy.is_some();
     let policy = crate::load_policy(&a.trust)?;
-    let checks = seqprov::verify::check_bundle(&bundle, &policy, &Default::default());
+    let checks = seqprov::bundle_checks::check_bundle(&bundle, &policy, &Default::default());
     let status = if !checks.integrity.is_empty() {
         ExitStatus::IntegrityFailure
     } else if judged && !checks.policy.is_empty() {
@@ -227,7 +228,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
         let gap = record
             .time
             .as_deref()
-            .and_then(|t| seqprov::verify::gap_between(&previous, t));
+            .and_then(|t| seqprov::bundle_checks::gap_between(&previous, t));
         gaps.push(gap.map(|g| g.whole_seconds()));
         if let Some(t) = &record.time {
             previous = t.clone();

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use seqprov::export;
-use seqprov::manifest::Entry;
-use seqprov::{Bundle, ExitStatus, Overwrite};
+use seqprov::format::manifest::Entry;
+use seqprov::{ExitStatus, Overwrite};
 
 use crate::args::{ExportArgs, ExportFormat};
 
@@ -28,9 +28,9 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
         refuse_bundle_as_output(&a.bundle, out)?;
     }
     // A bundle, or a per-sample proof (then only the disclosed files are exported).
-    let bundle = match Bundle::read(&a.bundle) {
+    let bundle = match seqprov::read_bundle(&a.bundle) {
         Ok(bundle) => bundle,
-        Err(bundle_error) => match seqprov::proof::read(&a.bundle) {
+        Err(bundle_error) => match seqprov::read_proof(&a.bundle) {
             Ok((proof, _)) => proof,
             Err(proof_error) => {
                 return Err(anyhow::Error::new(bundle_error).context(format!(

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use seqprov::report::{Report, RootStatus, SealSummary, SignatureStatus};
-use seqprov::{Bundle, ExitStatus, HashOptions, PermissionCheck, PrivateKey, PublicKey, ReadMode};
+use seqprov::{ExitStatus, HashOptions, PermissionCheck, PrivateKey, PublicKey, ReadMode};
 
 use args::{Cli, Command, KeygenArgs, ReadArgs, SealArgs, ShowArgs, TrustArgs, VerifyArgs};
 use progress_bar::TerminalProgress;
@@ -163,7 +163,7 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     let derived_from = match (&a.derived_from, &a.step) {
         (Some(input), Some(step)) => {
             validate_text("--step", step)?;
-            let input_bundle = Bundle::read(input)
+            let input_bundle = seqprov::read_bundle(input)
                 .with_context(|| format!("reading derived-from bundle {}", input.display()))?;
             lineage_run = input_bundle.payload.run.clone();
             Some(seqprov::lineage::derived_from(
@@ -183,25 +183,25 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
     let run_mode = a
         .mode
         .as_deref()
-        .map(str::parse::<seqprov::formats::run_mode::RunMode>)
+        .map(str::parse::<seqprov::illumina::run_mode::RunMode>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let structure = (!a.no_structure_check).then_some(seqprov::formats::structure::CheckOptions {
+    let structure = (!a.no_structure_check).then_some(seqprov::illumina::structure::CheckOptions {
         mode: if a.strict_structure {
-            seqprov::formats::structure::StrictMode::Strict
+            seqprov::illumina::structure::StrictMode::Strict
         } else {
-            seqprov::formats::structure::StrictMode::Lenient
+            seqprov::illumina::structure::StrictMode::Lenient
         },
         depth: if a.strict_structure || a.full_structure_check {
-            seqprov::formats::structure::Depth::Full
+            seqprov::illumina::structure::Depth::Full
         } else {
-            seqprov::formats::structure::Depth::Framing
+            seqprov::illumina::structure::Depth::Framing
         },
     });
     if a.wait {
         let timeout = seqprov::policy::parse_duration(&a.wait_timeout)
             .map_err(|e| anyhow::anyhow!("--wait-timeout: {e}"))?;
-        let marker = seqprov::completion::wait_for_completion(
+        let marker = seqprov::illumina::completion::wait_for_completion(
             &a.dir,
             std::time::Duration::from_secs(timeout.whole_seconds().max(0) as u64),
             std::time::Duration::from_secs(2),
@@ -228,7 +228,9 @@ fn seal(a: SealArgs) -> Result<ExitStatus> {
         allow_incomplete: a.allow_incomplete,
         allow_broken: a.allow_broken,
         exclude: a.exclude,
-        outboard: a.outboard.then(|| seqprov::outboard::directory_for(&out)),
+        outboard: a
+            .outboard
+            .then(|| seqprov::engine::outboard::directory_for(&out)),
         ..Default::default()
     };
     let progress = TerminalProgress::new("sealing", a.read.quiet);
@@ -318,7 +320,8 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         .derived_from
         .iter()
         .map(|p| {
-            Bundle::read(p).with_context(|| format!("reading derived-from bundle {}", p.display()))
+            seqprov::read_bundle(p)
+                .with_context(|| format!("reading derived-from bundle {}", p.display()))
         })
         .collect::<Result<Vec<_>>>()?;
     let progress = TerminalProgress::new("verifying", a.read.quiet || a.json);
@@ -334,13 +337,13 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         };
         let (source, source_path) = match (&a.proof, &a.bundle) {
             (Some(proof), _) => (
-                seqprov::proof::read(proof)
+                seqprov::read_proof(proof)
                     .with_context(|| format!("reading proof {}", proof.display()))?
                     .0,
                 proof.clone(),
             ),
             (None, Some(bundle)) => (
-                Bundle::read(bundle)
+                seqprov::read_bundle(bundle)
                     .with_context(|| format!("reading bundle {}", bundle.display()))?,
                 bundle.clone(),
             ),
@@ -349,8 +352,8 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         let outboard = a
             .outboard
             .clone()
-            .unwrap_or_else(|| seqprov::outboard::directory_for(&source_path));
-        let report = seqprov::verify::verify_range(
+            .unwrap_or_else(|| seqprov::engine::outboard::directory_for(&source_path));
+        let report = seqprov::verify_range(
             file,
             &source,
             a.entry.as_deref(),
@@ -365,16 +368,16 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
     }
     let report = match &a.proof {
         Some(proof_path) => {
-            let (proof, _) = seqprov::proof::read(proof_path)
+            let (proof, _) = seqprov::read_proof(proof_path)
                 .with_context(|| format!("reading proof {}", proof_path.display()))?;
-            seqprov::verify::verify_files(&a.paths, &proof, &policy, options, &progress)
+            seqprov::verify_files(&a.paths, &proof, &policy, options, &progress)
         }
         None => {
             let [dir] = a.paths.as_slice() else {
                 anyhow::bail!("verify takes one directory (or, with --proof, the files to check)");
             };
             let bundle_path = bundle_path_for(dir, &a.bundle)?;
-            let bundle = Bundle::read(&bundle_path)
+            let bundle = seqprov::read_bundle(&bundle_path)
                 .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
             seqprov::verify_directory(dir, &bundle, &policy, options, &progress)
         }
@@ -396,21 +399,21 @@ fn parse_range(text: &str) -> Result<(u64, u64)> {
 }
 
 fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
-    let bundle = Bundle::read(&a.bundle)
+    let bundle = seqprov::read_bundle(&a.bundle)
         .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
-    if let Err(why) = seqprov::verify::check_seal_signature(&bundle) {
+    if let Err(why) = seqprov::integrity::check_seal_signature(&bundle) {
         anyhow::bail!(seqprov::Error::Integrity(format!(
             "the bundle's seal does not verify: {why}"
         )));
     }
-    let proof = seqprov::proof::prove(&bundle, &a.paths)?;
+    let proof = seqprov::format::proof::prove(&bundle, &a.paths)?;
     let overwrite = if a.force {
         seqprov::Overwrite::Replace
     } else {
         seqprov::Overwrite::Refuse
     };
     seqprov::write_atomically(&a.out, &proof, overwrite)?;
-    let (_, items) = seqprov::proof::parse(&proof)?;
+    let (_, items) = seqprov::format::proof::parse(&proof)?;
     let p = &bundle.payload;
     if !p.incomplete.is_empty() || !p.broken.is_empty() {
         eprintln!(
@@ -429,7 +432,7 @@ fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
 }
 
 fn show(a: ShowArgs) -> Result<ExitStatus> {
-    let bundle = match Bundle::read(&a.bundle) {
+    let bundle = match seqprov::read_bundle(&a.bundle) {
         Ok(bundle) => bundle,
         Err(error) if a.json => {
             let status = error.exit_status();
@@ -455,7 +458,7 @@ fn show(a: ShowArgs) -> Result<ExitStatus> {
         }
     };
     let summary = SealSummary::of(&bundle);
-    let signature = match seqprov::verify::check_seal_signature(&bundle) {
+    let signature = match seqprov::integrity::check_seal_signature(&bundle) {
         Ok(_) => SignatureStatus::Valid,
         Err(_) => SignatureStatus::Invalid,
     };

@@ -150,7 +150,7 @@ pub fn print_report(report: &Report) {
 /// Print the custody timeline for `seqprov custody show`.
 pub fn print_timeline(
     seal: &SealSummary,
-    checks: &seqprov::verify::BundleChecks,
+    checks: &seqprov::bundle_checks::BundleChecks,
     gaps: &[Option<i64>],
     judged: bool,
 ) {
@@ -167,7 +167,7 @@ pub fn print_timeline(
         if let Some(seconds) = gap {
             println!(
                 "    ... {} later",
-                seqprov::verify::describe_seconds(*seconds)
+                seqprov::bundle_checks::describe_seconds(*seconds)
             );
         }
         let mut extras = Vec::new();

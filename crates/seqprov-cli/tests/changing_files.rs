@@ -286,7 +286,7 @@ fn seal_while(change: Change, mode: Mode) {
             }
             Some(0) => {
                 // One state read whole: the digest must be of a state the file had.
-                let bundle = seqprov::Bundle::read(&work.bundle()).unwrap();
+                let bundle = seqprov::read_bundle(&work.bundle()).unwrap();
                 let entry = bundle.entries.iter().find(|e| e.path == "big.bin").unwrap();
                 assert!(
                     work.is_real_state(change, entry.size.unwrap(), entry.blake3.unwrap().0),

@@ -276,7 +276,7 @@ fn directory_sealed_empty_and_removed_is_missing() {
 
 /// Byte range of the entry list: after the seal item (found with the library's decoder).
 fn entry_list_offset(bundle: &[u8]) -> usize {
-    seqprov::cbor::decode_first(bundle).unwrap().1
+    seqprov::format::cbor::decode_first(bundle).unwrap().1
 }
 
 #[test]

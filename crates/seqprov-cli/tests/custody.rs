@@ -146,7 +146,7 @@ seal_roles = ["sequencing-core"]
 /// switch, so tests that need another time sign through the library).
 fn transfer_at(at: time::OffsetDateTime) -> seqprov::custody::EventDraft {
     seqprov::custody::EventDraft {
-        kind: seqprov::custody::EventKind::Transfer,
+        kind: seqprov::format::event::EventKind::Transfer,
         signer_name: None,
         role: "custodian".into(),
         meaning: "responsibility".into(),
@@ -164,7 +164,7 @@ fn items(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        let (_, used) = seqprov::cbor::decode_first(&bytes[at..]).unwrap();
+        let (_, used) = seqprov::format::cbor::decode_first(&bytes[at..]).unwrap();
         out.push(bytes[at..at + used].to_vec());
         at += used;
     }
@@ -473,8 +473,8 @@ fn custody_gap_over_the_limit_fails_policy() {
         seqprov::PermissionCheck::Strict,
     )
     .unwrap();
-    let bundle = seqprov::Bundle::read(&lab.bundle()).unwrap();
-    let sealed_at = seqprov::manifest::parse_time(&bundle.payload.time).unwrap();
+    let bundle = seqprov::read_bundle(&lab.bundle()).unwrap();
+    let sealed_at = seqprov::format::manifest::parse_time(&bundle.payload.time).unwrap();
     let draft = transfer_at(sealed_at + time::Duration::days(5));
     seqprov::custody::append_event(&lab.bundle(), &key, &draft).unwrap();
     let policy = lab.standard_policy("max_custody_gap = \"72h\"");
@@ -606,7 +606,7 @@ fn killed_appender_leaves_a_bundle_that_still_verifies() {
         let _ = child.kill();
         let _ = child.wait();
         delay_us += 400;
-        let bundle = seqprov::Bundle::read(&lab.bundle()).expect("the bundle is always whole");
+        let bundle = seqprov::read_bundle(&lab.bundle()).expect("the bundle is always whole");
         let checks = seqprov::chain::check(&bundle);
         assert!(
             checks.integrity_problems().is_empty(),
@@ -997,7 +997,7 @@ fn a_bad_seal_still_lists_its_events() {
 fn lineage_records_the_sample_sheet_and_judges_the_input_signer() {
     let lab = Lab::new();
     let fastq_bundle = derived_fastqs(&lab);
-    let derived = seqprov::Bundle::read(&fastq_bundle).unwrap();
+    let derived = seqprov::read_bundle(&fastq_bundle).unwrap();
     let recorded = derived.payload.derived_from.as_ref().unwrap();
     let sheet = fs::read(lab.root.join("SampleSheet.csv")).unwrap();
     assert_eq!(
@@ -1006,7 +1006,9 @@ fn lineage_records_the_sample_sheet_and_judges_the_input_signer() {
     );
     assert_eq!(
         recorded.seal.0,
-        seqprov::custody::message_digest(&seqprov::Bundle::read(&lab.bundle()).unwrap().seal.raw)
+        seqprov::format::event::message_digest(
+            &seqprov::read_bundle(&lab.bundle()).unwrap().seal.raw
+        )
     );
     // The run was sealed by core; trusting only a key that signed the FASTQs is not enough.
     lab.run(&[
@@ -1076,12 +1078,12 @@ fn a_key_is_judged_at_the_time_it_signed() {
         seqprov::PermissionCheck::Strict,
     )
     .unwrap();
-    let bundle = seqprov::Bundle::read(&lab.bundle()).unwrap();
-    let sealed_at = seqprov::manifest::parse_time(&bundle.payload.time).unwrap();
+    let bundle = seqprov::read_bundle(&lab.bundle()).unwrap();
+    let sealed_at = seqprov::format::manifest::parse_time(&bundle.payload.time).unwrap();
     let draft = transfer_at(sealed_at + time::Duration::minutes(1));
     seqprov::custody::append_event(&lab.bundle(), &key, &draft).unwrap();
     // The courier's key expired an hour after the seal: long before this verification.
-    let until = seqprov::manifest::format_time(sealed_at + time::Duration::hours(1));
+    let until = seqprov::format::manifest::format_time(sealed_at + time::Duration::hours(1));
     let policy = lab.standard_policy("");
     let text = fs::read_to_string(&policy).unwrap().replace(
         "key = \"courier.pub\"\n",

@@ -92,7 +92,7 @@ fn in_toto_envelope_verifies_over_the_pae_with_the_sealers_key() {
     key.verify_strict(&pae, &sig).unwrap();
 
     let statement: Value = serde_json::from_slice(&payload).unwrap();
-    let bundle = seqprov::Bundle::read(&work.path().join("run.seqprov")).unwrap();
+    let bundle = seqprov::read_bundle(&work.path().join("run.seqprov")).unwrap();
     assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
     assert_eq!(statement["subject"][0]["name"], "run");
     assert_eq!(

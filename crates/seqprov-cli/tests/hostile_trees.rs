@@ -318,11 +318,11 @@ fn symlinks_are_sealed_as_symlinks_and_never_followed() {
     // Only the two regular files were read: nothing behind a link (such as /etc/passwd).
     assert_eq!(show["seal"]["bytes"], 32, "{show:#}");
 
-    let bundle = seqprov::Bundle::read(&work.root.join("run.seqprov")).unwrap();
+    let bundle = seqprov::read_bundle(&work.root.join("run.seqprov")).unwrap();
     let links: Vec<(&str, &str)> = bundle
         .entries
         .iter()
-        .filter(|e| e.kind == seqprov::manifest::EntryKind::Symlink)
+        .filter(|e| e.kind == seqprov::format::manifest::EntryKind::Symlink)
         .map(|e| (e.path.as_str(), e.target.as_deref().unwrap()))
         .collect();
     assert_eq!(links, LINKS);

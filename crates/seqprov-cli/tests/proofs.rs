@@ -152,7 +152,7 @@ fn a_sample_proof_verifies_its_files_and_custody() {
 fn a_proof_for_one_sample_reveals_nothing_about_another() {
     let s = Samples::new();
     let proof = fs::read(s.prove_alice()).unwrap();
-    let bundle = seqprov::Bundle::read(&s.root.join("fastq.seqprov")).unwrap();
+    let bundle = seqprov::read_bundle(&s.root.join("fastq.seqprov")).unwrap();
     let b = bundle
         .entries
         .iter()
@@ -211,7 +211,7 @@ fn a_tampered_proof_is_rejected() {
     let bytes = fs::read(&path).unwrap();
     let trust = ["--trust", "core.pub", "--trust", "courier.pub"];
     // Flip one bit of a sibling hash, of the disclosed entry's digest, and of the seal.
-    let seal_len = seqprov::cbor::decode_first(&bytes).unwrap().1;
+    let seal_len = seqprov::format::cbor::decode_first(&bytes).unwrap().1;
     let body_at = seal_len + 20;
     for (name, at) in [
         ("inclusion path", body_at),

@@ -130,7 +130,7 @@ fn run_metadata_is_recorded_in_the_signed_seal() {
         shown["seal"]["run"],
         format!("{RUN_ID} (instrument M01234, flow cell 000000000-ABCDE, 2 cycles)")
     );
-    let bundle = seqprov::Bundle::read(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+    let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
     let meta = bundle.payload.run.expect("run metadata in the payload");
     assert_eq!(meta.run_info.run_number, 42);
     assert_eq!(
@@ -168,7 +168,7 @@ fn incomplete_run_is_refused_with_the_missing_files_named() {
             "{name}"
         );
         run.seal(&["--allow-incomplete"]).success();
-        let bundle = seqprov::Bundle::read(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+        let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
         assert_eq!(bundle.payload.incomplete, [missing], "{name}");
         let (report, code) = run.verify(&[]);
         assert_eq!(code, 0);
@@ -190,7 +190,7 @@ fn structurally_broken_bcl_is_refused_naming_path_and_reason() {
         .stderr(predicates::str::contains(bcl))
         .stderr(predicates::str::contains("not a valid bcl file"));
     run.seal(&["--allow-broken"]).success();
-    let bundle = seqprov::Bundle::read(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+    let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
     assert_eq!(bundle.payload.broken.len(), 1);
     assert_eq!(bundle.payload.broken[0].path, bcl);
     run.seal(&["--no-structure-check"]).success();
@@ -203,7 +203,7 @@ fn run_mode_claim_is_recorded_and_a_contradiction_reported() {
         .success()
         .stderr(predicates::str::contains("run mode"))
         .stderr(predicates::str::contains("MiSeq Control Software"));
-    let bundle = seqprov::Bundle::read(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+    let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
     let mode = bundle.payload.mode.unwrap();
     assert_eq!(mode.claim.name(), "clinical");
     assert_eq!(mode.corroboration, "disagrees");
@@ -214,7 +214,7 @@ fn run_mode_claim_is_recorded_and_a_contradiction_reported() {
     assert_eq!(report["policy"][0]["rule"], "run_mode");
     // An RUO claim agrees with the control software.
     run.seal(&["--mode", "ruo"]).success();
-    let bundle = seqprov::Bundle::read(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+    let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
     assert_eq!(bundle.payload.mode.unwrap().corroboration, "agrees");
     run.seal(&["--mode", "dx"]).code(2);
 }
@@ -236,7 +236,7 @@ fn macos_metadata_is_reported_and_excluded_only_by_a_recorded_rule() {
     run.seal(&["--exclude", "**/._*", "--exclude", ".DS_Store"])
         .success()
         .stderr("");
-    let bundle = seqprov::Bundle::read(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+    let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
     assert_eq!(bundle.payload.exclude, ["**/._*", ".DS_Store"]);
     assert_eq!(bundle.payload.files, 6);
     // Verify applies the recorded rule: new AppleDouble files are not extra.
@@ -342,7 +342,7 @@ fn recompressed_fastq_keeps_its_content_identity() {
         .args(["seal", "fastq", "--key", "core.key", "--content"])
         .assert()
         .success();
-    let bundle = seqprov::Bundle::read(&fx.root.join("fastq.seqprov")).unwrap();
+    let bundle = seqprov::read_bundle(&fx.root.join("fastq.seqprov")).unwrap();
     let content = bundle.entries[0]
         .content
         .expect("content identity recorded");

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
-use crate::inspect::{ChunkSink, NoSink};
+use crate::chunk_sink::{ChunkSink, NoSink};
+use crate::error::{EngineError as Error, Result};
 use crate::mapped_file::MappedFile;
 use crate::sha256_lanes::{self, Sha256Lane};
 
@@ -140,6 +140,14 @@ pub(crate) fn open_error(path: &Path, e: std::io::Error) -> Error {
         Some(libc::EXDEV) => Error::FileChanged {
             path: path.to_path_buf(),
             what: "its path now leads outside the tree".into(),
+        },
+        // The walk saw every directory on the path as a directory. Opening one with
+        // O_DIRECTORY | O_NOFOLLOW after it became a symlink (or a file) gives ENOTDIR
+        // rather than ELOOP: the same change, reached by another open path (regression:
+        // a swapped directory was reported as an I/O error under load).
+        Some(libc::ENOTDIR) => Error::FileChanged {
+            path: path.to_path_buf(),
+            what: "a directory on its path became a symlink or a file".into(),
         },
         _ => Error::io(path, e),
     }

@@ -12,8 +12,8 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::inspect::ChunkSink;
+use crate::chunk_sink::ChunkSink;
+use crate::error::{EngineError as Error, Result};
 
 /// Files of at least this size get an outboard tree.
 pub const OUTBOARD_MIN_BYTES: u64 = 1 << 20;

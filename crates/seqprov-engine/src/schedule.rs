@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::chunk_sink::ChunkSink;
 use crate::error::Result;
 use crate::hashing::{
     self, FileDigests, HashOptions, MMAP_MIN_BYTES, PairedFile, Progress, ReadMode, Stamp,
 };
-use crate::inspect::ChunkSink;
 use crate::walk::{Node, NodeKind, Tree};
 
 /// Files smaller than this are hashed in batches per directory.

@@ -16,9 +16,9 @@ use std::sync::Mutex;
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, ResolveFlags};
 
-use crate::entry_path;
-use crate::error::{Error, Result};
+use crate::error::{EngineError as Error, Result};
 use crate::hashing::Stamp;
+use seqprov_format::entry_path;
 
 /// What a path in the tree is.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,16 +6,12 @@
 //! and anything after the entry list that is not a whole COSE_Sign1 is reported with
 //! its offset.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 use ciborium::value::Value;
 
 use crate::cbor::{self, DecodeError};
 use crate::cose::{self, SignedMessage};
 use crate::entry_list::{self, ListError};
-use crate::error::{Error, Result};
+use crate::error::{FormatError as Error, Result};
 use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
 
@@ -27,7 +23,7 @@ pub const MAX_EVENTS: usize = 100_000;
 /// File name suffix of bundles.
 pub const BUNDLE_SUFFIX: &str = "seqprov";
 
-/// A parsed bundle. Signatures are not checked here (see [`crate::verify`]).
+/// A parsed bundle. Signatures are not checked here: the trust layer (`seqprov`) does.
 #[derive(Clone, Debug)]
 pub struct Bundle {
     /// The seal message.
@@ -56,20 +52,6 @@ fn item_error(what: &str, offset: usize, e: DecodeError) -> Error {
 }
 
 impl Bundle {
-    /// Read and parse a bundle file.
-    pub fn read(path: &Path) -> Result<Bundle> {
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.len() > MAX_BUNDLE_BYTES {
-            return Err(malformed(format!(
-                "{} is {} bytes, more than the limit of {MAX_BUNDLE_BYTES}",
-                path.display(),
-                meta.len()
-            )));
-        }
-        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-        Bundle::parse(&bytes)
-    }
-
     /// Parse bundle bytes.
     pub fn parse(bytes: &[u8]) -> Result<Bundle> {
         if bytes.is_empty() {
@@ -227,207 +209,4 @@ fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// The default bundle path for a directory: `DIR.seqprov` beside it.
-pub fn default_bundle_path(dir: &Path) -> Result<PathBuf> {
-    let absolute = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
-    let name = absolute
-        .components()
-        .next_back()
-        .and_then(|c| match c {
-            std::path::Component::Normal(name) => Some(name.to_owned()),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            Error::Refused(format!(
-                "{} has no name to derive a bundle name from; name the bundle explicitly",
-                dir.display()
-            ))
-        })?;
-    let mut file = name;
-    file.push(".");
-    file.push(BUNDLE_SUFFIX);
-    Ok(absolute.parent().unwrap_or(Path::new("/")).join(file))
-}
-
-/// Whether an existing bundle may be replaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Overwrite {
-    /// Refuse if the destination exists.
-    Refuse,
-    /// Replace it atomically.
-    Replace,
-}
-
-/// Write `bytes` to `path` atomically: temporary file in the same directory, fsync,
-/// rename, fsync of the directory. Nothing partial is ever visible at `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: Overwrite) -> Result<()> {
-    write_atomically_with_mode(path, bytes, overwrite, 0o644)
-}
-
-/// [`write_atomically`] with the permission bits the new file gets.
-pub fn write_atomically_with_mode(
-    path: &Path,
-    bytes: &[u8],
-    overwrite: Overwrite,
-    mode: u32,
-) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if overwrite == Overwrite::Refuse && fs::symlink_metadata(path).is_ok() {
-        return Err(Error::Refused(format!(
-            "{} already exists; pass --force to replace it",
-            path.display()
-        )));
-    }
-    let mut temp = tempfile::Builder::new()
-        .prefix(".seqprov-")
-        .suffix(".tmp")
-        .tempfile_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
-    // Set the mode on the open file: unlike the creation mode, this is not narrowed by
-    // the umask, so an appended bundle keeps exactly the mode it had.
-    temp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
-        .map_err(|e| Error::io(temp.path(), e))?;
-    temp.write_all(bytes)
-        .map_err(|e| Error::io(temp.path(), e))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(temp.path(), e))?;
-    match overwrite {
-        Overwrite::Replace => temp
-            .persist(path)
-            .map(drop)
-            .map_err(|e| Error::io(path, e.error))?,
-        Overwrite::Refuse => temp.persist_noclobber(path).map(drop).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::Refused(format!(
-                    "{} already exists; pass --force to replace it",
-                    path.display()
-                ))
-            } else {
-                Error::io(path, e.error)
-            }
-        })?,
-    }
-    let dir = fs::File::open(&parent).map_err(|e| Error::io(&parent, e))?;
-    dir.sync_all().map_err(|e| Error::io(&parent, e))?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    use crate::keys::PrivateKey;
-    use crate::manifest::{Bytes32, Entry, EntryKind};
-    use crate::seal::{SealOptions, sign_entries};
-
-    fn one_file_bundle() -> Vec<u8> {
-        let entry = Entry {
-            path: "a.fastq".into(),
-            kind: EntryKind::File,
-            salt: Bytes32([3; 32]),
-            size: Some(1),
-            blake3: Some(Bytes32([4; 32])),
-            sha256: None,
-            target: None,
-            content: None,
-        };
-        let key = PrivateKey::from_seed(&[1; 32], None);
-        sign_entries(vec![entry], "run", &key, &SealOptions::default()).bundle
-    }
-
-    /// Re-encode the entry list after `edit` changes its first entry's CBOR value.
-    fn with_edited_entry(edit: impl Fn(Value) -> Value) -> Vec<u8> {
-        let bytes = one_file_bundle();
-        let (_, seal_len) = cbor::decode_first(&bytes).unwrap();
-        let (list, _) = cbor::decode_first(&bytes[seal_len..]).unwrap();
-        let Value::Array(mut items) = list else {
-            panic!()
-        };
-        let first = items.remove(0);
-        items.insert(0, edit(first));
-        let mut out = bytes[..seal_len].to_vec();
-        out.extend(cbor::encode(Value::Array(items)).unwrap());
-        out
-    }
-
-    #[test]
-    fn the_untouched_bundle_parses() {
-        let bundle = Bundle::parse(&one_file_bundle()).unwrap();
-        assert!(bundle.root_matches());
-    }
-
-    /// Regression: a null optional field, a tag around an entry, or another enum spelling
-    /// was read as the plain entry, so one entry had several encodings and leaf hashes.
-    #[test]
-    fn other_spellings_of_an_entry_are_rejected() {
-        let add_null = |v: Value| match v {
-            Value::Map(mut m) => {
-                m.push((Value::Text("target".into()), Value::Null));
-                Value::Map(m)
-            }
-            other => other,
-        };
-        let tagged = |v: Value| Value::Tag(24, Box::new(v));
-        let kind_as_map = |v: Value| match v {
-            Value::Map(m) => Value::Map(
-                m.into_iter()
-                    .map(|(k, v)| {
-                        if k == Value::Text("kind".into()) {
-                            (k, Value::Map(vec![(v, Value::Null)]))
-                        } else {
-                            (k, v)
-                        }
-                    })
-                    .collect(),
-            ),
-            other => other,
-        };
-        for (name, bytes) in [
-            ("null field", with_edited_entry(add_null)),
-            ("tagged entry", with_edited_entry(tagged)),
-            ("kind as map", with_edited_entry(kind_as_map)),
-        ] {
-            let err = Bundle::parse(&bytes).unwrap_err().to_string();
-            assert!(err.contains("malformed bundle"), "{name}: {err}");
-        }
-    }
-
-    #[test]
-    fn declared_entry_count_over_the_limit_is_refused_before_decoding() {
-        let bytes = one_file_bundle();
-        let (_, seal_len) = cbor::decode_first(&bytes).unwrap();
-        let mut out = bytes[..seal_len].to_vec();
-        out.extend([0x9b, 0, 0, 0, 1, 0, 0, 0, 0]);
-        let err = Bundle::parse(&out).unwrap_err().to_string();
-        assert!(err.contains("more than the limit"), "{err}");
-    }
-
-    #[test]
-    fn default_bundle_path_strips_trailing_slash() {
-        let p = default_bundle_path(Path::new("/data/run1/")).unwrap();
-        assert_eq!(p, Path::new("/data/run1.seqprov"));
-    }
-
-    #[test]
-    fn atomic_write_refuses_to_clobber() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.seqprov");
-        write_atomically(&path, b"one", Overwrite::Refuse).unwrap();
-        assert!(matches!(
-            write_atomically(&path, b"two", Overwrite::Refuse),
-            Err(Error::Refused(_))
-        ));
-        assert_eq!(fs::read(&path).unwrap(), b"one");
-        write_atomically(&path, b"two", Overwrite::Replace).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
-    }
 }

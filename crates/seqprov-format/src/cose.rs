@@ -8,7 +8,17 @@ use coset::{
     CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana,
 };
 
-use crate::keys::{KeyId, PrivateKey, PublicKey};
+use ed25519_dalek::VerifyingKey;
+
+use crate::key_id::KeyId;
+
+/// Whatever makes Ed25519 signatures: a key in memory, or one kept in a token.
+pub trait Ed25519Signer {
+    /// The key id of the public key that checks this signer's signatures.
+    fn key_id(&self) -> KeyId;
+    /// The 64-byte Ed25519 signature of `message`.
+    fn sign_message(&self, message: &[u8]) -> [u8; 64];
+}
 
 /// A parsed, not yet verified, COSE_Sign1 message.
 #[derive(Clone, Debug)]
@@ -25,16 +35,16 @@ pub struct SignedMessage {
 }
 
 /// Sign `payload` and return the tagged COSE_Sign1 bytes.
-pub fn sign(payload: Vec<u8>, content_type: &str, key: &PrivateKey) -> Vec<u8> {
+pub fn sign(payload: Vec<u8>, content_type: &str, key: &dyn Ed25519Signer) -> Vec<u8> {
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::EdDSA)
-        .key_id(key.public().id().0.to_vec())
+        .key_id(key.key_id().0.to_vec())
         .content_type(content_type.to_string())
         .build();
     CoseSign1Builder::new()
         .protected(protected)
         .payload(payload)
-        .create_signature(b"", |tbs| key.sign(tbs).to_bytes().to_vec())
+        .create_signature(b"", |tbs| key.sign_message(tbs).to_vec())
         .build()
         .to_tagged_vec()
         .expect("a COSE_Sign1 built here always encodes")
@@ -100,17 +110,22 @@ pub fn parse(raw: &[u8]) -> Result<SignedMessage, String> {
 }
 
 impl SignedMessage {
-    /// Check the signature with `key` (which must match the header's key id).
-    pub fn verify(&self, key: &PublicKey) -> Result<(), String> {
-        if key.id() != self.key_id {
+    /// Check the signature with `key` (which must match the header's key id): strict
+    /// Ed25519 verification (no small-order keys, canonical `S`).
+    pub fn verify(&self, key: &VerifyingKey) -> Result<(), String> {
+        let id = KeyId::of(key);
+        if id != self.key_id {
             return Err(format!(
-                "key id in the header ({}) is not the key's ({})",
-                self.key_id,
-                key.id()
+                "key id in the header ({}) is not the key's ({id})",
+                self.key_id
             ));
         }
-        self.sign1
-            .verify_signature(b"", |signature, tbs| key.verify_strict(tbs, signature))
+        self.sign1.verify_signature(b"", |signature, tbs| {
+            let signature = ed25519_dalek::Signature::from_slice(signature)
+                .map_err(|_| "signature is not 64 bytes".to_string())?;
+            key.verify_strict(tbs, &signature)
+                .map_err(|_| "Ed25519 signature check failed".to_string())
+        })
     }
 
     /// Re-encode without the tag (for tests and tooling).
@@ -126,22 +141,43 @@ impl SignedMessage {
 mod tests {
     use super::*;
 
+    struct TestKey(ed25519_dalek::SigningKey);
+
+    impl TestKey {
+        fn from_seed(seed: &[u8; 32], _name: Option<String>) -> TestKey {
+            TestKey(ed25519_dalek::SigningKey::from_bytes(seed))
+        }
+        fn public(&self) -> VerifyingKey {
+            self.0.verifying_key()
+        }
+    }
+
+    impl Ed25519Signer for TestKey {
+        fn key_id(&self) -> KeyId {
+            KeyId::of(&self.0.verifying_key())
+        }
+        fn sign_message(&self, message: &[u8]) -> [u8; 64] {
+            use ed25519_dalek::Signer;
+            self.0.sign(message).to_bytes()
+        }
+    }
+
     #[test]
     fn sign_parse_verify() {
-        let key = PrivateKey::from_seed(&[9; 32], None);
+        let key = TestKey::from_seed(&[9; 32], None);
         let raw = sign(b"payload".to_vec(), "text/plain", &key);
         assert_eq!(raw[0], 0xd2, "tag 18");
         let msg = parse(&raw).unwrap();
         assert_eq!(msg.payload, b"payload");
         assert_eq!(msg.content_type, "text/plain");
         assert!(msg.verify(&key.public()).is_ok());
-        let other = PrivateKey::from_seed(&[8; 32], None).public();
+        let other = TestKey::from_seed(&[8; 32], None).public();
         assert!(msg.verify(&other).is_err());
     }
 
     #[test]
     fn flipped_payload_byte_fails_verification() {
-        let key = PrivateKey::from_seed(&[9; 32], None);
+        let key = TestKey::from_seed(&[9; 32], None);
         let mut raw = sign(b"payload".to_vec(), "text/plain", &key);
         let at = raw.windows(7).position(|w| w == b"payload").unwrap();
         raw[at] ^= 1;

@@ -9,8 +9,8 @@
 //! bytes that remain before anything is allocated.
 
 use crate::cbor;
-use crate::formats::fastq::FastqContent;
 use crate::manifest::{Bytes32, Entry, EntryKind};
+use crate::run_record::FastqContent;
 
 /// Most entries accepted in one bundle.
 pub const MAX_ENTRIES: usize = 50_000_000;

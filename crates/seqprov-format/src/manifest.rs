@@ -2,8 +2,9 @@
 //! with their deterministic CBOR forms (see `spec/bundle.md`).
 
 use ciborium::value::Value;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+pub use crate::bytes32::Bytes32;
 use crate::cbor;
 use crate::entry_path;
 
@@ -16,45 +17,6 @@ pub const SEAL_CONTENT_TYPE: &str = "application/vnd.seqprov.seal+cbor";
 
 /// Longest entry path or symlink target accepted (Linux's PATH_MAX).
 pub const MAX_PATH_BYTES: usize = 4096;
-
-/// Exactly 32 bytes, encoded as a CBOR byte string.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Bytes32(pub [u8; 32]);
-
-impl std::fmt::Debug for Bytes32 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-/// A CBOR byte string in bundles; lower-case hexadecimal text in JSON reports.
-impl Serialize for Bytes32 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.serialize_str(&hex::encode(self.0))
-        } else {
-            s.serialize_bytes(&self.0)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes32 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if d.is_human_readable() {
-            let text = String::deserialize(d)?;
-            let bytes = hex::decode(&text).map_err(serde::de::Error::custom)?;
-            let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                serde::de::Error::custom(format!("expected 32 bytes, found {}", bytes.len()))
-            })?;
-            return Ok(Bytes32(array));
-        }
-        let bytes: serde_bytes::ByteBuf = Deserialize::deserialize(d)?;
-        let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            serde::de::Error::custom(format!("expected 32 bytes, found {}", bytes.len()))
-        })?;
-        Ok(Bytes32(array))
-    }
-}
 
 /// What a sealed path is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,7 +66,7 @@ pub struct Entry {
     /// FASTQ content identity: reads, bases and a digest of the decompressed records
     /// (FASTQ files sealed with `--content` only; see `spec/fastq-content.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<crate::formats::fastq::FastqContent>,
+    pub content: Option<crate::run_record::FastqContent>,
 }
 
 impl Entry {
@@ -252,7 +214,7 @@ pub struct DerivedFrom {
 #[serde(deny_unknown_fields)]
 pub struct ModeClaim {
     /// The attested mode (`clinical` or `ruo`), a claim by the signer.
-    pub claim: crate::formats::run_mode::RunMode,
+    pub claim: crate::run_record::RunMode,
     /// The software name the run parameters record, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software: Option<String>,
@@ -304,7 +266,7 @@ pub struct SealPayload {
     pub derived_from: Option<DerivedFrom>,
     /// Run metadata, when the sealed directory is an Illumina run folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run: Option<crate::formats::run_info::RunMetadata>,
+    pub run: Option<crate::run_record::RunMetadata>,
     /// The signer's run-mode claim (`--mode`), with its corroboration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ModeClaim>,
@@ -448,7 +410,7 @@ mod tests {
         let mut with_sha = file_entry();
         with_sha.sha256 = Some(Bytes32([9; 32]));
         with_sha.size = Some(u64::MAX);
-        with_sha.content = Some(crate::formats::fastq::FastqContent {
+        with_sha.content = Some(crate::run_record::FastqContent {
             reads: 1_000_000,
             bases: 151_000_000,
             digest: Bytes32([7; 32]),

@@ -8,14 +8,12 @@
 //! Other entries appear only as sibling hashes of salted leaves, which reveal neither
 //! their names nor their digests.
 
-use std::path::Path;
-
 use ciborium::value::Value;
 
 use crate::bundle::Bundle;
 use crate::cbor;
 use crate::entry_list;
-use crate::error::{Error, Result};
+use crate::error::{FormatError as Error, Result};
 use crate::exclude::Excludes;
 use crate::manifest::Entry;
 use crate::merkle;
@@ -91,25 +89,12 @@ pub fn prove(bundle: &Bundle, patterns: &[String]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Read and parse a proof file into a [`Bundle`] holding only the disclosed entries.
+/// Parse proof bytes into a [`Bundle`] holding only the disclosed entries.
 ///
 /// Every item's inclusion path is checked against the signed root and the signed entry
 /// count; a path that does not lead to the root is an integrity failure. The returned
 /// bundle's `computed_root` is the signed root when every path checks out, so the usual
-/// checks ([`crate::verify::check_bundle`]) apply unchanged.
-pub fn read(path: &Path) -> Result<(Bundle, Vec<ProofItem>)> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_PROOF_BYTES {
-        return Err(malformed(format!(
-            "{} bytes, more than {MAX_PROOF_BYTES}",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse(&bytes)
-}
-
-/// Parse proof bytes (see [`read`]).
+/// checks of the trust layer apply unchanged.
 pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
     let (seal, payload, seal_len) = crate::bundle::parse_seal(bytes)?;
     let rest = &bytes[seal_len..];

@@ -4,16 +4,29 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
-use crate::formats::run_info;
-use crate::formats::run_layout;
+use crate::run_info;
+use crate::run_layout;
+
+/// Waiting for a run folder gave up (an I/O error, exit 2, naming what was missing).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct WaitError {
+    /// The run folder waited on.
+    pub path: PathBuf,
+    /// What was still missing when time ran out (kind `TimedOut`).
+    pub source: std::io::Error,
+}
 
 /// Wait until `dir` holds a readable `RunInfo.xml` and the completion marker of its layout
 /// family (see `spec/run-folders.md`), polling every `poll`; give up after `timeout`.
 ///
 /// Returns the marker's path. Timing out is an I/O error (exit 2) that says what was
 /// still missing.
-pub fn wait_for_completion(dir: &Path, timeout: Duration, poll: Duration) -> Result<PathBuf> {
+pub fn wait_for_completion(
+    dir: &Path,
+    timeout: Duration,
+    poll: Duration,
+) -> Result<PathBuf, WaitError> {
     let started = Instant::now();
     loop {
         let waiting_for = match run_info::read_run_folder(dir) {
@@ -29,16 +42,16 @@ pub fn wait_for_completion(dir: &Path, timeout: Duration, poll: Duration) -> Res
             Err(e) => format!("a readable RunInfo.xml ({e})"),
         };
         if started.elapsed() >= timeout {
-            return Err(Error::io(
-                dir,
-                std::io::Error::new(
+            return Err(WaitError {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!(
                         "gave up after {}s waiting for {waiting_for}",
                         timeout.as_secs()
                     ),
                 ),
-            ));
+            });
         }
         std::thread::sleep(
             poll.min(timeout.saturating_sub(started.elapsed()))
@@ -90,6 +103,6 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("RunInfo.xml"), "{err}");
-        assert_eq!(err.exit_status().code(), 2);
+        assert_eq!(err.source.kind(), std::io::ErrorKind::TimedOut);
     }
 }

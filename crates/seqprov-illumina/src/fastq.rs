@@ -18,10 +18,10 @@ use flate2::{Crc, Decompress, FlushDecompress, Status};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::gzip::{self, Decoder};
-use super::read_name::{HeaderMismatch, RunExpectation};
-use super::run_info::RunMetadata;
-use crate::manifest::Bytes32;
+use crate::gzip::{self, Decoder};
+use crate::read_name::{HeaderMismatch, RunExpectation};
+use seqprov_format::manifest::Bytes32;
+use seqprov_format::run_record::RunMetadata;
 
 /// BLAKE3 key-derivation context of the content digest (its domain separation).
 pub const CONTENT_CONTEXT: &str = "seqprov 2026-11 FASTQ content digest v1";
@@ -41,17 +41,7 @@ pub fn is_fastq_name(path: &str) -> bool {
     FASTQ_SUFFIXES.iter().any(|s| path.ends_with(s))
 }
 
-/// The content identity of a FASTQ file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FastqContent {
-    /// Number of records.
-    pub reads: u64,
-    /// Number of bases (sum of sequence lengths).
-    pub bases: u64,
-    /// BLAKE3 (derive-key mode, [`CONTENT_CONTEXT`]) of the canonical form.
-    pub digest: Bytes32,
-}
+pub use seqprov_format::run_record::FastqContent;
 
 /// How the input was compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -636,7 +626,7 @@ impl Canonical {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::gzip::tests::{bgzf, gzip};
+    use crate::gzip::tests::{bgzf, gzip};
 
     /// The worked example of `spec/fastq-content.md`.
     pub(crate) const EXAMPLE: &[u8] = b"@r1 1:N:0:ACGT\nACGTN\n+\nIIII#\n@r2\nGGCC\n+r2\n!!!!\n";

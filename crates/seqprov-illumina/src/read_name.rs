@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::run_info::RunMetadata;
+use crate::run_info::RunMetadata;
 
 /// An Illumina read name, borrowed from a FASTQ header line (without the `@`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,7 +248,7 @@ pub fn check_header(header: &str, meta: &RunMetadata) -> Vec<HeaderMismatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::run_info::parse_run_info;
+    use crate::run_info::parse_run_info;
 
     #[test]
     fn parses_illumina_names() {

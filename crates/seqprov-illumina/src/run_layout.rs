@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::run_info::{RunMetadata, Tile};
+use seqprov_format::run_record::{FlowcellLayout, RunMetadata, Tile};
 
 /// Folder of base calls, relative to the run folder.
 pub const BASECALLS: &str = "Data/Intensities/BaseCalls";
@@ -184,7 +184,7 @@ fn is_number(text: &str) -> bool {
 /// Guess the family from metadata alone (see [`FamilySource::Metadata`]).
 pub fn family_from_metadata(meta: &RunMetadata) -> LayoutFamily {
     let info = &meta.run_info;
-    if info.layout.as_ref().is_some_and(|l| l.five_digit()) {
+    if info.layout.as_ref().is_some_and(five_digit) {
         return LayoutFamily::LaneBgzf;
     }
     let novaseq = meta
@@ -241,7 +241,7 @@ pub fn expected_files(
         return Err(LayoutError::NoCycles);
     }
     let tiles: Vec<Tile> = {
-        let mut tiles = layout.effective_tiles();
+        let mut tiles = effective_tiles(layout);
         tiles.sort();
         tiles.dedup();
         tiles
@@ -290,7 +290,7 @@ pub fn expected_files(
         LayoutFamily::Cbcl => {
             let surfaces: BTreeSet<(u32, u32)> = tiles
                 .iter()
-                .map(|t| (t.lane, layout.surface_of(t.tile)))
+                .map(|t| (t.lane, surface_of(layout, t.tile)))
                 .collect();
             for cycle in 1..=cycles {
                 for &(lane, surface) in &surfaces {
@@ -352,6 +352,52 @@ pub fn check_completeness(
 pub fn is_macos_metadata(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name == ".DS_Store" || name.starts_with("._")
+}
+
+// Tile numbering of a flow cell layout (`spec/run-folders.md`).
+/// True when tile numbers have five digits (surface, swath, section, two-digit tile).
+pub fn five_digit(layout: &FlowcellLayout) -> bool {
+    layout.tile_naming.as_deref() == Some("FiveDigit")
+}
+
+/// The tiles of the run: the listed ones when RunInfo lists tiles, otherwise every
+/// tile the counts describe (`S W TT` or, five-digit, `S W C TT`).
+pub fn effective_tiles(layout: &FlowcellLayout) -> Vec<Tile> {
+    if !layout.tiles.is_empty() {
+        return layout.tiles.clone();
+    }
+    let sections = if five_digit(layout) {
+        layout.sections_per_lane.unwrap_or(1).max(1)
+    } else {
+        1
+    };
+    let mut tiles = Vec::new();
+    for lane in 1..=layout.lanes {
+        for surface in 1..=layout.surfaces {
+            for swath in 1..=layout.swaths {
+                for section in 1..=sections {
+                    for tile in 1..=layout.tiles_per_swath {
+                        let number = if five_digit(layout) {
+                            surface * 10_000 + swath * 1000 + section * 100 + tile
+                        } else {
+                            surface * 1000 + swath * 100 + tile
+                        };
+                        tiles.push(Tile { lane, tile: number });
+                    }
+                }
+            }
+        }
+    }
+    tiles
+}
+
+/// The surface a tile number belongs to (its leading digit).
+pub fn surface_of(layout: &FlowcellLayout, tile: u32) -> u32 {
+    if five_digit(layout) {
+        tile / 10_000
+    } else {
+        tile / 1000
+    }
 }
 
 #[cfg(test)]
@@ -455,14 +501,22 @@ mod tests {
         (dir, files)
     }
 
+    /// The files below `dir`, as `/`-separated relative paths.
     fn present(dir: &std::path::Path) -> BTreeSet<String> {
-        crate::walk::walk(dir)
-            .unwrap()
-            .1
-            .into_iter()
-            .filter(|n| matches!(n.kind, crate::walk::NodeKind::File { .. }))
-            .map(|n| n.path)
-            .collect()
+        fn visit(root: &std::path::Path, dir: &std::path::Path, out: &mut BTreeSet<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    visit(root, &path, out);
+                } else {
+                    let relative = path.strip_prefix(root).unwrap();
+                    out.insert(relative.to_str().unwrap().to_string());
+                }
+            }
+        }
+        let mut out = BTreeSet::new();
+        visit(dir, dir, &mut out);
+        out
     }
 
     #[test]
@@ -473,7 +527,7 @@ mod tests {
             (LayoutFamily::Cbcl, 14),
         ] {
             let (dir, files) = generated_run(family);
-            let meta = super::super::run_info::read_run_folder(dir.path())
+            let meta = crate::run_info::read_run_folder(dir.path())
                 .unwrap()
                 .unwrap();
             let all = present(dir.path());
@@ -505,7 +559,7 @@ mod tests {
     #[test]
     fn plain_bcl_satisfies_a_gzipped_expectation_and_empty_runs_use_metadata() {
         let (dir, _) = generated_run(LayoutFamily::PerTileBcl);
-        let meta = super::super::run_info::read_run_folder(dir.path())
+        let meta = crate::run_info::read_run_folder(dir.path())
             .unwrap()
             .unwrap();
         let renamed: BTreeSet<String> = present(dir.path())

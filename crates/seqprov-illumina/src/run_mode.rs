@@ -18,37 +18,18 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The mode a signer attests a run was made in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunMode {
-    /// Clinical diagnostic (Dx) mode.
-    Clinical,
-    /// Research use only.
-    Ruo,
-}
+pub use seqprov_format::run_record::RunMode;
 
-impl RunMode {
-    /// The name used on the command line and in the bundle: `clinical` or `ruo`.
-    pub fn name(self) -> &'static str {
-        match self {
-            RunMode::Clinical => "clinical",
-            RunMode::Ruo => "ruo",
-        }
-    }
-}
+use seqprov_format::run_record::RunMetadata;
 
-impl std::str::FromStr for RunMode {
-    type Err = String;
-    fn from_str(text: &str) -> Result<RunMode, String> {
-        match text {
-            "clinical" => Ok(RunMode::Clinical),
-            "ruo" => Ok(RunMode::Ruo),
-            other => Err(format!(
-                "run mode `{other}` is neither `clinical` nor `ruo`"
-            )),
-        }
-    }
+/// What the run parameters say about clinical or research mode; empty evidence when
+/// there is no run parameters file.
+pub fn evidence_of(meta: &RunMetadata) -> RunModeEvidence {
+    let software = meta
+        .run_parameters
+        .as_ref()
+        .and_then(|p| p.application_name.as_deref());
+    evidence_from_software(software)
 }
 
 /// What the run parameters file says about the run mode.

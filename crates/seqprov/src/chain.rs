@@ -3,10 +3,21 @@
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
-use crate::custody::{EVENT_CONTENT_TYPE, EventPayload, message_digest};
 use crate::keys::PublicKey;
-use crate::report::SignatureStatus;
+use seqprov_format::Bundle;
+use seqprov_format::event::{EVENT_CONTENT_TYPE, EventPayload, message_digest};
+
+/// Outcome of the seal's signature check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    /// The signature verifies under the key named in the seal.
+    Valid,
+    /// It does not.
+    Invalid,
+    /// Not checked (the bundle could not be read).
+    NotChecked,
+}
 
 /// One event as found, with what was checked.
 #[derive(Clone, Debug, Serialize)]
@@ -39,10 +50,10 @@ pub struct EventRecord {
     pub note: Option<String>,
     /// For `receive`: the verification the receiver recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<crate::custody::ReceiveSummary>,
+    pub verification: Option<seqprov_format::event::ReceiveSummary>,
     /// For `derive`: the derived bundle.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub derived: Option<crate::custody::DerivedRef>,
+    pub derived: Option<seqprov_format::event::DerivedRef>,
     /// Signature status.
     pub signature: SignatureStatus,
     /// True when the event links to the previous message and sits at its stated position.
@@ -119,7 +130,7 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
                 record.verification = payload.verification.clone();
                 record.derived = payload.derived.clone();
                 let signature = PublicKey::from_bytes(&payload.signer.public_key.0)
-                    .and_then(|key| message.verify(&key));
+                    .and_then(|key| message.verify(key.verifying_key()));
                 record.signature = match signature {
                     Ok(()) => SignatureStatus::Valid,
                     Err(why) => {

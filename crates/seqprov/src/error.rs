@@ -3,7 +3,11 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::report::ExitStatus;
+use seqprov_engine::EngineError;
+use seqprov_format::FormatError;
+use seqprov_illumina::completion::WaitError;
+
+use crate::exit_status::ExitStatus;
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +87,37 @@ impl Error {
             | Error::Key { .. }
             | Error::Policy { .. }
             | Error::Refused(_) => ExitStatus::UsageOrIo,
+        }
+    }
+}
+
+impl From<FormatError> for Error {
+    fn from(e: FormatError) -> Error {
+        match e {
+            FormatError::Malformed(why) => Error::Malformed(why),
+            FormatError::Refused(why) => Error::Refused(why),
+            FormatError::Integrity(why) => Error::Integrity(why),
+        }
+    }
+}
+
+impl From<EngineError> for Error {
+    fn from(e: EngineError) -> Error {
+        match e {
+            EngineError::Io { path, source } => Error::Io { path, source },
+            EngineError::FileChanged { path, what } => Error::FileChanged { path, what },
+            EngineError::UnsealableTree { path, reason } => Error::UnsealableTree { path, reason },
+            EngineError::Refused(why) => Error::Refused(why),
+            EngineError::Integrity(why) => Error::Integrity(why),
+        }
+    }
+}
+
+impl From<WaitError> for Error {
+    fn from(e: WaitError) -> Error {
+        Error::Io {
+            path: e.path,
+            source: e.source,
         }
     }
 }

@@ -7,21 +7,24 @@ use std::path::Path;
 /// A bundle: parse, then every check a verifier runs without files.
 pub fn bundle(data: &[u8]) {
     if let Ok(bundle) = crate::Bundle::parse(data) {
-        let _ = crate::verify::check_seal_signature(&bundle);
+        let _ = crate::integrity::check_seal_signature(&bundle);
         let _ = bundle.root_matches();
         let _ = crate::chain::check(&bundle);
         let policy = crate::Policy::default();
-        let _ = crate::verify::check_bundle(&bundle, &policy, &Default::default());
+        let _ = crate::bundle_checks::check_bundle(&bundle, &policy, &Default::default());
         let _ = crate::report::SealSummary::of(&bundle);
     }
-    let _ = crate::entry_list::decode(data);
+    let _ = seqprov_format::entry_list::decode(data);
 }
 
 /// A per-sample proof.
 pub fn proof(data: &[u8]) {
-    if let Ok((bundle, _)) = crate::proof::parse(data) {
-        let _ =
-            crate::verify::check_bundle(&bundle, &crate::Policy::default(), &Default::default());
+    if let Ok((bundle, _)) = seqprov_format::proof::parse(data) {
+        let _ = crate::bundle_checks::check_bundle(
+            &bundle,
+            &crate::Policy::default(),
+            &Default::default(),
+        );
     }
 }
 
@@ -34,13 +37,13 @@ pub fn policy(data: &[u8]) {
 
 /// RunInfo.xml and RunParameters.xml.
 pub fn run_info(data: &[u8]) {
-    let _ = crate::formats::run_info::parse_run_info(data, "RunInfo.xml");
-    let _ = crate::formats::run_info::parse_run_parameters(data, "RunParameters.xml");
+    let _ = seqprov_illumina::run_info::parse_run_info(data, "RunInfo.xml");
+    let _ = seqprov_illumina::run_info::parse_run_parameters(data, "RunParameters.xml");
 }
 
 /// Structure checks of every Illumina binary kind, fed in two chunks.
 pub fn structure(data: &[u8]) {
-    use crate::formats::structure::{CheckOptions, Depth, StrictMode, StructureChecker};
+    use seqprov_illumina::structure::{CheckOptions, Depth, StrictMode, StructureChecker};
     let split = data.first().map_or(0, |&b| b as usize % (data.len() + 1));
     for name in [
         "x.bcl",
@@ -68,5 +71,5 @@ pub fn structure(data: &[u8]) {
 
 /// FASTQ content identity (plain, gzip or BGZF).
 pub fn fastq(data: &[u8]) {
-    let _ = crate::formats::fastq::content_of_reader(data);
+    let _ = seqprov_illumina::fastq::content_of_reader(data);
 }

@@ -2,41 +2,12 @@
 //! to a structure checker (BCL, CBCL, filter, locs…) and, for FASTQ with content identity
 //! on, to the content hasher, so every file is read once.
 
-use crate::formats::fastq::{self, ContentHasher, ContentOutcome, FastqError};
-use crate::formats::run_info::RunMetadata;
-use crate::formats::structure::{CheckOptions, StructureChecker, StructureError, StructureSummary};
-
-/// Receives every chunk of a file as it is hashed, in order.
-pub trait ChunkSink {
-    /// The next bytes of the file.
-    fn update(&mut self, chunk: &[u8]);
-}
-
-/// An optional sink: `None` ignores everything.
-impl<S: ChunkSink> ChunkSink for Option<S> {
-    fn update(&mut self, chunk: &[u8]) {
-        if let Some(sink) = self {
-            sink.update(chunk);
-        }
-    }
-}
-
-/// A sink that ignores everything.
-pub struct NoSink;
-
-impl ChunkSink for NoSink {
-    fn update(&mut self, _chunk: &[u8]) {}
-}
-
-/// Two sinks fed the same chunks.
-pub struct Tee<'a>(pub &'a mut dyn ChunkSink, pub &'a mut dyn ChunkSink);
-
-impl ChunkSink for Tee<'_> {
-    fn update(&mut self, chunk: &[u8]) {
-        self.0.update(chunk);
-        self.1.update(chunk);
-    }
-}
+use seqprov_engine::ChunkSink;
+use seqprov_format::run_record::RunMetadata;
+use seqprov_illumina::fastq::{self, ContentHasher, ContentOutcome, FastqError};
+use seqprov_illumina::structure::{
+    CheckOptions, StructureChecker, StructureError, StructureSummary,
+};
 
 /// Which checks to run on which files.
 #[derive(Clone, Debug, Default)]

@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
+
+use seqprov_format::cose::Ed25519Signer;
+pub use seqprov_format::key_id::KeyId;
 
 use crate::error::{Error, Result};
 
@@ -27,42 +29,21 @@ pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 /// Prefix of the optional line before the PEM block that names the key's holder.
 const SIGNER_LINE: &str = "Signer: ";
 
-/// A key id: SHA-256 of the DER-encoded SubjectPublicKeyInfo (see `spec/bundle.md`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(pub [u8; 32]);
-
-impl KeyId {
-    /// The key id of an Ed25519 public key.
-    pub fn of(key: &VerifyingKey) -> KeyId {
-        let der = key
-            .to_public_key_der()
-            .expect("an Ed25519 public key always encodes");
-        KeyId(Sha256::digest(der.as_bytes()).into())
-    }
-
-    /// Lower-case hexadecimal form.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl std::fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KeyId({})", self.to_hex())
-    }
-}
-
-impl std::fmt::Display for KeyId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
 /// A private signing key and the signer name stored with it, if any.
 pub struct PrivateKey {
     key: SigningKey,
     /// The holder's name from the key file's `Signer:` line.
     pub signer_name: Option<String>,
+}
+
+impl Ed25519Signer for PrivateKey {
+    fn key_id(&self) -> KeyId {
+        KeyId::of(&self.key.verifying_key())
+    }
+
+    fn sign_message(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
 }
 
 /// A public key and the signer name stored with it, if any.
@@ -271,6 +252,11 @@ impl PublicKey {
         self.id
     }
 
+    /// The Ed25519 verifying key, for checking a COSE_Sign1 message.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
     /// The 32 raw public key bytes.
     pub fn to_bytes(&self) -> [u8; 32] {
         self.key.to_bytes()
@@ -463,6 +449,9 @@ mod tests {
         let key = PrivateKey::from_seed(&[7; 32], None).public();
         let mut der = hex::decode("302a300506032b6570032100").unwrap();
         der.extend_from_slice(&key.to_bytes());
-        assert_eq!(key.id().0, <[u8; 32]>::from(Sha256::digest(&der)));
+        assert_eq!(
+            key.id().0,
+            <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(&der))
+        );
     }
 }

@@ -1,22 +1,33 @@
 //! # seqprov
 //!
-//! Provenance seals for DNA sequencing output. A *seal* is an Ed25519-signed COSE_Sign1
-//! over a small header whose Merkle root commits to every file of a directory (an
-//! Illumina run folder, a folder of FASTQs); the *bundle* is the sidecar file holding the
-//! seal, the entry list and, later, custody events. The format is specified in `spec/`.
+//! Provenance seals for DNA sequencing output, and the crate most embedding programs
+//! import. A *seal* is an Ed25519-signed COSE_Sign1 over a small header whose Merkle
+//! root commits to every file of a directory (an Illumina run folder, a folder of
+//! FASTQs); the *bundle* is the sidecar file holding the seal, the entry list and, later,
+//! custody events. The format is specified in `spec/`.
 //!
-//! The two calls an embedding pipeline or LIS needs:
+//! This crate owns the decisions: keys ([`keys`]), sealing ([`seal`]), verification of
+//! directories, proofs and byte ranges ([`verify`], [`verify_proof`], [`verify_range`]),
+//! custody events and their chain ([`custody`], [`chain`]), lab policy and trust
+//! ([`policy`]), lineage between bundles ([`lineage`]), the report and its exit codes
+//! ([`report`]), and exports ([`export`]). It composes three lower layers and must not
+//! duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and hashing)
+//! and `seqprov-illumina` (what run folders and FASTQ files are). It prints nothing;
+//! the `seqprov` command does.
+//!
+//! Start reading at [`seal_directory`] and [`verify_directory`]. The two calls an
+//! embedding pipeline or LIS needs:
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use seqprov::{Bundle, NoProgress, PermissionCheck, PrivateKey, PublicKey, SealOptions, VerifyOptions};
+//! use seqprov::{NoProgress, PermissionCheck, PrivateKey, PublicKey, SealOptions, VerifyOptions};
 //!
 //! # fn main() -> Result<(), seqprov::Error> {
 //! let key = PrivateKey::load(Path::new("core.key"), PermissionCheck::Strict)?;
 //! let sealed = seqprov::seal_directory(Path::new("run"), &key, &SealOptions::default(), &NoProgress)?;
 //! seqprov::write_atomically(Path::new("run.seqprov"), &sealed.bundle, seqprov::Overwrite::Refuse)?;
 //!
-//! let bundle = Bundle::read(Path::new("run.seqprov"))?;
+//! let bundle = seqprov::read_bundle(Path::new("run.seqprov"))?;
 //! let policy = seqprov::Policy::trusting(vec![PublicKey::load(Path::new("core.pub"))?]);
 //! let report = seqprov::verify_directory(Path::new("run"), &bundle, &policy, VerifyOptions::default(), &NoProgress)?;
 //! assert_eq!(report.exit_code, 0);
@@ -25,41 +36,42 @@
 
 #![warn(missing_docs)]
 
-pub mod bundle;
-pub mod cbor;
+pub mod bundle_checks;
+pub mod bundle_file;
 pub mod chain;
-pub mod completion;
-pub mod cose;
 pub mod custody;
-pub mod entry_list;
-pub mod entry_path;
 pub mod error;
-pub mod exclude;
+mod exit_status;
 pub mod export;
-pub mod formats;
 pub mod fuzz_entry;
-pub mod hashing;
 pub mod inspect;
+pub mod integrity;
 pub mod keys;
 pub mod lineage;
-pub mod manifest;
-mod mapped_file;
-pub mod merkle;
-pub mod outboard;
 pub mod policy;
-pub mod proof;
 pub mod report;
-pub mod schedule;
 pub mod seal;
-pub mod sha256_lanes;
+mod verdict;
 pub mod verify;
-pub mod walk;
+pub mod verify_proof;
+pub mod verify_range;
 
-pub use bundle::{Bundle, Overwrite, default_bundle_path, write_atomically};
+pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
 pub use error::{Error, Result};
-pub use hashing::{HashOptions, NoProgress, Progress, ReadMode};
 pub use keys::{KeyId, PermissionCheck, PrivateKey, PublicKey};
 pub use policy::Policy;
 pub use report::{ExitStatus, FileClass, Report, Verdict};
 pub use seal::{SealOptions, Sealed, seal_directory};
+pub use seqprov_engine::{HashOptions, NoProgress, Progress, ReadMode};
+pub use seqprov_format::Bundle;
 pub use verify::{VerifyOptions, verify_directory};
+pub use verify_proof::verify_files;
+pub use verify_range::verify_range;
+
+/// The engine layer: walking and hashing (re-exported for embedding programs).
+pub use seqprov_engine as engine;
+/// The format layer: bundle and proof bytes (re-exported for embedding programs).
+pub use seqprov_format as format;
+/// The sequencing knowledge: run folders and FASTQ files (re-exported for embedding
+/// programs).
+pub use seqprov_illumina as illumina;

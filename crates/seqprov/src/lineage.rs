@@ -5,13 +5,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
 use crate::chain;
-use crate::custody::message_digest;
 use crate::error::{Error, Result};
-use crate::manifest::{Bytes32, DerivedFrom};
+use crate::integrity::check_seal_signature;
 use crate::policy::{Policy, RuleFailure};
-use crate::verify::check_seal_signature;
+use seqprov_format::Bundle;
+use seqprov_format::event::message_digest;
+use seqprov_format::manifest::{Bytes32, DerivedFrom};
 
 /// Build the `derived_from` record for a new seal from its input bundle.
 ///
@@ -22,7 +22,7 @@ pub fn derived_from(
     step: &str,
     sample_sheet: Option<&Path>,
 ) -> Result<DerivedFrom> {
-    crate::verify::check_integrity(input)
+    crate::integrity::check_integrity(input)
         .map_err(|why| Error::Integrity(format!("the derived-from bundle: {why}")))?;
     let sample_sheet = match sample_sheet {
         Some(path) => {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::keys::{KeyId, PublicKey};
-use crate::manifest::parse_time;
+use seqprov_format::manifest::parse_time;
 
 /// The policy file format version this build reads.
 pub const POLICY_VERSION: u32 = 1;
@@ -92,7 +92,7 @@ pub struct Requirements {
     /// The run mode the seal must claim (`clinical` or `ruo`), not contradicted by the run
     /// parameters.
     #[serde(default)]
-    pub require_mode: Option<crate::formats::run_mode::RunMode>,
+    pub require_mode: Option<seqprov_illumina::run_mode::RunMode>,
 }
 
 /// A trusted key and what it is trusted for.
@@ -284,7 +284,7 @@ impl Policy {
             parse_duration(gap)?;
         }
         for required in &file.requirements.required_events {
-            if crate::custody::EventKind::parse(&required.kind).is_none() {
+            if seqprov_format::event::EventKind::parse(&required.kind).is_none() {
                 return Err(format!(
                     "required event kind {:?} is not one of transfer, receive, attest, derive",
                     required.kind
@@ -380,7 +380,7 @@ fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
 }
 
 fn show_time(t: Option<time::OffsetDateTime>) -> String {
-    t.map_or_else(|| "unbounded".into(), crate::manifest::format_time)
+    t.map_or_else(|| "unbounded".into(), seqprov_format::manifest::format_time)
 }
 
 /// Parse a duration such as `90m`, `72h`, `3d` or `3600s`.

@@ -3,41 +3,17 @@
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
 use crate::chain::EventRecord;
+pub use crate::chain::SignatureStatus;
 use crate::error::Error;
+pub use crate::exit_status::ExitStatus;
 use crate::lineage::LineageReport;
-use crate::manifest::SealPayload;
 use crate::policy::RuleFailure;
+use seqprov_format::Bundle;
+use seqprov_format::manifest::SealPayload;
 
 /// Version of the JSON report schema.
 pub const REPORT_VERSION: u32 = 1;
-
-/// Process exit status (see `spec/cli.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExitStatus {
-    /// 0: verified and trusted.
-    Verified,
-    /// 1: content, signature, root or bundle structure failed.
-    IntegrityFailure,
-    /// 2: usage or I/O error; nothing was concluded.
-    UsageOrIo,
-    /// 3: intact and validly signed, but not by a trusted key.
-    Untrusted,
-}
-
-impl ExitStatus {
-    /// The numeric exit code.
-    pub fn code(self) -> u8 {
-        match self {
-            ExitStatus::Verified => 0,
-            ExitStatus::IntegrityFailure => 1,
-            ExitStatus::UsageOrIo => 2,
-            ExitStatus::Untrusted => 3,
-        }
-    }
-}
 
 /// How a sealed or found path compares with the seal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -205,18 +181,6 @@ impl SealSummary {
     }
 }
 
-/// Outcome of the seal's signature check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignatureStatus {
-    /// The signature verifies under the key named in the seal.
-    Valid,
-    /// It does not.
-    Invalid,
-    /// Not checked (the bundle could not be read).
-    NotChecked,
-}
-
 /// Outcome of comparing the recomputed Merkle root with the signed one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,7 +252,7 @@ impl Report {
         let status = error.exit_status();
         Report {
             report_version: REPORT_VERSION,
-            tool: crate::seal::TOOL.into(),
+            tool: seqprov_format::TOOL.into(),
             verdict: match status {
                 ExitStatus::IntegrityFailure => Verdict::IntegrityFailure,
                 _ => Verdict::Error,

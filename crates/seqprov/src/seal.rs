@@ -6,24 +6,25 @@ use std::path::Path;
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
-use crate::cose;
-use crate::entry_list;
 use crate::error::{Error, Result};
-use crate::exclude::Excludes;
-use crate::formats::run_info::{self, RunMetadata};
-use crate::formats::run_layout;
-use crate::formats::run_mode::{Corroboration, RunMode};
-use crate::formats::structure::CheckOptions;
-use crate::hashing::{FileDigests, HashOptions, Progress};
-use crate::inspect::{ChunkSink, Findings, InspectOptions, Inspection};
+use crate::inspect::{Findings, InspectOptions, Inspection};
 use crate::keys::PrivateKey;
-use crate::manifest::{
+use seqprov_engine::ChunkSink;
+use seqprov_engine::hashing::{FileDigests, HashOptions, Progress};
+use seqprov_engine::schedule::{self, TreeFile};
+use seqprov_engine::walk::{self, NodeKind};
+use seqprov_format::cose;
+use seqprov_format::entry_list;
+use seqprov_format::exclude::Excludes;
+use seqprov_format::manifest::{
     BrokenFile, Bytes32, Entry, EntryKind, FORMAT_VERSION, ModeClaim, SEAL_CONTENT_TYPE,
     SEAL_FORMAT, SealPayload, SignerInfo, Subject, format_time,
 };
-use crate::merkle;
-use crate::schedule::{self, TreeFile};
-use crate::walk::{self, NodeKind};
+use seqprov_format::merkle;
+use seqprov_illumina::run_info::{self, RunMetadata};
+use seqprov_illumina::run_layout;
+use seqprov_illumina::run_mode::{Corroboration, RunMode};
+use seqprov_illumina::structure::CheckOptions;
 
 /// Name and version written in the `tool` field of seals.
 pub const TOOL: &str = concat!("seqprov ", env!("CARGO_PKG_VERSION"));
@@ -59,7 +60,7 @@ pub struct SealOptions {
     /// Seal time to record; `None` means now. Injected by test vectors.
     pub time: Option<time::OffsetDateTime>,
     /// The input this data was derived from, recorded in the seal.
-    pub derived_from: Option<crate::manifest::DerivedFrom>,
+    pub derived_from: Option<seqprov_format::manifest::DerivedFrom>,
     /// Seed from which entry salts are derived; `None` means fresh random bytes.
     /// Only test vectors fix it: a known seed makes salts guessable.
     pub salt_seed: Option<[u8; 32]>,
@@ -150,7 +151,7 @@ pub fn seal_directory(
         check_sealable(node, dir)?;
     }
     if let Some((a, b)) =
-        crate::entry_path::normalisation_collision(nodes.iter().map(|n| n.path.as_str()))
+        seqprov_format::entry_path::normalisation_collision(nodes.iter().map(|n| n.path.as_str()))
     {
         return Err(Error::UnsealableTree {
             path: dir.join(b),
@@ -204,8 +205,8 @@ pub fn seal_directory(
         let evidence = facts
             .run
             .as_ref()
-            .map(RunMetadata::run_mode_evidence)
-            .unwrap_or_else(|| crate::formats::run_mode::evidence_from_software(None));
+            .map(seqprov_illumina::run_mode::evidence_of)
+            .unwrap_or_else(|| seqprov_illumina::run_mode::evidence_from_software(None));
         let (corroboration, detail) = match evidence.corroborates(claim) {
             Corroboration::Agrees => ("agrees", None),
             Corroboration::Unknown => ("unknown", None),
@@ -346,7 +347,7 @@ struct SealWork<'a> {
 /// The chunk receivers of one file being sealed.
 struct SealSink {
     inspection: Inspection,
-    outboard: Option<crate::outboard::OutboardWriter>,
+    outboard: Option<seqprov_engine::outboard::OutboardWriter>,
 }
 
 impl ChunkSink for SealSink {
@@ -362,14 +363,14 @@ impl schedule::FileWork for SealWork<'_> {
     type Sink = SealSink;
     type Output = (FileDigests, Option<Box<Findings>>);
 
-    fn start(&self, index: usize) -> Result<SealSink> {
+    fn start(&self, index: usize) -> seqprov_engine::Result<SealSink> {
         let node = &self.nodes[self.file_nodes[index]];
         let NodeKind::File { size, .. } = node.kind else {
             unreachable!("only files are hashed")
         };
         let outboard = match &self.options.outboard {
-            Some(dir) if size >= crate::outboard::OUTBOARD_MIN_BYTES => {
-                Some(crate::outboard::OutboardWriter::new(dir)?)
+            Some(dir) if size >= seqprov_engine::outboard::OUTBOARD_MIN_BYTES => {
+                Some(seqprov_engine::outboard::OutboardWriter::new(dir)?)
             }
             _ => None,
         };
@@ -379,7 +380,12 @@ impl schedule::FileWork for SealWork<'_> {
         })
     }
 
-    fn finish(&self, _index: usize, digests: FileDigests, sink: SealSink) -> Result<Self::Output> {
+    fn finish(
+        &self,
+        _index: usize,
+        digests: FileDigests,
+        sink: SealSink,
+    ) -> seqprov_engine::Result<Self::Output> {
         if let Some(writer) = sink.outboard {
             writer.finish(&digests.blake3)?;
         }
@@ -419,7 +425,7 @@ fn record_findings(
     findings: Findings,
     broken: &mut Vec<BrokenFile>,
     notes: &mut Vec<String>,
-) -> Option<crate::formats::fastq::FastqContent> {
+) -> Option<seqprov_illumina::fastq::FastqContent> {
     match findings.structure {
         Some(Err(e)) => broken.push(BrokenFile {
             path: path.to_string(),
@@ -494,7 +500,7 @@ pub fn sign_entries(
         key,
         options,
         SealFacts::default(),
-        &crate::hashing::NoProgress,
+        &seqprov_engine::hashing::NoProgress,
     )
 }
 

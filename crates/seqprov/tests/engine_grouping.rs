@@ -4,8 +4,8 @@
 
 use std::fs;
 
-use seqprov::hashing::{HashOptions, ReadMode};
-use seqprov::schedule::SMALL_FILE_MAX_BYTES;
+use seqprov::engine::hashing::{HashOptions, ReadMode};
+use seqprov::engine::schedule::SMALL_FILE_MAX_BYTES;
 use seqprov::{NoProgress, Policy, PrivateKey, SealOptions, VerifyOptions};
 use sha2::{Digest, Sha256};
 

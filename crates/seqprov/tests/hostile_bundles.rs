@@ -12,7 +12,7 @@
 use std::fs;
 use std::path::Path;
 
-use seqprov::manifest::{Bytes32, Entry, EntryKind};
+use seqprov::format::manifest::{Bytes32, Entry, EntryKind};
 use seqprov::seal::{SealOptions, sign_entries};
 use seqprov::{Bundle, NoProgress, Policy, PrivateKey, VerifyOptions, verify_directory};
 
@@ -79,7 +79,7 @@ fn answer(entries: Vec<Entry>, run: &Path) -> Answer {
     let key = key();
     let sealed = sign_entries(entries, "run", &key, &SealOptions::default());
     let bundle = match Bundle::parse(&sealed.bundle) {
-        Err(e) => return Answer::ParseError(e),
+        Err(e) => return Answer::ParseError(e.into()),
         Ok(bundle) => bundle,
     };
     let policy = Policy::trusting(vec![key.public()]);
@@ -378,6 +378,10 @@ fn sizes_summing_past_u64_max_are_an_error_not_a_panic() {
     match outcome {
         Err(_) => panic!("Bundle::parse panicked on a hostile size sum"),
         Ok(Ok(())) => panic!("Bundle::parse accepted a size sum past u64::MAX"),
-        Ok(Err(e)) => assert_eq!(e.exit_status().code(), 1, "{e}"),
+        Ok(Err(e)) => assert_eq!(
+            seqprov::Error::from(e.clone()).exit_status().code(),
+            1,
+            "{e}"
+        ),
     }
 }

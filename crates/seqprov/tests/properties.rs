@@ -10,13 +10,13 @@ use seqprov::custody::{
     self, DerivedRef, EVENT_FORMAT, EVENT_VERSION, EventDraft, EventKind, EventPayload,
     ReceiveSummary,
 };
-use seqprov::entry_list;
-use seqprov::formats::fastq::FastqContent;
-use seqprov::formats::run_mode::RunMode;
-use seqprov::manifest::{
+use seqprov::format::entry_list;
+use seqprov::format::manifest::{
     BrokenFile, Bytes32, DerivedFrom, Entry, EntryKind, FORMAT_VERSION, ModeClaim, SEAL_FORMAT,
     SealPayload, SignerInfo, Subject, format_time,
 };
+use seqprov::illumina::fastq::FastqContent;
+use seqprov::illumina::run_mode::RunMode;
 use seqprov::seal::{SealOptions, sign_entries};
 use seqprov::{HashOptions, PrivateKey};
 
@@ -440,7 +440,7 @@ fn rejection(bytes: &[u8]) -> Option<&'static str> {
         Err(_) => return Some("parse"),
         Ok(bundle) => bundle,
     };
-    if seqprov::verify::check_seal_signature(&bundle).is_err() {
+    if seqprov::integrity::check_seal_signature(&bundle).is_err() {
         return Some("seal signature");
     }
     if !bundle.root_matches() {
@@ -508,7 +508,11 @@ fn every_truncation_is_rejected_except_at_the_append_boundary() {
     let (bytes, _, event_at) = small_bundle();
     for cut in 0..bytes.len() {
         match Bundle::parse(&bytes[..cut]) {
-            Err(e) => assert_eq!(e.exit_status().code(), 1, "cut {cut}: {e}"),
+            Err(e) => assert_eq!(
+                seqprov::Error::from(e.clone()).exit_status().code(),
+                1,
+                "cut {cut}: {e}"
+            ),
             Ok(bundle) => {
                 assert_eq!(cut, event_at, "cut {cut} parsed");
                 assert!(bundle.events.is_empty());
@@ -565,7 +569,7 @@ proptest! {
         extended.extend_from_slice(&tail);
         // A random tail is never a whole, canonical, tagged COSE_Sign1: it is garbage.
         let err = Bundle::parse(&extended).expect_err("garbage after the last event");
-        prop_assert_eq!(err.exit_status().code(), 1);
+        prop_assert_eq!(seqprov::Error::from(err).exit_status().code(), 1);
         let mut cut_then_extended = bytes[..cut].to_vec();
         cut_then_extended.extend_from_slice(&tail);
         let _ = Bundle::parse(&cut_then_extended);

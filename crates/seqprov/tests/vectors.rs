@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use seqprov::manifest::Entry;
+use seqprov::format::manifest::Entry;
 use seqprov::{Bundle, HashOptions, NoProgress, PrivateKey, SealOptions, VerifyOptions};
 use serde_json::{Value, json};
 
@@ -75,7 +75,7 @@ fn options() -> SealOptions {
 
 /// Byte offset of the entry list (just after the seal item).
 fn seal_len(bundle: &[u8]) -> usize {
-    seqprov::cbor::decode_first(bundle).unwrap().1
+    seqprov::format::cbor::decode_first(bundle).unwrap().1
 }
 
 struct Case {
@@ -187,7 +187,12 @@ fn cases(valid: &[u8], other_signed: &[u8], dotdot: &[u8]) -> Vec<Case> {
 fn outcome(bytes: &[u8], tree: &Path, trusted: &[seqprov::PublicKey]) -> (u8, String) {
     let bundle = match Bundle::parse(bytes) {
         Ok(b) => b,
-        Err(e) => return (e.exit_status().code(), "malformed".into()),
+        Err(e) => {
+            return (
+                seqprov::Error::from(e).exit_status().code(),
+                "malformed".into(),
+            );
+        }
     };
     let report = seqprov::verify_directory(
         tree,
@@ -226,7 +231,7 @@ fn vectors_regenerate_byte_for_byte() {
     let dotdot = seqprov::seal::sign_entries(hostile, SUBJECT, &signer, &options());
 
     let split = seal_len(&sealed.bundle);
-    let seal_msg = seqprov::cose::parse(&sealed.bundle[..split]).unwrap();
+    let seal_msg = seqprov::format::cose::parse(&sealed.bundle[..split]).unwrap();
     let entries: Vec<Value> = sealed
         .entries
         .iter()
@@ -235,7 +240,7 @@ fn vectors_regenerate_byte_for_byte() {
             json!({
                 "path": e.path,
                 "cbor_hex": hex::encode(&cbor),
-                "leaf_hash_hex": hex::encode(seqprov::merkle::leaf_hash(&cbor)),
+                "leaf_hash_hex": hex::encode(seqprov::format::merkle::leaf_hash(&cbor)),
             })
         })
         .collect();

@@ -6,10 +6,10 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use seqprov::hashing::{self, HashOptions};
-use seqprov::schedule::{FileWork, SMALL_FILE_MAX_BYTES, TreeFile, hash_tree_files};
-use seqprov::walk::{NodeKind, Tree};
-use seqprov::{Error, NoProgress};
+use seqprov_engine::hashing::{self, HashOptions};
+use seqprov_engine::schedule::{FileWork, SMALL_FILE_MAX_BYTES, TreeFile, hash_tree_files};
+use seqprov_engine::walk::{NodeKind, Tree};
+use seqprov_engine::{EngineError as Error, NoProgress};
 
 const INSIDE: &[u8] = b"inside\n";
 const OUTSIDE: &[u8] = b"OUTSIDE - must never be read\n";
@@ -137,17 +137,17 @@ fn dot_dot_and_absolute_paths_do_not_leave_the_tree() {
 struct DigestsOnly;
 
 impl FileWork for DigestsOnly {
-    type Sink = seqprov::inspect::NoSink;
+    type Sink = seqprov_engine::NoSink;
     type Output = hashing::FileDigests;
-    fn start(&self, _index: usize) -> seqprov::Result<Self::Sink> {
-        Ok(seqprov::inspect::NoSink)
+    fn start(&self, _index: usize) -> seqprov_engine::Result<Self::Sink> {
+        Ok(seqprov_engine::NoSink)
     }
     fn finish(
         &self,
         _index: usize,
         digests: hashing::FileDigests,
         _sink: Self::Sink,
-    ) -> seqprov::Result<Self::Output> {
+    ) -> seqprov_engine::Result<Self::Output> {
         Ok(digests)
     }
 }
@@ -166,7 +166,7 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
             fs::write(work.path().join("run/sub/big"), vec![b'i'; big]).unwrap();
             fs::write(work.path().join("run/sub/big2"), vec![b'j'; big]).unwrap();
             fs::write(work.path().join("outside/big"), vec![b'o'; big]).unwrap();
-            let (tree, nodes) = seqprov::walk::walk(&work.path().join("run")).unwrap();
+            let (tree, nodes) = seqprov_engine::walk::walk(&work.path().join("run")).unwrap();
             let node = nodes
                 .iter()
                 .find(|n| n.path == format!("sub/{name}"))

@@ -1,4 +1,4 @@
-//! Real-data tier for `seqprov::formats`: instrument output from `../shared/testdata`
+//! Real-data tier for `seqprov_illumina`: instrument output from `../shared/testdata`
 //! (see its README). Set `SEQPROV_TESTDATA` to point elsewhere. Without the folder each
 //! test prints that the tier did not run; under CI (`CI` set) a missing folder fails.
 //!
@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
-use seqprov::formats::fastq::{Compression, ContentHasher, ContentOutcome, content_of_reader};
-use seqprov::formats::run_info::{
+use seqprov_illumina::fastq::{Compression, ContentHasher, ContentOutcome, content_of_reader};
+use seqprov_illumina::run_info::{
     DateStyle, ReadInfo, RunMetadata, Tile, parse_run_info, parse_run_parameters, read_run_folder,
 };
-use seqprov::formats::run_layout::{COPY_COMPLETE, LayoutFamily, RTA_COMPLETE, check_completeness};
-use seqprov::formats::run_mode::{Corroboration, RunMode};
-use seqprov::formats::structure::{
+use seqprov_illumina::run_layout::{COPY_COMPLETE, LayoutFamily, RTA_COMPLETE, check_completeness};
+use seqprov_illumina::run_mode::{Corroboration, RunMode};
+use seqprov_illumina::structure::{
     CheckOptions, Depth, StrictMode, StructureChecker, StructureError, StructureSummary,
 };
 
@@ -94,7 +94,7 @@ fn every_run_metadata_file_parses() {
                 .unwrap(),
                 run_parameters: Some(p),
             };
-            let evidence = meta.run_mode_evidence();
+            let evidence = seqprov_illumina::run_mode::evidence_of(&meta);
             assert_eq!(
                 evidence.indicates,
                 Some(RunMode::Ruo),
@@ -113,11 +113,11 @@ fn every_run_metadata_file_parses() {
     assert_eq!((infos, params), (17, 19));
 }
 
-fn run_info_of(data: &Path, name: &str) -> seqprov::formats::run_info::RunInfo {
+fn run_info_of(data: &Path, name: &str) -> seqprov_illumina::run_info::RunInfo {
     parse_run_info(&read(&data.join("run-metadata").join(name)), name).unwrap()
 }
 
-fn run_parameters_of(data: &Path, name: &str) -> seqprov::formats::run_info::RunParameters {
+fn run_parameters_of(data: &Path, name: &str) -> seqprov_illumina::run_info::RunParameters {
     parse_run_parameters(&read(&data.join("run-metadata").join(name)), name).unwrap()
 }
 
@@ -149,7 +149,10 @@ fn run_info_values_read_by_hand() {
         (2, 2, 2, 16)
     );
     assert!(layout.tiles.is_empty());
-    assert_eq!(layout.effective_tiles().len(), 2 * 2 * 2 * 16);
+    assert_eq!(
+        seqprov_illumina::run_layout::effective_tiles(&layout).len(),
+        2 * 2 * 2 * 16
+    );
 
     let nova = run_info_of(&data, "runInfo.novaseq.xml");
     assert_eq!(nova.run_id, "180517_A00512_0010_BH3WCVDSXX");
@@ -178,7 +181,9 @@ fn run_info_values_read_by_hand() {
     let derived: BTreeSet<Tile> = {
         let mut counts_only = layout.clone();
         counts_only.tiles.clear();
-        counts_only.effective_tiles().into_iter().collect()
+        seqprov_illumina::run_layout::effective_tiles(&counts_only)
+            .into_iter()
+            .collect()
     };
     assert_eq!(
         listed, derived,
@@ -225,7 +230,10 @@ fn run_info_values_read_by_hand() {
             tile: 11102
         }
     );
-    assert_eq!(layout.effective_tiles().len(), 56);
+    assert_eq!(
+        seqprov_illumina::run_layout::effective_tiles(&layout).len(),
+        56
+    );
 
     let miseq = run_info_of(&data, "runInfo.miseq.xml");
     assert_eq!(miseq.flowcell.as_deref(), Some("000000000-BF5NJ"));
@@ -365,7 +373,7 @@ fn real_runs_metadata_read_by_hand() {
     assert_eq!(tiles, ["1_1101", "1_1102", "1_1103"]);
     assert!(nova.run_parameters.is_none());
     assert_eq!(
-        nova.run_mode_evidence().corroborates(RunMode::Clinical),
+        seqprov_illumina::run_mode::evidence_of(&nova).corroborates(RunMode::Clinical),
         Corroboration::Unknown
     );
 
@@ -401,15 +409,15 @@ fn real_runs_metadata_read_by_hand() {
     assert_eq!(params.application_version.as_deref(), Some("3.3.39"));
     assert_eq!(params.rta_version, None);
     assert_eq!(
-        hx.run_mode_evidence().corroborates(RunMode::Ruo),
+        seqprov_illumina::run_mode::evidence_of(&hx).corroborates(RunMode::Ruo),
         Corroboration::Agrees
     );
 
     // The metadata of every run encodes to canonical CBOR and back unchanged.
     for meta in [&nova, &hx] {
         let value = ciborium::value::Value::serialized(meta).unwrap();
-        let bytes = seqprov::cbor::encode(value).unwrap();
-        let back: RunMetadata = seqprov::cbor::decode_exact(&bytes)
+        let bytes = seqprov_format::cbor::encode(value).unwrap();
+        let back: RunMetadata = seqprov_format::cbor::decode_exact(&bytes)
             .unwrap()
             .deserialized()
             .unwrap();

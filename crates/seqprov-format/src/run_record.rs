@@ -1,0 +1,271 @@
+//! What a seal records about the sequencing data, as plain data: the run metadata read
+//! from `RunInfo.xml` and the run parameters file, the signer's run-mode claim, and the
+//! content identity of a FASTQ file. Their CBOR forms are part of the seal payload and
+//! entries (`spec/run-folders.md`, `spec/fastq-content.md`); reading them out of a run
+//! folder is the job of `seqprov-illumina`.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::bytes32::Bytes32;
+
+/// Everything a seal records about a run folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunMetadata {
+    /// What `RunInfo.xml` says.
+    pub run_info: RunInfo,
+    /// What the run parameters file says, when the folder has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_parameters: Option<RunParameters>,
+}
+
+impl RunMetadata {
+    /// Total number of cycles over all reads.
+    pub fn total_cycles(&self) -> u32 {
+        self.run_info.total_cycles()
+    }
+}
+
+/// The contents of `RunInfo.xml` that identify the run and shape its output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunInfo {
+    /// `Run/@Id`, normally the run folder's name.
+    pub run_id: String,
+    /// `Run/@Number`: the instrument's run counter.
+    pub run_number: u32,
+    /// `RunInfo/@Version`, the schema version, when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<u32>,
+    /// Flow cell barcode (`Flowcell`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flowcell: Option<String>,
+    /// Instrument serial (`Instrument`), as written in FASTQ read names.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instrument: Option<String>,
+    /// Run date (`Date`) in its raw and normalised forms.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<RunDate>,
+    /// Reads in order (`Reads/Read`).
+    pub reads: Vec<ReadInfo>,
+    /// Flow cell layout (`FlowcellLayout`), when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub layout: Option<FlowcellLayout>,
+}
+
+impl RunInfo {
+    /// Total number of cycles over all reads.
+    pub fn total_cycles(&self) -> u32 {
+        self.reads.iter().map(|r| r.cycles).sum()
+    }
+}
+
+/// How a `RunInfo.xml` date was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateStyle {
+    /// `160919`: two-digit year, month, day (MiSeq, HiSeq, NextSeq 500); read as 20YY.
+    Yymmdd,
+    /// `4/14/2019 1:17:20 PM`: month/day/year with a 12-hour clock (NovaSeq 6000).
+    UsTwelveHour,
+    /// ISO 8601 such as `2023-01-31T03:08:30Z` (NovaSeq X, NextSeq 1000/2000).
+    Iso8601,
+    /// None of the three: kept raw, not normalised.
+    Unrecognised,
+}
+
+/// A run date as written and as normalised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunDate {
+    /// The text of the `Date` element, trimmed.
+    pub raw: String,
+    /// Which style it was written in.
+    pub style: DateStyle,
+    /// ISO 8601: `YYYY-MM-DD` for a date alone, `YYYY-MM-DDTHH:MM:SS` for an instrument
+    /// local time without zone, with `Z` or `±HH:MM` appended when the raw text had a
+    /// zone. Absent for [`DateStyle::Unrecognised`].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub normalized: Option<String>,
+}
+
+/// One read (`Reads/Read`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadInfo {
+    /// `@Number`, 1-based.
+    pub number: u32,
+    /// `@NumCycles`.
+    pub cycles: u32,
+    /// `@IsIndexedRead` is `Y`.
+    pub indexed: bool,
+    /// `@IsReverseComplement`, when given (NovaSeq X).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reverse_complement: Option<bool>,
+}
+
+/// The flow cell layout (`FlowcellLayout`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowcellLayout {
+    /// `@LaneCount`.
+    pub lanes: u32,
+    /// `@SurfaceCount`.
+    pub surfaces: u32,
+    /// `@SwathCount`.
+    pub swaths: u32,
+    /// `@TileCount`: tiles per swath (per section on five-digit layouts).
+    pub tiles_per_swath: u32,
+    /// `@SectionPerLane` (NextSeq 500/550, MiniSeq).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sections_per_lane: Option<u32>,
+    /// `@LanePerSection` (NextSeq 500/550, MiniSeq).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lanes_per_section: Option<u32>,
+    /// `@FlowcellSide` (NovaSeq 6000: 1 = A, 2 = B).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub flowcell_side: Option<u32>,
+    /// `TileSet/@TileNamingConvention`: `FourDigit` or `FiveDigit`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tile_naming: Option<String>,
+    /// The tiles `TileSet/Tiles/Tile` lists, in document order; empty when none are
+    /// listed. Runs trimmed for publication list only the tiles they kept.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tiles: Vec<Tile>,
+}
+
+/// A tile, written `<lane>_<tile>` as in `RunInfo.xml` (`1_1101`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tile {
+    /// Lane number, 1-based.
+    pub lane: u32,
+    /// Tile number (`1101`, `11102`, ...).
+    pub tile: u32,
+}
+
+impl fmt::Display for Tile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}_{}", self.lane, self.tile)
+    }
+}
+
+impl std::str::FromStr for Tile {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Tile, String> {
+        let (lane, tile) = text
+            .split_once('_')
+            .ok_or_else(|| "a tile is written <lane>_<tile>".to_string())?;
+        Ok(Tile {
+            lane: parse_u32(lane).ok_or("the lane is not a number")?,
+            tile: parse_u32(tile).ok_or("the tile is not a number")?,
+        })
+    }
+}
+
+impl Serialize for Tile {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the run parameters file says about the software and instrument.
+///
+/// Fields are read from the root element's children or, on MiSeq, HiSeq and NextSeq
+/// 500/550, from its `Setup` element's children; element names are matched without
+/// regard to case (`RTAVersion` and `RtaVersion` alike). Empty elements count as absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunParameters {
+    /// The file's name as found in the folder (`RunParameters.xml`, `runParameters.xml`).
+    pub file_name: String,
+    /// Control or operating software name (`ApplicationName`, or `Application`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub application_name: Option<String>,
+    /// Its version (`ApplicationVersion`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub application_version: Option<String>,
+    /// Real-Time Analysis version (`RTAVersion` / `RtaVersion`); absent on NovaSeq X.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rta_version: Option<String>,
+    /// Universal Copy Service version (`UcsVersion`), the copier named in CVE-2023-1966.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ucs_version: Option<String>,
+    /// Software suite version (`SystemSuiteVersion`: NextSeq, NovaSeq X).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub system_suite_version: Option<String>,
+    /// Instrument type as the file states it (`InstrumentType`, NovaSeq X); not inferred.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instrument_type: Option<String>,
+    /// Instrument serial: the first of `InstrumentSerialNumber`, `InstrumentID`,
+    /// `InstrumentName`, `ScannerID` present.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instrument_serial: Option<String>,
+    /// Run id (`RunID` / `RunId`), to compare with `RunInfo.xml`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_id: Option<String>,
+    /// Run number (`RunNumber`, or `RunCounter` on NovaSeq X).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub run_number: Option<u32>,
+}
+
+/// The mode a signer attests a run was made in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// Clinical diagnostic (Dx) mode.
+    Clinical,
+    /// Research use only.
+    Ruo,
+}
+
+impl RunMode {
+    /// The name used on the command line and in the bundle: `clinical` or `ruo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunMode::Clinical => "clinical",
+            RunMode::Ruo => "ruo",
+        }
+    }
+}
+
+impl std::str::FromStr for RunMode {
+    type Err = String;
+    fn from_str(text: &str) -> Result<RunMode, String> {
+        match text {
+            "clinical" => Ok(RunMode::Clinical),
+            "ruo" => Ok(RunMode::Ruo),
+            other => Err(format!(
+                "run mode `{other}` is neither `clinical` nor `ruo`"
+            )),
+        }
+    }
+}
+
+/// The content identity of a FASTQ file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FastqContent {
+    /// Number of records.
+    pub reads: u64,
+    /// Number of bases (sum of sequence lengths).
+    pub bases: u64,
+    /// BLAKE3 (derive-key mode, the content context (`spec/fastq-content.md`)) of the canonical form.
+    pub digest: Bytes32,
+}
+
+fn parse_u32(text: &str) -> Option<u32> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}

@@ -1,0 +1,254 @@
+//! Everything about a bundle that can be checked without its files: signatures, root,
+//! custody chain, lineage, the seal's own warnings and the policy's requirements.
+
+use seqprov_engine::ReadMode;
+use seqprov_format::Bundle;
+use seqprov_format::manifest::SealPayload;
+
+use crate::chain::{self, ChainCheck};
+use crate::integrity::check_seal_signature;
+use crate::lineage::{self, LineageReport};
+use crate::policy::{Policy, RuleFailure};
+use crate::report::{RootStatus, SignatureStatus};
+
+/// How to verify.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifyOptions<'a> {
+    /// How to read file contents.
+    pub read_mode: ReadMode,
+    /// Bundles the seal may say it was derived from (`--derived-from`).
+    pub lineage_inputs: &'a [Bundle],
+    /// Require a recorded, given and valid derived-from bundle (also set by policy).
+    pub require_lineage: bool,
+}
+
+/// Everything about a bundle that can be checked without its files: signatures, root,
+/// custody chain, lineage and policy.
+#[derive(Clone, Debug)]
+pub struct BundleChecks {
+    /// Seal signature status.
+    pub signature: SignatureStatus,
+    /// Merkle root status.
+    pub root: RootStatus,
+    /// Whether the seal's signer is trusted under the policy for its role at its time.
+    pub trusted: bool,
+    /// The custody chain as checked.
+    pub chain: ChainCheck,
+    /// Integrity problems (exit 1).
+    pub integrity: Vec<String>,
+    /// Failed policy rules (exit 3).
+    pub policy: Vec<RuleFailure>,
+    /// Lineage section.
+    pub lineage: Option<LineageReport>,
+    /// Warnings from the seal itself (what it recorded as incomplete or broken, a
+    /// contradicted run-mode claim) and from the chain.
+    pub warnings: Vec<String>,
+}
+
+/// Check signatures, root, chain, lineage and policy of a bundle.
+pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_>) -> BundleChecks {
+    let mut checks = BundleChecks {
+        signature: SignatureStatus::Valid,
+        root: RootStatus::Match,
+        trusted: false,
+        chain: ChainCheck::default(),
+        integrity: Vec::new(),
+        policy: Vec::new(),
+        lineage: None,
+        warnings: Vec::new(),
+    };
+    // The chain is listed even when the seal fails, so reports show every event.
+    checks.chain = chain::check(bundle);
+    if let Err(why) = check_seal_signature(bundle) {
+        checks.signature = SignatureStatus::Invalid;
+        checks.root = RootStatus::NotChecked;
+        checks
+            .integrity
+            .push(format!("the seal's signature does not verify: {why}"));
+        return checks;
+    }
+    if !bundle.root_matches() {
+        checks.root = RootStatus::Mismatch;
+        checks.integrity.push(
+            "the entry list does not match the signed Merkle root (the entry list was edited)"
+                .into(),
+        );
+        return checks;
+    }
+    let seal = &bundle.payload;
+    checks.warnings.extend(seal_warnings(seal));
+    if let Some(required) = policy.requirements.require_mode {
+        let failure = match &seal.mode {
+            None => Some("the seal makes no run-mode claim".to_string()),
+            Some(m) if m.claim != required => Some(format!("the seal claims `{}`", m.claim.name())),
+            Some(m) if m.corroboration == "disagrees" => Some(format!(
+                "the claim is contradicted by the run parameters: {}",
+                m.detail.as_deref().unwrap_or("")
+            )),
+            Some(_) => None,
+        };
+        if let Some(why) = failure {
+            checks.policy.push(RuleFailure::new(
+                "run_mode",
+                "seal",
+                format!("the policy requires run mode `{}`; {why}", required.name()),
+            ));
+        }
+    }
+    let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
+    checks.trusted = seal_failures.is_empty();
+    checks.policy.extend(seal_failures);
+    let roles = &policy.requirements.seal_roles;
+    if checks.trusted && !roles.is_empty() && !roles.contains(&seal.signer.role) {
+        checks.policy.push(RuleFailure::new(
+            "seal_role",
+            "seal",
+            format!(
+                "sealed in role {:?}; the policy lets only {roles:?} seal",
+                seal.signer.role
+            ),
+        ));
+    }
+
+    checks.integrity.extend(checks.chain.integrity_problems());
+    let mut good_events = Vec::new();
+    for record in &checks.chain.events {
+        let Some(payload) = &record.payload else {
+            continue;
+        };
+        if !record.problems.is_empty() {
+            continue;
+        }
+        let subject = format!("custody event {}", record.position);
+        let key_id = bundle.events[(record.position - 1) as usize].key_id;
+        let failures = policy.judge(&subject, key_id, &payload.signer.role, &payload.time);
+        if failures.is_empty() {
+            good_events.push(payload);
+        }
+        checks.policy.extend(failures);
+    }
+    for required in &policy.requirements.required_events {
+        let found = good_events.iter().any(|e| {
+            e.kind.name() == required.kind
+                && required.role.as_ref().is_none_or(|r| *r == e.signer.role)
+        });
+        if !found {
+            checks.policy.push(RuleFailure::new(
+                "required_event",
+                "bundle",
+                match &required.role {
+                    Some(role) => format!("no trusted `{}` event by role {role:?}", required.kind),
+                    None => format!("no trusted `{}` event", required.kind),
+                },
+            ));
+        }
+    }
+    if let Some(max) = policy.max_gap() {
+        let mut previous = ("seal".to_string(), seal.time.clone());
+        for record in &checks.chain.events {
+            let Some(payload) = &record.payload else {
+                continue;
+            };
+            if let Some(gap) = gap_between(&previous.1, &payload.time)
+                && gap > max
+            {
+                checks.policy.push(RuleFailure::new(
+                    "custody_gap",
+                    &format!("custody event {}", record.position),
+                    format!(
+                        "{} between {} ({}) and this event ({}); the policy allows {}",
+                        describe_duration(gap),
+                        previous.0,
+                        previous.1,
+                        payload.time,
+                        describe_duration(max)
+                    ),
+                ));
+            }
+            previous = (
+                format!("custody event {}", record.position),
+                payload.time.clone(),
+            );
+        }
+    }
+    let lineage = lineage::check(
+        bundle,
+        options.lineage_inputs,
+        policy,
+        options.require_lineage || policy.requirements.require_lineage,
+    );
+    checks.integrity.extend(lineage.integrity);
+    checks.policy.extend(lineage.policy);
+    checks.lineage = lineage.report;
+    checks
+}
+
+/// What the seal itself recorded that a verifier should be told.
+fn seal_warnings(seal: &SealPayload) -> Vec<String> {
+    let mut out = Vec::new();
+    if !seal.incomplete.is_empty() {
+        out.push(format!(
+            "sealed incomplete: {} file(s) the run layout expects were missing at seal time: {}",
+            seal.incomplete.len(),
+            seal.incomplete
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for broken in &seal.broken {
+        out.push(format!(
+            "sealed although a format check failed: {}: {}",
+            broken.path, broken.reason
+        ));
+    }
+    if let Some(mode) = &seal.mode
+        && mode.corroboration == "disagrees"
+    {
+        out.push(format!(
+            "run mode: {}",
+            mode.detail
+                .as_deref()
+                .unwrap_or("the claim is contradicted by the software the run parameters name")
+        ));
+    }
+    out
+}
+
+/// Time from `earlier` to `later` (both payload times), if both parse.
+pub fn gap_between(earlier: &str, later: &str) -> Option<time::Duration> {
+    let a = seqprov_format::manifest::parse_time(earlier).ok()?;
+    let b = seqprov_format::manifest::parse_time(later).ok()?;
+    Some(b - a)
+}
+
+/// A duration in words (`3d 4h 5m`).
+pub fn describe_duration(d: time::Duration) -> String {
+    describe_seconds(d.whole_seconds())
+}
+
+/// A number of seconds in words (`3d 4h 5m`).
+pub fn describe_seconds(total: i64) -> String {
+    let (days, hours, minutes, seconds) = (
+        total / 86_400,
+        total % 86_400 / 3600,
+        total % 3600 / 60,
+        total % 60,
+    );
+    let mut parts = Vec::new();
+    if days != 0 {
+        parts.push(format!("{days}d"));
+    }
+    if hours != 0 {
+        parts.push(format!("{hours}h"));
+    }
+    if minutes != 0 {
+        parts.push(format!("{minutes}m"));
+    }
+    if seconds != 0 || parts.is_empty() {
+        parts.push(format!("{seconds}s"));
+    }
+    parts.join(" ")
+}
