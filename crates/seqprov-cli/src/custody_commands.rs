@@ -115,7 +115,7 @@ const RULES_RECEIVE_MAY_LEAVE: [&str; 3] = ["required_event", "custody_gap", "li
 pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
     let mut event = draft(EventKind::Receive, &a.signer)?;
-    let bundle_path = crate::bundle_path_for(&a.dir, &a.bundle)?;
+    let bundle_path = crate::command_inputs::bundle_path_for(&a.dir, &a.bundle)?;
     let outcome = (|| -> Result<(seqprov::Report, Bytes32)> {
         let policy = crate::load_policy(&a.trust)?;
         let bundle = seqprov::read_bundle(&bundle_path)
@@ -131,7 +131,10 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     })();
     let (mut report, root) = match outcome {
         Ok(verified) => verified,
-        Err(error) => return crate::finish_verify(Err(error), a.json, a.read.quiet).map(|r| r.0),
+        Err(error) => {
+            return crate::verify_command::finish_verify(Err(error), a.json, a.read.quiet)
+                .map(|r| r.0);
+        }
     };
     let receivable = match report.verdict {
         Verdict::Verified => true,
@@ -142,7 +145,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         _ => false,
     };
     if !receivable {
-        let (status, _) = crate::finish_verify(Ok(report), a.json, a.read.quiet)?;
+        let (status, _) = crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet)?;
         eprintln!("seqprov: not verified: no receive event was appended");
         return Ok(status);
     }
@@ -165,7 +168,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         report.exit_code = crate::exit_status_of(error).code();
         report.errors.push(crate::describe(error));
     }
-    crate::finish_verify(Ok(report), a.json, a.read.quiet)?;
+    crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet)?;
     let payload = appended?;
     for failure in &unmet {
         eprintln!(

@@ -12,15 +12,18 @@
 //! same way as a whole bundle.
 
 use base64ct::{Base64, Encoding};
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::keys::PrivateKey;
 use seqprov_format::Bundle;
 use seqprov_format::cose::SignedMessage;
-use seqprov_format::event::{EventKind, EventPayload};
-use seqprov_format::manifest::{Entry, EntryKind, SEAL_CONTENT_TYPE, SealPayload};
+use seqprov_format::event::EventPayload;
+use seqprov_format::manifest::{Entry, SealPayload};
+
+mod fhir;
+mod in_toto;
+
+pub use fhir::{fhir_json_pretty, fhir_provenance, provenance_for};
+pub use in_toto::{dir_hash, dsse_envelope, in_toto_statement, pae, statement_for};
 
 /// `_type` of an in-toto Statement v1.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -111,338 +114,21 @@ pub fn check_exportable(bundle: &Bundle) -> Result<()> {
     Ok(())
 }
 
-fn base64(bytes: &[u8]) -> String {
+pub(super) fn base64(bytes: &[u8]) -> String {
     Base64::encode_string(bytes)
-}
-
-// ---------------------------------------------------------------------------------------
-// in-toto and DSSE
-// ---------------------------------------------------------------------------------------
-
-/// The in-toto Statement v1 about a whole bundle (see `spec/export.md` §2).
-pub fn in_toto_statement(bundle: &Bundle) -> Value {
-    statement_for(&ExportSource::whole_bundle(bundle))
-}
-
-/// The in-toto Statement v1 about an [`ExportSource`].
-pub fn statement_for(source: &ExportSource<'_>) -> Value {
-    let payload = source.payload;
-    let mut digest = Map::new();
-    digest.insert(MERKLE_DIGEST_KEY.into(), hex::encode(payload.root.0).into());
-    if payload.has_sha256()
-        && source.is_complete()
-        && let Some(dir_hash) = dir_hash(&source.entries)
-    {
-        digest.insert(DIRHASH_DIGEST_KEY.into(), dir_hash.into());
-    }
-    json!({
-        "_type": STATEMENT_TYPE,
-        "subject": [{
-            "name": payload.subject.name,
-            "digest": digest,
-        }],
-        "predicateType": PREDICATE_TYPE,
-        "predicate": {
-            "seal": signed_message_json(source.seal, payload),
-            "entries": source.entries.iter().map(|e| entry_json(e)).collect::<Vec<_>>(),
-            "custody": source
-                .events
-                .iter()
-                .map(|e| signed_message_json(e.message, &e.payload))
-                .collect::<Vec<_>>(),
-        },
-    })
-}
-
-/// A signed payload as JSON (the payload's own fields, byte strings as lower-case hex),
-/// plus the message's `key_id` and its exact bytes as `cose_sign1` (standard base64).
-fn signed_message_json<T: serde::Serialize>(message: &SignedMessage, payload: &T) -> Value {
-    let mut object = match serde_json::to_value(payload) {
-        Ok(Value::Object(object)) => object,
-        _ => unreachable!("seal and event payloads serialise to JSON objects"),
-    };
-    object.insert("key_id".into(), message.key_id.to_hex().into());
-    object.insert("cose_sign1".into(), base64(&message.raw).into());
-    Value::Object(object)
-}
-
-/// An entry as JSON: its fields as in the entry list (digests in lower-case hex), without
-/// the salt, which only matters for inclusion proofs.
-fn entry_json(entry: &Entry) -> Value {
-    let mut object = match serde_json::to_value(entry) {
-        Ok(Value::Object(object)) => object,
-        _ => unreachable!("entries serialise to JSON objects"),
-    };
-    object.remove("salt");
-    Value::Object(object)
-}
-
-/// The in-toto `dirHash` of the regular files among `entries`: SHA-256 over the lines
-/// `hex(sha256(file)) "  " path "\n"` in path-byte order (Go's dirhash Hash1, in hex).
-/// `None` when a file lacks a SHA-256 digest or a path contains a newline (Hash1 refuses
-/// such names).
-pub fn dir_hash(entries: &[&Entry]) -> Option<String> {
-    let mut files: Vec<&Entry> = entries
-        .iter()
-        .copied()
-        .filter(|e| e.kind == EntryKind::File)
-        .collect();
-    files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    let mut summary = Sha256::new();
-    for file in files {
-        if file.path.contains('\n') {
-            return None;
-        }
-        let digest = file.sha256.as_ref()?;
-        summary.update(format!("{}  {}\n", hex::encode(digest.0), file.path).as_bytes());
-    }
-    Some(hex::encode(summary.finalize()))
-}
-
-/// DSSE v1 pre-authentication encoding:
-/// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, lengths as ASCII decimal.
-pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "DSSEv1 {} {} {} ",
-        payload_type.len(),
-        payload_type,
-        payload.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(payload);
-    out
-}
-
-/// A DSSE envelope around `statement_json_bytes`, signed (pure Ed25519 over the PAE) with
-/// `key`; `keyid` is the key's seqprov key id in hex, payload and signature in standard
-/// base64.
-pub fn dsse_envelope(statement_json_bytes: &[u8], key: &PrivateKey) -> Value {
-    let signature = key.sign(&pae(DSSE_PAYLOAD_TYPE, statement_json_bytes));
-    json!({
-        "payloadType": DSSE_PAYLOAD_TYPE,
-        "payload": base64(statement_json_bytes),
-        "signatures": [{
-            "keyid": key.public().id().to_hex(),
-            "sig": base64(&signature.to_bytes()),
-        }],
-    })
-}
-
-// ---------------------------------------------------------------------------------------
-// FHIR R4 Provenance
-// ---------------------------------------------------------------------------------------
-
-/// A FHIR R4 `Provenance` resource for the chosen entries of a bundle, with its seal and
-/// custody events (see `spec/export.md` §4).
-pub fn fhir_provenance(bundle: &Bundle, entries: &[&Entry]) -> Value {
-    provenance_for(&ExportSource::with_entries(bundle, entries))
-}
-
-/// A FHIR R4 `Provenance` resource for an [`ExportSource`].
-pub fn provenance_for(source: &ExportSource<'_>) -> Value {
-    let payload = source.payload;
-    let prefer_sha256 = payload.has_sha256();
-
-    let mut targets = vec![reference(
-        ROOT_ID_SYSTEM,
-        &hex::encode(payload.root.0),
-        &payload.subject.name,
-    )];
-    for entry in &source.entries {
-        let digest = match (&entry.sha256, &entry.blake3) {
-            (Some(d), _) if prefer_sha256 => Some((SHA256_ID_SYSTEM, d)),
-            (_, Some(d)) => Some((BLAKE3_ID_SYSTEM, d)),
-            _ => None,
-        };
-        targets.push(match digest {
-            Some((system, d)) => reference(system, &hex::encode(d.0), &entry.path),
-            None => display_only(&entry.path),
-        });
-    }
-
-    let seal_kid = source.seal.key_id.to_hex();
-    let mut agents = vec![agent("author", "Author", &payload.signer, &seal_kid)];
-    let mut signatures = vec![signature(
-        signature_type(&payload.signer.meaning, None),
-        &payload.time,
-        &payload.signer,
-        &seal_kid,
-        SEAL_CONTENT_TYPE,
-        &source.seal.raw,
-    )];
-    for event in &source.events {
-        let p = &event.payload;
-        let kid = event.message.key_id.to_hex();
-        let (code, display) = participant_type(p.kind);
-        agents.push(agent(code, display, &p.signer, &kid));
-        signatures.push(signature(
-            signature_type(&p.signer.meaning, Some(p.kind)),
-            &p.time,
-            &p.signer,
-            &kid,
-            &event.message.content_type,
-            &event.message.raw,
-        ));
-    }
-
-    let mut resource = Map::new();
-    resource.insert("resourceType".into(), "Provenance".into());
-    resource.insert("target".into(), Value::Array(targets));
-    resource.insert("recorded".into(), payload.time.clone().into());
-    resource.insert(
-        "activity".into(),
-        json!({ "text": "seqprov seal (bundle format version 1)" }),
-    );
-    resource.insert("agent".into(), Value::Array(agents));
-    if let Some(from) = &payload.derived_from {
-        let mut what = reference(ROOT_ID_SYSTEM, &hex::encode(from.root.0), &from.subject);
-        if let Some(text) = fhir_string(&from.step) {
-            // The step is free text; keep it readable next to the input's name.
-            let display = match fhir_string(&from.subject) {
-                Some(subject) => format!("{subject} (step: {text})"),
-                None => format!("(step: {text})"),
-            };
-            what["display"] = display.into();
-        }
-        resource.insert("entity".into(), json!([{ "role": "source", "what": what }]));
-    }
-    resource.insert("signature".into(), Value::Array(signatures));
-    Value::Object(resource)
-}
-
-/// Pretty JSON text of a FHIR resource with `resourceType` as its first property (as
-/// FHIR's examples write it; the order of JSON properties carries no meaning).
-pub fn fhir_json_pretty(resource: &Value) -> String {
-    #[derive(serde::Serialize)]
-    struct ResourceFirst<'a> {
-        #[serde(rename = "resourceType")]
-        resource_type: &'a Value,
-        #[serde(flatten)]
-        rest: Map<String, Value>,
-    }
-    let Value::Object(object) = resource else {
-        return serde_json::to_string_pretty(resource).expect("JSON values always serialise");
-    };
-    let mut rest = object.clone();
-    let Some(resource_type) = rest.remove("resourceType") else {
-        return serde_json::to_string_pretty(resource).expect("JSON values always serialise");
-    };
-    serde_json::to_string_pretty(&ResourceFirst {
-        resource_type: &resource_type,
-        rest,
-    })
-    .expect("JSON values always serialise")
-}
-
-/// A FHIR `string`: non-empty, with control characters other than tab, CR and LF written
-/// as `\xNN` / `\u{NNNN}` (FHIR strings should not contain them). `None` when empty.
-fn fhir_string(text: &str) -> Option<String> {
-    if text.is_empty() {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
-/// A `Reference` by identifier, with a display text when there is one.
-fn reference(system: &str, value: &str, display: &str) -> Value {
-    let mut object = Map::new();
-    object.insert(
-        "identifier".into(),
-        json!({ "system": system, "value": value }),
-    );
-    if let Some(display) = fhir_string(display) {
-        object.insert("display".into(), display.into());
-    }
-    Value::Object(object)
-}
-
-/// A `Reference` with a display text only (symbolic links and empty directories).
-fn display_only(display: &str) -> Value {
-    json!({ "display": fhir_string(display).unwrap_or_else(|| "(unnamed)".into()) })
-}
-
-fn signer_reference(signer: &seqprov_format::manifest::SignerInfo, key_id: &str) -> Value {
-    reference(KEY_ID_SYSTEM, key_id, &signer.name)
-}
-
-fn agent(
-    code: &str,
-    display: &str,
-    signer: &seqprov_format::manifest::SignerInfo,
-    key_id: &str,
-) -> Value {
-    let mut object = Map::new();
-    object.insert(
-        "type".into(),
-        json!({ "coding": [{ "system": PARTICIPANT_TYPE_SYSTEM, "code": code, "display": display }] }),
-    );
-    if let Some(role) = fhir_string(&signer.role) {
-        object.insert("role".into(), json!([{ "text": role }]));
-    }
-    object.insert("who".into(), signer_reference(signer, key_id));
-    Value::Object(object)
-}
-
-/// `Provenance.agent.type` of a custody event's signer.
-fn participant_type(kind: EventKind) -> (&'static str, &'static str) {
-    match kind {
-        EventKind::Transfer => ("custodian", "Custodian"),
-        EventKind::Receive => ("verifier", "Verifier"),
-        EventKind::Attest => ("attester", "Attester"),
-        EventKind::Derive => ("performer", "Performer"),
-    }
-}
-
-/// `Signature.type` (ASTM E1762) from the meaning of the signature: its first word
-/// `review` or `approval`; else a `receive` event's verification; else the author's
-/// signature of the signed statement.
-fn signature_type(meaning: &str, kind: Option<EventKind>) -> (&'static str, &'static str) {
-    let first = meaning
-        .trim_start()
-        .split(|c: char| c == ':' || c.is_whitespace())
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match (first.as_str(), kind) {
-        ("review", _) => ("1.2.840.10065.1.12.1.13", "Review Signature"),
-        ("approval", _) => ("1.2.840.10065.1.12.1.6", "Validation Signature"),
-        (_, Some(EventKind::Receive)) => ("1.2.840.10065.1.12.1.5", "Verification Signature"),
-        _ => ("1.2.840.10065.1.12.1.1", "Author's Signature"),
-    }
-}
-
-fn signature(
-    (code, display): (&str, &str),
-    when: &str,
-    signer: &seqprov_format::manifest::SignerInfo,
-    key_id: &str,
-    target_format: &str,
-    raw: &[u8],
-) -> Value {
-    json!({
-        "type": [{ "system": SIGNATURE_TYPE_SYSTEM, "code": code, "display": display }],
-        "when": when,
-        "who": signer_reference(signer, key_id),
-        "targetFormat": target_format,
-        "sigFormat": COSE_SIG_FORMAT,
-        "data": base64(raw),
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+    use sha2::{Digest, Sha256};
+
+    use seqprov_format::event::EventKind;
+    use seqprov_format::manifest::{EntryKind, SEAL_CONTENT_TYPE};
+
+    use super::fhir::{fhir_string, reference, signature_type};
     use super::*;
+    use crate::keys::PrivateKey;
 
     use crate::custody::{EventDraft, sign_next_event};
     use crate::keys::PublicKey;

@@ -1,0 +1,116 @@
+//! `seqprov prove` and `seqprov show`: reading a bundle without its files.
+
+use anyhow::{Context, Result};
+use seqprov::ExitStatus;
+use seqprov::report::{RootStatus, SealSummary, SignatureStatus};
+
+use crate::args::{self, ShowArgs};
+use crate::text_output;
+
+pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
+    let bundle = seqprov::read_bundle(&a.bundle)
+        .with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    if let Err(why) = seqprov::integrity::check_seal_signature(&bundle) {
+        anyhow::bail!(seqprov::Error::Integrity(format!(
+            "the bundle's seal does not verify: {why}"
+        )));
+    }
+    let proof = seqprov::format::proof::prove(&bundle, &a.paths)?;
+    let overwrite = if a.force {
+        seqprov::Overwrite::Replace
+    } else {
+        seqprov::Overwrite::Refuse
+    };
+    seqprov::write_atomically(&a.out, &proof, overwrite)?;
+    let (_, items) = seqprov::format::proof::parse(&proof)?;
+    let p = &bundle.payload;
+    if !p.incomplete.is_empty() || !p.broken.is_empty() {
+        eprintln!(
+            "seqprov: warning: the seal lists missing or broken files by name; every proof \
+             carries the signed seal, so those names are disclosed too"
+        );
+    }
+    println!(
+        "proof of {} of {} entries -> {} ({} bytes)",
+        items.len(),
+        p.entries,
+        a.out.display(),
+        proof.len()
+    );
+    Ok(ExitStatus::Verified)
+}
+
+pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
+    let bundle = match seqprov::read_bundle(&a.bundle) {
+        Ok(bundle) => bundle,
+        Err(error) if a.json => {
+            let status = error.exit_status();
+            let object = serde_json::json!({
+                "show_version": 1,
+                "seal": null,
+                "signature": SignatureStatus::NotChecked,
+                "root": RootStatus::NotChecked,
+                "errors": [format!("reading bundle {}: {error}", a.bundle.display())],
+                "exit_code": status.code(),
+            });
+            println!("{}", serde_json::to_string_pretty(&object)?);
+            eprintln!(
+                "seqprov: error: reading bundle {}: {error}",
+                a.bundle.display()
+            );
+            return Ok(status);
+        }
+        Err(error) => {
+            return Err(
+                anyhow::Error::new(error).context(format!("reading bundle {}", a.bundle.display()))
+            );
+        }
+    };
+    let summary = SealSummary::of(&bundle);
+    let signature = match seqprov::integrity::check_seal_signature(&bundle) {
+        Ok(_) => SignatureStatus::Valid,
+        Err(_) => SignatureStatus::Invalid,
+    };
+    let root = if bundle.root_matches() {
+        RootStatus::Match
+    } else {
+        RootStatus::Mismatch
+    };
+    let status = if signature == SignatureStatus::Valid && root == RootStatus::Match {
+        ExitStatus::Verified
+    } else {
+        ExitStatus::IntegrityFailure
+    };
+    if a.json {
+        let object = serde_json::json!({
+            "show_version": 1,
+            "seal": summary,
+            "signature": signature,
+            "root": root,
+            "errors": [],
+            "exit_code": status.code(),
+        });
+        println!("{}", serde_json::to_string_pretty(&object)?);
+    } else {
+        for line in text_output::seal_lines(&summary) {
+            println!("{line}");
+        }
+        println!(
+            "signature: {} (self-consistency only: `verify --trust` decides trust)",
+            if signature == SignatureStatus::Valid {
+                "valid"
+            } else {
+                "INVALID"
+            }
+        );
+        println!(
+            "entries:   {}",
+            if root == RootStatus::Match {
+                "match the signed root"
+            } else {
+                "DO NOT match the signed root"
+            }
+        );
+    }
+    Ok(status)
+}
