@@ -38,6 +38,8 @@ fn main() -> ExitCode {
             );
         }
         Verdict::Untrusted => println!("HOLD: data intact, but the sealing key is not trusted"),
+        // Only a byte range was checked: never enough to release a run.
+        Verdict::RangeVerified => println!("HOLD: only a byte range was checked"),
         Verdict::PolicyNotSatisfied => {
             println!("HOLD: data intact, but the lab policy is not satisfied:");
             for failure in &report.policy {

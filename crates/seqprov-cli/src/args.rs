@@ -272,6 +272,14 @@ pub struct VerifyArgs {
     /// its bundle.
     #[arg(long, value_name = "PROOF")]
     pub proof: Option<PathBuf>,
+    /// With --proof: check FILE as the disclosed entry PATH (when its name is not that
+    /// entry's last path component, or is shared by several); repeatable.
+    #[arg(long = "as", value_name = "FILE=PATH", requires = "proof")]
+    pub as_entry: Vec<String>,
+    /// With --proof: take each file as whichever disclosed entry has its content,
+    /// whatever its name. Gives up the check that a file is the entry it claims to be.
+    #[arg(long, requires = "proof")]
+    pub match_content_ignoring_names: bool,
     /// Check only this byte range of one FILE (START:LEN, decimal bytes) against its
     /// sealed BLAKE3, with its outboard tree; with --bundle or --proof.
     #[arg(long, value_name = "START:LEN")]

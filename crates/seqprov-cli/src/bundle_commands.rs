@@ -15,7 +15,20 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
             "the bundle's seal does not verify: {why}"
         )));
     }
-    let proof = seqprov::format::proof::prove(&bundle, &a.paths)?;
+    let proved = seqprov::format::proof::prove_files(&bundle, &a.paths)?;
+    if proved.skipped_non_files > 0 {
+        eprintln!(
+            "seqprov: note: not disclosed: {} directory or symlink entr{} matched (proofs carry \
+             regular files only)",
+            proved.skipped_non_files,
+            if proved.skipped_non_files == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        );
+    }
+    let proof = proved.bytes;
     let overwrite = if a.force {
         seqprov::Overwrite::Replace
     } else {

@@ -70,6 +70,20 @@ pub fn print_report(report: &Report) {
             (FileClass::Moved, Some(from)) => {
                 println!("{:<13}{} -> {}", class_label(f.class), from, f.path)
             }
+            _ if f.file.is_some() && f.class != FileClass::Extra => {
+                let given = f.file.as_deref().unwrap_or_default();
+                if f.detail.is_empty() {
+                    println!("{:<13}{}  <- {}", class_label(f.class), f.path, given)
+                } else {
+                    println!(
+                        "{:<13}{}  <- {}  ({})",
+                        class_label(f.class),
+                        f.path,
+                        given,
+                        f.detail
+                    )
+                }
+            }
             _ => println!("{:<13}{}  ({})", class_label(f.class), f.path, f.detail),
         }
     }
@@ -118,6 +132,10 @@ pub fn print_report(report: &Report) {
     let s = &report.summary;
     match report.verdict {
         Verdict::Verified => println!("verified: {} entries ok", s.ok),
+        Verdict::RangeVerified => println!(
+            "range verified: the byte range checks out against the sealed BLAKE3; the rest of \
+             the file was not checked"
+        ),
         Verdict::Untrusted => println!(
             "NOT TRUSTED: contents intact ({} entries ok) but the signing key is not among the trusted keys",
             s.ok

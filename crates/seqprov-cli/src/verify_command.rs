@@ -1,6 +1,8 @@
 //! `seqprov verify`: a directory against its bundle, files against a proof, or one byte
 //! range of one file.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 use seqprov::ExitStatus;
 use seqprov::report::Report;
@@ -64,6 +66,11 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         read_mode: read_mode(a.read),
         lineage_inputs: &inputs,
         require_lineage: a.require_lineage,
+        proof_matching: if a.match_content_ignoring_names {
+            seqprov::bundle_checks::ProofMatching::ContentIgnoringNames
+        } else {
+            seqprov::bundle_checks::ProofMatching::ByName
+        },
     };
     if let Some(range) = &a.range {
         let (start, len) = parse_range(range)?;
@@ -105,7 +112,17 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         Some(proof_path) => {
             let (proof, _) = seqprov::read_proof(proof_path)
                 .with_context(|| format!("reading proof {}", proof_path.display()))?;
-            seqprov::verify_files(&a.paths, &proof, &policy, options, &progress)
+            let named = a
+                .as_entry
+                .iter()
+                .map(|pair| match pair.split_once('=') {
+                    Some((file, path)) if !file.is_empty() && !path.is_empty() => {
+                        Ok((PathBuf::from(file), path.to_string()))
+                    }
+                    _ => Err(anyhow::anyhow!("--as takes FILE=PATH, not {pair:?}")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            seqprov::verify_files(&a.paths, &named, &proof, &policy, options, &progress)
         }
         None => {
             let [dir] = a.paths.as_slice() else {

@@ -129,20 +129,59 @@ fn a_sample_proof_verifies_its_files_and_custody() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["ok"], 2);
     assert_eq!(report["custody"].as_array().unwrap().len(), 1);
-    // Files elsewhere, under other names: matched by content.
+    // Every given file is listed with the entry it was checked as.
+    for f in report["files"].as_array().unwrap() {
+        assert_eq!(f["class"], "ok", "{f}");
+        let given = f["file"].as_str().unwrap();
+        let entry = f["path"].as_str().unwrap();
+        assert!(given.ends_with(entry.rsplit('/').next().unwrap()), "{f}");
+    }
+    // Files elsewhere under other names are not taken by content, unless named with --as
+    // or the caller gives up names explicitly.
     let moved = s.root.join("lis-inbox");
     fs::create_dir_all(&moved).unwrap();
     for (i, f) in s.alice_files().iter().enumerate() {
         fs::copy(s.root.join(f), moved.join(format!("incoming_{i}.fq"))).unwrap();
     }
-    let (_, code) = s.verify(
-        &[
-            "lis-inbox/incoming_0.fq".into(),
-            "lis-inbox/incoming_1.fq".into(),
-        ],
-        &["--trust", "core.pub", "--trust", "courier.pub"],
+    let incoming: Vec<String> = vec![
+        "lis-inbox/incoming_0.fq".into(),
+        "lis-inbox/incoming_1.fq".into(),
+    ];
+    let trust = ["--trust", "core.pub", "--trust", "courier.pub"];
+    let (report, code) = s.verify(&incoming, &trust);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["summary"]["extra"], 2);
+    assert_eq!(report["summary"]["missing"], 2);
+    let as_r1 = format!("lis-inbox/incoming_0.fq=project/{A_NAME}");
+    let as_r2 = format!(
+        "lis-inbox/incoming_1.fq=project/{}",
+        A_NAME.replace("_R1_", "_R2_")
     );
-    assert_eq!(code, 0);
+    let (report, code) = s.verify(
+        &incoming,
+        &[&trust[..], &["--as", &as_r1, "--as", &as_r2]].concat(),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let (report, code) = s.verify(
+        &incoming,
+        &[&trust[..], &["--match-content-ignoring-names"]].concat(),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("names were not checked"), "{warnings}");
+    let taken: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        taken,
+        [
+            format!("project/{A_NAME}"),
+            format!("project/{}", A_NAME.replace("_R1_", "_R2_"))
+        ]
+    );
     // Untrusted sealer: exit 3.
     let (_, code) = s.verify(&s.alice_files(), &["--trust", "mallory.pub"]);
     assert_eq!(code, 3);
@@ -253,7 +292,7 @@ fn prove_refuses_patterns_that_match_nothing() {
         ])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("no sealed entry matches"));
+        .stderr(predicates::str::contains("no sealed file matches"));
 }
 
 #[test]
@@ -299,7 +338,10 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
             .output()
             .unwrap()
     };
-    assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(0));
+    let out = range(&["--bundle", "fastq.seqprov"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "range_verified", "{report:#}");
     // Through a proof of that file, with the tree directory named.
     seqprov()
         .current_dir(&s.root)
@@ -337,6 +379,44 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
     outside[10] ^= 1;
     fs::write(s.root.join("fastq/project/big.bam"), &outside).unwrap();
     assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(0));
+    // Regression (issue 12 item 4): a truncated or extended file was "verified" because
+    // only the range was read. The size is compared first.
+    let mut extended = big.clone();
+    extended.push(0);
+    fs::write(s.root.join("fastq/project/big.bam"), &extended).unwrap();
+    let out = range(&["--bundle", "fastq.seqprov"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"][0]["class"], "modified");
+    assert!(
+        report["files"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("size changed"),
+        "{report:#}"
+    );
+    fs::write(s.root.join("fastq/project/big.bam"), &big[..2_100_000]).unwrap();
+    assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(1));
+    let text = seqprov()
+        .current_dir(&s.root)
+        .args(["verify", "fastq/project/big.bam", "--range", "2000000:4096"])
+        .args(["--trust", "core.pub", "--bundle", "fastq.seqprov"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&text.stdout).contains("verified: "));
+    fs::write(s.root.join("fastq/project/big.bam"), &big).unwrap();
+    let text = seqprov()
+        .current_dir(&s.root)
+        .args(["verify", "fastq/project/big.bam", "--range", "2000000:4096"])
+        .args(["--trust", "core.pub", "--bundle", "fastq.seqprov"])
+        .output()
+        .unwrap();
+    assert_eq!(text.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("range verified:"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
     // Without its tree: an I/O error, not a verdict.
     fs::remove_dir_all(&tree_dir).unwrap();
     assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(2));
@@ -476,4 +556,124 @@ fn prove_warns_when_the_seal_names_broken_or_missing_files() {
         .assert()
         .success()
         .stderr(predicates::str::contains("those names are disclosed too"));
+}
+
+/// Regression (issue 12 item 1): a proof for one patient accepted another patient's
+/// files copied under this patient's names, and R1 and R2 swapped, because files were
+/// matched by content whatever their name.
+#[test]
+fn a_file_is_accepted_only_as_the_entry_whose_name_it_bears() {
+    let s = Samples::new();
+    // A proof of BOB's sample, sent as if it were ALICE's.
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "prove",
+            "fastq.seqprov",
+            "--path",
+            "**/PATIENT-BOB-5678_*",
+            "--out",
+            "alice.seqprov-proof",
+        ])
+        .assert()
+        .success();
+    fs::create_dir_all(s.root.join("inbox")).unwrap();
+    fs::copy(
+        s.root.join("fastq/project").join(B_NAME),
+        s.root.join("inbox").join(A_NAME),
+    )
+    .unwrap();
+    let (report, code) = s.verify(&[format!("inbox/{A_NAME}")], &["--trust", "core.pub"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["summary"]["ok"], 0, "{report:#}");
+    assert_eq!(report["summary"]["extra"], 1);
+    assert_eq!(report["summary"]["missing"], 1);
+
+    // R1 and R2 of one patient swapped.
+    fs::remove_file(s.root.join("alice.seqprov-proof")).unwrap();
+    s.prove_alice();
+    let r1 = format!("fastq/project/{A_NAME}");
+    let r2 = format!("fastq/project/{}", A_NAME.replace("_R1_", "_R2_"));
+    let swap = s.root.join("swap");
+    fs::create_dir_all(&swap).unwrap();
+    fs::copy(s.root.join(&r1), swap.join(A_NAME.replace("_R1_", "_R2_"))).unwrap();
+    fs::copy(s.root.join(&r2), swap.join(A_NAME)).unwrap();
+    let swapped = vec![
+        format!("swap/{A_NAME}"),
+        format!("swap/{}", A_NAME.replace("_R1_", "_R2_")),
+    ];
+    let (report, code) = s.verify(&swapped, &["--trust", "core.pub"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["summary"]["modified"], 2, "{report:#}");
+    for f in report["files"].as_array().unwrap() {
+        let given = f["file"].as_str().unwrap();
+        let entry = f["path"].as_str().unwrap();
+        assert!(given.ends_with(entry.rsplit('/').next().unwrap()), "{f}");
+    }
+}
+
+/// Regression (issue 12 item 21): the outcome depended on the order of the files given.
+#[test]
+fn file_order_does_not_change_the_report() {
+    let s = Samples::new();
+    s.prove_alice();
+    let r2 = s
+        .root
+        .join("fastq/project")
+        .join(A_NAME.replace("_R1_", "_R2_"));
+    fs::write(&r2, "@a1\nTTTA\n+\nIIII\n").unwrap();
+    let files = s.alice_files();
+    let reversed: Vec<String> = files.iter().rev().cloned().collect();
+    let (forward, code_forward) = s.verify(&files, &["--trust", "core.pub"]);
+    let (backward, code_backward) = s.verify(&reversed, &["--trust", "core.pub"]);
+    assert_eq!(code_forward, 1);
+    assert_eq!(code_forward, code_backward);
+    assert_eq!(forward["files"], backward["files"]);
+    assert_eq!(forward["summary"], backward["summary"]);
+}
+
+/// Regression (issue 12 item 19): a proof that disclosed a directory or a symlink could
+/// never verify. `prove` discloses regular files only and says what it left out.
+#[test]
+fn prove_discloses_regular_files_only() {
+    let s = Samples::new();
+    std::os::unix::fs::symlink(A_NAME, s.root.join("fastq/project/PATIENT-ALICE-1234_link"))
+        .unwrap();
+    fs::create_dir_all(s.root.join("fastq/project/PATIENT-ALICE-1234_empty")).unwrap();
+    seqprov()
+        .current_dir(&s.root)
+        .args(["seal", "fastq", "--key", "core.key", "--force"])
+        .assert()
+        .success();
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "prove",
+            "fastq.seqprov",
+            "--path",
+            "**/PATIENT-ALICE-1234_*",
+            "--out",
+            "alice.seqprov-proof",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "not disclosed: 2 directory or symlink entries",
+        ))
+        .stdout(predicates::str::contains("proof of 2 of"));
+    let (report, code) = s.verify(&s.alice_files(), &["--trust", "core.pub"]);
+    assert_eq!(code, 0, "{report:#}");
+    seqprov()
+        .current_dir(&s.root)
+        .args([
+            "prove",
+            "fastq.seqprov",
+            "--path",
+            "**/PATIENT-ALICE-1234_link",
+            "--out",
+            "link.seqprov-proof",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no sealed file matches"));
 }

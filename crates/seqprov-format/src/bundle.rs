@@ -32,10 +32,26 @@ pub struct Bundle {
     pub payload: SealPayload,
     /// The entries, sorted by path bytes.
     pub entries: Vec<Entry>,
-    /// The Merkle root recomputed from the entries as stored.
-    pub computed_root: [u8; 32],
+    /// What the entries show about the signed Merkle root.
+    pub root_evidence: RootEvidence,
     /// The custody events that follow the entry list, as parsed messages.
     pub events: Vec<SignedMessage>,
+}
+
+/// How the entries of a [`Bundle`] were checked against the signed root. A typed result,
+/// never a placeholder root: a seal that signs an all-zero root gains nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootEvidence {
+    /// A whole entry list: the Merkle root recomputed from the entries as stored.
+    Recomputed([u8; 32]),
+    /// A proof: how many disclosed entries' inclusion paths lead to the signed root, and
+    /// how many do not.
+    InclusionPaths {
+        /// Paths that lead to the signed root.
+        valid: usize,
+        /// Paths that do not (or whose index is outside the signed entry count).
+        invalid: usize,
+    },
 }
 
 fn malformed(reason: impl Into<String>) -> Error {
@@ -70,7 +86,7 @@ impl Bundle {
         }
         let (entries, encoded, list_len) = parse_entry_list(rest, seal_len)?;
         check_counts(&payload, &entries)?;
-        let computed_root = merkle::root(&merkle::leaf_hashes(&encoded));
+        let root_evidence = RootEvidence::Recomputed(merkle::root(&merkle::leaf_hashes(&encoded)));
         drop(encoded);
 
         let events = parse_events(bytes, seal_len + list_len)?;
@@ -78,14 +94,18 @@ impl Bundle {
             seal,
             payload,
             entries,
-            computed_root,
+            root_evidence,
             events,
         })
     }
 
-    /// True when the entries hash to the root the seal signs.
+    /// True when the entries hash to the root the seal signs: the recomputed root equals
+    /// it, or (a proof) every inclusion path leads to it.
     pub fn root_matches(&self) -> bool {
-        self.computed_root == self.payload.root.0
+        match self.root_evidence {
+            RootEvidence::Recomputed(root) => root == self.payload.root.0,
+            RootEvidence::InclusionPaths { valid, invalid } => invalid == 0 && valid > 0,
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 
 use ciborium::value::Value;
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, RootEvidence};
 use crate::cbor;
 use crate::entry_list;
 use crate::error::{FormatError as Error, Result};
@@ -44,20 +44,40 @@ fn malformed(why: impl Into<String>) -> Error {
     Error::Malformed(format!("proof: {}", why.into()))
 }
 
-/// Build a proof for the entries whose paths match any of `patterns` (globs, as for
-/// `--exclude`). Fails if nothing matches.
+/// Build a proof for the regular-file entries whose paths match any of `patterns`
+/// (globs, as for `--exclude`). Directories and symlinks are never disclosed: a proof is
+/// checked against files, and could never verify them. Fails if no file matches.
 pub fn prove(bundle: &Bundle, patterns: &[String]) -> Result<Vec<u8>> {
+    Ok(prove_files(bundle, patterns)?.bytes)
+}
+
+/// A proof and what it left out.
+#[derive(Clone, Debug)]
+pub struct Proved {
+    /// The proof file's bytes.
+    pub bytes: Vec<u8>,
+    /// Entries that matched a pattern but are not regular files, so were not disclosed.
+    pub skipped_non_files: usize,
+}
+
+/// [`prove`], also saying how many matching directory or symlink entries were left out.
+pub fn prove_files(bundle: &Bundle, patterns: &[String]) -> Result<Proved> {
     let globs = Excludes::new(patterns).map_err(Error::Refused)?;
-    let chosen: Vec<usize> = bundle
+    let matching: Vec<usize> = bundle
         .entries
         .iter()
         .enumerate()
         .filter(|(_, e)| globs.excludes(&e.path))
         .map(|(i, _)| i)
         .collect();
+    let chosen: Vec<usize> = matching
+        .iter()
+        .copied()
+        .filter(|&i| bundle.entries[i].kind == crate::manifest::EntryKind::File)
+        .collect();
     if chosen.is_empty() {
         return Err(Error::Refused(format!(
-            "no sealed entry matches {patterns:?}"
+            "no sealed file matches {patterns:?}"
         )));
     }
     if !bundle.root_matches() {
@@ -86,14 +106,17 @@ pub fn prove(bundle: &Bundle, patterns: &[String]) -> Result<Vec<u8>> {
     for event in &bundle.events {
         out.extend_from_slice(&event.raw);
     }
-    Ok(out)
+    Ok(Proved {
+        bytes: out,
+        skipped_non_files: matching.len() - chosen.len(),
+    })
 }
 
 /// Parse proof bytes into a [`Bundle`] holding only the disclosed entries.
 ///
 /// Every item's inclusion path is checked against the signed root and the signed entry
 /// count; a path that does not lead to the root is an integrity failure. The returned
-/// bundle's `computed_root` is the signed root when every path checks out, so the usual
+/// bundle's `root_evidence` counts the paths that lead to the signed root, so the usual
 /// checks of the trust layer apply unchanged.
 pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
     let (seal, payload, seal_len) = crate::bundle::parse_seal(bytes)?;
@@ -102,11 +125,15 @@ pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
         cbor::decode_canonical(rest).map_err(|e| malformed(format!("body: {e}")))?;
     let items = body_items(body, &rest[..body_len])?;
     let mut entries = Vec::with_capacity(items.len());
-    let mut all_lead_to_root = true;
+    let (mut valid, mut invalid) = (0usize, 0usize);
     for item in &items {
         let leaf = merkle::leaf_hash(&item.entry.to_cbor());
         let root = merkle::root_from_path(leaf, item.index, payload.entries, &item.path);
-        all_lead_to_root &= root == Some(payload.root.0);
+        if root == Some(payload.root.0) {
+            valid += 1;
+        } else {
+            invalid += 1;
+        }
         entries.push(item.entry.clone());
     }
     for pair in items.windows(2) {
@@ -118,17 +145,12 @@ pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
     }
     // The events follow, exactly as in a bundle.
     let events = crate::bundle::parse_events(bytes, seal_len + body_len)?;
-    let computed_root = if all_lead_to_root {
-        payload.root.0
-    } else {
-        [0; 32]
-    };
     Ok((
         Bundle {
             seal,
             payload,
             entries,
-            computed_root,
+            root_evidence: RootEvidence::InclusionPaths { valid, invalid },
             events,
         },
         items,

@@ -20,6 +20,22 @@ pub struct VerifyOptions<'a> {
     pub lineage_inputs: &'a [Bundle],
     /// Require a recorded, given and valid derived-from bundle (also set by policy).
     pub require_lineage: bool,
+    /// How `verify FILE... --proof` pairs files with disclosed entries.
+    pub proof_matching: ProofMatching,
+}
+
+/// How files given to `verify FILE... --proof` are paired with the entries the proof
+/// discloses (`spec/proof.md` §7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProofMatching {
+    /// A file is checked only as the entry whose last path component is its name (or the
+    /// entry named for it explicitly). The default.
+    #[default]
+    ByName,
+    /// A file is checked as whichever disclosed entry has its content, whatever its name
+    /// (`--match-content-ignoring-names`): gives up the check that a file is the entry it
+    /// claims to be. The report still names the entry each file was taken as.
+    ContentIgnoringNames,
 }
 
 /// Everything about a bundle that can be checked without its files: signatures, root,

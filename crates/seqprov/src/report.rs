@@ -46,6 +46,10 @@ pub struct FileFinding {
     /// For `moved`: the sealed path the content came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// With `verify FILE... --proof`: the file, as given, that was checked as the entry
+    /// `path` (every given file is listed, `ok` ones included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// Human-readable detail.
     pub detail: String,
 }
@@ -199,6 +203,10 @@ pub enum RootStatus {
 pub enum Verdict {
     /// Everything checked out and the signer is trusted.
     Verified,
+    /// `verify FILE --range`: the file has its sealed size and the byte range checks out
+    /// against the sealed BLAKE3 (trusted signer, policy satisfied); the rest of the file
+    /// was not read. Exit 0, but never to be taken for a whole file verified.
+    RangeVerified,
     /// Some integrity check failed.
     IntegrityFailure,
     /// Intact and validly signed, by a key that is not trusted.
@@ -275,7 +283,7 @@ impl Report {
     /// The exit status of this report.
     pub fn exit_status(&self) -> ExitStatus {
         match self.verdict {
-            Verdict::Verified => ExitStatus::Verified,
+            Verdict::Verified | Verdict::RangeVerified => ExitStatus::Verified,
             Verdict::IntegrityFailure => ExitStatus::IntegrityFailure,
             Verdict::Untrusted | Verdict::PolicyNotSatisfied => ExitStatus::Untrusted,
             Verdict::Error => ExitStatus::UsageOrIo,

@@ -66,6 +66,7 @@ pub(crate) fn finding(path: &str, class: FileClass, detail: String) -> FileFindi
         path: path.to_string(),
         class,
         from: None,
+        file: None,
         detail,
     }
 }

@@ -216,6 +216,7 @@ fn compare_tree(
                     path: to.to_string(),
                     class: FileClass::Moved,
                     from: Some(entry.path.clone()),
+                    file: None,
                     detail: format!("sealed as {:?}, found at {to:?}", entry.path),
                 });
             }

@@ -6,9 +6,9 @@ use seqprov_engine::outboard;
 use seqprov_format::{Bundle, Entry, EntryKind};
 
 use crate::bundle_checks::{VerifyOptions, check_bundle};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::report::{FileClass, Report, RootStatus, SignatureStatus};
+use crate::report::{FileClass, Report, RootStatus, SignatureStatus, Verdict};
 use crate::verdict::{Allowed, finding, finish, report_for};
 
 /// Check one byte range of one sealed file (see [`seqprov_engine::outboard`]): the seal, chain and
@@ -45,13 +45,13 @@ pub fn verify_range(
     let entry = match candidates.as_slice() {
         [one] => *one,
         [] => {
-            return Err(crate::error::Error::Refused(format!(
+            return Err(Error::Refused(format!(
                 "no sealed file {}; name it with --entry",
                 entry_path.unwrap_or(&name)
             )));
         }
         _ => {
-            return Err(crate::error::Error::Refused(format!(
+            return Err(Error::Refused(format!(
                 "{} sealed files are named {name:?}; choose one with --entry",
                 candidates.len()
             )));
@@ -59,9 +59,31 @@ pub fn verify_range(
     };
     let digest = entry.blake3.expect("file entries have a digest").0;
     let size = entry.size.expect("file entries have a size");
+    // The size first: a truncated or extended file is modified whatever its range says.
+    let opened = seqprov_engine::hashing::open_path(file)?;
+    let meta = opened.metadata().map_err(|e| Error::io(file, e))?;
+    if !meta.is_file() {
+        return Err(Error::Refused(format!(
+            "{} is not a regular file",
+            file.display()
+        )));
+    }
+    if meta.len() != size {
+        report.summary.count(FileClass::Modified);
+        report.files.push(finding(
+            &entry.path,
+            FileClass::Modified,
+            format!(
+                "size changed from {size} to {} bytes (the range was not checked)",
+                meta.len()
+            ),
+        ));
+        return Ok(finish(report, Allowed::default()));
+    }
+    drop(opened);
     let tree = outboard::file_for(outboard_dir, &digest);
     if !tree.is_file() {
-        return Err(crate::error::Error::io(
+        return Err(Error::io(
             &tree,
             std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -78,6 +100,17 @@ pub fn verify_range(
     report.summary.count(class);
     if !check.verified {
         report.files.push(finding(&entry.path, class, check.detail));
+    } else {
+        report.warnings.push(format!(
+            "only bytes {start}..{} of {} were checked against the sealed BLAKE3; the rest \
+             of the file was not read",
+            start.saturating_add(len),
+            entry.path
+        ));
     }
-    Ok(finish(report, Allowed::default()))
+    let mut report = finish(report, Allowed::default());
+    if report.verdict == Verdict::Verified {
+        report.verdict = Verdict::RangeVerified;
+    }
+    Ok(report)
 }

@@ -385,3 +385,46 @@ fn sizes_summing_past_u64_max_are_an_error_not_a_panic() {
         ),
     }
 }
+
+/// Regression (issue 12 item 12): the proof parser marked a failed inclusion path with an
+/// all-zero "computed root", so a seal signing the all-zero root accepted any path. A
+/// validly signed seal with a zero root and a bogus inclusion path must not verify.
+#[test]
+fn a_zero_root_seal_does_not_accept_any_inclusion_path() {
+    use seqprov::format::{cbor, cose, manifest::SEAL_CONTENT_TYPE, proof};
+    let key = key();
+    let sealed = sign_entries(
+        vec![file("a.fastq"), file("b.fastq")],
+        "run",
+        &key,
+        &SealOptions::default(),
+    );
+    let bundle = Bundle::parse(&sealed.bundle).unwrap();
+    let real_proof = proof::prove(&bundle, &["a.fastq".to_string()]).unwrap();
+    let (_, seal_len) = cbor::decode_first(&real_proof).unwrap();
+    let mut payload = bundle.payload.clone();
+    payload.root = Bytes32([0; 32]);
+    let mut forged = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, &key);
+    forged.extend_from_slice(&real_proof[seal_len..]);
+    let (parsed, items) = proof::parse(&forged).unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(
+        !parsed.root_matches(),
+        "an inclusion path that leads to another root matched a zero signed root"
+    );
+    let policy = Policy::trusting(vec![key.public()]);
+    let work = tempfile::tempdir().unwrap();
+    let given = work.path().join("a.fastq");
+    fs::write(&given, CONTENT).unwrap();
+    let report = seqprov::verify_files(
+        &[given],
+        &[],
+        &parsed,
+        &policy,
+        VerifyOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(report.exit_code, 1, "{:?}", report.errors);
+    assert_eq!(report.root, seqprov::report::RootStatus::Mismatch);
+}

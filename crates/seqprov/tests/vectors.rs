@@ -207,6 +207,7 @@ fn outcome(bytes: &[u8], tree: &Path, trusted: &[seqprov::PublicKey]) -> (u8, St
         (_, seqprov::report::RootStatus::Mismatch, _) => "root_mismatch",
         (_, _, v) => match v {
             seqprov::Verdict::Verified => "verified",
+            seqprov::Verdict::RangeVerified => "range_verified",
             seqprov::Verdict::Untrusted => "untrusted",
             seqprov::Verdict::PolicyNotSatisfied => "policy_not_satisfied",
             seqprov::Verdict::IntegrityFailure => "integrity_failure",
