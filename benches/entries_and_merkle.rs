@@ -61,6 +61,21 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("bundle_parse", n), &bundle, |b, bundle| {
             b.iter(|| Bundle::parse(black_box(bundle)).unwrap())
         });
+        // What `verify` runs: the seal's signature first, then the entries.
+        group.bench_with_input(
+            BenchmarkId::new("bundle_parse_seal_first", n),
+            &bundle,
+            |b, bundle| b.iter(|| seqprov::bundle_file::parse_bundle(black_box(bundle)).unwrap()),
+        );
+        // A forged seal: the entry list is walked, not kept.
+        let mut forged = bundle.clone();
+        let (_, seal_len) = seqprov::format::cbor::decode_first(&forged).unwrap();
+        forged[seal_len - 10] ^= 1;
+        group.bench_with_input(
+            BenchmarkId::new("bundle_parse_bad_seal", n),
+            &forged,
+            |b, forged| b.iter(|| seqprov::bundle_file::parse_bundle(black_box(forged)).unwrap()),
+        );
         group.finish();
     }
 }

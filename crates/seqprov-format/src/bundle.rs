@@ -18,6 +18,9 @@ use crate::merkle;
 /// Largest bundle file accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
 pub use crate::entry_list::MAX_ENTRIES;
+/// Largest seal item (the COSE_Sign1 with its payload) accepted, in bytes: checked from
+/// the CBOR heads before the seal is decoded.
+pub const MAX_SEAL_BYTES: usize = 64 << 20;
 /// Most custody events accepted in one bundle.
 pub const MAX_EVENTS: usize = 100_000;
 /// File name suffix of bundles.
@@ -52,6 +55,9 @@ pub enum RootEvidence {
         /// Paths that do not (or whose index is outside the signed entry count).
         invalid: usize,
     },
+    /// The entries were not decoded: the seal did not hold (its signature does not
+    /// verify), so nothing it signs was worth reading.
+    NotDecoded,
 }
 
 fn malformed(reason: impl Into<String>) -> Error {
@@ -84,10 +90,10 @@ impl Bundle {
                 "truncated: the entry list expected at byte {seal_len} is missing"
             )));
         }
-        let (entries, encoded, list_len) = parse_entry_list(rest, seal_len)?;
+        let (entries, leaves, list_len) = parse_entry_list(rest, seal_len)?;
         check_counts(&payload, &entries)?;
-        let root_evidence = RootEvidence::Recomputed(merkle::root(&merkle::leaf_hashes(&encoded)));
-        drop(encoded);
+        let root_evidence = RootEvidence::Recomputed(merkle::root(&leaves));
+        drop(leaves);
 
         let events = parse_events(bytes, seal_len + list_len)?;
         Ok(Bundle {
@@ -99,12 +105,46 @@ impl Bundle {
         })
     }
 
+    /// Parse bundle bytes, deciding from the seal alone whether the entry list is worth
+    /// decoding: `seal_holds` sees the seal message and its payload (a caller checks the
+    /// signature there). When it says no, the entry list is only walked to find the custody
+    /// events after it, nothing of it is kept, `entries` is empty and `root_evidence` is
+    /// [`RootEvidence::NotDecoded`]. So a forged bundle costs no memory for its entries.
+    pub fn parse_checking_seal_first(
+        bytes: &[u8],
+        seal_holds: impl FnOnce(&SignedMessage, &SealPayload) -> bool,
+    ) -> Result<Bundle> {
+        if bytes.is_empty() {
+            return Err(malformed("the file is empty"));
+        }
+        let (seal, payload, seal_len) = parse_seal(bytes)?;
+        if seal_holds(&seal, &payload) {
+            return Bundle::parse(bytes);
+        }
+        let rest = &bytes[seal_len..];
+        if rest.is_empty() {
+            return Err(malformed(format!(
+                "truncated: the entry list expected at byte {seal_len} is missing"
+            )));
+        }
+        let list_len = entry_list::skip(rest).map_err(|e| list_error(e, seal_len))?;
+        let events = parse_events(bytes, seal_len + list_len)?;
+        Ok(Bundle {
+            seal,
+            payload,
+            entries: Vec::new(),
+            root_evidence: RootEvidence::NotDecoded,
+            events,
+        })
+    }
+
     /// True when the entries hash to the root the seal signs: the recomputed root equals
     /// it, or (a proof) every inclusion path leads to it.
     pub fn root_matches(&self) -> bool {
         match self.root_evidence {
             RootEvidence::Recomputed(root) => root == self.payload.root.0,
             RootEvidence::InclusionPaths { valid, invalid } => invalid == 0 && valid > 0,
+            RootEvidence::NotDecoded => false,
         }
     }
 }
@@ -112,6 +152,13 @@ impl Bundle {
 /// Parse the seal at the start of `bytes` (of a bundle or a proof): a tagged COSE_Sign1
 /// with the seal content type and a valid payload. Returns it and its length in bytes.
 pub fn parse_seal(bytes: &[u8]) -> Result<(SignedMessage, SealPayload, usize)> {
+    // Bound the seal before decoding it: its length is read from the CBOR heads alone.
+    let seal_len = cbor::item_len(bytes).map_err(|e| item_error("seal", 0, e))?;
+    if seal_len > MAX_SEAL_BYTES {
+        return Err(malformed(format!(
+            "the seal is {seal_len} bytes, more than the limit of {MAX_SEAL_BYTES}"
+        )));
+    }
     let (seal_value, seal_len) =
         cbor::decode_canonical(bytes).map_err(|e| item_error("seal", 0, e))?;
     if !matches!(seal_value, Value::Tag(18, _)) {
@@ -168,13 +215,8 @@ pub fn parse_events(bytes: &[u8], mut offset: usize) -> Result<Vec<SignedMessage
 
 /// Decode the entry list and return the entries with their encodings (the Merkle
 /// leaves' inputs) and the list's length in bytes.
-fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u8>>, usize)> {
-    let decoded = entry_list::decode(rest).map_err(|e| match e {
-        ListError::Truncated => malformed(format!(
-            "truncated: the entry list starting at byte {offset} ends early"
-        )),
-        ListError::Invalid(why) => malformed(format!("entry list at byte {offset}: {why}")),
-    })?;
+fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<[u8; 32]>, usize)> {
+    let decoded = entry_list::decode(rest).map_err(|e| list_error(e, offset))?;
     let mut head = Vec::new();
     cbor::write_head(&mut head, 4, decoded.entries.len() as u64);
     if !rest.starts_with(&head) {
@@ -198,7 +240,16 @@ fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<Vec<u
             "entries {a:?} and {b:?} are the same path after Unicode normalisation (NFC)"
         )));
     }
-    Ok((decoded.entries, decoded.encoded, decoded.len))
+    Ok((decoded.entries, decoded.leaves, decoded.len))
+}
+
+fn list_error(e: ListError, offset: usize) -> Error {
+    match e {
+        ListError::Truncated => malformed(format!(
+            "truncated: the entry list starting at byte {offset} ends early"
+        )),
+        ListError::Invalid(why) => malformed(format!("entry list at byte {offset}: {why}")),
+    }
 }
 
 fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {

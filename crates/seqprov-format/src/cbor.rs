@@ -98,6 +98,72 @@ pub fn decode_canonical(input: &[u8]) -> Result<(Value, usize), DecodeError> {
     Ok((value, used))
 }
 
+/// The length in bytes of the first CBOR item of `input`, read from its heads alone:
+/// nothing is decoded or allocated beyond a stack of at most [`MAX_DEPTH`] counters.
+/// Indefinite lengths, reserved values and nesting deeper than [`MAX_DEPTH`] are refused.
+pub fn item_len(input: &[u8]) -> Result<usize, DecodeError> {
+    let mut at = 0usize;
+    // Items still to read at each open level; the outermost level holds the one item.
+    let mut pending: Vec<u64> = vec![1];
+    while let Some(remaining) = pending.last_mut() {
+        if *remaining == 0 {
+            pending.pop();
+            continue;
+        }
+        *remaining -= 1;
+        let first = *input.get(at).ok_or(DecodeError::Truncated)?;
+        at += 1;
+        let (major, info) = (first >> 5, first & 0x1f);
+        let arg = match info {
+            0..=23 => info as u64,
+            24..=27 => {
+                let width = 1usize << (info - 24);
+                let end = at.checked_add(width).ok_or(DecodeError::Truncated)?;
+                let arg = input
+                    .get(at..end)
+                    .ok_or(DecodeError::Truncated)?
+                    .iter()
+                    .fold(0u64, |acc, &b| (acc << 8) | b as u64);
+                at = end;
+                arg
+            }
+            _ => {
+                return Err(DecodeError::Invalid(format!(
+                    "byte {}: indefinite length or reserved value",
+                    at - 1
+                )));
+            }
+        };
+        let left = (input.len() - at) as u64;
+        let children = match major {
+            0 | 1 | 7 => 0,
+            2 | 3 => {
+                if arg > left {
+                    return Err(DecodeError::Truncated);
+                }
+                at += arg as usize;
+                0
+            }
+            // Every item takes at least one byte: more items than bytes left is truncated.
+            4 => arg,
+            5 => arg.checked_mul(2).ok_or(DecodeError::Truncated)?,
+            _ => 1, // 6: a tag and its one item
+        };
+        if children > left {
+            return Err(DecodeError::Truncated);
+        }
+        if children > 0 {
+            if pending.len() > MAX_DEPTH {
+                return Err(DecodeError::Invalid(format!(
+                    "nested deeper than {MAX_DEPTH} levels"
+                )));
+            }
+            pending.push(children);
+        }
+    }
+    Ok(at)
+}
+
 /// Decode a whole buffer that must hold exactly one canonical item.
 pub fn decode_exact(input: &[u8]) -> Result<Value, DecodeError> {
     let (value, used) = decode_canonical(input)?;
@@ -151,6 +217,48 @@ pub fn write_text(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_len_reads_the_same_length_as_the_decoder() {
+        let values = [
+            Value::Integer(5.into()),
+            Value::Text("a longer text than twenty-three bytes".into()),
+            Value::Bytes(vec![7; 300]),
+            Value::Array(vec![
+                Value::Null,
+                Value::Bool(true),
+                Value::Integer((-70000).into()),
+            ]),
+            Value::Map(vec![(Value::Text("k".into()), Value::Array(vec![]))]),
+            Value::Tag(18, Box::new(Value::Array(vec![Value::Bytes(vec![1, 2])]))),
+        ];
+        for value in values {
+            let bytes = encode(value.clone()).unwrap();
+            let mut with_tail = bytes.clone();
+            with_tail.extend_from_slice(&[0xff, 0x00]);
+            assert_eq!(item_len(&with_tail), Ok(bytes.len()), "{value:?}");
+            for cut in 0..bytes.len() {
+                assert_eq!(
+                    item_len(&bytes[..cut]),
+                    Err(DecodeError::Truncated),
+                    "{value:?} cut {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn item_len_refuses_indefinite_lengths_and_huge_counts_without_allocating() {
+        assert!(matches!(
+            item_len(&[0x9f, 0x01, 0xff]),
+            Err(DecodeError::Invalid(_))
+        ));
+        // An array that claims 2^64 - 1 items in nine bytes.
+        let huge = [0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(item_len(&huge), Err(DecodeError::Truncated));
+        let deep = vec![0x81; 40];
+        assert!(item_len(&deep).is_err());
+    }
 
     fn text(s: &str) -> Value {
         Value::Text(s.into())

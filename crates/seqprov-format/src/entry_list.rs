@@ -10,6 +10,7 @@
 
 use crate::cbor;
 use crate::manifest::{Bytes32, Entry, EntryKind};
+use crate::merkle;
 use crate::run_record::FastqContent;
 
 /// Most entries accepted in one bundle.
@@ -39,8 +40,9 @@ pub fn encode_into(encoded_entries: &[Vec<u8>], out: &mut Vec<u8>) {
 pub struct Decoded {
     /// The entries, in list order.
     pub entries: Vec<Entry>,
-    /// Each entry's exact bytes (the Merkle leaves' inputs).
-    pub encoded: Vec<Vec<u8>>,
+    /// Each entry's Merkle leaf hash, computed from its exact bytes in the input (no copy
+    /// of those bytes is kept: parsing stays within a small multiple of the input size).
+    pub leaves: Vec<[u8; 32]>,
     /// Length of the whole list item in bytes.
     pub len: usize,
 }
@@ -138,6 +140,34 @@ impl<'a> Reader<'a> {
 
 /// Decode the entry list at the start of `bytes`.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, ListError> {
+    // Reserve once: each entry takes at least 40 bytes, so never more than the input could
+    // hold (the count is checked against MAX_ENTRIES by `walk`).
+    let declared = Reader { bytes, at: 0 }.expect(4, "the entry list (an array)")?;
+    let capacity = usize::try_from(declared)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len() / 40 + 1)
+        .min(MAX_ENTRIES);
+    let mut entries = Vec::with_capacity(capacity);
+    let mut leaves = Vec::with_capacity(capacity);
+    let len = walk(bytes, |entry, leaf| {
+        entries.push(entry);
+        leaves.push(leaf);
+    })?;
+    Ok(Decoded {
+        entries,
+        leaves,
+        len,
+    })
+}
+
+/// Check the entry list at the start of `bytes` as [`decode`] does, keeping nothing;
+/// returns its length in bytes. Used to find what follows the list without holding it.
+pub fn skip(bytes: &[u8]) -> Result<usize, ListError> {
+    walk(bytes, |_, _| {})
+}
+
+/// Decode and check every entry in turn, handing each (with its leaf hash) to `each`.
+fn walk(bytes: &[u8], mut each: impl FnMut(Entry, [u8; 32])) -> Result<usize, ListError> {
     let mut r = Reader { bytes, at: 0 };
     let count = r.expect(4, "the entry list (an array)")?;
     if count > MAX_ENTRIES as u64 {
@@ -145,10 +175,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ListError> {
             "the entry list declares {count} entries, more than the limit of {MAX_ENTRIES}"
         )));
     }
-    // Each entry takes at least 40 bytes: never reserve more than the input could hold.
-    let capacity = (count as usize).min(bytes.len() / 40 + 1);
-    let mut entries = Vec::with_capacity(capacity);
-    let mut encoded = Vec::with_capacity(capacity);
+    // One scratch buffer for every re-encoding: the comparison allocates nothing per entry.
+    let mut scratch = Vec::with_capacity(256);
     for index in 0..count {
         let start = r.at;
         let entry = decode_entry(&mut r).map_err(|e| match e {
@@ -158,22 +186,19 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, ListError> {
         entry.validate().map_err(|why| {
             ListError::Invalid(format!("entry {index} ({:?}): {why}", entry.path))
         })?;
-        let canonical = entry.to_cbor();
-        if canonical != bytes[start..r.at] {
+        scratch.clear();
+        entry.write_cbor(&mut scratch);
+        let exact = &bytes[start..r.at];
+        if scratch != exact {
             return Err(ListError::Invalid(format!(
                 "entry {index} ({:?}) is not in the single encoding format version 1 allows \
                  (deterministic CBOR)",
                 entry.path
             )));
         }
-        entries.push(entry);
-        encoded.push(canonical);
+        each(entry, merkle::leaf_hash(exact));
     }
-    Ok(Decoded {
-        entries,
-        encoded,
-        len: r.at,
-    })
+    Ok(r.at)
 }
 
 fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
@@ -227,11 +252,11 @@ fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {
         let reads = r.expect(0, "reads (an unsigned integer)")?;
         r.key("digest")?;
         let digest = r.bytes32("digest")?;
-        entry.content = Some(FastqContent {
+        entry.content = Some(Box::new(FastqContent {
             reads,
             bases,
             digest,
-        });
+        }));
     }
     if remaining > 0 {
         let key = r.peek_key()?.map(String::from_utf8_lossy);
@@ -292,7 +317,8 @@ mod tests {
         bytes.extend_from_slice(b"tail");
         let decoded = decode(&bytes).unwrap();
         assert_eq!(decoded.entries, sample());
-        assert_eq!(decoded.encoded, encoded);
+        let leaves: Vec<[u8; 32]> = encoded.iter().map(|e| merkle::leaf_hash(e)).collect();
+        assert_eq!(decoded.leaves, leaves);
         assert_eq!(decoded.len, bytes.len() - 4);
     }
 

@@ -65,8 +65,9 @@ pub struct Entry {
     pub target: Option<String>,
     /// FASTQ content identity: reads, bases and a digest of the decompressed records
     /// (FASTQ files sealed with `--content` only; see `spec/fastq-content.md`).
+    /// Boxed: few entries have one, and every decoded entry pays for the field's size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<crate::run_record::FastqContent>,
+    pub content: Option<Box<crate::run_record::FastqContent>>,
 }
 
 impl Entry {
@@ -125,46 +126,51 @@ impl Entry {
     /// once per file; a test checks it against the generic encoder.
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.path.len() + 2 * 34);
+        self.write_cbor(&mut out);
+        out
+    }
+
+    /// Append the deterministic CBOR encoding (see [`Entry::to_cbor`]) to `out`.
+    pub fn write_cbor(&self, out: &mut Vec<u8>) {
         let pairs = 3
             + self.size.is_some() as u64
             + self.blake3.is_some() as u64
             + self.sha256.is_some() as u64
             + self.target.is_some() as u64
             + self.content.is_some() as u64;
-        cbor::write_head(&mut out, 5, pairs);
-        cbor::write_text(&mut out, "kind");
-        cbor::write_text(&mut out, self.kind.name());
-        cbor::write_text(&mut out, "path");
-        cbor::write_text(&mut out, &self.path);
-        cbor::write_text(&mut out, "salt");
-        cbor::write_bytes(&mut out, &self.salt.0);
+        cbor::write_head(out, 5, pairs);
+        cbor::write_text(out, "kind");
+        cbor::write_text(out, self.kind.name());
+        cbor::write_text(out, "path");
+        cbor::write_text(out, &self.path);
+        cbor::write_text(out, "salt");
+        cbor::write_bytes(out, &self.salt.0);
         if let Some(size) = self.size {
-            cbor::write_text(&mut out, "size");
-            cbor::write_uint(&mut out, size);
+            cbor::write_text(out, "size");
+            cbor::write_uint(out, size);
         }
         if let Some(digest) = &self.blake3 {
-            cbor::write_text(&mut out, "blake3");
-            cbor::write_bytes(&mut out, &digest.0);
+            cbor::write_text(out, "blake3");
+            cbor::write_bytes(out, &digest.0);
         }
         if let Some(digest) = &self.sha256 {
-            cbor::write_text(&mut out, "sha256");
-            cbor::write_bytes(&mut out, &digest.0);
+            cbor::write_text(out, "sha256");
+            cbor::write_bytes(out, &digest.0);
         }
         if let Some(target) = &self.target {
-            cbor::write_text(&mut out, "target");
-            cbor::write_text(&mut out, target);
+            cbor::write_text(out, "target");
+            cbor::write_text(out, target);
         }
         if let Some(content) = &self.content {
-            cbor::write_text(&mut out, "content");
-            cbor::write_head(&mut out, 5, 3);
-            cbor::write_text(&mut out, "bases");
-            cbor::write_uint(&mut out, content.bases);
-            cbor::write_text(&mut out, "reads");
-            cbor::write_uint(&mut out, content.reads);
-            cbor::write_text(&mut out, "digest");
-            cbor::write_bytes(&mut out, &content.digest.0);
+            cbor::write_text(out, "content");
+            cbor::write_head(out, 5, 3);
+            cbor::write_text(out, "bases");
+            cbor::write_uint(out, content.bases);
+            cbor::write_text(out, "reads");
+            cbor::write_uint(out, content.reads);
+            cbor::write_text(out, "digest");
+            cbor::write_bytes(out, &content.digest.0);
         }
-        out
     }
 }
 
@@ -410,11 +416,11 @@ mod tests {
         let mut with_sha = file_entry();
         with_sha.sha256 = Some(Bytes32([9; 32]));
         with_sha.size = Some(u64::MAX);
-        with_sha.content = Some(crate::run_record::FastqContent {
+        with_sha.content = Some(Box::new(crate::run_record::FastqContent {
             reads: 1_000_000,
             bases: 151_000_000,
             digest: Bytes32([7; 32]),
-        });
+        }));
         cases.push(with_sha);
         cases.push(Entry {
             path: "l\u{e9}nk".into(),

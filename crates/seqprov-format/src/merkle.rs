@@ -40,19 +40,29 @@ pub fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
     if leaves.is_empty() {
         return *blake3::hash(&[EMPTY_PREFIX]).as_bytes();
     }
-    let mut level = leaves.to_vec();
+    // The first level is read from the caller's slice (no copy of the leaves), each next
+    // level from the one before: at most half the leaves' size is held on top of them.
+    let mut level = next_level(leaves);
     while level.len() > 1 {
-        level = level
-            .par_chunks(2)
-            .with_min_len(4096)
-            .map(|pair| match pair {
-                [left, right] => node_hash(left, right),
-                [lone] => *lone,
-                _ => unreachable!("chunks of two"),
-            })
-            .collect();
+        level = next_level(&level);
     }
     level[0]
+}
+
+/// One level up: each pair hashed into its node, a lone last hash promoted.
+fn next_level(level: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    if level.len() == 1 {
+        return level.to_vec();
+    }
+    level
+        .par_chunks(2)
+        .with_min_len(4096)
+        .map(|pair| match pair {
+            [left, right] => node_hash(left, right),
+            [lone] => *lone,
+            _ => unreachable!("chunks of two"),
+        })
+        .collect()
 }
 
 /// Leaf hashes of many encoded entries, in parallel.

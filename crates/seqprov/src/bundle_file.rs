@@ -11,7 +11,12 @@ use seqprov_format::proof::{self, MAX_PROOF_BYTES, ProofItem};
 
 use crate::error::{Error, Result};
 
-/// Read and parse a bundle file.
+/// Read and parse a bundle file. The seal's signature (under the key it names; trust is
+/// judged later) is checked before the entry list is decoded: a bundle whose seal does
+/// not verify is returned without its entries ([`RootEvidence::NotDecoded`]), so a
+/// forged bundle costs no memory for them, and its report says the signature is invalid.
+///
+/// [`RootEvidence::NotDecoded`]: seqprov_format::bundle::RootEvidence::NotDecoded
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
     let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() > MAX_BUNDLE_BYTES {
@@ -22,7 +27,16 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
         )));
     }
     let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    Ok(Bundle::parse(&bytes)?)
+    parse_bundle(&bytes)
+}
+
+/// Parse bundle bytes, checking the seal's signature before decoding the entry list (see
+/// [`read_bundle`]).
+pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle> {
+    Ok(Bundle::parse_checking_seal_first(
+        bytes,
+        crate::integrity::seal_signature_holds,
+    )?)
 }
 
 /// Read and parse a proof file into a [`Bundle`] holding only the disclosed entries (see

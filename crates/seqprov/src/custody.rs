@@ -105,7 +105,7 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
             )));
         }
         let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-        let bundle = Bundle::parse(&bytes)?;
+        let bundle = bundle_file::parse_bundle(&bytes)?;
         let refuse = |problem: String| {
             Error::Integrity(format!(
                 "refusing to append to {}: {problem}",

@@ -5,6 +5,9 @@
 use std::path::Path;
 
 /// A bundle: parse, then every check a verifier runs without files.
+///
+/// # Panics
+/// When two readers of the same bytes disagree (that is the finding a fuzzer reports).
 pub fn bundle(data: &[u8]) {
     if let Ok(bundle) = crate::Bundle::parse(data) {
         let _ = crate::integrity::check_seal_signature(&bundle);
@@ -15,6 +18,17 @@ pub fn bundle(data: &[u8]) {
         let _ = crate::report::SealSummary::of(&bundle);
     }
     let _ = seqprov_format::entry_list::decode(data);
+    // The seal-first reader agrees with the plain parser on bundles whose seal holds, and
+    // the head-only length of an item agrees with the decoder's.
+    if let Ok(first) = crate::bundle_file::parse_bundle(data)
+        && crate::integrity::check_seal_signature(&first).is_ok()
+    {
+        let plain = crate::Bundle::parse(data).expect("the seal-first reader accepted it");
+        assert_eq!(plain.entries, first.entries);
+    }
+    if let Ok((_, used)) = seqprov_format::cbor::decode_first(data) {
+        assert_eq!(seqprov_format::cbor::item_len(data), Ok(used));
+    }
 }
 
 /// A per-sample proof.

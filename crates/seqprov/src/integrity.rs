@@ -2,6 +2,8 @@
 //! the key it names, the entries against the signed root, and every custody link.
 
 use seqprov_format::Bundle;
+use seqprov_format::cose::SignedMessage;
+use seqprov_format::manifest::SealPayload;
 
 use crate::chain;
 use crate::keys::PublicKey;
@@ -26,4 +28,11 @@ pub fn check_integrity(bundle: &Bundle) -> std::result::Result<(), String> {
         Some(problem) => Err(problem),
         None => Ok(()),
     }
+}
+
+/// True when a seal message's signature verifies under the key its payload names (the
+/// check [`check_seal_signature`] makes, before the entries are decoded).
+pub fn seal_signature_holds(seal: &SignedMessage, payload: &SealPayload) -> bool {
+    PublicKey::from_bytes(&payload.signer.public_key.0)
+        .is_ok_and(|key| seal.verify(key.verifying_key()).is_ok())
 }

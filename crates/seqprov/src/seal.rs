@@ -297,7 +297,8 @@ pub fn seal_directory(
     let mut notes = Vec::new();
     for (entry, findings) in entries.iter_mut().zip(findings) {
         if let Some(findings) = findings {
-            entry.content = record_findings(&entry.path, *findings, &mut facts.broken, &mut notes);
+            entry.content = record_findings(&entry.path, *findings, &mut facts.broken, &mut notes)
+                .map(Box::new);
         }
     }
     if !facts.broken.is_empty() && !options.allow_broken {

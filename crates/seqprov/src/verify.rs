@@ -168,7 +168,7 @@ fn compare_tree(
         let (found, content) = &hashed[node.path.as_str()];
         match compare_file(entry, found) {
             None => summary.count(FileClass::Ok),
-            Some(_) if entry.content.is_some() && entry.content == *content => {
+            Some(_) if entry.content.is_some() && entry.content.as_deref() == content.as_ref() => {
                 let reads = content.map_or(0, |c| c.reads);
                 findings.push(finding(
                     &entry.path,

@@ -95,7 +95,7 @@ pub fn verify_files(
         let entry = &proof.entries[i];
         let (class, detail) = match compare_file(entry, found) {
             None => (FileClass::Ok, String::new()),
-            Some(_) if entry.content.is_some() && entry.content == *content => (
+            Some(_) if entry.content.is_some() && entry.content.as_deref() == content.as_ref() => (
                 FileClass::Recompressed,
                 "bytes differ but the FASTQ records are the same".to_string(),
             ),

@@ -428,3 +428,64 @@ fn a_zero_root_seal_does_not_accept_any_inclusion_path() {
     assert_eq!(report.exit_code, 1, "{:?}", report.errors);
     assert_eq!(report.root, seqprov::report::RootStatus::Mismatch);
 }
+
+/// Issue 12 item 13: proofs stop at 100,000 custody events, as bundles do (the spec
+/// said they had no cap of their own; spec and code now agree on the cap).
+#[test]
+fn a_proof_with_more_than_100000_events_is_malformed() {
+    use seqprov::format::{bundle::MAX_EVENTS, proof};
+    let key = key();
+    let sealed = sign_entries(vec![file("a.fastq")], "run", &key, &SealOptions::default());
+    let bundle = Bundle::parse(&sealed.bundle).unwrap();
+    let draft = seqprov::custody::EventDraft {
+        kind: seqprov::custody::EventKind::Attest,
+        signer_name: None,
+        role: "qc".into(),
+        meaning: "approval".into(),
+        host: None,
+        to: None,
+        note: None,
+        verification: None,
+        derived: None,
+        time: None,
+    };
+    let (_, event) = seqprov::custody::sign_next_event(&bundle, &key, &draft);
+    let proof_bytes = proof::prove(&bundle, &["a.fastq".to_string()]).unwrap();
+    let mut at_cap = proof_bytes.clone();
+    for _ in 0..MAX_EVENTS {
+        at_cap.extend_from_slice(&event);
+    }
+    assert!(
+        proof::parse(&at_cap).is_ok(),
+        "{MAX_EVENTS} events are accepted"
+    );
+    at_cap.extend_from_slice(&event);
+    let err = proof::parse(&at_cap).unwrap_err().to_string();
+    assert!(err.contains("more than 100000 custody events"), "{err}");
+}
+
+/// Issue 12 item 14: an inclusion path whose index is not less than the signed entry
+/// count is a root mismatch (exit 1), not a malformed proof, as spec/proof.md §3 says.
+#[test]
+fn a_proof_index_past_the_entry_count_is_a_root_mismatch() {
+    use seqprov::format::proof;
+    let key = key();
+    let sealed = sign_entries(
+        vec![file("a.fastq"), file("b.fastq"), file("c.fastq")],
+        "run",
+        &key,
+        &SealOptions::default(),
+    );
+    let bundle = Bundle::parse(&sealed.bundle).unwrap();
+    let mut bytes = proof::prove(&bundle, &["b.fastq".to_string()]).unwrap();
+    // The body's one item holds `"index": 1` (text key, then the uint 1).
+    let needle = [&[0x65][..], b"index", &[0x01]].concat();
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the item's index");
+    bytes[at + needle.len() - 1] = 0x07;
+    let (parsed, items) = proof::parse(&bytes).expect("not malformed");
+    assert_eq!(items[0].index, 7);
+    assert!(!parsed.root_matches());
+}
