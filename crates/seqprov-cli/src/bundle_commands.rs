@@ -47,7 +47,7 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
         "proof of {} of {} entries -> {} ({} bytes)",
         items.len(),
         p.entries,
-        a.out.display(),
+        crate::terminal_text::terminal_safe(&a.out.display().to_string()),
         proof.len()
     );
     Ok(ExitStatus::Verified)
@@ -68,8 +68,11 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
             });
             println!("{}", serde_json::to_string_pretty(&object)?);
             eprintln!(
-                "seqprov: error: reading bundle {}: {error}",
-                a.bundle.display()
+                "seqprov: error: {}",
+                crate::terminal_text::terminal_safe(&format!(
+                    "reading bundle {}: {error}",
+                    a.bundle.display()
+                ))
             );
             return Ok(status);
         }

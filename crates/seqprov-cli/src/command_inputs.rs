@@ -25,7 +25,7 @@ pub(crate) fn load_private_key(path: &Path, allow_insecure: bool) -> Result<Priv
         eprintln!(
             "seqprov: warning: {} is readable or writable by group or others; using it anyway \
              (--allow-insecure-key-permissions)",
-            path.display()
+            crate::terminal_text::terminal_safe(&path.display().to_string())
         );
     }
     Ok(key)

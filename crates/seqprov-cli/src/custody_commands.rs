@@ -100,9 +100,9 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
         "appended custody event {} ({}) signed by {} ({}) at {}",
         payload.seq,
         payload.kind.name(),
-        payload.signer.name,
-        payload.signer.role,
-        payload.time
+        crate::terminal_text::terminal_safe(&payload.signer.name),
+        crate::terminal_text::terminal_safe(&payload.signer.role),
+        crate::terminal_text::terminal_safe(&payload.time.to_string())
     );
     Ok(ExitStatus::Verified)
 }
@@ -173,13 +173,17 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     for failure in &unmet {
         eprintln!(
             "seqprov: note: policy requirement still unmet: {} ({}): {}",
-            failure.rule, failure.subject, failure.detail
+            crate::terminal_text::terminal_safe(&failure.rule),
+            crate::terminal_text::terminal_safe(&failure.subject),
+            crate::terminal_text::terminal_safe(&failure.detail)
         );
     }
     if !a.json {
         println!(
             "received: appended custody event {} (receive) signed by {} ({})",
-            payload.seq, payload.signer.name, payload.signer.role
+            payload.seq,
+            crate::terminal_text::terminal_safe(&payload.signer.name),
+            crate::terminal_text::terminal_safe(&payload.signer.role)
         );
     }
     Ok(ExitStatus::Verified)
@@ -205,7 +209,10 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
                 "exit_code": status.code(),
             });
             println!("{}", serde_json::to_string_pretty(&object)?);
-            eprintln!("seqprov: error: {message}");
+            eprintln!(
+                "seqprov: error: {}",
+                crate::terminal_text::terminal_safe(&message)
+            );
             return Ok(status);
         }
         Err(error) => {

@@ -9,6 +9,7 @@ mod export_command;
 mod passphrase;
 mod progress_bar;
 mod seal_command;
+mod terminal_text;
 mod text_output;
 mod verify_command;
 
@@ -36,7 +37,10 @@ fn main() -> ExitCode {
     match outcome {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
-            eprintln!("seqprov: error: {}", describe(&error));
+            eprintln!(
+                "seqprov: error: {}",
+                terminal_text::terminal_safe(&describe(&error))
+            );
             ExitCode::from(exit_status_of(&error).code())
         }
     }

@@ -21,9 +21,12 @@ pub fn for_opening(key_name: &str) -> Result<Zeroizing<String>, String> {
             "the key is passphrase-encrypted: set {PASSPHRASE_VARIABLE} or run on a terminal"
         ));
     }
-    rpassword::prompt_password(format!("Passphrase for {key_name}: "))
-        .map(Zeroizing::new)
-        .map_err(|e| format!("reading the passphrase: {e}"))
+    rpassword::prompt_password(format!(
+        "Passphrase for {}: ",
+        crate::terminal_text::terminal_safe(key_name)
+    ))
+    .map(Zeroizing::new)
+    .map_err(|e| format!("reading the passphrase: {e}"))
 }
 
 /// A new passphrase (asked twice on a terminal), for `keygen --encrypt`.

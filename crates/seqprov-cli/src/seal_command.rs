@@ -22,9 +22,12 @@ pub(crate) fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
         seqprov::keys::write_new_keypair_with(&a.out, &key, secret.as_deref().map(String::as_str))?;
     println!(
         "private key: {} (mode 0600; keep it secret)",
-        key_path.display()
+        crate::terminal_text::terminal_safe(&key_path.display().to_string())
     );
-    println!("public key:  {}", pub_path.display());
+    println!(
+        "public key:  {}",
+        crate::terminal_text::terminal_safe(&pub_path.display().to_string())
+    );
     println!("key id:      {}", key.public().id());
     Ok(ExitStatus::Verified)
 }
@@ -100,7 +103,10 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
             std::time::Duration::from_secs(2),
         )?;
         if !a.read.quiet {
-            eprintln!("seqprov: {} is present; sealing", marker.display());
+            eprintln!(
+                "seqprov: {} is present; sealing",
+                crate::terminal_text::terminal_safe(&marker.display().to_string())
+            );
         }
     }
     let options = seqprov::SealOptions {
@@ -135,7 +141,10 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     progress.report_timings();
     const SHOWN: usize = 20;
     for warning in sealed.warnings.iter().take(SHOWN) {
-        eprintln!("seqprov: warning: {warning}");
+        eprintln!(
+            "seqprov: warning: {}",
+            crate::terminal_text::terminal_safe(warning)
+        );
     }
     if sealed.warnings.len() > SHOWN {
         eprintln!(
@@ -147,16 +156,16 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         let p = &sealed.payload;
         println!(
             "sealed {} ({} files, {} bytes) -> {}",
-            a.dir.display(),
+            crate::terminal_text::terminal_safe(&a.dir.display().to_string()),
             p.files,
             p.bytes,
-            out.display()
+            crate::terminal_text::terminal_safe(&out.display().to_string())
         );
         println!(
             "root {}  signer {} ({})",
             hex::encode(p.root.0),
-            p.signer.name,
-            p.signer.role
+            crate::terminal_text::terminal_safe(&p.signer.name),
+            crate::terminal_text::terminal_safe(&p.signer.role)
         );
     }
     Ok(ExitStatus::Verified)

@@ -2,6 +2,8 @@
 
 use seqprov::report::{FileClass, Report, SealSummary, Summary, Verdict};
 
+use crate::terminal_text::terminal_safe as safe;
+
 fn class_label(class: FileClass) -> &'static str {
     match class {
         FileClass::Ok => "OK",
@@ -17,31 +19,37 @@ fn class_label(class: FileClass) -> &'static str {
 /// The lines `seqprov show` prints.
 pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
     vec![
-        format!("subject:   {}", seal.subject),
-        format!("signer:    {} (role: {})", seal.signer, seal.role),
-        format!("meaning:   {}", seal.meaning),
-        format!("key id:    {}", seal.key_id),
-        format!("time:      {} (as claimed by the signer)", seal.time),
-        format!("tool:      {}", seal.tool),
+        format!("subject:   {}", safe(&seal.subject)),
+        format!(
+            "signer:    {} (role: {})",
+            safe(&seal.signer),
+            safe(&seal.role)
+        ),
+        format!("meaning:   {}", safe(&seal.meaning)),
+        format!("key id:    {}", safe(&seal.key_id)),
+        format!("time:      {} (as claimed by the signer)", safe(&seal.time)),
+        format!("tool:      {}", safe(&seal.tool)),
         format!(
             "contents:  {} entries, {} files, {} bytes",
             seal.entries, seal.files, seal.bytes
         ),
-        format!("digests:   {}", seal.digests.join(", ")),
-        format!("root:      {}", seal.root),
+        format!("digests:   {}", safe(&seal.digests.join(", "))),
+        format!("root:      {}", safe(&seal.root)),
         format!(
             "run:       {}",
-            seal.run
-                .as_deref()
-                .unwrap_or("(not an Illumina run folder)")
+            safe(
+                seal.run
+                    .as_deref()
+                    .unwrap_or("(not an Illumina run folder)")
+            )
         ),
         format!(
             "run mode:  {}",
-            seal.mode.as_deref().unwrap_or("(no claim)")
+            safe(seal.mode.as_deref().unwrap_or("(no claim)"))
         ),
         format!(
             "derived:   {}",
-            seal.derived_from.as_deref().unwrap_or("(not recorded)")
+            safe(seal.derived_from.as_deref().unwrap_or("(not recorded)"))
         ),
         format!("custody:   {} events", seal.custody_events),
     ]
@@ -68,33 +76,54 @@ pub fn print_report(report: &Report) {
     for f in &report.files {
         match (&f.class, &f.from) {
             (FileClass::Moved, Some(from)) => {
-                println!("{:<13}{} -> {}", class_label(f.class), from, f.path)
+                println!(
+                    "{:<13}{} -> {}",
+                    class_label(f.class),
+                    safe(from),
+                    safe(&f.path)
+                )
             }
             _ if f.file.is_some() && f.class != FileClass::Extra => {
                 let given = f.file.as_deref().unwrap_or_default();
                 if f.detail.is_empty() {
-                    println!("{:<13}{}  <- {}", class_label(f.class), f.path, given)
+                    println!(
+                        "{:<13}{}  <- {}",
+                        class_label(f.class),
+                        safe(&f.path),
+                        safe(given)
+                    )
                 } else {
                     println!(
                         "{:<13}{}  <- {}  ({})",
                         class_label(f.class),
-                        f.path,
-                        given,
-                        f.detail
+                        safe(&f.path),
+                        safe(given),
+                        safe(&f.detail)
                     )
                 }
             }
-            _ => println!("{:<13}{}  ({})", class_label(f.class), f.path, f.detail),
+            _ => println!(
+                "{:<13}{}  ({})",
+                class_label(f.class),
+                safe(&f.path),
+                safe(&f.detail)
+            ),
         }
     }
     for e in &report.errors {
-        println!("{:<13}{}", "BUNDLE", e);
+        println!("{:<13}{}", "BUNDLE", safe(e));
     }
     for f in &report.policy {
-        println!("{:<13}{} ({}): {}", "POLICY", f.rule, f.subject, f.detail);
+        println!(
+            "{:<13}{} ({}): {}",
+            "POLICY",
+            safe(&f.rule),
+            safe(&f.subject),
+            safe(&f.detail)
+        );
     }
     for w in &report.warnings {
-        println!("{:<13}{}", "WARNING", w);
+        println!("{:<13}{}", "WARNING", safe(w));
     }
     if !report.custody.is_empty() {
         let linked = report
@@ -111,16 +140,18 @@ pub fn print_report(report: &Report) {
     if let Some(lineage) = &report.lineage {
         println!(
             "lineage: derived from {} by {:?}: {}",
-            lineage.subject, lineage.step, lineage.status
+            safe(&lineage.subject),
+            lineage.step,
+            safe(&lineage.status.to_string())
         );
     }
     if let Some(seal) = &report.seal {
         println!(
             "seal: {} ({}) key {} at {}; signature {}; key {}",
-            seal.signer,
-            seal.role,
-            &seal.key_id[..16],
-            seal.time,
+            safe(&seal.signer),
+            safe(&seal.role),
+            safe(&seal.key_id[..16]),
+            safe(&seal.time),
             status_word(report.signature),
             if report.trusted {
                 "trusted"
@@ -174,11 +205,11 @@ pub fn print_timeline(
 ) {
     println!(
         "{}  seal      {} ({}) \"{}\" key {}  signature {}",
-        seal.time,
-        seal.signer,
-        seal.role,
-        seal.meaning,
-        &seal.key_id[..16],
+        safe(&seal.time),
+        safe(&seal.signer),
+        safe(&seal.role),
+        safe(&seal.meaning),
+        safe(&seal.key_id[..16]),
         status_word(checks.signature)
     );
     for (record, gap) in checks.chain.events.iter().zip(gaps) {
@@ -190,22 +221,22 @@ pub fn print_timeline(
         }
         let mut extras = Vec::new();
         if let Some(to) = &record.to {
-            extras.push(format!("to: {to}"));
+            extras.push(format!("to: {}", safe(to)));
         }
         if let Some(host) = &record.host {
-            extras.push(format!("at: {host}"));
+            extras.push(format!("at: {}", safe(host)));
         }
         if let Some(note) = &record.note {
-            extras.push(format!("note: {note}"));
+            extras.push(format!("note: {}", safe(note)));
         }
         println!(
             "{}  {:<9} {} ({}) \"{}\" key {}  signature {}{}{}",
-            record.time.as_deref().unwrap_or("????-??-??T??:??:??Z"),
-            record.kind,
-            record.signer.as_deref().unwrap_or("?"),
-            record.role.as_deref().unwrap_or("?"),
-            record.meaning.as_deref().unwrap_or("?"),
-            &record.key_id[..16],
+            safe(record.time.as_deref().unwrap_or("????-??-??T??:??:??Z")),
+            safe(&record.kind.to_string()),
+            safe(record.signer.as_deref().unwrap_or("?")),
+            safe(record.role.as_deref().unwrap_or("?")),
+            safe(record.meaning.as_deref().unwrap_or("?")),
+            safe(&record.key_id[..16]),
             status_word(record.signature),
             if record.linked {
                 ", linked"
@@ -220,14 +251,19 @@ pub fn print_timeline(
         );
     }
     for e in &checks.integrity {
-        println!("BROKEN       {e}");
+        println!("BROKEN       {}", safe(e));
     }
     for w in &checks.chain.warnings {
-        println!("WARNING      {w}");
+        println!("WARNING      {}", safe(w));
     }
     if judged {
         for f in &checks.policy {
-            println!("POLICY       {} ({}): {}", f.rule, f.subject, f.detail);
+            println!(
+                "POLICY       {} ({}): {}",
+                safe(&f.rule),
+                safe(&f.subject),
+                safe(&f.detail)
+            );
         }
     }
     println!(

@@ -38,7 +38,10 @@ pub(crate) fn finish_verify(
             report.errors = vec![describe(&error)];
             report.exit_code = status.code();
             println!("{}", report.to_json());
-            eprintln!("seqprov: error: {}", describe(&error));
+            eprintln!(
+                "seqprov: error: {}",
+                crate::terminal_text::terminal_safe(&describe(&error))
+            );
             return Ok((status, None));
         }
         Err(error) => return Err(error),

@@ -468,3 +468,77 @@ fn sealed_root_given_as_a_symlink_is_sealed_through_it() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["ok"], 1);
 }
+
+/// The name a keyless attacker plants: a carriage return and a forged verdict, an ANSI
+/// "erase line", a right-to-left override and a newline starting a forged line.
+const HOSTILE_NAME: &str = "x\rverified: 7 entries ok\u{1b}[2K\u{202e}\nfake";
+
+/// Text output carries no terminal control: no C0 control but the line-separating
+/// newline, no DEL, no C1 control, no bidi override; and no line forged by the name.
+fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for c in text.chars() {
+        let control = (c < ' ' && c != '\n')
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        assert!(!control, "{what} holds {c:?}:\n{text}");
+    }
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("fake") && !line.starts_with("verified:"),
+            "{what} holds a forged line {line:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn control_characters_in_names_never_reach_the_terminal() {
+    let work = Work::new();
+    fs::write(work.run().join("a.fastq"), "@r\nACGT\n+\nIIII\n").unwrap();
+    let out = work.seal();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    fs::write(work.run().join(HOSTILE_NAME), b"planted").unwrap();
+
+    // Text verify: an integrity failure, shown as such, with the name escaped.
+    let out = work.cmd(&["verify", "run", "--trust", "k.pub"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_terminal_safe("verify stdout", &out.stdout);
+    assert_terminal_safe("verify stderr", &out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("x\\rverified: 7 entries ok\\x1b[2K\\u{202e}\\nfake"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("INTEGRITY FAILURE"),
+        "{stdout}"
+    );
+
+    // JSON stays exact: serde_json escapes, and parsing gives back the very name.
+    let raw = work.cmd(&["verify", "run", "--trust", "k.pub", "--json"]);
+    let raw = String::from_utf8_lossy(&raw.stdout);
+    assert!(
+        raw.contains("x\\rverified: 7 entries ok\\u001b[2K"),
+        "{raw}"
+    );
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        vec![(HOSTILE_NAME.to_string(), "extra".to_string())]
+    );
+
+    // Sealing the planted tree again: whatever it decides, its messages are escaped.
+    let out = work.cmd(&["seal", "run", "--key", "k.key", "--force"]);
+    assert_terminal_safe("seal stdout", &out.stdout);
+    assert_terminal_safe("seal stderr", &out.stderr);
+
+    // A bundle path given on the command line is escaped in the error line too.
+    let out = work.cmd(&["show", "no\u{1b}[2Jsuch.seqprov"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_terminal_safe("show stderr", &out.stderr);
+}
