@@ -542,3 +542,91 @@ fn control_characters_in_names_never_reach_the_terminal() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_terminal_safe("show stderr", &out.stderr);
 }
+
+// Files the user names (bundle, proof, key, policy) that are FIFOs, devices or symlinks
+// to them: refused at once with exit 2, never blocked on, never read without bound.
+
+/// Run with a short timeout: a command that blocks on a FIFO or reads /dev/zero without
+/// bound fails the test instead of hanging it.
+fn quick(work: &Work, args: &[&str]) -> std::process::Output {
+    let mut cmd = seqprov();
+    cmd.timeout(Duration::from_secs(10));
+    cmd.current_dir(&work.root).args(args).output().unwrap()
+}
+
+fn assert_refused_not_regular(out: &std::process::Output, name: &str, kind: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+    assert!(err.contains(name), "{name}: {err}");
+    assert!(err.contains(kind), "{name}: {err}");
+    assert!(err.contains("not a regular file"), "{name}: {err}");
+}
+
+#[test]
+fn verify_refuses_a_fifo_at_the_default_bundle_path_promptly() {
+    let work = Work::new();
+    fs::write(work.run().join("a.txt"), "a").unwrap();
+    mkfifo(&work.root.join("run.seqprov"));
+    let out = quick(&work, &["verify", "run", "--trust", "k.pub"]);
+    assert_refused_not_regular(&out, "run.seqprov", "FIFO");
+}
+
+#[test]
+fn verify_refuses_a_bundle_symlinked_to_dev_zero_promptly() {
+    let work = Work::new();
+    fs::write(work.run().join("a.txt"), "a").unwrap();
+    symlink("/dev/zero", work.root.join("zero.seqprov")).unwrap();
+    let out = quick(
+        &work,
+        &[
+            "verify",
+            "run",
+            "--bundle",
+            "zero.seqprov",
+            "--trust",
+            "k.pub",
+        ],
+    );
+    assert_refused_not_regular(&out, "zero.seqprov", "character device");
+}
+
+#[test]
+fn a_policy_on_dev_zero_and_a_trusted_key_on_a_fifo_are_refused_promptly() {
+    let work = Work::new();
+    fs::write(work.run().join("a.txt"), "a").unwrap();
+    assert_eq!(work.seal().status.code(), Some(0));
+    let out = quick(&work, &["verify", "run", "--policy", "/dev/zero"]);
+    assert_refused_not_regular(&out, "/dev/zero", "character device");
+    mkfifo(&work.root.join("fifo.pub"));
+    let out = quick(&work, &["verify", "run", "--trust", "fifo.pub"]);
+    assert_refused_not_regular(&out, "fifo.pub", "FIFO");
+    mkfifo(&work.root.join("fifo.key"));
+    let out = quick(
+        &work,
+        &["seal", "run", "--key", "fifo.key", "--out", "x.seqprov"],
+    );
+    assert_refused_not_regular(&out, "fifo.key", "FIFO");
+}
+
+#[test]
+fn seal_outboard_refuses_a_planted_symlink_into_the_sealed_folder() {
+    let work = Work::new();
+    let big: Vec<u8> = (0..1_200_000u32).map(|i| (i % 251) as u8).collect();
+    fs::write(work.run().join("big.bin"), &big).unwrap();
+    symlink("run", work.root.join("run.seqprov.outboard")).unwrap();
+    let out = quick(&work, &["seal", "run", "--key", "k.key", "--outboard"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("run.seqprov.outboard"), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    let written: Vec<String> = fs::read_dir(work.run())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".obao") || n.starts_with(".obao-"))
+        .collect();
+    assert!(
+        written.is_empty(),
+        "outboard files in the sealed folder: {written:?}"
+    );
+    work.assert_nothing_written();
+}

@@ -34,6 +34,23 @@ pub enum EngineError {
     /// The engine refused to proceed to protect data (an outboard tree in the way).
     #[error("{0}")]
     Refused(String),
+    /// A path that should name a regular file names something else (a FIFO, a device, a
+    /// directory), so it is not read at all.
+    #[error("{}: is {kind}, not a regular file", path.display())]
+    NotRegularFile {
+        /// The path as given.
+        path: PathBuf,
+        /// What it is, in words ("a FIFO (named pipe)", "a character device"...).
+        kind: &'static str,
+    },
+    /// A file holds more bytes than the limit for what it should be.
+    #[error("{}: larger than the limit of {limit} bytes", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// What was written does not match what was read (an outboard tree's root).
     #[error("integrity failure: {0}")]
     Integrity(String),

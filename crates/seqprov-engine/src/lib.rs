@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bounded_read;
 pub mod chunk_sink;
 pub mod error;
 pub mod hashing;

@@ -10,7 +10,12 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use crate::chunk_sink::ChunkSink;
 use crate::error::{EngineError as Error, Result};
@@ -32,51 +37,190 @@ pub fn file_for(directory: &Path, blake3: &[u8; 32]) -> PathBuf {
     directory.join(format!("{}.{OUTBOARD_SUFFIX}", hex::encode(blake3)))
 }
 
+/// The outboard directory, created and opened without following a symlink, and known to
+/// lie outside the sealed folder; every outboard file is created and renamed relative to
+/// this handle, so a link planted at its path cannot send the writes elsewhere.
+#[derive(Debug)]
+pub struct OutboardDir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl OutboardDir {
+    /// Create (if needed) and open the directory `path`, refusing it when its last
+    /// component is a symlink or not a directory, or when it is the sealed folder
+    /// `sealed_root` (an opened handle, such as [`crate::walk::Tree::open_dir`] of `""`)
+    /// or lies anywhere beneath it.
+    ///
+    /// The parent is opened (following links: the user chose where the bundle goes), the
+    /// last component is made with `mkdirat` and opened with `O_DIRECTORY | O_NOFOLLOW`.
+    pub fn create(path: &Path, sealed_root: BorrowedFd<'_>) -> Result<OutboardDir> {
+        let refuse =
+            |why: &str| Error::Refused(format!("outboard directory {}: {why}", path.display()));
+        let name = path
+            .file_name()
+            .ok_or_else(|| refuse("has no final name"))?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let parent_fd = rustix::fs::open(
+            parent,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io(parent, e.into()))?;
+        match rustix::fs::mkdirat(&parent_fd, name, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(Error::io(path, e.into())),
+        }
+        let fd = match rustix::fs::openat(
+            &parent_fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::LOOP) => {
+                return Err(refuse(
+                    "is a symbolic link; remove it (outboard trees are never written through a link)",
+                ));
+            }
+            Err(rustix::io::Errno::NOTDIR) => {
+                // O_NOFOLLOW with O_DIRECTORY reports a symlink as "not a directory" on
+                // some systems: say which it is.
+                let is_link = rustix::fs::statat(&parent_fd, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .map(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink)
+                    .unwrap_or(false);
+                return Err(refuse(if is_link {
+                    "is a symbolic link; remove it (outboard trees are never written through a link)"
+                } else {
+                    "exists and is not a directory"
+                }));
+            }
+            Err(e) => return Err(Error::io(path, e.into())),
+        };
+        // Refuse the sealed folder itself or anything beneath it: walk up from the opened
+        // directory through ".." to the filesystem root, comparing device and inode.
+        let root = rustix::fs::fstat(sealed_root).map_err(|e| Error::io(path, e.into()))?;
+        let root_id = (root.st_dev, root.st_ino);
+        let mut current = fd.try_clone().map_err(|e| Error::io(path, e))?;
+        loop {
+            let st = rustix::fs::fstat(&current).map_err(|e| Error::io(path, e.into()))?;
+            if (st.st_dev, st.st_ino) == root_id {
+                return Err(refuse(
+                    "is inside the sealed directory; choose another --out",
+                ));
+            }
+            let up = rustix::fs::openat(
+                &current,
+                "..",
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| Error::io(path, e.into()))?;
+            let up_st = rustix::fs::fstat(&up).map_err(|e| Error::io(path, e.into()))?;
+            if (up_st.st_dev, up_st.st_ino) == (st.st_dev, st.st_ino) {
+                break;
+            }
+            current = up;
+        }
+        Ok(OutboardDir {
+            fd,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The directory's path, as given (for messages and for [`file_for`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// Builds one file's outboard tree from the chunks the engine hashes.
 pub struct OutboardWriter {
     encoder: Option<bao::encode::Encoder<File>>,
-    temp: tempfile::TempPath,
-    directory: PathBuf,
+    directory: Arc<OutboardDir>,
+    /// The temporary file's name in `directory`, removed on drop unless renamed.
+    temp: Option<String>,
     error: Option<std::io::Error>,
 }
 
 impl OutboardWriter {
-    /// Start an outboard tree in `directory` (created if needed).
-    pub fn new(directory: &Path) -> Result<OutboardWriter> {
-        std::fs::create_dir_all(directory).map_err(|e| Error::io(directory, e))?;
-        let temp = tempfile::Builder::new()
-            .prefix(".obao-")
-            .tempfile_in(directory)
-            .map_err(|e| Error::io(directory, e))?;
-        let (file, temp) = temp.into_parts();
-        Ok(OutboardWriter {
-            encoder: Some(bao::encode::Encoder::new_outboard(file)),
-            temp,
-            directory: directory.to_path_buf(),
-            error: None,
-        })
+    /// Start an outboard tree in `directory`: a new temporary file created relative to
+    /// its handle (`O_CREAT | O_EXCL | O_NOFOLLOW`).
+    pub fn new(directory: &Arc<OutboardDir>) -> Result<OutboardWriter> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        for _ in 0..100 {
+            let name = format!(
+                ".obao-{}-{}-{nanos:x}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            match rustix::fs::openat(
+                &directory.fd,
+                name.as_str(),
+                OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(0o644),
+            ) {
+                Ok(fd) => {
+                    return Ok(OutboardWriter {
+                        encoder: Some(bao::encode::Encoder::new_outboard(File::from(fd))),
+                        directory: Arc::clone(directory),
+                        temp: Some(name),
+                        error: None,
+                    });
+                }
+                Err(rustix::io::Errno::EXIST) => continue,
+                Err(e) => return Err(Error::io(directory.path.join(name), e.into())),
+            }
+        }
+        Err(Error::Refused(format!(
+            "{}: could not create a temporary outboard file",
+            directory.path.display()
+        )))
     }
 
     /// Finish: check the tree's root against the file's BLAKE3 digest and move the tree to
-    /// its content-addressed name.
+    /// its content-addressed name (a rename within the directory handle).
     pub fn finish(mut self, blake3: &[u8; 32]) -> Result<PathBuf> {
         let mut encoder = self.encoder.take().expect("finished once");
+        let temp = self.temp.clone().expect("a temporary file until renamed");
+        let temp_path = self.directory.path.join(&temp);
         if let Some(e) = self.error.take() {
-            return Err(Error::io(&self.temp, e));
+            return Err(Error::io(&temp_path, e));
         }
-        let root = encoder.finalize().map_err(|e| Error::io(&self.temp, e))?;
+        let root = encoder.finalize().map_err(|e| Error::io(&temp_path, e))?;
         if root.as_bytes() != blake3 {
             return Err(Error::Integrity(
                 "the outboard tree's root differs from the file's BLAKE3 digest".into(),
             ));
         }
         let file = encoder.into_inner();
-        file.sync_all().map_err(|e| Error::io(&self.temp, e))?;
-        let target = file_for(&self.directory, blake3);
-        self.temp
-            .persist(&target)
-            .map_err(|e| Error::io(&target, e.error))?;
+        file.sync_all().map_err(|e| Error::io(&temp_path, e))?;
+        let name = format!("{}.{OUTBOARD_SUFFIX}", hex::encode(blake3));
+        let target = self.directory.path.join(&name);
+        rustix::fs::renameat(
+            &self.directory.fd,
+            temp.as_str(),
+            &self.directory.fd,
+            name.as_str(),
+        )
+        .map_err(|e| Error::io(&target, e.into()))?;
+        self.temp = None;
         Ok(target)
+    }
+}
+
+impl Drop for OutboardWriter {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = rustix::fs::unlinkat(&self.directory.fd, temp.as_str(), AtFlags::empty());
+        }
     }
 }
 
@@ -162,6 +306,7 @@ pub fn check_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     #[test]
     fn a_range_verifies_and_a_changed_byte_in_it_does_not() {
@@ -170,7 +315,10 @@ mod tests {
         let path = dir.path().join("big.bin");
         std::fs::write(&path, &data).unwrap();
         let digest = *blake3::hash(&data).as_bytes();
-        let mut writer = OutboardWriter::new(&dir.path().join("ob")).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let root_fd = std::fs::File::open(root.path()).unwrap();
+        let ob = OutboardDir::create(&dir.path().join("ob"), root_fd.as_fd()).unwrap();
+        let mut writer = OutboardWriter::new(&Arc::new(ob)).unwrap();
         for chunk in data.chunks(100_000) {
             writer.update(chunk);
         }
@@ -200,5 +348,25 @@ mod tests {
                 .unwrap()
                 .verified
         );
+    }
+
+    #[test]
+    fn a_symlinked_or_inside_outboard_directory_is_refused() {
+        let sealed = tempfile::tempdir().unwrap();
+        let root_fd = std::fs::File::open(sealed.path()).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let link = out.path().join("b.seqprov.outboard");
+        std::os::unix::fs::symlink(sealed.path(), &link).unwrap();
+        let err = OutboardDir::create(&link, root_fd.as_fd()).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        let inside = sealed.path().join("sub").join("x.outboard");
+        std::fs::create_dir(sealed.path().join("sub")).unwrap();
+        let err = OutboardDir::create(&inside, root_fd.as_fd()).unwrap_err();
+        assert!(
+            err.to_string().contains("inside the sealed directory"),
+            "{err}"
+        );
+        let fine = OutboardDir::create(&out.path().join("ok.outboard"), root_fd.as_fd()).unwrap();
+        assert!(fine.path().ends_with("ok.outboard"));
     }
 }

@@ -107,6 +107,15 @@ pub fn read_run_folder(dir: &Path) -> Result<Option<RunMetadata>, MetadataError>
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(dir.join(name))
             .map_err(io)?;
+        // The listing said "file", but a FIFO or device may have been swapped in since:
+        // check the opened handle itself (O_NONBLOCK kept the open from waiting on a FIFO).
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(MetadataError::Io {
+                file: name.to_string(),
+                source: std::io::Error::other("not a regular file; not run metadata"),
+            });
+        }
         let mut bytes = Vec::new();
         file.take(MAX_METADATA_BYTES + 1)
             .read_to_end(&mut bytes)

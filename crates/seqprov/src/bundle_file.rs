@@ -11,22 +11,29 @@ use seqprov_format::proof::{self, MAX_PROOF_BYTES, ProofItem};
 
 use crate::error::{Error, Result};
 
-/// Read and parse a bundle file. The seal's signature (under the key it names; trust is
-/// judged later) is checked before the entry list is decoded: a bundle whose seal does
-/// not verify is returned without its entries ([`RootEvidence::NotDecoded`]), so a
-/// forged bundle costs no memory for them, and its report says the signature is invalid.
+/// Read a bundle or proof file: a regular file (a FIFO, device or directory is refused,
+/// exit 2, without blocking or reading it) of at most `limit` bytes (more is a malformed
+/// bundle, exit 1, as it always was). `what` names it in the message.
+fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    match seqprov_engine::bounded_read::read_regular_file(path, limit) {
+        Ok(file) => Ok(file.bytes),
+        Err(seqprov_engine::EngineError::TooLarge { .. }) => Err(Error::Malformed(format!(
+            "{what} {} is more than the limit of {limit} bytes",
+            path.display()
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Read and parse a bundle file (at most [`MAX_BUNDLE_BYTES`], a regular file). The
+/// seal's signature (under the key it names; trust is judged later) is checked before
+/// the entry list is decoded: a bundle whose seal does not verify is returned without its
+/// entries ([`RootEvidence::NotDecoded`]), so a forged bundle costs no memory for them,
+/// and its report says the signature is invalid.
 ///
 /// [`RootEvidence::NotDecoded`]: seqprov_format::bundle::RootEvidence::NotDecoded
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
-    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_BUNDLE_BYTES {
-        return Err(Error::Malformed(format!(
-            "{} is {} bytes, more than the limit of {MAX_BUNDLE_BYTES}",
-            path.display(),
-            meta.len()
-        )));
-    }
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
     parse_bundle(&bytes)
 }
 
@@ -40,16 +47,9 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle> {
 }
 
 /// Read and parse a proof file into a [`Bundle`] holding only the disclosed entries (see
-/// [`seqprov_format::proof::parse`]).
+/// [`seqprov_format::proof::parse`]); at most [`MAX_PROOF_BYTES`], a regular file.
 pub fn read_proof(path: &Path) -> Result<(Bundle, Vec<ProofItem>)> {
-    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_PROOF_BYTES {
-        return Err(Error::Malformed(format!(
-            "proof: {} bytes, more than {MAX_PROOF_BYTES}",
-            meta.len()
-        )));
-    }
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_bounded(path, MAX_PROOF_BYTES, "proof")?;
     Ok(proof::parse(&bytes)?)
 }
 

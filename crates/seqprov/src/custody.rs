@@ -1,6 +1,6 @@
 //! Signing custody events and the crash- and concurrency-safe append of one to a bundle.
 
-use std::fs::{self, File};
+use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -89,7 +89,9 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
     // (not the link) is replaced, and the lock and the re-check below name the same file.
     let path = &fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
     loop {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // Opened without blocking (a FIFO swapped in is refused, not waited on) and
+        // checked on the handle to be a regular file; read from that same handle below.
+        let (mut file, _) = seqprov_engine::bounded_read::open_regular_file(path)?;
         file.lock().map_err(|e| Error::io(path, e))?;
         let locked = file.metadata().map_err(|e| Error::io(path, e))?;
         let current = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
@@ -104,7 +106,16 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
                 seqprov_format::bundle::MAX_BUNDLE_BYTES
             )));
         }
-        let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+        let limit = seqprov_format::bundle::MAX_BUNDLE_BYTES;
+        let bytes =
+            seqprov_engine::bounded_read::read_at_most(&mut file, path, limit, locked.len())
+                .map_err(|e| match e {
+                    seqprov_engine::EngineError::TooLarge { .. } => Error::Malformed(format!(
+                        "{} is larger than the {limit} bytes a bundle may hold",
+                        path.display()
+                    )),
+                    other => other.into(),
+                })?;
         let bundle = bundle_file::parse_bundle(&bytes)?;
         let refuse = |problem: String| {
             Error::Integrity(format!(

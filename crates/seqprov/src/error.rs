@@ -107,6 +107,8 @@ impl From<EngineError> for Error {
             EngineError::Io { path, source } => Error::Io { path, source },
             EngineError::FileChanged { path, what } => Error::FileChanged { path, what },
             EngineError::UnsealableTree { path, reason } => Error::UnsealableTree { path, reason },
+            EngineError::NotRegularFile { .. } => Error::Refused(e.to_string()),
+            EngineError::TooLarge { .. } => Error::Refused(e.to_string()),
             EngineError::Refused(why) => Error::Refused(why),
             EngineError::Integrity(why) => Error::Integrity(why),
         }

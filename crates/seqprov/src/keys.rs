@@ -26,6 +26,23 @@ pub const PBKDF2_ITERATIONS: u32 = 600_000;
 /// Largest key file read (a PEM key is a few hundred bytes).
 pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 
+/// Read a key file: a regular file (a FIFO or device is refused without blocking or
+/// reading it) of at most [`MAX_KEY_FILE_BYTES`]; both refusals are [`Error::Key`] (exit 2).
+fn read_key_file(path: &Path) -> Result<seqprov_engine::bounded_read::BoundedFile> {
+    use seqprov_engine::EngineError;
+    seqprov_engine::bounded_read::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|e| match e {
+        EngineError::TooLarge { .. } => Error::Key {
+            path: path.to_path_buf(),
+            reason: format!("larger than any key file ({MAX_KEY_FILE_BYTES} bytes at most)"),
+        },
+        EngineError::NotRegularFile { kind, .. } => Error::Key {
+            path: path.to_path_buf(),
+            reason: format!("is {kind}, not a regular file"),
+        },
+        other => other.into(),
+    })
+}
+
 /// Prefix of the optional line before the PEM block that names the key's holder.
 const SIGNER_LINE: &str = "Signer: ";
 
@@ -106,13 +123,8 @@ impl PrivateKey {
             path: path.to_path_buf(),
             reason,
         };
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.len() > MAX_KEY_FILE_BYTES {
-            return Err(key_err(format!(
-                "{} bytes: larger than any key file ({MAX_KEY_FILE_BYTES} bytes at most)",
-                meta.len()
-            )));
-        }
+        let file = read_key_file(path)?;
+        let meta = &file.metadata;
         let mode = meta.permissions().mode() & 0o777;
         if permissions == PermissionCheck::Strict && mode & 0o077 != 0 {
             return Err(key_err(format!(
@@ -120,7 +132,11 @@ impl PrivateKey {
                  run `chmod 600` on it, or pass --allow-insecure-key-permissions"
             )));
         }
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
+        let text = Zeroizing::new(String::from_utf8(file.bytes).map_err(|e| {
+            // The bytes may be secret: zeroise them before reporting.
+            let _ = Zeroizing::new(e.into_bytes());
+            key_err("not UTF-8 text; not a PEM key file".into())
+        })?);
         let (signer_name, pem) = split_pem(&text);
         if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
             let secret = passphrase().map_err(key_err)?;
@@ -222,14 +238,11 @@ impl PublicKey {
 
     /// Load an SPKI PEM public key file.
     pub fn load(path: &Path) -> Result<PublicKey> {
-        let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.len() > MAX_KEY_FILE_BYTES {
-            return Err(Error::Key {
-                path: path.to_path_buf(),
-                reason: format!("larger than any key file ({MAX_KEY_FILE_BYTES} bytes at most)"),
-            });
-        }
-        let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file = read_key_file(path)?;
+        let text = String::from_utf8(file.bytes).map_err(|_| Error::Key {
+            path: path.to_path_buf(),
+            reason: "not UTF-8 text; not a PEM key file".into(),
+        })?;
         PublicKey::from_pem(&text).map_err(|reason| Error::Key {
             path: path.to_path_buf(),
             reason,

@@ -197,14 +197,25 @@ impl Policy {
 
     /// Load a policy file; key paths in it are relative to its directory.
     pub fn load(path: &Path) -> Result<Policy> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.len() > MAX_POLICY_BYTES {
-            return Err(Error::Policy {
-                path: path.to_path_buf(),
-                reason: format!("larger than {MAX_POLICY_BYTES} bytes"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        use seqprov_engine::EngineError;
+        let policy_err = |reason: String| Error::Policy {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // A regular file (a FIFO or device is refused without blocking or reading it) of
+        // at most MAX_POLICY_BYTES; both refusals are policy errors (exit 2).
+        let file = seqprov_engine::bounded_read::read_regular_file(path, MAX_POLICY_BYTES)
+            .map_err(|e| match e {
+                EngineError::TooLarge { .. } => {
+                    policy_err(format!("larger than {MAX_POLICY_BYTES} bytes"))
+                }
+                EngineError::NotRegularFile { kind, .. } => {
+                    policy_err(format!("is {kind}, not a regular file"))
+                }
+                other => other.into(),
+            })?;
+        let text =
+            String::from_utf8(file.bytes).map_err(|_| policy_err("not UTF-8 text".into()))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Policy::parse(&text, &base).map_err(|reason| Error::Policy {
             path: path.to_path_buf(),

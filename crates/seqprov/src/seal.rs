@@ -238,10 +238,25 @@ pub fn seal_directory(
         .filter_map(|(i, node)| TreeFile::of(node).map(|file| (i, file)))
         .unzip();
     progress.phase("hash");
+    // The outboard directory is created and opened once, without following a link at
+    // its name, and refused inside the sealed folder; trees are written beneath it.
+    let outboard = match &options.outboard {
+        Some(path) => {
+            let root = tree
+                .open_dir(Path::new(""))
+                .map_err(|e| Error::io(dir, e))?;
+            use std::os::fd::AsFd as _;
+            Some(std::sync::Arc::new(
+                seqprov_engine::outboard::OutboardDir::create(path, root.as_fd())?,
+            ))
+        }
+        None => None,
+    };
     let work = SealWork {
         nodes: &nodes,
         file_nodes: &file_nodes,
         options,
+        outboard,
     };
     let hashed = schedule::hash_tree_files(&tree, &tree_files, &work, options.hash, progress)?;
     drop(tree_files);
@@ -343,6 +358,7 @@ struct SealWork<'a> {
     nodes: &'a [walk::Node],
     file_nodes: &'a [usize],
     options: &'a SealOptions,
+    outboard: Option<std::sync::Arc<seqprov_engine::outboard::OutboardDir>>,
 }
 
 /// The chunk receivers of one file being sealed.
@@ -369,7 +385,7 @@ impl schedule::FileWork for SealWork<'_> {
         let NodeKind::File { size, .. } = node.kind else {
             unreachable!("only files are hashed")
         };
-        let outboard = match &self.options.outboard {
+        let outboard = match &self.outboard {
             Some(dir) if size >= seqprov_engine::outboard::OUTBOARD_MIN_BYTES => {
                 Some(seqprov_engine::outboard::OutboardWriter::new(dir)?)
             }
