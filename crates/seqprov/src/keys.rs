@@ -126,19 +126,36 @@ impl PrivateKey {
         let file = read_key_file(path)?;
         let meta = &file.metadata;
         let mode = meta.permissions().mode() & 0o777;
-        if permissions == PermissionCheck::Strict && mode & 0o077 != 0 {
-            return Err(key_err(format!(
-                "private key is readable or writable by group or others (mode {mode:04o}); \
-                 run `chmod 600` on it, or pass --allow-insecure-key-permissions"
-            )));
-        }
         let text = Zeroizing::new(String::from_utf8(file.bytes).map_err(|e| {
             // The bytes may be secret: zeroise them before reporting.
             let _ = Zeroizing::new(e.into_bytes());
             key_err("not UTF-8 text; not a PEM key file".into())
         })?);
         let (signer_name, pem) = split_pem(&text);
-        if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        let (label, pem) = normalised_pem(pem).map_err(&key_err)?;
+        let pem: &str = &pem;
+        match label.as_str() {
+            "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {}
+            "PUBLIC KEY" => {
+                return Err(key_err(
+                    "this is a public key (BEGIN PUBLIC KEY); --key takes the private key file"
+                        .into(),
+                ));
+            }
+            other => {
+                return Err(key_err(format!(
+                    "not a PEM private key (found BEGIN {})",
+                    other.escape_default()
+                )));
+            }
+        }
+        if permissions == PermissionCheck::Strict && mode & 0o077 != 0 {
+            return Err(key_err(format!(
+                "private key is readable or writable by group or others (mode {mode:04o}); \
+                 run `chmod 600` on it, or pass --allow-insecure-key-permissions"
+            )));
+        }
+        if label == "ENCRYPTED PRIVATE KEY" {
             let secret = passphrase().map_err(key_err)?;
             let (_, document) = pkcs8::SecretDocument::from_pem(pem)
                 .map_err(|e| key_err(format!("not a PEM encrypted private key ({e})")))?;
@@ -252,7 +269,14 @@ impl PublicKey {
     /// Parse SPKI PEM text (with an optional `Signer:` line before it).
     pub fn from_pem(text: &str) -> std::result::Result<PublicKey, String> {
         let (signer_name, pem) = split_pem(text);
-        let key = VerifyingKey::from_public_key_pem(pem)
+        let (label, pem) = normalised_pem(pem)?;
+        if label != "PUBLIC KEY" {
+            return Err(format!(
+                "not a PEM public key (found BEGIN {}); --trust takes the .pub file",
+                label.escape_default()
+            ));
+        }
+        let key = VerifyingKey::from_public_key_pem(&pem)
             .map_err(|e| format!("not an Ed25519 SPKI PEM public key ({e})"))?;
         if key.is_weak() {
             return Err("weak (small-order) Ed25519 public key".into());
@@ -306,6 +330,51 @@ fn signer_preamble(name: &Option<String>) -> String {
 }
 
 /// Split key file text into the signer name (from text before the PEM block) and the block.
+/// The PEM block of key file text in the form the strict RFC 7468 decoder reads: its label
+/// and its base64 body re-wrapped at 64 columns. Any line width, CRLF line ends and
+/// surrounding whitespace are accepted (RFC 7468 §3 lax parsing), so keys written by tools
+/// that wrap at 76 columns, or not at all, load. The text may hold a secret: the result is
+/// zeroised when dropped.
+fn normalised_pem(pem: &str) -> std::result::Result<(String, Zeroizing<String>), String> {
+    let begin = pem
+        .find("-----BEGIN ")
+        .ok_or("no PEM block (no -----BEGIN line)")?;
+    let after_begin = &pem[begin + "-----BEGIN ".len()..];
+    let label_end = after_begin
+        .find("-----")
+        .ok_or("malformed -----BEGIN line")?;
+    let label = after_begin[..label_end].to_string();
+    let body_and_end = &after_begin[label_end + 5..];
+    let end_line = format!("-----END {label}-----");
+    let end = body_and_end
+        .find(&end_line)
+        .ok_or_else(|| format!("no {end_line} line"))?;
+    let body: Zeroizing<String> = Zeroizing::new(
+        body_and_end[..end]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect(),
+    );
+    if let Some(bad) = body
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+    {
+        return Err(format!(
+            "the PEM body holds {:?}, which is not base64",
+            bad.escape_default().to_string()
+        ));
+    }
+    let mut out = Zeroizing::new(String::with_capacity(body.len() + body.len() / 64 + 64));
+    out.push_str(&format!("-----BEGIN {label}-----\n"));
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&end_line);
+    out.push('\n');
+    Ok((label, out))
+}
+
 fn split_pem(text: &str) -> (Option<String>, &str) {
     let start = text.find("-----BEGIN").unwrap_or(0);
     let name = text[..start]
