@@ -277,8 +277,9 @@ pub struct VerifyArgs {
     #[arg(long = "as", value_name = "FILE=PATH", requires = "proof")]
     pub as_entry: Vec<String>,
     /// With --proof: take each file as whichever disclosed entry has its content,
-    /// whatever its name. Gives up the check that a file is the entry it claims to be.
-    #[arg(long, requires = "proof")]
+    /// whatever its name; with --range and --entry: accept FILE as that entry whatever its
+    /// name. Gives up the check that a file is the entry it claims to be.
+    #[arg(long)]
     pub match_content_ignoring_names: bool,
     /// Check only this byte range of one FILE (START:LEN, decimal bytes) against its
     /// sealed BLAKE3, with its outboard tree; with --bundle or --proof.

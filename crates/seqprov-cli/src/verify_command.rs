@@ -65,6 +65,9 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         })
         .collect::<Result<Vec<_>>>()?;
     let progress = TerminalProgress::new("verifying", a.read.quiet || a.json);
+    if a.match_content_ignoring_names && a.proof.is_none() && a.range.is_none() {
+        anyhow::bail!("--match-content-ignoring-names applies to --proof or --range only");
+    }
     let options = seqprov::VerifyOptions {
         read_mode: read_mode(a.read),
         lineage_inputs: &inputs,

@@ -417,6 +417,35 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
         "{}",
         String::from_utf8_lossy(&text.stdout)
     );
+    // A file is accepted only as the entry whose name it bears (issue 12 item 1), also
+    // with --range: naming another entry with --entry is refused unless names are given up.
+    fs::copy(
+        s.root.join("fastq/project/big.bam"),
+        s.root.join("other.bin"),
+    )
+    .unwrap();
+    let renamed = |extra: &[&str]| {
+        seqprov()
+            .current_dir(&s.root)
+            .args(["verify", "other.bin", "--range", "2000000:4096"])
+            .args(["--entry", "project/big.bam", "--bundle", "fastq.seqprov"])
+            .args([
+                "--outboard",
+                "fastq.seqprov.outboard",
+                "--trust",
+                "core.pub",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = renamed(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is named \"other.bin\""));
+    assert_eq!(
+        renamed(&["--match-content-ignoring-names"]).status.code(),
+        Some(0)
+    );
     // Without its tree: an I/O error, not a verdict.
     fs::remove_dir_all(&tree_dir).unwrap();
     assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(2));

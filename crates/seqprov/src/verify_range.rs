@@ -5,7 +5,7 @@ use std::path::Path;
 use seqprov_engine::outboard;
 use seqprov_format::{Bundle, Entry, EntryKind};
 
-use crate::bundle_checks::{VerifyOptions, check_bundle};
+use crate::bundle_checks::{ProofMatching, VerifyOptions, check_bundle};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::report::{FileClass, Report, RootStatus, SignatureStatus, Verdict};
@@ -57,6 +57,18 @@ pub fn verify_range(
             )));
         }
     };
+    // A file is accepted only as the entry whose name it bears (issue 12 item 1): naming
+    // another entry with --entry is refused unless the caller gave up names explicitly.
+    if entry.path.rsplit('/').next() != Some(name.as_str())
+        && options.proof_matching != ProofMatching::ContentIgnoringNames
+    {
+        return Err(Error::Refused(format!(
+            "{} is named {name:?} but the entry {:?} is not; rename the file, or pass \
+             --match-content-ignoring-names",
+            file.display(),
+            entry.path
+        )));
+    }
     let digest = entry.blake3.expect("file entries have a digest").0;
     let size = entry.size.expect("file entries have a size");
     // The size first: a truncated or extended file is modified whatever its range says.
