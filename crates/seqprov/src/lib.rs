@@ -7,7 +7,8 @@
 //! custody events. The format is specified in `spec/`.
 //!
 //! This crate owns the decisions: keys ([`keys`]), sealing ([`seal`]), verification of
-//! directories, proofs and byte ranges ([`verify`], [`verify_proof`], [`verify_range`]),
+//! directories, proofs and byte ranges ([`verify_directory`], [`verify_files`],
+//! [`verify_range()`]),
 //! custody events and their chain ([`custody`], [`chain`]), lab policy and trust
 //! ([`policy`]), lineage between bundles ([`lineage`]), the report and its exit codes
 //! ([`report`]), and exports ([`export`]). It composes three lower layers and must not
@@ -40,7 +41,7 @@ pub mod bundle_checks;
 pub mod bundle_file;
 pub mod chain;
 pub mod custody;
-pub mod error;
+mod error;
 mod exit_status;
 pub mod export;
 pub mod fuzz_entry;
@@ -52,9 +53,9 @@ pub mod policy;
 pub mod report;
 pub mod seal;
 mod verdict;
-pub mod verify;
-pub mod verify_proof;
-pub mod verify_range;
+mod verify;
+mod verify_proof;
+mod verify_range;
 
 pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
 pub use error::{Error, Result};
@@ -64,6 +65,7 @@ pub use report::{ExitStatus, FileClass, Report, Verdict};
 pub use seal::{SealOptions, Sealed, seal_directory};
 pub use seqprov_engine::{HashOptions, NoProgress, Progress, ReadMode};
 pub use seqprov_format::Bundle;
+pub use bundle_checks::ProofMatching;
 pub use verify::{VerifyOptions, verify_directory};
 pub use verify_proof::verify_files;
 pub use verify_range::verify_range;
