@@ -116,7 +116,7 @@ pub fn verify_range(
         report.warnings.push(format!(
             "only bytes {start}..{} of {} were checked against the sealed BLAKE3; the rest \
              of the file was not read",
-            start.saturating_add(len),
+            start.saturating_add(len).min(size),
             entry.path
         ));
     }
