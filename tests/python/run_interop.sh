@@ -172,11 +172,14 @@ done
 
 # --- in-toto / DSSE ------------------------------------------------------------------
 
+# export judges trust as verify does (issue 12 item 10): every signer of run.seqprov.
+trusted="--trust core.pub --trust courier.pub --trust lab.pub"
+
 dirhash="$(cd run && find . -type f -printf '%P\0' | LC_ALL=C sort -z \
     | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1)"
 
 expect 0 "export --format in-toto --out" \
-    "$seqprov" export run.seqprov --format in-toto --key core.key --out envelope.json
+    "$seqprov" export run.seqprov $trusted --format in-toto --key core.key --out envelope.json
 expect 0 "DSSE envelope verifies with securesystemslib; statement as specified" \
     vpy check_dsse.py "$work/envelope.json" "$work/core.pub" --bundle "$work/run.seqprov" \
     --seal-key "$work/core.pub" --expect-dirhash "$dirhash"
@@ -193,30 +196,30 @@ EOF
 expect 1 "an edited statement does not verify" \
     vpy check_dsse.py "$work/envelope-edited.json" "$work/core.pub"
 expect 2 "export refuses to overwrite --out without --force" \
-    "$seqprov" export run.seqprov --format in-toto --key core.key --out envelope.json
+    "$seqprov" export run.seqprov $trusted --format in-toto --key core.key --out envelope.json
 expect 0 "export --force replaces --out" \
-    "$seqprov" export run.seqprov --format in-toto --key core.key --out envelope.json --force
-"$seqprov" export run.seqprov --format in-toto --key core.key >envelope-stdout.json
+    "$seqprov" export run.seqprov $trusted --format in-toto --key core.key --out envelope.json --force
+"$seqprov" export run.seqprov $trusted --format in-toto --key core.key >envelope-stdout.json
 expect 0 "export to standard output writes the same envelope" \
     cmp envelope.json envelope-stdout.json
 expect 0 "export signed by another key verifies with that key" \
-    "$seqprov" export run.seqprov --format in-toto --key courier.key --out envelope-courier.json
+    "$seqprov" export run.seqprov $trusted --format in-toto --key courier.key --out envelope-courier.json
 expect 0 "... and securesystemslib accepts it with the courier's key" \
     vpy check_dsse.py "$work/envelope-courier.json" "$work/courier.pub" \
     --seal-key "$work/core.pub"
 
 # --- FHIR R4 Provenance --------------------------------------------------------------
 
-"$seqprov" export run.seqprov --format fhir >provenance.json
+"$seqprov" export run.seqprov $trusted --format fhir >provenance.json
 expect 0 "FHIR Provenance is valid R4 and carries the seal and events" \
     vpy check_fhir.py "$work/provenance.json" --schema "$schema" \
     --bundle "$work/run.seqprov" --seal-key "$work/core.pub"
-"$seqprov" export "$vectors/valid.seqprov" --format fhir --out vector-provenance.json
+"$seqprov" export "$vectors/valid.seqprov" --trust "$work/signer.pub" --format fhir --out vector-provenance.json
 expect 0 "FHIR Provenance of the test vector is valid R4" \
     vpy check_fhir.py "$work/vector-provenance.json" --schema "$schema" \
     --bundle "$vectors/valid.seqprov" --seal-key "$work/signer.pub"
 "$seqprov" prove run.seqprov --path 'sample 1/*' --out sample.seqprov-proof >/dev/null
-"$seqprov" export sample.seqprov-proof --format fhir --out proof-provenance.json
+"$seqprov" export sample.seqprov-proof $trusted --format fhir --out proof-provenance.json
 expect 0 "FHIR Provenance of a per-sample proof is valid R4" \
     vpy check_fhir.py "$work/proof-provenance.json" --schema "$schema"
 "$py" - "$work/provenance.json" "$work/provenance-bad.json" <<'EOF'
@@ -232,14 +235,18 @@ expect 1 "the schema check rejects an invalid Provenance" \
 
 for copy in seal-payload entry-list event-payload event-removed; do
     expect 1 "export refuses a tampered bundle: $copy" \
-        "$seqprov" export "tampered/$copy.seqprov" --format fhir
+        "$seqprov" export "tampered/$copy.seqprov" $trusted --format fhir
 done
 expect 1 "export refuses a torn bundle (malformed)" \
-    "$seqprov" export tampered/torn.seqprov --format in-toto --key core.key
+    "$seqprov" export tampered/torn.seqprov $trusted --format in-toto --key core.key
 expect 2 "export --format fhir refuses --key" \
-    "$seqprov" export run.seqprov --format fhir --key core.key
+    "$seqprov" export run.seqprov $trusted --format fhir --key core.key
+expect 3 "export refuses a bundle whose signers are not trusted" \
+    "$seqprov" export run.seqprov --trust courier.pub --format fhir
+expect 2 "export needs --trust, --policy or --no-trust-check" \
+    "$seqprov" export run.seqprov --format fhir
 expect 2 "export --format in-toto needs --key" \
-    "$seqprov" export run.seqprov --format in-toto
+    "$seqprov" export run.seqprov $trusted --format in-toto
 
 echo "run_interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -329,6 +329,18 @@ pub struct ExportArgs {
     /// Private key (PKCS#8 PEM) that signs the DSSE envelope, normally the sealer's.
     #[arg(long, value_name = "KEY", required_if_eq("format", "in-toto"))]
     pub key: Option<PathBuf>,
+    /// Trust options (one is required, or --no-trust-check): the seal's and every event's
+    /// signer must be trusted and every policy rule met, as for `verify`.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Verify this directory against the bundle first: export only if every file is
+    /// identical (a bundle, not a proof).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Export without judging trust (only the signatures, root and chain are checked); the
+    /// export then says `trustChecked: false`.
+    #[arg(long, conflicts_with_all = ["trust", "policy", "dir"])]
+    pub no_trust_check: bool,
     /// Write to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

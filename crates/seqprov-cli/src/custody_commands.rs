@@ -1,7 +1,7 @@
 //! `seqprov custody append`, `seqprov custody show` and `seqprov receive`.
 
 use anyhow::{Context, Result, bail};
-use seqprov::custody::EventDraft;
+use seqprov::custody::{BundleIdentity, EventDraft};
 use seqprov::format::event::{DerivedRef, EventKind, ReceiveSummary, message_digest};
 use seqprov::format::manifest::Bytes32;
 use seqprov::report::SealSummary;
@@ -116,7 +116,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
     let mut event = draft(EventKind::Receive, &a.signer)?;
     let bundle_path = crate::command_inputs::bundle_path_for(&a.dir, &a.bundle)?;
-    let outcome = (|| -> Result<(seqprov::Report, Bytes32)> {
+    let outcome = (|| -> Result<(seqprov::Report, Bytes32, BundleIdentity)> {
         let policy = crate::load_policy(&a.trust)?;
         let bundle = seqprov::read_bundle(&bundle_path)
             .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
@@ -127,9 +127,9 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         };
         let report = seqprov::verify_directory(&a.dir, &bundle, &policy, options, &progress);
         progress.finish();
-        Ok((report?, bundle.payload.root))
+        Ok((report?, bundle.payload.root, BundleIdentity::of(&bundle)))
     })();
-    let (mut report, root) = match outcome {
+    let (mut report, root, verified) = match outcome {
         Ok(verified) => verified,
         Err(error) => {
             return crate::verify_command::finish_verify(Err(error), a.json, a.read.quiet)
@@ -159,8 +159,11 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         bytes: seal.bytes,
         root,
     });
-    let appended = seqprov::custody::append_event(&bundle_path, &key, &event)
-        .with_context(|| format!("appending to {}", bundle_path.display()));
+    pause_before_append_for_tests();
+    // Only onto the bytes just verified: a bundle swapped in meanwhile is refused (exit 2).
+    let appended =
+        seqprov::custody::append_event_if_unchanged(&bundle_path, &key, &event, &verified)
+            .with_context(|| format!("appending to {}", bundle_path.display()));
     // Print the verification report only now, so that its exit code is the command's.
     let unmet = report.policy.clone();
     report.exit_code = 0;
@@ -187,6 +190,22 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Verified)
+}
+
+/// Test hook (debug builds only, see spec/cli.md §10): when
+/// `SEQPROV_TEST_PAUSE_BEFORE_APPEND` names a FIFO, `receive` opens it for reading after
+/// verifying and waits for one line before appending, so that a test can change the
+/// bundle at exactly that moment. Release builds ignore the variable.
+fn pause_before_append_for_tests() {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    if let Some(fifo) = std::env::var_os("SEQPROV_TEST_PAUSE_BEFORE_APPEND")
+        && let Ok(file) = std::fs::File::open(&fifo)
+    {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(file), &mut line);
+    }
 }
 
 /// `seqprov custody show`.

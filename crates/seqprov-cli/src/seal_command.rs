@@ -43,7 +43,10 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         Some(out) => out.clone(),
         None => seqprov::default_bundle_path(&a.dir)?,
     };
-    seqprov::seal::check_bundle_outside(&a.dir, &out)?;
+    // The output directory is opened once and checked by its handle; the bundle is
+    // written through that handle, so a path swapped meanwhile cannot move it.
+    let output = seqprov::bundle_file::OutputDir::open(&out)?;
+    output.check_outside(&a.dir)?;
     let overwrite = if a.force {
         seqprov::Overwrite::Replace
     } else {
@@ -137,7 +140,9 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     progress.finish();
     let sealed = sealed.with_context(|| format!("sealing {} failed", a.dir.display()))?;
     seqprov::Progress::phase(&progress, "write");
-    seqprov::write_atomically(&out, &sealed.bundle, overwrite)?;
+    // Again, by the handle: the directory itself may have been moved into the folder.
+    output.check_outside(&a.dir)?;
+    output.write(&sealed.bundle, overwrite, 0o644)?;
     progress.report_timings();
     const SHOWN: usize = 20;
     for warning in sealed.warnings.iter().take(SHOWN) {

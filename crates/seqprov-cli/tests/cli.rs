@@ -549,6 +549,36 @@ fn seal_never_writes_inside_the_directory() {
     );
 }
 
+/// Issue 12 item 9: `--out` in a directory that is a symlink into the sealed folder is
+/// refused (the directory is opened once and judged by its handle, not its path).
+#[test]
+fn seal_out_into_a_symlink_into_the_folder_is_refused() {
+    let fx = Fixture::sealed();
+    std::os::unix::fs::symlink("run/Logs", fx.root.join("outdir")).unwrap();
+    let before: Vec<_> = fs::read_dir(fx.path("Logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    seqprov()
+        .current_dir(&fx.root)
+        .args([
+            "seal",
+            "run",
+            "--key",
+            "alice.key",
+            "--out",
+            "outdir/x.seqprov",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("inside the sealed directory"));
+    let after: Vec<_> = fs::read_dir(fx.path("Logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "nothing written inside the folder");
+}
+
 #[test]
 fn seal_is_quiet_on_stderr_when_not_a_terminal() {
     let fx = Fixture::sealed();

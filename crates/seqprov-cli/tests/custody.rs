@@ -1093,3 +1093,119 @@ fn a_key_is_judged_at_the_time_it_signed() {
     let (report, code) = lab.verify(&["--policy", policy.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// Issue 12 item 2: `receive` verified one bundle; another swapped in before the append
+/// must not get the receiver's signature (exit 2, the swapped-in bundle byte-identical).
+/// The binary's test hook pauses it between verifying and appending.
+#[test]
+fn receive_refuses_a_bundle_swapped_after_verification() {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !cfg!(debug_assertions) {
+        // The hook exists only in debug builds (the binary is built with this profile).
+        eprintln!("skipped: the test hook needs a debug build");
+        return;
+    }
+    let lab = Lab::new();
+    lab.run(&[
+        "seal",
+        "run",
+        "--key",
+        "mallory.key",
+        "--role",
+        "sequencing-core",
+        "--out",
+        "swapped.seqprov",
+    ])
+    .success();
+    let fifo = lab.root.join("pause.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("seqprov"))
+        .current_dir(&lab.root)
+        .args([
+            "receive", "run", "--key", "lab.key", "--role", "lab", "--trust", "core.pub",
+        ])
+        .env("SEQPROV_TEST_PAUSE_BEFORE_APPEND", &fifo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the FIFO for writing succeeds once the binary has verified and waits.
+    let pipe = loop {
+        match fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+        {
+            Ok(pipe) => break pipe,
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                if child.try_wait().unwrap().is_some() {
+                    let out = child.wait_with_output().unwrap();
+                    panic!(
+                        "receive ended before the hook: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    fs::rename(lab.root.join("swapped.seqprov"), lab.bundle()).unwrap();
+    let swapped = fs::read(lab.bundle()).unwrap();
+    std::io::Write::write_all(&mut &pipe, b"go\n").unwrap();
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("changed since it was verified"), "{stderr}");
+    assert_eq!(
+        fs::read(lab.bundle()).unwrap(),
+        swapped,
+        "the swapped-in bundle is unchanged"
+    );
+}
+
+/// Issue 12 item 2: a receive event whose recorded verification is of another root (signed
+/// by a trusted key) breaks the chain.
+#[test]
+fn receive_event_with_another_root_breaks_the_chain() {
+    let lab = Lab::new();
+    let key =
+        seqprov::PrivateKey::load(&lab.root.join("lab.key"), seqprov::PermissionCheck::Strict)
+            .unwrap();
+    let bundle = seqprov::read_bundle(&lab.bundle()).unwrap();
+    let draft = seqprov::custody::EventDraft {
+        kind: seqprov::format::event::EventKind::Receive,
+        signer_name: None,
+        role: "lab".into(),
+        meaning: "responsibility: received and verified intact".into(),
+        host: None,
+        to: None,
+        note: None,
+        verification: Some(seqprov::format::event::ReceiveSummary {
+            ok: 2,
+            files: 2,
+            bytes: 17,
+            root: seqprov::format::manifest::Bytes32([7; 32]),
+        }),
+        derived: None,
+        time: None,
+    };
+    let (_, raw) = seqprov::custody::sign_next_event(&bundle, &key, &draft);
+    let mut bytes = fs::read(lab.bundle()).unwrap();
+    bytes.extend_from_slice(&raw);
+    fs::write(lab.bundle(), bytes).unwrap();
+    let (report, code) = lab.verify(&["--trust", "core.pub", "--trust", "lab.pub"]);
+    assert_eq!(code, 1, "{report:#}");
+    let errors = errors_text(&report);
+    assert!(
+        errors.contains("different Merkle root than the seal's"),
+        "{errors}"
+    );
+}

@@ -70,6 +70,8 @@ fn in_toto_envelope_verifies_over_the_pae_with_the_sealers_key() {
             "in-toto",
             "--key",
             "k.key",
+            "--trust",
+            "k.pub",
         ])
         .assert()
         .success()
@@ -104,6 +106,8 @@ fn in_toto_envelope_verifies_over_the_pae_with_the_sealers_key() {
         statement["predicate"]["entries"].as_array().unwrap().len(),
         2
     );
+    assert_eq!(statement["predicate"]["trustChecked"], true);
+    assert_eq!(statement["predicate"]["filesVerified"], false);
 }
 
 fn hex_of(bytes: &[u8]) -> String {
@@ -113,7 +117,7 @@ fn hex_of(bytes: &[u8]) -> String {
 #[test]
 fn fhir_provenance_of_the_vector_starts_with_its_type_and_carries_the_seal() {
     let out = seqprov()
-        .args(["export", "--format", "fhir"])
+        .args(["export", "--format", "fhir", "--no-trust-check"])
         .arg(vector("valid.seqprov"))
         .assert()
         .success()
@@ -128,6 +132,11 @@ fn fhir_provenance_of_the_vector_starts_with_its_type_and_carries_the_seal() {
     assert!(bundle.starts_with(&seal), "the exact seal bytes");
     assert_eq!(resource["signature"][0]["sigFormat"], "application/cose");
     assert_eq!(resource["target"].as_array().unwrap().len(), 1 + 6);
+    assert_eq!(
+        resource["extension"][0]["url"],
+        "https://seqprov.dev/fhir/StructureDefinition/trust-checked"
+    );
+    assert_eq!(resource["extension"][0]["valueBoolean"], false);
 }
 
 #[test]
@@ -139,7 +148,7 @@ fn broken_or_malformed_bundles_exit_1() {
         "garbage-appended.seqprov",
     ] {
         seqprov()
-            .args(["export", "--format", "fhir"])
+            .args(["export", "--format", "fhir", "--no-trust-check"])
             .arg(vector(name))
             .assert()
             .code(1)
@@ -156,6 +165,8 @@ fn out_is_written_once_and_never_over_the_bundle() {
         "run.seqprov",
         "--format",
         "fhir",
+        "--trust",
+        "k.pub",
         "--out",
         "p.json",
     ])
@@ -169,6 +180,8 @@ fn out_is_written_once_and_never_over_the_bundle() {
         "run.seqprov",
         "--format",
         "fhir",
+        "--trust",
+        "k.pub",
         "--out",
         "p.json",
     ])
@@ -179,6 +192,8 @@ fn out_is_written_once_and_never_over_the_bundle() {
         "run.seqprov",
         "--format",
         "fhir",
+        "--trust",
+        "k.pub",
         "--out",
         "p.json",
         "--force",
@@ -192,6 +207,8 @@ fn out_is_written_once_and_never_over_the_bundle() {
         "run.seqprov",
         "--format",
         "fhir",
+        "--trust",
+        "k.pub",
         "--out",
         "run.seqprov",
         "--force",
@@ -215,7 +232,15 @@ fn usage_errors_exit_2() {
     ])
     .code(2);
     run(&["export", "run.seqprov", "--format", "spdx"]).code(2);
-    run(&["export", "missing.seqprov", "--format", "fhir"]).code(2);
+    run(&[
+        "export",
+        "missing.seqprov",
+        "--format",
+        "fhir",
+        "--trust",
+        "k.pub",
+    ])
+    .code(2);
     fs::set_permissions(
         work.path().join("k.key"),
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
@@ -228,6 +253,8 @@ fn usage_errors_exit_2() {
         "in-toto",
         "--key",
         "k.key",
+        "--trust",
+        "k.pub",
     ])
     .code(2);
     run(&[
@@ -237,7 +264,79 @@ fn usage_errors_exit_2() {
         "in-toto",
         "--key",
         "k.key",
+        "--trust",
+        "k.pub",
         "--allow-insecure-key-permissions",
     ])
     .success();
+}
+
+/// Issue 12 item 10: export judges trust like verify (exit 3 for an untrusted signer),
+/// verifies the files of `--dir` (exit 1 when one changed), needs trust options (exit 2
+/// without), and writes nothing in any of these cases; `--no-trust-check` exports and
+/// says so in the statement.
+#[test]
+fn export_refuses_untrusted_or_unverified_bundles() {
+    let work = sealed();
+    let root = work.path();
+    let run = |args: &[&str]| seqprov().current_dir(root).args(args).assert();
+    run(&["keygen", "--out", "other", "--name", "Olga Other"]).success();
+    let in_toto = [
+        "export",
+        "run.seqprov",
+        "--format",
+        "in-toto",
+        "--key",
+        "k.key",
+    ];
+    let with = |extra: &[&'static str]| [&in_toto[..], extra, &["--out", "e.json"]].concat();
+    // Sealed by a key that is not trusted: exit 3, nothing written.
+    run(&with(&["--trust", "other.pub"]))
+        .code(3)
+        .stderr(predicates::str::contains("nothing was written"));
+    assert!(!root.join("e.json").exists());
+    run(&[
+        "export",
+        "run.seqprov",
+        "--format",
+        "fhir",
+        "--trust",
+        "other.pub",
+    ])
+    .code(3)
+    .stdout("");
+    // No trust options at all: usage error.
+    run(&with(&[])).code(2);
+    assert!(!root.join("e.json").exists());
+    // Trusted, but a file no longer verifies: exit 1, nothing written.
+    run(&with(&["--trust", "k.pub", "--dir", "run"])).success();
+    let exported: Value = serde_json::from_slice(&fs::read(root.join("e.json")).unwrap()).unwrap();
+    let statement: Value =
+        serde_json::from_slice(&base64_decode(exported["payload"].as_str().unwrap())).unwrap();
+    assert_eq!(statement["predicate"]["trustChecked"], true);
+    assert_eq!(statement["predicate"]["filesVerified"], true);
+    fs::remove_file(root.join("e.json")).unwrap();
+    fs::write(root.join("run/sub/a.txt"), "hellO\n").unwrap();
+    run(&with(&["--trust", "k.pub", "--dir", "run"]))
+        .code(1)
+        .stderr(predicates::str::contains("sub/a.txt"));
+    assert!(!root.join("e.json").exists());
+    // The explicit escape hatch exports, and the statement says trust was not checked.
+    run(&with(&["--no-trust-check"])).success();
+    let exported: Value = serde_json::from_slice(&fs::read(root.join("e.json")).unwrap()).unwrap();
+    let statement: Value =
+        serde_json::from_slice(&base64_decode(exported["payload"].as_str().unwrap())).unwrap();
+    assert_eq!(statement["predicate"]["trustChecked"], false);
+    assert_eq!(statement["predicate"]["filesVerified"], false);
+    // --no-trust-check does not mix with trust options.
+    run(&[
+        "export",
+        "run.seqprov",
+        "--format",
+        "fhir",
+        "--no-trust-check",
+        "--trust",
+        "k.pub",
+    ])
+    .code(2);
 }

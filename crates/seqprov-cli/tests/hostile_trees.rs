@@ -630,3 +630,60 @@ fn seal_outboard_refuses_a_planted_symlink_into_the_sealed_folder() {
     );
     work.assert_nothing_written();
 }
+
+/// Issue 12 item 9: the `--out` directory is swapped for a symlink into the sealed folder
+/// while the files are hashed (deterministically: from the progress callback). The bundle
+/// is written through the directory handle opened before, so it lands in the original
+/// directory, never in the folder — as `seal` does it (open, check, seal, check, write).
+#[test]
+fn swapping_the_out_directory_during_hashing_cannot_put_the_bundle_inside() {
+    struct SwapWhenHashing {
+        work: PathBuf,
+        done: AtomicBool,
+    }
+    impl seqprov::Progress for SwapWhenHashing {
+        fn phase(&self, name: &'static str) {
+            if name == "hash" && !self.done.swap(true, Ordering::SeqCst) {
+                fs::rename(self.work.join("out"), self.work.join("out.old")).unwrap();
+                symlink(self.work.join("run/sub"), self.work.join("out")).unwrap();
+            }
+        }
+    }
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().to_path_buf();
+    fs::create_dir_all(root.join("run/sub")).unwrap();
+    fs::write(root.join("run/sub/a.txt"), "data\n").unwrap();
+    fs::create_dir(root.join("out")).unwrap();
+    let key = seqprov::PrivateKey::from_seed(&[9; 32], Some("Test".into()));
+    let output = seqprov::bundle_file::OutputDir::open(&root.join("out/run.seqprov")).unwrap();
+    output.check_outside(&root.join("run")).unwrap();
+    let progress = SwapWhenHashing {
+        work: root.clone(),
+        done: AtomicBool::new(false),
+    };
+    let sealed = seqprov::seal_directory(
+        &root.join("run"),
+        &key,
+        &seqprov::SealOptions::default(),
+        &progress,
+    )
+    .unwrap();
+    assert!(progress.done.load(Ordering::SeqCst), "the swap happened");
+    output.check_outside(&root.join("run")).unwrap();
+    output
+        .write(&sealed.bundle, seqprov::Overwrite::Refuse, 0o644)
+        .unwrap();
+    assert_eq!(
+        fs::read(root.join("out.old/run.seqprov")).unwrap(),
+        sealed.bundle
+    );
+    let inside: Vec<_> = fs::read_dir(root.join("run/sub"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        inside,
+        [std::ffi::OsString::from("a.txt")],
+        "nothing inside"
+    );
+}

@@ -507,7 +507,16 @@ fn a_proof_exports_to_fhir_with_only_its_files() {
     s.prove_alice();
     let out = seqprov()
         .current_dir(&s.root)
-        .args(["export", "alice.seqprov-proof", "--format", "fhir"])
+        .args([
+            "export",
+            "alice.seqprov-proof",
+            "--format",
+            "fhir",
+            "--trust",
+            "core.pub",
+            "--trust",
+            "courier.pub",
+        ])
         .output()
         .unwrap();
     assert_eq!(

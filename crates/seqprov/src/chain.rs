@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::keys::PublicKey;
 use seqprov_format::Bundle;
-use seqprov_format::event::{EVENT_CONTENT_TYPE, EventPayload, message_digest};
+use seqprov_format::event::{EVENT_CONTENT_TYPE, EventKind, EventPayload, message_digest};
 
 /// Outcome of the seal's signature check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -159,6 +159,15 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
                     record
                         .problems
                         .push("attests a different Merkle root than the seal".into());
+                }
+                if payload.kind == EventKind::Receive
+                    && payload.verification.as_ref().map(|v| v.root) != Some(bundle.payload.root)
+                {
+                    record.problems.push(
+                        "is a receive whose recorded verification is of a different Merkle root \
+                         than the seal's"
+                            .into(),
+                    );
                 }
                 record.linked = links && placed;
                 if payload.time < previous_time {

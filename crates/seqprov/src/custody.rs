@@ -76,6 +76,29 @@ pub fn sign_next_event(
     (payload, raw)
 }
 
+/// Which bundle a caller checked: the digest of its seal message and of its last message
+/// (the last custody event, or the seal when there is none). Two bundle files with the
+/// same identity hold the same seal and the same chain, so an event signed after checking
+/// one fits exactly the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BundleIdentity {
+    /// `message_digest` of the seal message.
+    pub seal: [u8; 32],
+    /// `message_digest` of the last message (last custody event, else the seal).
+    pub last: [u8; 32],
+}
+
+impl BundleIdentity {
+    /// The identity of a parsed bundle.
+    pub fn of(bundle: &Bundle) -> BundleIdentity {
+        let last = bundle.events.last().map_or(&bundle.seal.raw, |e| &e.raw);
+        BundleIdentity {
+            seal: message_digest(&bundle.seal.raw),
+            last: message_digest(last),
+        }
+    }
+}
+
 /// Append a signed event to the bundle at `path`, safely against crashes and concurrent
 /// appenders.
 ///
@@ -85,6 +108,28 @@ pub fn sign_next_event(
 /// A crash leaves the previous bundle; a concurrent appender waits for the lock and then
 /// sees the new file (if the path no longer names the locked file, it starts over).
 pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result<EventPayload> {
+    append(path, key, draft, None)
+}
+
+/// [`append_event`], but only to the bundle the caller checked: under the lock, the bundle
+/// at `path` must have the identity `expected` (the same seal and the same last message),
+/// else nothing is written and the error is [`Error::Refused`] (exit 2). `receive` uses it
+/// so that its signed "received and verified" lands only on the bytes it verified.
+pub fn append_event_if_unchanged(
+    path: &Path,
+    key: &PrivateKey,
+    draft: &EventDraft,
+    expected: &BundleIdentity,
+) -> Result<EventPayload> {
+    append(path, key, draft, Some(expected))
+}
+
+fn append(
+    path: &Path,
+    key: &PrivateKey,
+    draft: &EventDraft,
+    expected: Option<&BundleIdentity>,
+) -> Result<EventPayload> {
     // Work on the file itself: a symlink to the bundle is resolved once, so the bundle
     // (not the link) is replaced, and the lock and the re-check below name the same file.
     let path = &fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
@@ -117,6 +162,15 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
                     other => other.into(),
                 })?;
         let bundle = bundle_file::parse_bundle(&bytes)?;
+        if let Some(expected) = expected
+            && BundleIdentity::of(&bundle) != *expected
+        {
+            return Err(Error::Refused(format!(
+                "{} changed since it was verified (its seal or last custody event differs); \
+                 nothing was appended",
+                path.display()
+            )));
+        }
         let refuse = |problem: String| {
             Error::Integrity(format!(
                 "refusing to append to {}: {problem}",

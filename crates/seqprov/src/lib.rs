@@ -57,6 +57,7 @@ mod verify;
 mod verify_proof;
 mod verify_range;
 
+pub use bundle_checks::ProofMatching;
 pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
 pub use error::{Error, Result};
 pub use keys::{KeyId, PermissionCheck, PrivateKey, PublicKey};
@@ -65,7 +66,6 @@ pub use report::{ExitStatus, FileClass, Report, Verdict};
 pub use seal::{SealOptions, Sealed, seal_directory};
 pub use seqprov_engine::{HashOptions, NoProgress, Progress, ReadMode};
 pub use seqprov_format::Bundle;
-pub use bundle_checks::ProofMatching;
 pub use verify::{VerifyOptions, verify_directory};
 pub use verify_proof::verify_files;
 pub use verify_range::verify_range;

@@ -121,18 +121,7 @@ pub struct Sealed {
 
 /// Refuse a bundle path inside the directory being sealed.
 pub fn check_bundle_outside(dir: &Path, bundle_path: &Path) -> Result<()> {
-    let dir_real = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
-    let absolute = std::path::absolute(bundle_path).map_err(|e| Error::io(bundle_path, e))?;
-    let parent = absolute.parent().unwrap_or(Path::new("/"));
-    let parent_real = parent.canonicalize().map_err(|e| Error::io(parent, e))?;
-    if parent_real.starts_with(&dir_real) {
-        return Err(Error::Refused(format!(
-            "the bundle {} would be written inside the sealed directory {}; choose another --out",
-            bundle_path.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
+    crate::bundle_file::OutputDir::open(bundle_path)?.check_outside(dir)
 }
 
 /// Seal `dir` with `key`.

@@ -4,16 +4,26 @@
 //!
 //! Nothing here re-signs or re-encodes what the seal or a custody event signed: both
 //! exports carry the exact message bytes (base64), so a consumer can check them again
-//! with any COSE implementation. Trust is not judged here; [`check_exportable`] only
-//! refuses bundles whose signatures, root or custody chain do not hold.
+//! with any COSE implementation. [`judge`] judges a bundle (or proof) for export as
+//! `verify` does — integrity, trust, policy and, given a directory, the files;
+//! [`check_exportable`] is the integrity-only check of an export made without a trust
+//! check, which [`ExportChecks`] records in the export itself.
 //!
 //! The builders take an [`ExportSource`] — the seal, the chosen entries and the custody
 //! events — so that a subset of entries (an inclusion proof's files) can be exported the
 //! same way as a whole bundle.
 
-use base64ct::{Base64, Encoding};
+use std::path::Path;
 
+use base64ct::{Base64, Encoding};
+use seqprov_engine::Progress;
+use serde_json::{Value, json};
+
+use crate::bundle_checks::{VerifyOptions, check_bundle};
 use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::report::Report;
+use crate::verdict::{Allowed, finish, report_for};
 use seqprov_format::Bundle;
 use seqprov_format::cose::SignedMessage;
 use seqprov_format::event::EventPayload;
@@ -107,8 +117,74 @@ impl<'a> ExportSource<'a> {
     }
 }
 
+/// URL of the FHIR extension that says whether trust was judged before the export.
+pub const TRUST_CHECKED_EXTENSION: &str =
+    "https://seqprov.dev/fhir/StructureDefinition/trust-checked";
+/// URL of the FHIR extension that says whether the files were verified before the export.
+pub const FILES_VERIFIED_EXTENSION: &str =
+    "https://seqprov.dev/fhir/StructureDefinition/files-verified";
+
+/// What was checked before an export, recorded in the export (`spec/export.md` §2.3,
+/// §4.1): the in-toto predicate's `trustChecked` and `filesVerified`, the FHIR
+/// Provenance's extensions [`TRUST_CHECKED_EXTENSION`] and [`FILES_VERIFIED_EXTENSION`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExportChecks {
+    /// The seal's and every event's signer were judged under a policy and trusted.
+    pub trust_checked: bool,
+    /// A directory was verified against the bundle, every file identical.
+    pub files_verified: bool,
+}
+
+impl ExportChecks {
+    /// Record the checks in an in-toto statement's predicate.
+    pub fn record_in_statement(&self, statement: &mut Value) {
+        if let Some(predicate) = statement
+            .get_mut("predicate")
+            .and_then(Value::as_object_mut)
+        {
+            predicate.insert("trustChecked".into(), self.trust_checked.into());
+            predicate.insert("filesVerified".into(), self.files_verified.into());
+        }
+    }
+
+    /// Record the checks as extensions of a FHIR Provenance.
+    pub fn record_in_provenance(&self, resource: &mut Value) {
+        if let Some(resource) = resource.as_object_mut() {
+            resource.insert(
+                "extension".into(),
+                json!([
+                    { "url": TRUST_CHECKED_EXTENSION, "valueBoolean": self.trust_checked },
+                    { "url": FILES_VERIFIED_EXTENSION, "valueBoolean": self.files_verified },
+                ]),
+            );
+        }
+    }
+}
+
+/// Judge a bundle (or a proof) for export as `seqprov verify` judges it under `policy`:
+/// the seal's signature, the root, the custody chain, every signer's trust and every
+/// policy rule, and, with `dir`, every file of the directory. The export may be made only
+/// when the report's verdict is `verified`.
+pub fn judge(
+    bundle: &Bundle,
+    policy: &Policy,
+    dir: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    match dir {
+        Some(dir) => {
+            crate::verify::verify_directory(dir, bundle, policy, VerifyOptions::default(), progress)
+        }
+        None => {
+            let checks = check_bundle(bundle, policy, &VerifyOptions::default());
+            Ok(finish(report_for(bundle, checks), Allowed::default()))
+        }
+    }
+}
+
 /// Refuse to export a bundle whose seal signature, Merkle root or custody chain does not
-/// hold (an integrity failure, exit 1). Trust is not judged.
+/// hold (an integrity failure, exit 1). Trust is not judged (an export made so says it:
+/// [`ExportChecks`]).
 pub fn check_exportable(bundle: &Bundle) -> Result<()> {
     crate::integrity::check_integrity(bundle).map_err(Error::Integrity)?;
     Ok(())
