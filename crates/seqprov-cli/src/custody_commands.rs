@@ -168,10 +168,20 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     let unmet = report.policy.clone();
     report.exit_code = 0;
     if let Err(error) = &appended {
-        report.exit_code = crate::exit_status_of(error).code();
+        // The files verified, but nothing was received: the report must not read as
+        // "verified" (hostile review: a swapped bundle left "verified: N entries ok").
+        let status = crate::exit_status_of(error);
+        report.exit_code = status.code();
+        report.verdict = match status {
+            ExitStatus::IntegrityFailure => Verdict::IntegrityFailure,
+            _ => Verdict::Error,
+        };
         report.errors.push(crate::describe(error));
     }
     crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet)?;
+    if appended.is_err() {
+        eprintln!("seqprov: not received: no receive event was appended");
+    }
     let payload = appended?;
     for failure in &unmet {
         eprintln!(

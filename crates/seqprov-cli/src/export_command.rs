@@ -1,5 +1,6 @@
 //! `seqprov export`: an in-toto statement in a DSSE envelope, or a FHIR R4 Provenance.
 
+use crate::terminal_text::terminal_safe as safe;
 use std::io::Write;
 
 use anyhow::{Context, Result, bail};
@@ -136,7 +137,7 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
 /// Why nothing was exported, on standard error (standard output may be the export's).
 fn print_refusal(bundle: &std::path::Path, report: &Report) {
     for error in &report.errors {
-        eprintln!("seqprov: error: {error}");
+        eprintln!("seqprov: error: {}", safe(error));
     }
     for finding in report
         .files
@@ -147,20 +148,22 @@ fn print_refusal(bundle: &std::path::Path, report: &Report) {
         eprintln!(
             "seqprov: {} {}: {}",
             class.as_str().unwrap_or("problem"),
-            finding.path,
-            finding.detail
+            safe(&finding.path),
+            safe(&finding.detail)
         );
     }
     for failure in &report.policy {
         eprintln!(
             "seqprov: not trusted: {} ({}): {}",
-            failure.rule, failure.subject, failure.detail
+            safe(&failure.rule),
+            safe(&failure.subject),
+            safe(&failure.detail)
         );
     }
     let verdict = serde_json::to_value(report.verdict).unwrap_or_default();
     eprintln!(
         "seqprov: refusing to export {}: {}; nothing was written",
-        bundle.display(),
+        safe(&bundle.display().to_string()),
         verdict.as_str().unwrap_or("not verified")
     );
 }

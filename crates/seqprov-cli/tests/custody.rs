@@ -1164,6 +1164,12 @@ fn receive_refuses_a_bundle_swapped_after_verification() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("changed since it was verified"), "{stderr}");
+    assert!(stderr.contains("not received"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("verified:")),
+        "a refused receive must not read as verified: {stdout}"
+    );
     assert_eq!(
         fs::read(lab.bundle()).unwrap(),
         swapped,
