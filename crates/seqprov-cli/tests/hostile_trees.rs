@@ -468,3 +468,51 @@ fn sealed_root_given_as_a_symlink_is_sealed_through_it() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["ok"], 1);
 }
+
+/// Issue 12 item 17: a name (or link target) that is not UTF-8 is shown in the escaped
+/// form of bundle.md §11.3 exactly once, in `path` and in `detail` (never `top\\xfe.txt`).
+#[test]
+fn non_utf8_names_are_escaped_once() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let work = Work::new();
+    fs::write(work.run().join("top.txt"), "sealed bytes\n").unwrap();
+    symlink("a", work.run().join("link")).unwrap();
+    assert_eq!(work.seal().status.code(), Some(0));
+    fs::rename(
+        work.run().join("top.txt"),
+        work.run().join(OsStr::from_bytes(b"top\xfe.txt")),
+    )
+    .unwrap();
+    fs::remove_file(work.run().join("link")).unwrap();
+    symlink(OsStr::from_bytes(b"b\xfe"), work.run().join("link")).unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    let files = report["files"].as_array().unwrap();
+    let detail_of = |path: &str| {
+        files
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("no finding for {path}: {report:#}"))["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        detail_of("link"),
+        "symlink target changed from \"a\" to \"b\\xfe\""
+    );
+    let moved = files
+        .iter()
+        .find(|f| f["class"] == "moved")
+        .expect("moved finding");
+    assert_eq!(moved["path"], "top\\xfe.txt", "{report:#}");
+    assert_eq!(moved["from"], "top.txt", "{report:#}");
+    assert_eq!(
+        moved["detail"], "sealed as \"top.txt\", found at \"top\\xfe.txt\"",
+        "{report:#}"
+    );
+    for f in files {
+        assert!(!f.to_string().contains("\\\\\\\\"), "escaped twice: {f}");
+    }
+}

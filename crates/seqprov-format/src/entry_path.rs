@@ -66,6 +66,12 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
 }
 
+/// A path, link target or name in double quotes, as it is (never `Debug`-formatted: a name
+/// already in the escaped form of [`escape_bytes`] must not be escaped a second time).
+pub fn quoted(text: &str) -> String {
+    format!("\"{text}\"")
+}
+
 /// The entry path of `path` relative to `root`, or a message naming the offending bytes.
 pub fn relative_utf8(root: &Path, path: &Path) -> Result<String, String> {
     let rel = path
