@@ -516,3 +516,34 @@ fn non_utf8_names_are_escaped_once() {
         assert!(!f.to_string().contains("\\\\\\\\"), "escaped twice: {f}");
     }
 }
+
+/// Issue 12 item 16: a directory is judged empty without its excluded paths, at seal and at
+/// verify, so deleting or adding an excluded file never changes the verdict.
+#[test]
+fn excluded_files_never_change_the_verdict() {
+    let work = Work::new();
+    fs::write(work.run().join("data.txt"), "kept\n").unwrap();
+    fs::create_dir(work.run().join("meta")).unwrap();
+    fs::write(work.run().join("meta/x.tmp"), "scratch\n").unwrap();
+    let out = work.cmd(&["seal", "run", "--key", "k.key", "--exclude", "meta/*.tmp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "{report:#}");
+
+    fs::remove_file(work.run().join("meta/x.tmp")).unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "deleting an excluded file: {report:#}");
+
+    fs::write(work.run().join("meta/y.tmp"), "more scratch\n").unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "adding an excluded file: {report:#}");
+
+    fs::write(work.run().join("meta/z.txt"), "not excluded\n").unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [("meta/z.txt".to_string(), "extra".to_string())],
+        "{report:#}"
+    );
+}

@@ -147,6 +147,7 @@ pub fn seal_directory(
     let (tree, mut nodes) = walk::walk(dir)?;
     progress.phase("checks");
     nodes.retain(|n| !excludes.excludes(&n.path));
+    walk::judge_emptiness(&mut nodes);
     for node in &nodes {
         check_sealable(node, dir)?;
     }
