@@ -309,7 +309,7 @@ impl SealPayload {
                 mode.corroboration
             ));
         }
-        crate::exclude::Excludes::new(&self.exclude)?;
+        crate::exclude::Excludes::recorded(&self.exclude)?;
         let digests: Vec<&str> = self.digests.iter().map(String::as_str).collect();
         if digests != ["blake3"] && digests != ["blake3", "sha256"] {
             return Err(format!("digest list {digests:?} is not supported"));

@@ -142,7 +142,7 @@ pub fn seal_directory(
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
-    let excludes = Excludes::new(&options.exclude).map_err(Error::Refused)?;
+    let excludes = Excludes::new(&options.exclude, "exclude pattern").map_err(Error::Refused)?;
     progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
     progress.phase("checks");

@@ -74,7 +74,7 @@ fn compare_tree(
     progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
     progress.phase("checks");
-    let excludes = Excludes::new(&bundle.payload.exclude)
+    let excludes = Excludes::recorded(&bundle.payload.exclude)
         .map_err(|e| crate::error::Error::Malformed(format!("seal payload: {e}")))?;
     nodes.retain(|n| !excludes.excludes(&n.path));
     let by_path: HashMap<&str, &Node> = nodes.iter().map(|n| (n.path.as_str(), n)).collect();
