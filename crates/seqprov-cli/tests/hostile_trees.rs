@@ -547,3 +547,88 @@ fn excluded_files_never_change_the_verdict() {
         "{report:#}"
     );
 }
+
+/// Issue 12 item 11: symlinks whose target leads outside the sealed folder (absolute, or
+/// climbing above the root with `..`) are warned about at seal, counted in the seal, listed
+/// as warnings by verify, and refused by a policy with `allow_external_symlinks = false`.
+#[test]
+fn links_leading_outside_are_warned_counted_and_refusable() {
+    let work = Work::new();
+    symlink_tree(&work);
+    symlink("../sub/../../x", work.run().join("sub/climbs_out")).unwrap();
+    symlink("../data.fastq", work.run().join("sub/stays_in")).unwrap();
+    let out = work.seal();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    for (link, target) in [
+        ("escape_absolute", "/etc/passwd"),
+        ("escape_relative", "../../etc"),
+        ("sub/climbs_out", "../sub/../../x"),
+    ] {
+        assert!(
+            err.contains(&format!(
+                "symlink {link} points outside the sealed folder ({target})"
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        err.matches("points outside the sealed folder").count(),
+        3,
+        "{err}"
+    );
+
+    let bundle = seqprov::read_bundle(&work.root.join("run.seqprov")).unwrap();
+    assert_eq!(bundle.payload.external_symlinks, 3);
+
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "{report:#}");
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|w| w.contains("points outside the sealed folder"))
+            .count(),
+        3,
+        "{warnings:?}"
+    );
+
+    fs::write(
+        work.root.join("policy.toml"),
+        "version = 1\n[[signer]]\nname = \"t\"\nkey = \"k.pub\"\n\
+         [requirements]\nallow_external_symlinks = false\n",
+    )
+    .unwrap();
+    let out = work.cmd(&["verify", "run", "--policy", "policy.toml", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "policy_not_satisfied", "{report:#}");
+    assert_eq!(
+        report["policy"][0]["rule"], "external_symlinks",
+        "{report:#}"
+    );
+    let detail = report["policy"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("3 symlink(s) point outside the sealed folder"),
+        "{detail}"
+    );
+
+    // A tree without such links passes the same policy.
+    let clean = Work::new();
+    fs::write(clean.run().join("a"), "a").unwrap();
+    symlink("a", clean.run().join("b")).unwrap();
+    let out = clean.seal();
+    assert!(!stderr(&out).contains("outside"), "{}", stderr(&out));
+    fs::copy(
+        work.root.join("policy.toml"),
+        clean.root.join("policy.toml"),
+    )
+    .unwrap();
+    let out = clean.cmd(&["verify", "run", "--policy", "policy.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
