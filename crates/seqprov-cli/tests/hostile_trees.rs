@@ -687,3 +687,167 @@ fn swapping_the_out_directory_during_hashing_cannot_put_the_bundle_inside() {
         "nothing inside"
     );
 }
+
+/// Issue 12 item 17: a name (or link target) that is not UTF-8 is shown in the escaped
+/// form of bundle.md §11.3 exactly once, in `path` and in `detail` (never `top\\xfe.txt`).
+#[test]
+fn non_utf8_names_are_escaped_once() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let work = Work::new();
+    fs::write(work.run().join("top.txt"), "sealed bytes\n").unwrap();
+    symlink("a", work.run().join("link")).unwrap();
+    assert_eq!(work.seal().status.code(), Some(0));
+    fs::rename(
+        work.run().join("top.txt"),
+        work.run().join(OsStr::from_bytes(b"top\xfe.txt")),
+    )
+    .unwrap();
+    fs::remove_file(work.run().join("link")).unwrap();
+    symlink(OsStr::from_bytes(b"b\xfe"), work.run().join("link")).unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    let files = report["files"].as_array().unwrap();
+    let detail_of = |path: &str| {
+        files
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("no finding for {path}: {report:#}"))["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        detail_of("link"),
+        "symlink target changed from \"a\" to \"b\\xfe\""
+    );
+    let moved = files
+        .iter()
+        .find(|f| f["class"] == "moved")
+        .expect("moved finding");
+    assert_eq!(moved["path"], "top\\xfe.txt", "{report:#}");
+    assert_eq!(moved["from"], "top.txt", "{report:#}");
+    assert_eq!(
+        moved["detail"], "sealed as \"top.txt\", found at \"top\\xfe.txt\"",
+        "{report:#}"
+    );
+    for f in files {
+        assert!(!f.to_string().contains("\\\\\\\\"), "escaped twice: {f}");
+    }
+}
+
+/// Issue 12 item 16: a directory is judged empty without its excluded paths, at seal and at
+/// verify, so deleting or adding an excluded file never changes the verdict.
+#[test]
+fn excluded_files_never_change_the_verdict() {
+    let work = Work::new();
+    fs::write(work.run().join("data.txt"), "kept\n").unwrap();
+    fs::create_dir(work.run().join("meta")).unwrap();
+    fs::write(work.run().join("meta/x.tmp"), "scratch\n").unwrap();
+    let out = work.cmd(&["seal", "run", "--key", "k.key", "--exclude", "meta/*.tmp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "{report:#}");
+
+    fs::remove_file(work.run().join("meta/x.tmp")).unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "deleting an excluded file: {report:#}");
+
+    fs::write(work.run().join("meta/y.tmp"), "more scratch\n").unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "adding an excluded file: {report:#}");
+
+    fs::write(work.run().join("meta/z.txt"), "not excluded\n").unwrap();
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        [("meta/z.txt".to_string(), "extra".to_string())],
+        "{report:#}"
+    );
+}
+
+/// Issue 12 item 11: symlinks whose target leads outside the sealed folder (absolute, or
+/// climbing above the root with `..`) are warned about at seal, counted in the seal, listed
+/// as warnings by verify, and refused by a policy with `allow_external_symlinks = false`.
+#[test]
+fn links_leading_outside_are_warned_counted_and_refusable() {
+    let work = Work::new();
+    symlink_tree(&work);
+    symlink("../sub/../../x", work.run().join("sub/climbs_out")).unwrap();
+    symlink("../data.fastq", work.run().join("sub/stays_in")).unwrap();
+    let out = work.seal();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    for (link, target) in [
+        ("escape_absolute", "/etc/passwd"),
+        ("escape_relative", "../../etc"),
+        ("sub/climbs_out", "../sub/../../x"),
+    ] {
+        assert!(
+            err.contains(&format!(
+                "symlink {link} points outside the sealed folder ({target})"
+            )),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        err.matches("points outside the sealed folder").count(),
+        3,
+        "{err}"
+    );
+
+    let bundle = seqprov::read_bundle(&work.root.join("run.seqprov")).unwrap();
+    assert_eq!(bundle.payload.external_symlinks, 3);
+
+    let (report, code) = work.verify_json();
+    assert_eq!(code, 0, "{report:#}");
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|w| w.contains("points outside the sealed folder"))
+            .count(),
+        3,
+        "{warnings:?}"
+    );
+
+    fs::write(
+        work.root.join("policy.toml"),
+        "version = 1\n[[signer]]\nname = \"t\"\nkey = \"k.pub\"\n\
+         [requirements]\nallow_external_symlinks = false\n",
+    )
+    .unwrap();
+    let out = work.cmd(&["verify", "run", "--policy", "policy.toml", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "policy_not_satisfied", "{report:#}");
+    assert_eq!(
+        report["policy"][0]["rule"], "external_symlinks",
+        "{report:#}"
+    );
+    let detail = report["policy"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("3 symlink(s) point outside the sealed folder"),
+        "{detail}"
+    );
+
+    // A tree without such links passes the same policy.
+    let clean = Work::new();
+    fs::write(clean.run().join("a"), "a").unwrap();
+    symlink("a", clean.run().join("b")).unwrap();
+    let out = clean.seal();
+    assert!(!stderr(&out).contains("outside"), "{}", stderr(&out));
+    fs::copy(
+        work.root.join("policy.toml"),
+        clean.root.join("policy.toml"),
+    )
+    .unwrap();
+    let out = clean.cmd(&["verify", "run", "--policy", "policy.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -295,6 +295,38 @@ fn prove_refuses_patterns_that_match_nothing() {
         .stderr(predicates::str::contains("no sealed file matches"));
 }
 
+/// Issue 12 item 15: a `--path` glob outside the grammar is refused (exit 2) with a
+/// message that names `--path`, not "exclude pattern"; so is `**` inside a component.
+#[test]
+fn a_bad_path_glob_is_named_as_a_path_glob() {
+    let s = Samples::new();
+    for (glob, why) in [
+        ("a[", "`[` without `]`"),
+        ("**.fastq", "`**` must be a whole path component"),
+    ] {
+        let out = seqprov()
+            .current_dir(&s.root)
+            .args([
+                "prove",
+                "fastq.seqprov",
+                "--path",
+                glob,
+                "--out",
+                "x.seqprov-proof",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("--path glob \"{glob}\": {why}")),
+            "{err}"
+        );
+        assert!(!err.contains("exclude"), "{err}");
+        assert!(!s.root.join("x.seqprov-proof").exists());
+    }
+}
+
 #[test]
 fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
     let s = Samples::new();

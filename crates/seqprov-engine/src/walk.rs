@@ -315,6 +315,27 @@ fn libc_exdev() -> i32 {
     rustix::io::Errno::XDEV.raw_os_error()
 }
 
+/// Judge directory emptiness on the nodes that are left after excluded paths were dropped:
+/// a directory is empty when no remaining node lies directly in it (issue 12 item 16), so
+/// a directory that holds only excluded paths is empty, whether they are there or not.
+pub fn judge_emptiness(nodes: &mut [Node]) {
+    let empty: Vec<bool> = {
+        let parents: std::collections::HashSet<&str> = nodes
+            .iter()
+            .filter_map(|n| n.path.rsplit_once('/').map(|(parent, _)| parent))
+            .collect();
+        nodes
+            .iter()
+            .map(|n| !parents.contains(n.path.as_str()))
+            .collect()
+    };
+    for (node, now_empty) in nodes.iter_mut().zip(empty) {
+        if let NodeKind::Dir { empty } = &mut node.kind {
+            *empty = now_empty;
+        }
+    }
+}
+
 /// Open `root` and walk it (see [`Tree::walk`]).
 pub fn walk(root: &Path) -> Result<(Tree, Vec<Node>)> {
     let tree = Tree::open(root)?;

@@ -269,6 +269,20 @@ fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
             payload.bytes
         )));
     }
+    let external = entries
+        .iter()
+        .filter(|e| {
+            e.target
+                .as_deref()
+                .is_some_and(|t| crate::entry_path::link_leaves_tree(&e.path, t))
+        })
+        .count() as u64;
+    if payload.external_symlinks != external {
+        return Err(malformed(format!(
+            "the seal counts {} symlink(s) leading outside the folder, the entry list has {external}",
+            payload.external_symlinks
+        )));
+    }
     let sha = payload.has_sha256();
     if let Some(e) = entries
         .iter()

@@ -66,6 +66,35 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
 }
 
+/// Whether a symlink at entry path `link_path` with target text `target` points outside
+/// the sealed tree, judged on the text alone (spec/bundle.md §11.3): an absolute target,
+/// or a relative one whose `..` components, resolved lexically from the link's directory,
+/// climb above the root at some point. No file system is consulted, so every
+/// implementation gets the same answer.
+pub fn link_leaves_tree(link_path: &str, target: &str) -> bool {
+    if target.starts_with('/') {
+        return true;
+    }
+    let mut depth = link_path.matches('/').count();
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return true,
+            },
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
+/// A path, link target or name in double quotes, as it is (never `Debug`-formatted: a name
+/// already in the escaped form of [`escape_bytes`] must not be escaped a second time).
+pub fn quoted(text: &str) -> String {
+    format!("\"{text}\"")
+}
+
 /// The entry path of `path` relative to `root`, or a message naming the offending bytes.
 pub fn relative_utf8(root: &Path, path: &Path) -> Result<String, String> {
     let rel = path
@@ -148,6 +177,27 @@ mod tests {
             normalisation_collision(["\u{212a}.fastq", "K.fastq"]),
             Some(("\u{212a}.fastq", "K.fastq"))
         );
+    }
+
+    /// Issue 12 item 11: which link targets lead outside the sealed tree.
+    #[test]
+    fn links_leaving_the_tree_are_judged_on_their_text() {
+        for (link, target, leaves) in [
+            ("a", "/etc/passwd", true),
+            ("a", "../x", true),
+            ("d/a", "../x", false),
+            ("d/a", "../../x", true),
+            ("d/a", "x/../../y", false),
+            ("d/a", "x/../../../y", true),
+            ("d/a", "./../.././x", true),
+            ("a", "b//c/./d", false),
+            ("a", "b/../..", true),
+            ("a", "..", true),
+            ("d/e/a", "../../f", false),
+            ("a", "does/not/exist", false),
+        ] {
+            assert_eq!(link_leaves_tree(link, target), leaves, "{link} -> {target}");
+        }
     }
 
     #[test]

@@ -286,6 +286,15 @@ pub struct SealPayload {
     /// not sealed and are not reported as extra.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+    // issue 12 item 11
+    /// Number of symlink entries whose target leads outside the sealed folder
+    /// ([`crate::entry_path::link_leaves_tree`]); omitted when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub external_symlinks: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl SealPayload {
@@ -315,7 +324,7 @@ impl SealPayload {
                 mode.corroboration
             ));
         }
-        crate::exclude::Excludes::new(&self.exclude)?;
+        crate::exclude::Excludes::recorded(&self.exclude)?;
         let digests: Vec<&str> = self.digests.iter().map(String::as_str).collect();
         if digests != ["blake3"] && digests != ["blake3", "sha256"] {
             return Err(format!("digest list {digests:?} is not supported"));

@@ -62,7 +62,7 @@ pub struct Proved {
 
 /// [`prove`], also saying how many matching directory or symlink entries were left out.
 pub fn prove_files(bundle: &Bundle, patterns: &[String]) -> Result<Proved> {
-    let globs = Excludes::new(patterns).map_err(Error::Refused)?;
+    let globs = Excludes::new(patterns, "--path glob").map_err(Error::Refused)?;
     let matching: Vec<usize> = bundle
         .entries
         .iter()

@@ -3,7 +3,11 @@
 
 use seqprov_engine::ReadMode;
 use seqprov_format::Bundle;
+use seqprov_format::entry_path::link_leaves_tree;
 use seqprov_format::manifest::SealPayload;
+
+/// How many links leading outside the folder a report names one by one.
+const MAX_LINKS_NAMED: usize = 20;
 
 use crate::chain::{self, ChainCheck};
 use crate::integrity::check_seal_signature;
@@ -110,6 +114,42 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
                 format!("the policy requires run mode `{}`; {why}", required.name()),
             ));
         }
+    }
+    // Issue 12 item 11: links whose data is not sealed.
+    let external: Vec<(&str, &str)> = bundle
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.path.as_str(), e.target.as_deref()?)))
+        .filter(|(path, target)| link_leaves_tree(path, target))
+        .collect();
+    for (path, target) in external.iter().take(MAX_LINKS_NAMED) {
+        checks
+            .warnings
+            .push(crate::seal::external_link_warning(path, target));
+    }
+    let count = seal.external_symlinks.max(external.len() as u64);
+    let named = external.len().min(MAX_LINKS_NAMED) as u64;
+    if count > named {
+        checks.warnings.push(format!(
+            "... and {} more symlink(s) pointing outside the sealed folder",
+            count - named
+        ));
+    }
+    if count > 0 && !policy.requirements.allow_external_symlinks {
+        let named: Vec<String> = external
+            .iter()
+            .take(MAX_LINKS_NAMED)
+            .map(|(path, target)| format!("{path} -> {target}"))
+            .collect();
+        checks.policy.push(RuleFailure::new(
+            "external_symlinks",
+            "seal",
+            format!(
+                "{count} symlink(s) point outside the sealed folder{}{}",
+                if named.is_empty() { "" } else { ": " },
+                named.join(", ")
+            ),
+        ));
     }
     let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
     checks.trusted = seal_failures.is_empty();

@@ -67,7 +67,7 @@ pub struct RequiredEvent {
 }
 
 /// Requirements on a bundle beyond trusted signatures.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Requirements {
     /// Roles allowed to seal; any trusted role if empty.
@@ -93,6 +93,29 @@ pub struct Requirements {
     /// parameters.
     #[serde(default)]
     pub require_mode: Option<seqprov_illumina::run_mode::RunMode>,
+    /// Whether a seal may record symlinks that lead outside the sealed folder (default
+    /// true; `false` makes them a failed rule, `external_symlinks`).
+    #[serde(default = "yes")]
+    pub allow_external_symlinks: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Requirements {
+    fn default() -> Self {
+        Requirements {
+            seal_roles: Vec::new(),
+            required_events: Vec::new(),
+            max_custody_gap: None,
+            extra_files: ExtraFiles::default(),
+            require_lineage: false,
+            allow_recompressed: false,
+            require_mode: None,
+            allow_external_symlinks: true,
+        }
+    }
 }
 
 /// A trusted key and what it is trusted for.

@@ -15,6 +15,7 @@ use seqprov_engine::schedule::{self, TreeFile};
 use seqprov_engine::walk::{self, NodeKind};
 use seqprov_format::cose;
 use seqprov_format::entry_list;
+use seqprov_format::entry_path::link_leaves_tree;
 use seqprov_format::exclude::Excludes;
 use seqprov_format::manifest::{
     BrokenFile, Bytes32, Entry, EntryKind, FORMAT_VERSION, ModeClaim, SEAL_CONTENT_TYPE,
@@ -131,11 +132,12 @@ pub fn seal_directory(
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
-    let excludes = Excludes::new(&options.exclude).map_err(Error::Refused)?;
+    let excludes = Excludes::new(&options.exclude, "exclude pattern").map_err(Error::Refused)?;
     progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
     progress.phase("checks");
     nodes.retain(|n| !excludes.excludes(&n.path));
+    walk::judge_emptiness(&mut nodes);
     for node in &nodes {
         check_sealable(node, dir)?;
     }
@@ -335,9 +337,24 @@ pub fn seal_directory(
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
+    for entry in &entries {
+        if let Some(target) = entry.target.as_deref()
+            && link_leaves_tree(&entry.path, target)
+        {
+            warnings.push(external_link_warning(&entry.path, target));
+        }
+    }
     let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts, progress);
     sealed.warnings = warnings;
     Ok(sealed)
+}
+
+/// The warning for a symlink that leads outside the sealed folder (issue 12 item 11).
+pub fn external_link_warning(path: &str, target: &str) -> String {
+    format!(
+        "symlink {path} points outside the sealed folder ({target}); the data behind it is \
+         not sealed"
+    )
 }
 
 /// Refuse what cannot be sealed: bad names, non-UTF-8 link targets, special files.
@@ -564,6 +581,14 @@ pub fn sign_entries_with(
         incomplete: facts.incomplete,
         broken: facts.broken,
         exclude: facts.exclude,
+        external_symlinks: entries
+            .iter()
+            .filter(|e| {
+                e.target
+                    .as_deref()
+                    .is_some_and(|t| link_leaves_tree(&e.path, t))
+            })
+            .count() as u64,
     };
     let seal = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
     let mut bundle = Vec::with_capacity(seal.len() + entry_list::encoded_len(&encoded));

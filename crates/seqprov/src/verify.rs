@@ -7,6 +7,7 @@ use std::path::Path;
 use seqprov_engine::schedule::{self, TreeFile};
 use seqprov_engine::walk::{self, Node, NodeKind};
 use seqprov_engine::{FileDigests, HashOptions, Progress};
+use seqprov_format::entry_path::quoted;
 use seqprov_format::exclude::Excludes;
 use seqprov_format::run_record::FastqContent;
 use seqprov_format::{Bundle, Entry, EntryKind};
@@ -73,7 +74,7 @@ fn compare_tree(
     progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
     progress.phase("checks");
-    let excludes = Excludes::new(&bundle.payload.exclude)
+    let excludes = Excludes::recorded(&bundle.payload.exclude)
         .map_err(|e| crate::error::Error::Malformed(format!("seal payload: {e}")))?;
     nodes.retain(|n| !excludes.excludes(&n.path));
     let by_path: HashMap<&str, &Node> = nodes.iter().map(|n| (n.path.as_str(), n)).collect();
@@ -106,9 +107,9 @@ fn compare_tree(
                     &entry.path,
                     FileClass::Modified,
                     format!(
-                        "symlink target changed from {:?} to {:?}",
-                        entry.target.as_deref().unwrap_or_default(),
-                        target
+                        "symlink target changed from {} to {}",
+                        quoted(entry.target.as_deref().unwrap_or_default()),
+                        quoted(target)
                     ),
                 )),
             },
@@ -217,7 +218,7 @@ fn compare_tree(
                     class: FileClass::Moved,
                     from: Some(entry.path.clone()),
                     file: None,
-                    detail: format!("sealed as {:?}, found at {to:?}", entry.path),
+                    detail: format!("sealed as {}, found at {}", quoted(&entry.path), quoted(to)),
                 });
             }
             None => findings.push(finding(

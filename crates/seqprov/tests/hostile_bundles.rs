@@ -489,3 +489,33 @@ fn a_proof_index_past_the_entry_count_is_a_root_mismatch() {
     assert_eq!(items[0].index, 7);
     assert!(!parsed.root_matches());
 }
+
+/// Issue 12 item 11: the signed count of symlinks leading outside the folder must match
+/// the entry list, so a seal cannot hide them (or invent them).
+#[test]
+fn a_wrong_external_symlink_count_is_malformed() {
+    use seqprov::format::{cbor, cose, manifest::SEAL_CONTENT_TYPE};
+    let key = key();
+    let sealed = sign_entries(
+        vec![
+            file("a.fastq"),
+            symlink("d/in", "../a.fastq"),
+            symlink("d/out", "../../x"),
+            symlink("l", "/etc/passwd"),
+        ],
+        "run",
+        &key,
+        &SealOptions::default(),
+    );
+    let bundle = Bundle::parse(&sealed.bundle).unwrap();
+    assert_eq!(bundle.payload.external_symlinks, 2);
+    let (_, seal_len) = cbor::decode_first(&sealed.bundle).unwrap();
+    for count in [0, 1, 3] {
+        let mut payload = bundle.payload.clone();
+        payload.external_symlinks = count;
+        let mut forged = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, &key);
+        forged.extend_from_slice(&sealed.bundle[seal_len..]);
+        let err = Bundle::parse(&forged).unwrap_err().to_string();
+        assert!(err.contains("outside the folder"), "{count}: {err}");
+    }
+}
