@@ -60,7 +60,7 @@ impl Run {
             // u32 cluster count, then one byte per cluster.
             fs::write(
                 calls.join(format!("C{cycle}.1/s_1_1101.bcl")),
-                [3, 0, 0, 0, 0x41, 0x82, 0xc3],
+                [3, 0, 0, 0, 0x41, 0x82, 0xa3],
             )
             .unwrap();
         }
@@ -440,17 +440,57 @@ fn full_structure_check_inflates_and_catches_a_corrupt_block() {
         .run
         .join("Data/Intensities/BaseCalls/L001/C1.1/s_1_1101.bcl");
     fs::remove_file(&bcl).unwrap();
-    let body: Vec<u8> = [3u8, 0, 0, 0, 0x41, 0x82, 0xc3].to_vec();
+    let body: Vec<u8> = [3u8, 0, 0, 0, 0x41, 0x82, 0xa3].to_vec();
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
     encoder.write_all(&body).unwrap();
     let mut gz = encoder.finish().unwrap();
     // A stored (level 0) block holds the bytes as they are: change a base call, keep the
     // CRC and size in the trailer as they were.
-    let at = gz.windows(3).position(|w| w == [0x41, 0x82, 0xc3]).unwrap();
+    let at = gz.windows(3).position(|w| w == [0x41, 0x82, 0xa3]).unwrap();
     gz[at] = 0x42;
     fs::write(bcl.with_extension("bcl.gz"), &gz).unwrap();
     run.seal(&[]).success();
     run.seal(&["--full-structure-check"])
         .code(1)
         .stderr(predicates::str::contains("s_1_1101.bcl.gz"));
+}
+
+/// Issue 12 item 23: a per-tile BCL whose second half holds qualities 61-63 (and many
+/// calls of quality 0 or 1) is broken in the default mode: no Illumina instrument writes
+/// a quality above 41.
+#[test]
+fn bcl_with_impossible_qualities_is_refused() {
+    let run = Run::new();
+    let bcl = "Data/Intensities/BaseCalls/L001/C1.1/s_1_1101.bcl";
+    let clusters = 3000u32;
+    let mut data = clusters.to_le_bytes().to_vec();
+    for i in 0..clusters {
+        data.push(if i < clusters / 2 {
+            if i % 2 == 0 { 0x05 } else { 0x93 }
+        } else {
+            ((61 + (i % 3) as u8) << 2) | (i % 4) as u8
+        });
+    }
+    fs::write(run.run.join(bcl), &data).unwrap();
+    // The other cycle and the filter must agree on the cluster count.
+    let mut other = clusters.to_le_bytes().to_vec();
+    other.extend(std::iter::repeat_n(0x93u8, clusters as usize));
+    fs::write(
+        run.run
+            .join("Data/Intensities/BaseCalls/L001/C2.1/s_1_1101.bcl"),
+        &other,
+    )
+    .unwrap();
+    run.seal(&[])
+        .code(1)
+        .stderr(predicates::str::contains(bcl))
+        .stderr(predicates::str::contains("quality above 41"));
+    assert!(!run.root.join(format!("{RUN_ID}.seqprov")).exists());
+    run.seal(&["--allow-broken"]).success();
+    let (report, code) = run.verify(&[]);
+    assert_eq!(code, 0);
+    assert!(
+        report["warnings"].to_string().contains("quality above 41"),
+        "{report:#}"
+    );
 }
