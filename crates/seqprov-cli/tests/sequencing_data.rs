@@ -494,3 +494,36 @@ fn bcl_with_impossible_qualities_is_refused() {
         "{report:#}"
     );
 }
+
+/// Issue 12 item 5: a 316-byte RunInfo.xml claiming a million cycles on an
+/// 8 × 2 × 9 × 99-tile layout is refused at once, naming the field, within bounded
+/// memory (the process runs under a 2 GiB address-space limit), and nothing is written.
+#[test]
+fn absurd_run_metadata_is_refused_quickly_and_names_the_field() {
+    let run = Run::new();
+    let absurd = format!(
+        "<?xml version=\"1.0\" ?>\n<RunInfo Version=\"2\"><Run Id=\"{RUN_ID}\" Number=\"42\">\
+         <Instrument>M0123</Instrument><Date>261126</Date><Reads><Read Number=\"1\" \
+         NumCycles=\"1000000\" IsIndexedRead=\"N\"/></Reads><FlowcellLayout LaneCount=\"8\" \
+         SurfaceCount=\"2\" SwathCount=\"9\" TileCount=\"99\"/></Run></RunInfo>\n"
+    );
+    assert_eq!(absurd.len(), 316);
+    fs::write(run.run.join("RunInfo.xml"), absurd).unwrap();
+    let started = std::time::Instant::now();
+    let binary = assert_cmd::cargo::cargo_bin("seqprov");
+    let out = std::process::Command::new("sh")
+        .current_dir(&run.root)
+        .arg("-c")
+        .arg(r#"ulimit -v 2097152 && exec "$0" seal "$1" --key core.key"#)
+        .arg(&binary)
+        .arg(RUN_ID)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Read/@NumCycles"), "{stderr}");
+    assert!(stderr.contains("1000000"), "{stderr}");
+    assert!(stderr.contains("more than 1000"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!run.root.join(format!("{RUN_ID}.seqprov")).exists());
+}

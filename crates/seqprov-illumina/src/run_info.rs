@@ -214,7 +214,7 @@ pub fn parse_run_info(bytes: &[u8], file: &str) -> Result<RunInfo, MetadataError
         Some(layout) => Some(parse_layout(layout, &ctx)?),
         None => None,
     };
-    Ok(RunInfo {
+    let info = RunInfo {
         run_id,
         run_number,
         version,
@@ -223,7 +223,10 @@ pub fn parse_run_info(bytes: &[u8], file: &str) -> Result<RunInfo, MetadataError
         date,
         reads,
         layout,
-    })
+    };
+    info.check_bounds()
+        .map_err(|e| ctx.invalid(&e.what, &e.value, &e.reason))?;
+    Ok(info)
 }
 
 fn parse_layout(layout: &Element, ctx: &Ctx<'_>) -> Result<FlowcellLayout, MetadataError> {
@@ -239,6 +242,9 @@ fn parse_layout(layout: &Element, ctx: &Ctx<'_>) -> Result<FlowcellLayout, Metad
     let mut tiles = Vec::new();
     if let Some(list) = tile_set.and_then(|t| t.child("Tiles")) {
         for tile in list.children_named("Tile") {
+            if tiles.len() > seqprov_format::run_record::MAX_TILES {
+                break; // refused by check_bounds, which counts them
+            }
             let parsed: Tile = tile
                 .text
                 .parse()
@@ -613,6 +619,99 @@ mod tests {
                 .starts_with("x/RunInfo.xml: not readable as XML"),
             "{err}"
         );
+    }
+
+    /// Issue 12 item 5: every count from run metadata is bounded at parse time, and the
+    /// error names the field; cycle sums never wrap.
+    #[test]
+    fn out_of_range_counts_are_refused_naming_the_field() {
+        let refuse = |from: &str, to: &str, field: &str| {
+            let bad = MINIMAL.replace(from, to);
+            assert_ne!(bad, MINIMAL, "{from}");
+            let err = parse_run_info(bad.as_bytes(), "RunInfo.xml").unwrap_err();
+            assert!(
+                matches!(&err, MetadataError::Invalid { what, .. } if what == field),
+                "{from}: {err}"
+            );
+        };
+        refuse(
+            "NumCycles=\"3\"",
+            "NumCycles=\"1000000\"",
+            "Read/@NumCycles",
+        );
+        refuse("NumCycles=\"3\"", "NumCycles=\"1001\"", "Read/@NumCycles");
+        // Two reads of u32::MAX / 2 + 1 cycles: refused, not wrapped to a small sum.
+        let half = (u32::MAX / 2 + 1).to_string();
+        refuse(
+            "NumCycles=\"3\"",
+            &format!("NumCycles=\"{half}\""),
+            "Read/@NumCycles",
+        );
+        refuse(
+            "NumCycles=\"2\" IsIndexedRead=\"Y\"/>",
+            "NumCycles=\"1000\" IsIndexedRead=\"Y\"/>\
+             <Read Number=\"3\" NumCycles=\"1000\" IsIndexedRead=\"N\"/>",
+            "Reads/Read/@NumCycles (sum)",
+        );
+        refuse(
+            "LaneCount=\"2\"",
+            "LaneCount=\"9\"",
+            "FlowcellLayout/@LaneCount",
+        );
+        refuse(
+            "SurfaceCount=\"2\"",
+            "SurfaceCount=\"3\"",
+            "FlowcellLayout/@SurfaceCount",
+        );
+        refuse(
+            "SwathCount=\"1\"",
+            "SwathCount=\"10\"",
+            "FlowcellLayout/@SwathCount",
+        );
+        refuse(
+            "TileCount=\"2\"",
+            "TileCount=\"100\"",
+            "FlowcellLayout/@TileCount",
+        );
+        let reads: String = (1..=17)
+            .map(|n| format!("<Read Number=\"{n}\" NumCycles=\"1\" IsIndexedRead=\"N\"/>"))
+            .collect();
+        refuse(
+            "<Read Number=\"1\" NumCycles=\"3\" IsIndexedRead=\"N\"/>",
+            &reads,
+            "Reads/Read",
+        );
+        let tiles: String = (0..16_385).map(|_| "<Tile>1_1101</Tile>").collect();
+        refuse(
+            "TileCount=\"2\"/>",
+            &format!("TileCount=\"2\"><TileSet><Tiles>{tiles}</Tiles></TileSet></FlowcellLayout>"),
+            "Tiles/Tile",
+        );
+        refuse(
+            "TileCount=\"2\"/>",
+            "TileCount=\"2\"><TileSet><Tiles><Tile>9_1101</Tile></Tiles></TileSet></FlowcellLayout>",
+            "Tiles/Tile",
+        );
+        // Each count within its limit, their product beyond 16,384 tiles.
+        refuse(
+            "LaneCount=\"2\" SurfaceCount=\"2\" SwathCount=\"1\" TileCount=\"2\"/>",
+            "LaneCount=\"8\" SurfaceCount=\"2\" SwathCount=\"9\" TileCount=\"99\" \
+             SectionPerLane=\"9\"><TileSet TileNamingConvention=\"FiveDigit\"/></FlowcellLayout>",
+            "FlowcellLayout (LaneCount × SurfaceCount × SwathCount × SectionPerLane × TileCount)",
+        );
+        let info = RunInfo {
+            reads: vec![
+                ReadInfo {
+                    number: 1,
+                    cycles: u32::MAX,
+                    indexed: false,
+                    reverse_complement: None,
+                };
+                2
+            ],
+            ..parse_run_info(MINIMAL.as_bytes(), "RunInfo.xml").unwrap()
+        };
+        assert_eq!(info.total_cycles(), u32::MAX);
     }
 
     #[test]
