@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt as _;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -526,4 +527,72 @@ fn absurd_run_metadata_is_refused_quickly_and_names_the_field() {
     assert!(stderr.contains("more than 1000"), "{stderr}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(!run.root.join(format!("{RUN_ID}.seqprov")).exists());
+}
+
+/// Issue 12 item 24: RunInfo.xml and the run parameters file naming different runs (run
+/// ids or flow cells) are recorded in the seal, reported at seal and at verify, and a
+/// policy with `refuse_run_mismatch = true` refuses the bundle (exit 3).
+#[test]
+fn run_info_and_run_parameters_naming_different_runs_are_reported() {
+    let run = Run::new();
+    let parameters = |run_id: &str, flowcell: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<RunParameters><RunID>{run_id}</RunID><Setup>\
+             <ApplicationName>MiSeq Control Software</ApplicationName></Setup>\
+             <FlowcellRFIDTag><SerialNumber>{flowcell}</SerialNumber></FlowcellRFIDTag>\
+             </RunParameters>\n"
+        )
+    };
+    // The same run, the flow cell written in another case: nothing to report.
+    fs::write(
+        run.run.join("runParameters.xml"),
+        parameters(RUN_ID, "000000000-abcde"),
+    )
+    .unwrap();
+    run.seal(&[])
+        .success()
+        .stderr(predicates::str::contains("names run").not());
+    assert_eq!(run.verify(&[]).1, 0);
+    for (other_run, other_flowcell) in [
+        ("261127_M01234_0043_000000000-FGHIJ", "000000000-ABCDE"),
+        (RUN_ID, "000000000-FGHIJ"),
+    ] {
+        fs::write(
+            run.run.join("runParameters.xml"),
+            parameters(other_run, other_flowcell),
+        )
+        .unwrap();
+        run.seal(&[])
+            .success()
+            .stderr(predicates::str::contains(format!(
+                "RunInfo.xml names run {RUN_ID} (flow cell 000000000-ABCDE) but runParameters.xml \
+             names run {other_run} (flow cell {other_flowcell})"
+            )));
+        let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+        assert!(bundle.payload.run_mismatch.is_some());
+        let (report, code) = run.verify(&[]);
+        assert_eq!(code, 0, "{report:#}");
+        assert!(
+            report["warnings"].to_string().contains("names run"),
+            "{report:#}"
+        );
+        let policy = run.root.join("lab.toml");
+        fs::write(
+            &policy,
+            "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+             [requirements]\nrefuse_run_mismatch = true\n",
+        )
+        .unwrap();
+        let out = seqprov()
+            .current_dir(&run.root)
+            .args(["verify", RUN_ID, "--policy", "lab.toml", "--json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(3), "{report:#}");
+        assert!(
+            report["policy"].to_string().contains("run_mismatch"),
+            "{report:#}"
+        );
+    }
 }

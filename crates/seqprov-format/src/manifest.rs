@@ -280,6 +280,12 @@ pub struct SealPayload {
     /// not sealed and are not reported as extra.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+    // issue 12 item 24
+    /// `RunInfo.xml` and the run parameters file name different runs (run ids or flow
+    /// cells): what differs, in words (`spec/bundle.md` §6.5). Absent when they agree or
+    /// when either says nothing to compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_mismatch: Option<String>,
 }
 
 impl SealPayload {

@@ -111,6 +111,15 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
             ));
         }
     }
+    if policy.requirements.refuse_run_mismatch
+        && let Some(mismatch) = &seal.run_mismatch
+    {
+        checks.policy.push(RuleFailure::new(
+            "run_mismatch",
+            "seal",
+            format!("the policy refuses run metadata that names two runs: {mismatch}"),
+        ));
+    }
     let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
     checks.trusted = seal_failures.is_empty();
     checks.policy.extend(seal_failures);
@@ -219,6 +228,9 @@ fn seal_warnings(seal: &SealPayload) -> Vec<String> {
             "sealed although a format check failed: {}: {}",
             broken.path, broken.reason
         ));
+    }
+    if let Some(mismatch) = &seal.run_mismatch {
+        out.push(format!("run metadata: {mismatch}"));
     }
     if let Some(mode) = &seal.mode
         && mode.corroboration == "disagrees"

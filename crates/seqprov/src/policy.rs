@@ -93,6 +93,10 @@ pub struct Requirements {
     /// parameters.
     #[serde(default)]
     pub require_mode: Option<seqprov_illumina::run_mode::RunMode>,
+    /// Whether a seal whose `RunInfo.xml` and run parameters file name different runs
+    /// fails (rule `run_mismatch`) rather than only being reported (issue 12 item 24).
+    #[serde(default)]
+    pub refuse_run_mismatch: bool,
 }
 
 /// A trusted key and what it is trusted for.

@@ -103,6 +103,8 @@ pub struct SealFacts {
     pub broken: Vec<BrokenFile>,
     /// Exclude patterns.
     pub exclude: Vec<String>,
+    /// `RunInfo.xml` and the run parameters file name different runs (issue 12 item 24).
+    pub run_mismatch: Option<String>,
 }
 
 /// A finished seal, ready to be written.
@@ -168,8 +170,15 @@ pub fn seal_directory(
     };
 
     // Run folder: metadata, completeness and the run-mode claim, before any hashing.
-    match run_info::read_run_folder(dir) {
-        Ok(run) => facts.run = run,
+    match run_info::read_run_folder_checked(dir) {
+        Ok(Some(folder)) => {
+            if let Some(mismatch) = &folder.mismatch {
+                warnings.push(format!("run metadata: {mismatch}"));
+            }
+            facts.run = Some(folder.meta);
+            facts.run_mismatch = folder.mismatch;
+        }
+        Ok(None) => {}
         Err(e) if options.allow_broken => facts.broken.push(BrokenFile {
             path: "RunInfo.xml".into(),
             reason: e.to_string(),
@@ -558,6 +567,7 @@ pub fn sign_entries_with(
         incomplete: facts.incomplete,
         broken: facts.broken,
         exclude: facts.exclude,
+        run_mismatch: facts.run_mismatch,
     };
     let seal = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
     let mut bundle = Vec::with_capacity(seal.len() + entry_list::encoded_len(&encoded));
