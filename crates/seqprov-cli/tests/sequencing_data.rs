@@ -170,7 +170,14 @@ fn incomplete_run_is_refused_with_the_missing_files_named() {
         );
         run.seal(&["--allow-incomplete"]).success();
         let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
-        assert_eq!(bundle.payload.incomplete, [missing], "{name}");
+        let set = bundle.payload.missing.as_ref().unwrap();
+        let run_meta = bundle.payload.run.as_ref().unwrap();
+        assert_eq!(
+            seqprov::illumina::run_layout::expand_file_set(set, run_meta, usize::MAX).unwrap(),
+            [missing],
+            "{name}"
+        );
+        assert!(bundle.payload.incomplete.is_empty());
         let (report, code) = run.verify(&[]);
         assert_eq!(code, 0);
         assert!(
@@ -595,4 +602,68 @@ fn run_info_and_run_parameters_naming_different_runs_are_reported() {
             "{report:#}"
         );
     }
+}
+
+/// Issue 12 item 27: a metadata-only run on a HiSeq X layout (8 lanes × 96 tiles, 318
+/// cycles: 244,993 expected files) seals with `--allow-incomplete` into a small bundle
+/// (the missing files are recorded by count, digest and ranges, not by name), and show
+/// and verify report the count.
+#[test]
+fn an_empty_hiseq_x_layout_seals_compactly() {
+    let run = Run::new();
+    fs::remove_dir_all(run.run.join("Data")).unwrap();
+    fs::remove_file(run.run.join("RTAComplete.txt")).unwrap();
+    let info = format!(
+        r#"<?xml version="1.0"?>
+<RunInfo Version="2"><Run Id="{RUN_ID}" Number="42"><Flowcell>000000000-ABCDE</Flowcell>
+<Instrument>E00123</Instrument><Date>261126</Date><Reads>
+<Read Number="1" NumCycles="151" IsIndexedRead="N"/><Read Number="2" NumCycles="8" IsIndexedRead="Y"/>
+<Read Number="3" NumCycles="8" IsIndexedRead="Y"/><Read Number="4" NumCycles="151" IsIndexedRead="N"/>
+</Reads><FlowcellLayout LaneCount="8" SurfaceCount="2" SwathCount="2" TileCount="24"/></Run></RunInfo>
+"#
+    );
+    fs::write(run.run.join("RunInfo.xml"), info).unwrap();
+    run.seal(&[]).code(1).stderr(predicates::str::contains(
+        "244993 of 244993 expected files are missing",
+    ));
+    run.seal(&["--allow-incomplete"]).success();
+    let path = run.root.join(format!("{RUN_ID}.seqprov"));
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(size < 8 * 1024, "the bundle is {size} bytes");
+    let expected = 768 * 318 + 768 + 1;
+    assert_eq!(run.show()["seal"]["missing"], expected);
+    let (report, code) = run.verify(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["seal"]["missing"], expected, "{report:#}");
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("sealed incomplete: {expected} file(s)")),
+        "{report:#}"
+    );
+}
+
+/// Issue 12 item 25: base calls of a lane the layout does not have are recorded as
+/// unexpected (a warning at seal and at verify); `--strict-structure` refuses them.
+#[test]
+fn base_calls_of_an_unknown_lane_are_unexpected() {
+    let run = Run::new();
+    let stray = "Data/Intensities/BaseCalls/L005/C1.1/s_5_1101.bcl";
+    fs::create_dir_all(run.run.join(stray).parent().unwrap()).unwrap();
+    fs::write(run.run.join(stray), [3, 0, 0, 0, 0x41, 0x82, 0xa3]).unwrap();
+    run.seal(&[])
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "base calls for lane 5, which RunInfo.xml's layout does not have: 1 file(s) (first: \
+         {stray})"
+        )));
+    assert_eq!(run.show()["seal"]["unexpected"], 1);
+    let (report, code) = run.verify(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(report["warnings"].to_string().contains(stray), "{report:#}");
+    run.seal(&["--strict-structure"])
+        .code(1)
+        .stderr(predicates::str::contains("lane 5"))
+        .stderr(predicates::str::contains("--strict-structure"));
 }

@@ -424,3 +424,77 @@ fn parse_u32(text: &str) -> Option<u32> {
     }
     text.parse().ok()
 }
+
+/// A set of file paths a seal records compactly (`spec/bundle.md` §6.3): files of a
+/// run folder that its layout expects but that were missing (`missing`), or base calls
+/// the layout does not have (`unexpected`). `count` and `blake3` always bind the exact
+/// set; `groups` and `names` name it, either exactly or (when the set is too scattered
+/// to be grouped) by a sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSet {
+    /// Number of paths in the set (at least 1).
+    pub count: u64,
+    /// BLAKE3 of the paths sorted by their bytes, each followed by a line feed (0x0A).
+    pub blake3: Bytes32,
+    /// Ranges of expected files, each expanded against the run layout recorded in the
+    /// same payload (`spec/bundle.md` §6.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<FileGroup>,
+    /// Paths not in any group (completion markers), or, when `groups` is empty and
+    /// `count` is larger than the number of names, the first paths of the sorted set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+}
+
+/// Most groups in a [`FileSet`]; a set needing more is recorded by count, digest and
+/// sample names only.
+pub const MAX_FILE_GROUPS: usize = 4096;
+/// Most names in a [`FileSet`].
+pub const MAX_FILE_SET_NAMES: usize = 64;
+
+impl FileSet {
+    /// True when `groups` and `names` together name every path of the set; false when
+    /// `names` is only a sample (no groups, fewer names than `count`).
+    pub fn is_exact(&self) -> bool {
+        !self.groups.is_empty() || self.count == self.names.len() as u64
+    }
+
+    /// Check the shape: a non-empty set, at most [`MAX_FILE_GROUPS`] groups and
+    /// [`MAX_FILE_SET_NAMES`] names, no more names than paths.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.count == 0 {
+            return Err("a recorded file set has a count of 0".into());
+        }
+        if self.groups.len() > MAX_FILE_GROUPS || self.names.len() > MAX_FILE_SET_NAMES {
+            return Err(format!(
+                "a recorded file set has more than {MAX_FILE_GROUPS} groups or \
+                 {MAX_FILE_SET_NAMES} names"
+            ));
+        }
+        if self.names.len() as u64 > self.count {
+            return Err("a recorded file set names more paths than its count".into());
+        }
+        Ok(())
+    }
+}
+
+/// Expected files of one kind in one lane: every unit of the lane in the run layout
+/// with `first ≤ unit ≤ last`, for every cycle `cfirst` to `clast` (`spec/bundle.md`
+/// §6.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileGroup {
+    /// `bcl`, `bcl.gz`, `cbcl`, `bcl.bgzf`, `filter`, `lane-filter` or `bci`.
+    pub kind: String,
+    /// The lane.
+    pub lane: u32,
+    /// First unit: a tile (`bcl`, `bcl.gz`, `filter`), a surface (`cbcl`), 0 otherwise.
+    pub first: u32,
+    /// Last unit.
+    pub last: u32,
+    /// First cycle; 0 for kinds without cycles (`filter`, `lane-filter`, `bci`).
+    pub cfirst: u32,
+    /// Last cycle; 0 for kinds without cycles.
+    pub clast: u32,
+}

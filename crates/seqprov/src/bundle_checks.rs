@@ -93,6 +93,19 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     }
     let seal = &bundle.payload;
     checks.warnings.extend(seal_warnings(seal));
+    // The compact record of missing files must expand, against the signed layout, to
+    // exactly its count and digest (spec/bundle.md §6.3).
+    if let Some(missing) = seal.missing.as_ref().filter(|m| m.is_exact()) {
+        let expanded = match &seal.run {
+            Some(run) => seqprov_illumina::run_layout::expand_file_set(missing, run, 0).map(drop),
+            None => Err("the seal records no run layout to expand it against".into()),
+        };
+        if let Err(why) = expanded {
+            checks.integrity.push(format!(
+                "the seal's record of missing files is inconsistent: {why}"
+            ));
+        }
+    }
     if let Some(required) = policy.requirements.require_mode {
         let failure = match &seal.mode {
             None => Some("the seal makes no run-mode claim".to_string()),
@@ -221,6 +234,27 @@ fn seal_warnings(seal: &SealPayload) -> Vec<String> {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", ")
+        ));
+    }
+    if let Some(missing) = &seal.missing {
+        // A few files are named by path; more are described by their ranges.
+        let named = seal
+            .run
+            .as_ref()
+            .filter(|_| missing.count <= 10)
+            .and_then(|run| seqprov_illumina::run_layout::expand_file_set(missing, run, 10).ok())
+            .map(|paths| paths.join(", "));
+        out.push(format!(
+            "sealed incomplete: {} file(s) the run layout expects were missing at seal time: {}",
+            missing.count,
+            named.unwrap_or_else(|| seqprov_illumina::run_layout::describe_file_set(missing, 10))
+        ));
+    }
+    if let Some(unexpected) = &seal.unexpected {
+        out.push(format!(
+            "sealed with {} base-call or filter file(s) of lanes the run layout does not have: {}",
+            unexpected.count,
+            seqprov_illumina::run_layout::describe_file_set(unexpected, 10)
         ));
     }
     for broken in &seal.broken {
