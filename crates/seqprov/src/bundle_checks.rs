@@ -314,3 +314,64 @@ pub fn describe_seconds(total: i64) -> String {
     }
     parts.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::PrivateKey;
+    use crate::seal::{SealFacts, SealOptions, sign_entries_with};
+
+    /// Issue 12 item 27: a signed `missing` record whose groups do not expand, against the
+    /// signed layout, to its count and digest is an integrity failure, not a warning.
+    #[test]
+    fn a_missing_record_that_does_not_expand_to_its_digest_is_malformed() {
+        let info = br#"<RunInfo Version="2"><Run Id="R" Number="1"><Reads>
+            <Read Number="1" NumCycles="3" IsIndexedRead="N"/></Reads>
+            <FlowcellLayout LaneCount="1" SurfaceCount="1" SwathCount="1" TileCount="2"/>
+            </Run></RunInfo>"#;
+        let run = seqprov_illumina::run_info::RunMetadata {
+            run_info: seqprov_illumina::run_info::parse_run_info(info, "RunInfo.xml").unwrap(),
+            run_parameters: None,
+        };
+        let only_info = ["RunInfo.xml".to_string()].into();
+        let completeness =
+            seqprov_illumina::run_layout::check_completeness(&run, &only_info).unwrap();
+        let honest = completeness.missing.unwrap();
+        let key = PrivateKey::from_seed(&[7; 32], None);
+        let policy = Policy::trusting(vec![key.public()]);
+        let check = |missing| {
+            let facts = SealFacts {
+                run: Some(run.clone()),
+                missing: Some(missing),
+                ..SealFacts::default()
+            };
+            let sealed = sign_entries_with(
+                Vec::new(),
+                "R",
+                &key,
+                &SealOptions::default(),
+                facts,
+                &seqprov_engine::hashing::NoProgress,
+            );
+            let bundle = Bundle::parse(&sealed.bundle).unwrap();
+            check_bundle(&bundle, &policy, &VerifyOptions::default())
+        };
+        let good = check(honest.clone());
+        assert!(good.integrity.is_empty(), "{:?}", good.integrity);
+        assert!(good.warnings[0].contains("sealed incomplete: 9 file(s)"));
+        let mut fewer = honest.clone();
+        fewer.groups[0].clast -= 1;
+        let mut recounted = honest.clone();
+        recounted.count -= 1;
+        let mut unknown = honest;
+        unknown.groups[0].lane = 2;
+        for forged in [fewer, recounted, unknown] {
+            let checks = check(forged);
+            assert!(
+                checks.integrity[0].contains("record of missing files is inconsistent"),
+                "{:?}",
+                checks.integrity
+            );
+        }
+    }
+}
