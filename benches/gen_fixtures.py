@@ -52,8 +52,12 @@ BASECALLS = "Data/Intensities/BaseCalls/L001"
 # BCL byte: bits 0-1 base, bits 2-7 quality; 0 is a no-call. Bytes 1-7 are a
 # called base with quality 0 or 1, which no instrument writes (the structure
 # check notes them in lenient mode and refuses them in strict mode): setting
-# bit 3 turns them into quality 2, so the body stays random and is valid.
-BCL_VALID = bytes(b | 8 if 1 <= b <= 7 else b for b in range(256))
+# bit 3 turns them into quality 2. Bytes 168-255 hold a quality above 41, which no
+# instrument writes either (broken in every mode): clearing bit 7 turns them into
+# qualities 10-31. The body stays random and is valid.
+BCL_VALID = bytes(
+    b | 8 if 1 <= b <= 7 else b & 0x7F if b >= 168 else b for b in range(256)
+)
 # .filter byte: 1 = passed filter (about 78 %), 0 = failed.
 PF_BYTE = bytes(1 if b < 200 else 0 for b in range(256))
 # FASTQ: uniform bases; NovaSeq-style binned qualities (F=Q37, :=Q25, ,=Q11, #=Q2).

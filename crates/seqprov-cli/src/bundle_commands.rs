@@ -37,7 +37,11 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
     seqprov::write_atomically(&a.out, &proof, overwrite)?;
     let (_, items) = seqprov::format::proof::parse(&proof)?;
     let p = &bundle.payload;
-    if !p.incomplete.is_empty() || !p.broken.is_empty() {
+    if !p.incomplete.is_empty()
+        || !p.broken.is_empty()
+        || p.missing.is_some()
+        || p.unexpected.is_some()
+    {
         eprintln!(
             "seqprov: warning: the seal lists missing or broken files by name; every proof \
              carries the signed seal, so those names are disclosed too"

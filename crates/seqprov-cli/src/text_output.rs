@@ -18,7 +18,7 @@ fn class_label(class: FileClass) -> &'static str {
 
 /// The lines `seqprov show` prints.
 pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
-    vec![
+    let mut lines = vec![
         format!("subject:   {}", safe(&seal.subject)),
         format!(
             "signer:    {} (role: {})",
@@ -52,7 +52,18 @@ pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
             safe(seal.derived_from.as_deref().unwrap_or("(not recorded)"))
         ),
         format!("custody:   {} events", seal.custody_events),
-    ]
+    ];
+    if let Some(missing) = seal.missing {
+        lines.push(format!(
+            "missing:   {missing} expected file(s) were missing at seal time"
+        ));
+    }
+    if let Some(unexpected) = seal.unexpected {
+        lines.push(format!(
+            "unexpected: {unexpected} base-call file(s) of lanes the layout does not have"
+        ));
+    }
+    lines
 }
 
 fn summary_words(s: &Summary) -> String {

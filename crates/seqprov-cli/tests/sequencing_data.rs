@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt as _;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -60,7 +61,7 @@ impl Run {
             // u32 cluster count, then one byte per cluster.
             fs::write(
                 calls.join(format!("C{cycle}.1/s_1_1101.bcl")),
-                [3, 0, 0, 0, 0x41, 0x82, 0xc3],
+                [3, 0, 0, 0, 0x41, 0x82, 0xa3],
             )
             .unwrap();
         }
@@ -169,7 +170,14 @@ fn incomplete_run_is_refused_with_the_missing_files_named() {
         );
         run.seal(&["--allow-incomplete"]).success();
         let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
-        assert_eq!(bundle.payload.incomplete, [missing], "{name}");
+        let set = bundle.payload.missing.as_ref().unwrap();
+        let run_meta = bundle.payload.run.as_ref().unwrap();
+        assert_eq!(
+            seqprov::illumina::run_layout::expand_file_set(set, run_meta, usize::MAX).unwrap(),
+            [missing],
+            "{name}"
+        );
+        assert!(bundle.payload.incomplete.is_empty());
         let (report, code) = run.verify(&[]);
         assert_eq!(code, 0);
         assert!(
@@ -442,17 +450,222 @@ fn full_structure_check_inflates_and_catches_a_corrupt_block() {
         .run
         .join("Data/Intensities/BaseCalls/L001/C1.1/s_1_1101.bcl");
     fs::remove_file(&bcl).unwrap();
-    let body: Vec<u8> = [3u8, 0, 0, 0, 0x41, 0x82, 0xc3].to_vec();
+    let body: Vec<u8> = [3u8, 0, 0, 0, 0x41, 0x82, 0xa3].to_vec();
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
     encoder.write_all(&body).unwrap();
     let mut gz = encoder.finish().unwrap();
     // A stored (level 0) block holds the bytes as they are: change a base call, keep the
     // CRC and size in the trailer as they were.
-    let at = gz.windows(3).position(|w| w == [0x41, 0x82, 0xc3]).unwrap();
+    let at = gz.windows(3).position(|w| w == [0x41, 0x82, 0xa3]).unwrap();
     gz[at] = 0x42;
     fs::write(bcl.with_extension("bcl.gz"), &gz).unwrap();
     run.seal(&[]).success();
     run.seal(&["--full-structure-check"])
         .code(1)
         .stderr(predicates::str::contains("s_1_1101.bcl.gz"));
+}
+
+/// Issue 12 item 23: a per-tile BCL whose second half holds qualities 61-63 (and many
+/// calls of quality 0 or 1) is broken in the default mode: no Illumina instrument writes
+/// a quality above 41.
+#[test]
+fn bcl_with_impossible_qualities_is_refused() {
+    let run = Run::new();
+    let bcl = "Data/Intensities/BaseCalls/L001/C1.1/s_1_1101.bcl";
+    let clusters = 3000u32;
+    let mut data = clusters.to_le_bytes().to_vec();
+    for i in 0..clusters {
+        data.push(if i < clusters / 2 {
+            if i % 2 == 0 { 0x05 } else { 0x93 }
+        } else {
+            ((61 + (i % 3) as u8) << 2) | (i % 4) as u8
+        });
+    }
+    fs::write(run.run.join(bcl), &data).unwrap();
+    // The other cycle and the filter must agree on the cluster count.
+    let mut other = clusters.to_le_bytes().to_vec();
+    other.extend(std::iter::repeat_n(0x93u8, clusters as usize));
+    fs::write(
+        run.run
+            .join("Data/Intensities/BaseCalls/L001/C2.1/s_1_1101.bcl"),
+        &other,
+    )
+    .unwrap();
+    run.seal(&[])
+        .code(1)
+        .stderr(predicates::str::contains(bcl))
+        .stderr(predicates::str::contains("quality above 41"));
+    assert!(!run.root.join(format!("{RUN_ID}.seqprov")).exists());
+    run.seal(&["--allow-broken"]).success();
+    let (report, code) = run.verify(&[]);
+    assert_eq!(code, 0);
+    assert!(
+        report["warnings"].to_string().contains("quality above 41"),
+        "{report:#}"
+    );
+}
+
+/// Issue 12 item 5: a 316-byte RunInfo.xml claiming a million cycles on an
+/// 8 × 2 × 9 × 99-tile layout is refused at once, naming the field, within bounded
+/// memory (the process runs under a 2 GiB address-space limit), and nothing is written.
+#[test]
+fn absurd_run_metadata_is_refused_quickly_and_names_the_field() {
+    let run = Run::new();
+    let absurd = format!(
+        "<?xml version=\"1.0\" ?>\n<RunInfo Version=\"2\"><Run Id=\"{RUN_ID}\" Number=\"42\">\
+         <Instrument>M0123</Instrument><Date>261126</Date><Reads><Read Number=\"1\" \
+         NumCycles=\"1000000\" IsIndexedRead=\"N\"/></Reads><FlowcellLayout LaneCount=\"8\" \
+         SurfaceCount=\"2\" SwathCount=\"9\" TileCount=\"99\"/></Run></RunInfo>\n"
+    );
+    assert_eq!(absurd.len(), 316);
+    fs::write(run.run.join("RunInfo.xml"), absurd).unwrap();
+    let started = std::time::Instant::now();
+    let binary = assert_cmd::cargo::cargo_bin("seqprov");
+    let out = std::process::Command::new("sh")
+        .current_dir(&run.root)
+        .arg("-c")
+        .arg(r#"ulimit -v 2097152 && exec "$0" seal "$1" --key core.key"#)
+        .arg(&binary)
+        .arg(RUN_ID)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Read/@NumCycles"), "{stderr}");
+    assert!(stderr.contains("1000000"), "{stderr}");
+    assert!(stderr.contains("more than 1000"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!run.root.join(format!("{RUN_ID}.seqprov")).exists());
+}
+
+/// Issue 12 item 24: RunInfo.xml and the run parameters file naming different runs (run
+/// ids or flow cells) are recorded in the seal, reported at seal and at verify, and a
+/// policy with `refuse_run_mismatch = true` refuses the bundle (exit 3).
+#[test]
+fn run_info_and_run_parameters_naming_different_runs_are_reported() {
+    let run = Run::new();
+    let parameters = |run_id: &str, flowcell: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<RunParameters><RunID>{run_id}</RunID><Setup>\
+             <ApplicationName>MiSeq Control Software</ApplicationName></Setup>\
+             <FlowcellRFIDTag><SerialNumber>{flowcell}</SerialNumber></FlowcellRFIDTag>\
+             </RunParameters>\n"
+        )
+    };
+    // The same run, the flow cell written in another case: nothing to report.
+    fs::write(
+        run.run.join("runParameters.xml"),
+        parameters(RUN_ID, "000000000-abcde"),
+    )
+    .unwrap();
+    run.seal(&[])
+        .success()
+        .stderr(predicates::str::contains("names run").not());
+    assert_eq!(run.verify(&[]).1, 0);
+    for (other_run, other_flowcell) in [
+        ("261127_M01234_0043_000000000-FGHIJ", "000000000-ABCDE"),
+        (RUN_ID, "000000000-FGHIJ"),
+    ] {
+        fs::write(
+            run.run.join("runParameters.xml"),
+            parameters(other_run, other_flowcell),
+        )
+        .unwrap();
+        run.seal(&[])
+            .success()
+            .stderr(predicates::str::contains(format!(
+                "RunInfo.xml names run {RUN_ID} (flow cell 000000000-ABCDE) but runParameters.xml \
+             names run {other_run} (flow cell {other_flowcell})"
+            )));
+        let bundle = seqprov::read_bundle(&run.root.join(format!("{RUN_ID}.seqprov"))).unwrap();
+        assert!(bundle.payload.run_mismatch.is_some());
+        let (report, code) = run.verify(&[]);
+        assert_eq!(code, 0, "{report:#}");
+        assert!(
+            report["warnings"].to_string().contains("names run"),
+            "{report:#}"
+        );
+        let policy = run.root.join("lab.toml");
+        fs::write(
+            &policy,
+            "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+             [requirements]\nrefuse_run_mismatch = true\n",
+        )
+        .unwrap();
+        let out = seqprov()
+            .current_dir(&run.root)
+            .args(["verify", RUN_ID, "--policy", "lab.toml", "--json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(3), "{report:#}");
+        assert!(
+            report["policy"].to_string().contains("run_mismatch"),
+            "{report:#}"
+        );
+    }
+}
+
+/// Issue 12 item 27: a metadata-only run on a HiSeq X layout (8 lanes × 96 tiles, 318
+/// cycles: 244,993 expected files) seals with `--allow-incomplete` into a small bundle
+/// (the missing files are recorded by count, digest and ranges, not by name), and show
+/// and verify report the count.
+#[test]
+fn an_empty_hiseq_x_layout_seals_compactly() {
+    let run = Run::new();
+    fs::remove_dir_all(run.run.join("Data")).unwrap();
+    fs::remove_file(run.run.join("RTAComplete.txt")).unwrap();
+    let info = format!(
+        r#"<?xml version="1.0"?>
+<RunInfo Version="2"><Run Id="{RUN_ID}" Number="42"><Flowcell>000000000-ABCDE</Flowcell>
+<Instrument>E00123</Instrument><Date>261126</Date><Reads>
+<Read Number="1" NumCycles="151" IsIndexedRead="N"/><Read Number="2" NumCycles="8" IsIndexedRead="Y"/>
+<Read Number="3" NumCycles="8" IsIndexedRead="Y"/><Read Number="4" NumCycles="151" IsIndexedRead="N"/>
+</Reads><FlowcellLayout LaneCount="8" SurfaceCount="2" SwathCount="2" TileCount="24"/></Run></RunInfo>
+"#
+    );
+    fs::write(run.run.join("RunInfo.xml"), info).unwrap();
+    run.seal(&[]).code(1).stderr(predicates::str::contains(
+        "244993 of 244993 expected files are missing",
+    ));
+    run.seal(&["--allow-incomplete"]).success();
+    let path = run.root.join(format!("{RUN_ID}.seqprov"));
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(size < 8 * 1024, "the bundle is {size} bytes");
+    let expected = 768 * 318 + 768 + 1;
+    assert_eq!(run.show()["seal"]["missing"], expected);
+    let (report, code) = run.verify(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["seal"]["missing"], expected, "{report:#}");
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("sealed incomplete: {expected} file(s)")),
+        "{report:#}"
+    );
+}
+
+/// Issue 12 item 25: base calls of a lane the layout does not have are recorded as
+/// unexpected (a warning at seal and at verify); `--strict-structure` refuses them.
+#[test]
+fn base_calls_of_an_unknown_lane_are_unexpected() {
+    let run = Run::new();
+    let stray = "Data/Intensities/BaseCalls/L005/C1.1/s_5_1101.bcl";
+    fs::create_dir_all(run.run.join(stray).parent().unwrap()).unwrap();
+    fs::write(run.run.join(stray), [3, 0, 0, 0, 0x41, 0x82, 0xa3]).unwrap();
+    run.seal(&[])
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "base calls for lane 5, which RunInfo.xml's layout does not have: 1 file(s) (first: \
+         {stray})"
+        )));
+    assert_eq!(run.show()["seal"]["unexpected"], 1);
+    let (report, code) = run.verify(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(report["warnings"].to_string().contains(stray), "{report:#}");
+    run.seal(&["--strict-structure"])
+        .code(1)
+        .stderr(predicates::str::contains("lane 5"))
+        .stderr(predicates::str::contains("--strict-structure"));
 }

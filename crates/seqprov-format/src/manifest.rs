@@ -291,6 +291,22 @@ pub struct SealPayload {
     /// ([`crate::entry_path::link_leaves_tree`]); omitted when zero.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub external_symlinks: u64,
+    // issue 12 item 24
+    /// `RunInfo.xml` and the run parameters file name different runs (run ids or flow
+    /// cells): what differs, in words (`spec/bundle.md` §6.5). Absent when they agree or
+    /// when either says nothing to compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_mismatch: Option<String>,
+    // issue 12 item 27
+    /// Files the run layout expects but that were missing (`--allow-incomplete`), by
+    /// count, digest and ranges (`spec/bundle.md` §6.3); written instead of `incomplete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<crate::run_record::FileSet>,
+    // issue 12 item 25
+    /// Base-call and filter files of lanes the run layout does not have
+    /// (`spec/bundle.md` §6.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unexpected: Option<crate::run_record::FileSet>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -323,6 +339,12 @@ impl SealPayload {
                 "run-mode corroboration `{}` is not agrees, disagrees or unknown",
                 mode.corroboration
             ));
+        }
+        if self.missing.is_some() && !self.incomplete.is_empty() {
+            return Err("the payload has both `incomplete` and `missing`".into());
+        }
+        for set in [&self.missing, &self.unexpected].into_iter().flatten() {
+            set.validate()?;
         }
         crate::exclude::Excludes::recorded(&self.exclude)?;
         let digests: Vec<&str> = self.digests.iter().map(String::as_str).collect();

@@ -56,10 +56,165 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
-    /// Total number of cycles over all reads.
+    /// Total number of cycles over all reads; saturates at `u32::MAX` instead of
+    /// wrapping (metadata within [`RunInfo::check_bounds`] sums to at most
+    /// [`MAX_TOTAL_CYCLES`]).
     pub fn total_cycles(&self) -> u32 {
-        self.reads.iter().map(|r| r.cycles).sum()
+        self.reads
+            .iter()
+            .fold(0u32, |sum, r| sum.saturating_add(r.cycles))
     }
+
+    /// Check every count against the limits of `spec/run-folders.md` §2.5; the error
+    /// names the first field out of range. Nothing derived from the metadata (expected
+    /// files, tiles) is computed before this passes.
+    pub fn check_bounds(&self) -> Result<(), OutOfBounds> {
+        let over = |what: &str, value: u64, limit: u64, of: &str| {
+            if value > limit {
+                Err(OutOfBounds {
+                    what: what.to_string(),
+                    value: value.to_string(),
+                    reason: format!(
+                        "more than {limit}, the most {of} seqprov accepts (spec/run-folders.md §2.5)"
+                    ),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        for read in &self.reads {
+            over(
+                "Read/@NumCycles",
+                read.cycles.into(),
+                MAX_CYCLES_PER_READ.into(),
+                "cycles per read",
+            )?;
+        }
+        over(
+            "Reads/Read",
+            self.reads.len() as u64,
+            MAX_READS as u64,
+            "reads",
+        )?;
+        let total: u64 = self.reads.iter().map(|r| u64::from(r.cycles)).sum();
+        over(
+            "Reads/Read/@NumCycles (sum)",
+            total,
+            MAX_TOTAL_CYCLES.into(),
+            "cycles in a run",
+        )?;
+        let Some(layout) = &self.layout else {
+            return Ok(());
+        };
+        for (what, value, limit, of) in [
+            (
+                "FlowcellLayout/@LaneCount",
+                layout.lanes,
+                MAX_LANES,
+                "lanes",
+            ),
+            (
+                "FlowcellLayout/@SurfaceCount",
+                layout.surfaces,
+                MAX_SURFACES,
+                "surfaces",
+            ),
+            (
+                "FlowcellLayout/@SwathCount",
+                layout.swaths,
+                MAX_SWATHS,
+                "swaths",
+            ),
+            (
+                "FlowcellLayout/@TileCount",
+                layout.tiles_per_swath,
+                MAX_TILES_PER_SWATH,
+                "tiles per swath",
+            ),
+            (
+                "FlowcellLayout/@SectionPerLane",
+                layout.sections_per_lane.unwrap_or(1),
+                MAX_SECTIONS,
+                "sections per lane",
+            ),
+        ] {
+            over(what, value.into(), limit.into(), of)?;
+        }
+        over(
+            "Tiles/Tile",
+            layout.tiles.len() as u64,
+            MAX_TILES as u64,
+            "listed tiles",
+        )?;
+        for tile in &layout.tiles {
+            if tile.lane == 0 || tile.lane > MAX_LANES || tile.tile > MAX_TILE_NUMBER {
+                return Err(OutOfBounds {
+                    what: "Tiles/Tile".into(),
+                    value: tile.to_string(),
+                    reason: format!(
+                        "lanes are 1 to {MAX_LANES} and tile numbers at most {MAX_TILE_NUMBER} \
+                         (spec/run-folders.md §2.5)"
+                    ),
+                });
+            }
+        }
+        if layout.tiles.is_empty() {
+            let sections = if layout.tile_naming.as_deref() == Some("FiveDigit") {
+                layout.sections_per_lane.unwrap_or(1).max(1)
+            } else {
+                1
+            };
+            let derived = [
+                layout.surfaces,
+                layout.swaths,
+                sections,
+                layout.tiles_per_swath,
+            ]
+            .iter()
+            .fold(u64::from(layout.lanes), |product, &n| {
+                product.saturating_mul(n.into())
+            });
+            over(
+                "FlowcellLayout (LaneCount × SurfaceCount × SwathCount × SectionPerLane × TileCount)",
+                derived,
+                MAX_TILES as u64,
+                "tiles",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Most cycles in one read (the longest read of any instrument is 301 cycles).
+pub const MAX_CYCLES_PER_READ: u32 = 1000;
+/// Most reads in a run (real runs have at most 4, plus UMI reads).
+pub const MAX_READS: usize = 16;
+/// Most cycles over all reads (real runs have at most about 650).
+pub const MAX_TOTAL_CYCLES: u32 = 2000;
+/// Most lanes (HiSeq 2000 to X and NovaSeq X have 8).
+pub const MAX_LANES: u32 = 8;
+/// Most surfaces (a tile number's first digit is 1 or 2).
+pub const MAX_SURFACES: u32 = 2;
+/// Most swaths (one digit of a tile number; real flow cells have at most 6).
+pub const MAX_SWATHS: u32 = 9;
+/// Most tiles per swath (two digits of a tile number; real flow cells have at most 98).
+pub const MAX_TILES_PER_SWATH: u32 = 99;
+/// Most sections per lane (one digit of a five-digit tile number).
+pub const MAX_SECTIONS: u32 = 9;
+/// Most tiles in a run, listed or derived (the largest real layout has 3,744).
+pub const MAX_TILES: usize = 16_384;
+/// Largest tile number (five digits).
+pub const MAX_TILE_NUMBER: u32 = 99_999;
+
+/// A count in run metadata beyond the limits of `spec/run-folders.md` §2.5.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutOfBounds {
+    /// The element or attribute, as a path such as `Read/@NumCycles`.
+    pub what: String,
+    /// The value found.
+    pub value: String,
+    /// Why it is refused.
+    pub reason: String,
 }
 
 /// How a `RunInfo.xml` date was written.
@@ -268,4 +423,78 @@ fn parse_u32(text: &str) -> Option<u32> {
         return None;
     }
     text.parse().ok()
+}
+
+/// A set of file paths a seal records compactly (`spec/bundle.md` §6.3): files of a
+/// run folder that its layout expects but that were missing (`missing`), or base calls
+/// the layout does not have (`unexpected`). `count` and `blake3` always bind the exact
+/// set; `groups` and `names` name it, either exactly or (when the set is too scattered
+/// to be grouped) by a sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSet {
+    /// Number of paths in the set (at least 1).
+    pub count: u64,
+    /// BLAKE3 of the paths sorted by their bytes, each followed by a line feed (0x0A).
+    pub blake3: Bytes32,
+    /// Ranges of expected files, each expanded against the run layout recorded in the
+    /// same payload (`spec/bundle.md` §6.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<FileGroup>,
+    /// Paths not in any group (completion markers), or, when `groups` is empty and
+    /// `count` is larger than the number of names, the first paths of the sorted set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+}
+
+/// Most groups in a [`FileSet`]; a set needing more is recorded by count, digest and
+/// sample names only.
+pub const MAX_FILE_GROUPS: usize = 4096;
+/// Most names in a [`FileSet`].
+pub const MAX_FILE_SET_NAMES: usize = 64;
+
+impl FileSet {
+    /// True when `groups` and `names` together name every path of the set; false when
+    /// `names` is only a sample (no groups, fewer names than `count`).
+    pub fn is_exact(&self) -> bool {
+        !self.groups.is_empty() || self.count == self.names.len() as u64
+    }
+
+    /// Check the shape: a non-empty set, at most [`MAX_FILE_GROUPS`] groups and
+    /// [`MAX_FILE_SET_NAMES`] names, no more names than paths.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.count == 0 {
+            return Err("a recorded file set has a count of 0".into());
+        }
+        if self.groups.len() > MAX_FILE_GROUPS || self.names.len() > MAX_FILE_SET_NAMES {
+            return Err(format!(
+                "a recorded file set has more than {MAX_FILE_GROUPS} groups or \
+                 {MAX_FILE_SET_NAMES} names"
+            ));
+        }
+        if self.names.len() as u64 > self.count {
+            return Err("a recorded file set names more paths than its count".into());
+        }
+        Ok(())
+    }
+}
+
+/// Expected files of one kind in one lane: every unit of the lane in the run layout
+/// with `first ≤ unit ≤ last`, for every cycle `cfirst` to `clast` (`spec/bundle.md`
+/// §6.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileGroup {
+    /// `bcl`, `bcl.gz`, `cbcl`, `bcl.bgzf`, `filter`, `lane-filter` or `bci`.
+    pub kind: String,
+    /// The lane.
+    pub lane: u32,
+    /// First unit: a tile (`bcl`, `bcl.gz`, `filter`), a surface (`cbcl`), 0 otherwise.
+    pub first: u32,
+    /// Last unit.
+    pub last: u32,
+    /// First cycle; 0 for kinds without cycles (`filter`, `lane-filter`, `bci`).
+    pub cfirst: u32,
+    /// Last cycle; 0 for kinds without cycles.
+    pub clast: u32,
 }

@@ -74,6 +74,21 @@ pub const MAX_METADATA_BYTES: u64 = 16 << 20;
 /// Read `RunInfo.xml` (and the run parameters file beside it, if any) from a run folder;
 /// `Ok(None)` when `dir` has no `RunInfo.xml` at its root, so it is not a run folder.
 pub fn read_run_folder(dir: &Path) -> Result<Option<RunMetadata>, MetadataError> {
+    Ok(read_run_folder_checked(dir)?.map(|folder| folder.meta))
+}
+
+/// A run folder's metadata, and whether its two metadata files name the same run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFolder {
+    /// What the seal records.
+    pub meta: RunMetadata,
+    /// `RunInfo.xml` and the run parameters file name different runs: what differs
+    /// (see [`run_mismatch`]).
+    pub mismatch: Option<String>,
+}
+
+/// [`read_run_folder`], also comparing the run and flow cell the two files name.
+pub fn read_run_folder_checked(dir: &Path) -> Result<Option<RunFolder>, MetadataError> {
     let listing = std::fs::read_dir(dir).map_err(|e| MetadataError::Io {
         file: dir.display().to_string(),
         source: e,
@@ -131,14 +146,69 @@ pub fn read_run_folder(dir: &Path) -> Result<Option<RunMetadata>, MetadataError>
         Ok(bytes)
     };
     let run_info = parse_run_info(&read(info_name)?, info_name)?;
-    let run_parameters = match find_run_parameters(&names, &dir_name)? {
-        Some(name) => Some(parse_run_parameters(&read(name)?, name)?),
-        None => None,
+    let (run_parameters, flowcell) = match find_run_parameters(&names, &dir_name)? {
+        Some(name) => {
+            let (parameters, flowcell) = parse_run_parameters_with_flowcell(&read(name)?, name)?;
+            (Some(parameters), flowcell)
+        }
+        None => (None, None),
     };
-    Ok(Some(RunMetadata {
-        run_info,
-        run_parameters,
+    let mismatch = run_parameters
+        .as_ref()
+        .and_then(|p| run_mismatch(&run_info, p, flowcell.as_deref()));
+    Ok(Some(RunFolder {
+        meta: RunMetadata {
+            run_info,
+            run_parameters,
+        },
+        mismatch,
     }))
+}
+
+/// Whether `RunInfo.xml` and the run parameters file name different runs: their run
+/// ids differ (compared trimmed, without regard to ASCII case), or their flow cells
+/// differ (likewise, a leading flow-cell side letter `A` or `B` on either ignored, as
+/// NovaSeq writes `AHJCWWDSXX` for flow cell `HJCWWDSXX`). Only values both files
+/// state are compared (`spec/run-folders.md` §2.6).
+pub fn run_mismatch(
+    info: &RunInfo,
+    parameters: &RunParameters,
+    parameters_flowcell: Option<&str>,
+) -> Option<String> {
+    let norm = |s: &str| s.trim().to_ascii_uppercase();
+    let run_differs = parameters
+        .run_id
+        .as_deref()
+        .is_some_and(|id| norm(id) != norm(&info.run_id));
+    let same_flowcell = |a: &str, b: &str| {
+        let (a, b) = (norm(a), norm(b));
+        let side = |x: &str| {
+            x.strip_prefix(['A', 'B'])
+                .map(str::to_string)
+                .filter(|rest| !rest.is_empty())
+        };
+        a == b || side(&a).as_deref() == Some(&b) || side(&b).as_deref() == Some(&a)
+    };
+    let flowcell_differs = match (info.flowcell.as_deref(), parameters_flowcell) {
+        (Some(a), Some(b)) => !same_flowcell(a, b),
+        _ => false,
+    };
+    if !run_differs && !flowcell_differs {
+        return None;
+    }
+    let describe = |run: Option<&str>, flowcell: Option<&str>| {
+        let mut text = format!("run {}", run.unwrap_or("(not stated)"));
+        if let Some(flowcell) = flowcell {
+            text.push_str(&format!(" (flow cell {flowcell})"));
+        }
+        text
+    };
+    Some(format!(
+        "{RUN_INFO_NAME} names {} but {} names {}",
+        describe(Some(&info.run_id), info.flowcell.as_deref()),
+        parameters.file_name,
+        describe(parameters.run_id.as_deref(), parameters_flowcell)
+    ))
 }
 
 /// Find the run parameters file among the file names of one folder, comparing names
@@ -223,7 +293,7 @@ pub fn parse_run_info(bytes: &[u8], file: &str) -> Result<RunInfo, MetadataError
         Some(layout) => Some(parse_layout(layout, &ctx)?),
         None => None,
     };
-    Ok(RunInfo {
+    let info = RunInfo {
         run_id,
         run_number,
         version,
@@ -232,7 +302,10 @@ pub fn parse_run_info(bytes: &[u8], file: &str) -> Result<RunInfo, MetadataError
         date,
         reads,
         layout,
-    })
+    };
+    info.check_bounds()
+        .map_err(|e| ctx.invalid(&e.what, &e.value, &e.reason))?;
+    Ok(info)
 }
 
 fn parse_layout(layout: &Element, ctx: &Ctx<'_>) -> Result<FlowcellLayout, MetadataError> {
@@ -248,6 +321,9 @@ fn parse_layout(layout: &Element, ctx: &Ctx<'_>) -> Result<FlowcellLayout, Metad
     let mut tiles = Vec::new();
     if let Some(list) = tile_set.and_then(|t| t.child("Tiles")) {
         for tile in list.children_named("Tile") {
+            if tiles.len() > seqprov_format::run_record::MAX_TILES {
+                break; // refused by check_bounds, which counts them
+            }
             let parsed: Tile = tile
                 .text
                 .parse()
@@ -275,6 +351,18 @@ fn parse_layout(layout: &Element, ctx: &Ctx<'_>) -> Result<FlowcellLayout, Metad
 
 /// Parse the bytes of a run parameters file; `file` is its name as found.
 pub fn parse_run_parameters(bytes: &[u8], file: &str) -> Result<RunParameters, MetadataError> {
+    Ok(parse_run_parameters_with_flowcell(bytes, file)?.0)
+}
+
+/// [`parse_run_parameters`], and the flow cell the file names, which is compared with
+/// `RunInfo.xml` but not recorded: the first of `FlowCellSerial`,
+/// `FlowCellSerialNumber`, `FlowcellRFIDTag/SerialNumber` (MiSeq),
+/// `RfidsInfo/FlowCellSerialBarcode` (NovaSeq 6000) and `Barcode` (HiSeq), among the
+/// root element's and its `Setup` element's children.
+pub fn parse_run_parameters_with_flowcell(
+    bytes: &[u8],
+    file: &str,
+) -> Result<(RunParameters, Option<String>), MetadataError> {
     let root = xml_tree::parse(bytes).map_err(|reason| MetadataError::Xml {
         file: file.into(),
         reason,
@@ -306,7 +394,22 @@ pub fn parse_run_parameters(bytes: &[u8], file: &str) -> Result<RunParameters, M
         Some(text) => Some(ctx.number(Some(&text), "RunNumber")?),
         None => None,
     };
-    Ok(RunParameters {
+    let nested = |outer: &str, inner: &str| -> Option<String> {
+        std::iter::once(&root).chain(setup).find_map(|scope| {
+            scope
+                .children
+                .iter()
+                .filter(|c| c.name.eq_ignore_ascii_case(outer))
+                .flat_map(|c| c.children.iter())
+                .find(|c| c.name.eq_ignore_ascii_case(inner) && !c.text.trim().is_empty())
+                .map(|c| c.text.trim().to_string())
+        })
+    };
+    let flowcell = field(&["FlowCellSerial", "FlowCellSerialNumber"])
+        .or_else(|| nested("FlowcellRFIDTag", "SerialNumber"))
+        .or_else(|| nested("RfidsInfo", "FlowCellSerialBarcode"))
+        .or_else(|| field(&["Barcode"]));
+    let parameters = RunParameters {
         file_name: file.to_string(),
         application_name: field(&["ApplicationName", "Application"]),
         application_version: field(&["ApplicationVersion"]),
@@ -322,7 +425,8 @@ pub fn parse_run_parameters(bytes: &[u8], file: &str) -> Result<RunParameters, M
         ]),
         run_id: field(&["RunID"]),
         run_number,
-    })
+    };
+    Ok((parameters, flowcell))
 }
 
 /// Normalise a `RunInfo.xml` date; the error is `(raw text, reason)` for text that
@@ -622,6 +726,99 @@ mod tests {
                 .starts_with("x/RunInfo.xml: not readable as XML"),
             "{err}"
         );
+    }
+
+    /// Issue 12 item 5: every count from run metadata is bounded at parse time, and the
+    /// error names the field; cycle sums never wrap.
+    #[test]
+    fn out_of_range_counts_are_refused_naming_the_field() {
+        let refuse = |from: &str, to: &str, field: &str| {
+            let bad = MINIMAL.replace(from, to);
+            assert_ne!(bad, MINIMAL, "{from}");
+            let err = parse_run_info(bad.as_bytes(), "RunInfo.xml").unwrap_err();
+            assert!(
+                matches!(&err, MetadataError::Invalid { what, .. } if what == field),
+                "{from}: {err}"
+            );
+        };
+        refuse(
+            "NumCycles=\"3\"",
+            "NumCycles=\"1000000\"",
+            "Read/@NumCycles",
+        );
+        refuse("NumCycles=\"3\"", "NumCycles=\"1001\"", "Read/@NumCycles");
+        // Two reads of u32::MAX / 2 + 1 cycles: refused, not wrapped to a small sum.
+        let half = (u32::MAX / 2 + 1).to_string();
+        refuse(
+            "NumCycles=\"3\"",
+            &format!("NumCycles=\"{half}\""),
+            "Read/@NumCycles",
+        );
+        refuse(
+            "NumCycles=\"2\" IsIndexedRead=\"Y\"/>",
+            "NumCycles=\"1000\" IsIndexedRead=\"Y\"/>\
+             <Read Number=\"3\" NumCycles=\"1000\" IsIndexedRead=\"N\"/>",
+            "Reads/Read/@NumCycles (sum)",
+        );
+        refuse(
+            "LaneCount=\"2\"",
+            "LaneCount=\"9\"",
+            "FlowcellLayout/@LaneCount",
+        );
+        refuse(
+            "SurfaceCount=\"2\"",
+            "SurfaceCount=\"3\"",
+            "FlowcellLayout/@SurfaceCount",
+        );
+        refuse(
+            "SwathCount=\"1\"",
+            "SwathCount=\"10\"",
+            "FlowcellLayout/@SwathCount",
+        );
+        refuse(
+            "TileCount=\"2\"",
+            "TileCount=\"100\"",
+            "FlowcellLayout/@TileCount",
+        );
+        let reads: String = (1..=17)
+            .map(|n| format!("<Read Number=\"{n}\" NumCycles=\"1\" IsIndexedRead=\"N\"/>"))
+            .collect();
+        refuse(
+            "<Read Number=\"1\" NumCycles=\"3\" IsIndexedRead=\"N\"/>",
+            &reads,
+            "Reads/Read",
+        );
+        let tiles: String = (0..16_385).map(|_| "<Tile>1_1101</Tile>").collect();
+        refuse(
+            "TileCount=\"2\"/>",
+            &format!("TileCount=\"2\"><TileSet><Tiles>{tiles}</Tiles></TileSet></FlowcellLayout>"),
+            "Tiles/Tile",
+        );
+        refuse(
+            "TileCount=\"2\"/>",
+            "TileCount=\"2\"><TileSet><Tiles><Tile>9_1101</Tile></Tiles></TileSet></FlowcellLayout>",
+            "Tiles/Tile",
+        );
+        // Each count within its limit, their product beyond 16,384 tiles.
+        refuse(
+            "LaneCount=\"2\" SurfaceCount=\"2\" SwathCount=\"1\" TileCount=\"2\"/>",
+            "LaneCount=\"8\" SurfaceCount=\"2\" SwathCount=\"9\" TileCount=\"99\" \
+             SectionPerLane=\"9\"><TileSet TileNamingConvention=\"FiveDigit\"/></FlowcellLayout>",
+            "FlowcellLayout (LaneCount × SurfaceCount × SwathCount × SectionPerLane × TileCount)",
+        );
+        let info = RunInfo {
+            reads: vec![
+                ReadInfo {
+                    number: 1,
+                    cycles: u32::MAX,
+                    indexed: false,
+                    reverse_complement: None,
+                };
+                2
+            ],
+            ..parse_run_info(MINIMAL.as_bytes(), "RunInfo.xml").unwrap()
+        };
+        assert_eq!(info.total_cycles(), u32::MAX);
     }
 
     #[test]

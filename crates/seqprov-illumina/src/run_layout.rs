@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use seqprov_format::run_record::{FlowcellLayout, RunMetadata, Tile};
+use seqprov_format::manifest::Bytes32;
+use seqprov_format::run_record::{
+    FileGroup, FileSet, FlowcellLayout, MAX_FILE_GROUPS, RunMetadata, Tile,
+};
 
 /// Folder of base calls, relative to the run folder.
 pub const BASECALLS: &str = "Data/Intensities/BaseCalls";
@@ -77,8 +80,7 @@ pub enum FamilySource {
 }
 
 /// The result of the completeness check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Completeness {
     /// The layout family the expectations were derived for.
     pub family: LayoutFamily,
@@ -86,14 +88,27 @@ pub struct Completeness {
     pub family_from: FamilySource,
     /// Number of expected files (a tile's `.bcl` and `.bcl.gz` count as one).
     pub expected: u64,
-    /// Expected files that are absent, sorted by path bytes.
-    pub missing: Vec<String>,
+    /// Expected files that are absent, recorded compactly; `None` when none is.
+    pub missing: Option<FileSet>,
+    /// The first missing paths in byte order (at most [`SHOWN`]), for messages.
+    pub shown: Vec<String>,
+    /// Base-call and filter files of lanes the layout does not have, with their lane,
+    /// sorted by path bytes.
+    pub unexpected: Vec<(u32, String)>,
 }
+
+/// How many missing paths a [`Completeness`] keeps by name for messages.
+pub const SHOWN: usize = 20;
 
 impl Completeness {
     /// True when nothing expected is missing.
     pub fn is_complete(&self) -> bool {
-        self.missing.is_empty()
+        self.missing.is_none()
+    }
+
+    /// Number of missing files.
+    pub fn missing_count(&self) -> u64 {
+        self.missing.as_ref().map_or(0, |m| m.count)
     }
 }
 
@@ -320,6 +335,10 @@ fn push_tile_filters(out: &mut Vec<ExpectedFile>, tiles: &[Tile]) {
 /// Check a run folder's completeness: `present` holds the relative paths of its regular
 /// files. The family is detected from the files (see [`detect_family`]); the tiles are
 /// those `RunInfo.xml` lists, or those its counts describe when it lists none.
+///
+/// Expected files are never listed one by one: presence is kept as one bit per
+/// expected file (at most 16,384 tiles × 2,000 cycles within the limits of
+/// `spec/run-folders.md` §2.5) and the missing ones are recorded as ranges.
 pub fn check_completeness(
     meta: &RunMetadata,
     present: &BTreeSet<String>,
@@ -331,19 +350,575 @@ pub fn check_completeness(
     let gzipped_bcl = present
         .iter()
         .any(|p| p.ends_with(".bcl.gz") && base_call_family(p).is_some());
-    let expected = expected_files(meta, family, gzipped_bcl)?;
-    let mut missing: Vec<String> = expected
+    let shape = Shape::of(meta)?;
+    let kinds: &[Kind] = match family {
+        LayoutFamily::PerTileBcl if gzipped_bcl => &[Kind::BclGz, Kind::Filter],
+        LayoutFamily::PerTileBcl => &[Kind::Bcl, Kind::Filter],
+        LayoutFamily::LaneBgzf => &[Kind::Bgzf, Kind::LaneFilter, Kind::Bci],
+        LayoutFamily::Cbcl => &[Kind::Cbcl, Kind::Filter],
+    };
+    let mut grids: Vec<Grid> = kinds.iter().map(|&k| shape.grid(k, true)).collect();
+    let mut markers: Vec<String> = family
+        .required_markers()
         .iter()
-        .filter(|e| !e.is_present(present))
-        .map(|e| e.path.clone())
+        .map(|m| m.to_string())
         .collect();
-    missing.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let expected = grids.iter().map(Grid::len).sum::<u64>() + markers.len() as u64;
+    markers.retain(|m| !present.contains(m));
+    markers.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut unexpected = Vec::new();
+    for path in present {
+        let Some((kind, lane, unit, cycle)) = parse_lane_file(path) else {
+            continue;
+        };
+        if !shape.lanes.contains(&lane) {
+            unexpected.push((lane, path.clone()));
+            continue;
+        }
+        // A tile's `.bcl` and `.bcl.gz` satisfy the same expectation.
+        let same = |k: Kind| {
+            k == kind
+                || matches!(
+                    (k, kind),
+                    (Kind::Bcl, Kind::BclGz) | (Kind::BclGz, Kind::Bcl)
+                )
+        };
+        if let Some(grid) = grids.iter_mut().find(|g| same(g.kind)) {
+            grid.set(lane, unit, cycle, false);
+        }
+    }
+    let mut hasher = blake3::Hasher::new();
+    let mut count = 0u64;
+    let mut shown = Vec::new();
+    emit(&grids, &markers, &mut |path| {
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+        count += 1;
+        if shown.len() < SHOWN {
+            shown.push(path.to_string());
+        }
+    });
+    let missing = (count > 0).then(|| {
+        let mut groups: Vec<FileGroup> = grids.iter().flat_map(Grid::groups).collect();
+        groups.sort_by(|a, b| {
+            (a.kind.as_bytes(), a.lane, a.first, a.cfirst).cmp(&(
+                b.kind.as_bytes(),
+                b.lane,
+                b.first,
+                b.cfirst,
+            ))
+        });
+        let names = if groups.len() > MAX_FILE_GROUPS {
+            groups.clear();
+            shown.clone()
+        } else {
+            markers.clone()
+        };
+        FileSet {
+            count,
+            blake3: Bytes32(*hasher.finalize().as_bytes()),
+            groups,
+            names,
+        }
+    });
     Ok(Completeness {
         family,
         family_from,
-        expected: expected.len() as u64,
+        expected,
         missing,
+        shown,
+        unexpected,
     })
+}
+
+/// Record a sorted list of paths as a [`FileSet`] without groups: count, digest and the
+/// first [`SHOWN`] paths.
+pub fn file_set_of(sorted: &[String]) -> Option<FileSet> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let mut hasher = blake3::Hasher::new();
+    for path in sorted {
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+    }
+    Some(FileSet {
+        count: sorted.len() as u64,
+        blake3: Bytes32(*hasher.finalize().as_bytes()),
+        groups: Vec::new(),
+        names: sorted.iter().take(SHOWN).cloned().collect(),
+    })
+}
+
+/// Expand an exact [`FileSet`] recorded for `meta` into its paths, sorted by bytes, and
+/// check them against its count and digest (`spec/bundle.md` §6.3). `limit` stops the
+/// collection of paths (not the check) after that many.
+pub fn expand_file_set(
+    set: &FileSet,
+    meta: &RunMetadata,
+    limit: usize,
+) -> Result<Vec<String>, String> {
+    if !set.is_exact() {
+        return Err("the set is recorded by count, digest and a sample only".into());
+    }
+    meta.run_info
+        .check_bounds()
+        .map_err(|e| format!("the recorded run metadata is out of range: {}", e.what))?;
+    let mut grids: Vec<Grid> = Vec::new();
+    if !set.groups.is_empty() {
+        let shape = Shape::of(meta).map_err(|e| e.to_string())?;
+        for group in &set.groups {
+            let kind = Kind::from_name(&group.kind)
+                .ok_or_else(|| format!("unknown group kind `{}`", group.kind))?;
+            if !grids.iter().any(|g| g.kind == kind) {
+                grids.push(shape.grid(kind, false));
+            }
+            let grid = grids.iter_mut().find(|g| g.kind == kind).expect("added");
+            grid.mark_group(group)?;
+        }
+    }
+    let mut names = set.names.clone();
+    names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let mut hasher = blake3::Hasher::new();
+    let mut count = 0u64;
+    let mut out = Vec::new();
+    emit(&grids, &names, &mut |path| {
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+        count += 1;
+        if out.len() < limit {
+            out.push(path.to_string());
+        }
+    });
+    if count != set.count || *hasher.finalize().as_bytes() != set.blake3.0 {
+        return Err(format!(
+            "its groups and names expand to {count} path(s) that do not match its count \
+             ({}) and digest",
+            set.count
+        ));
+    }
+    Ok(out)
+}
+
+/// Describe a [`FileSet`] in words: up to `most` groups and names.
+pub fn describe_file_set(set: &FileSet, most: usize) -> String {
+    let range = |what: &str, a: u32, b: u32| {
+        if a == b {
+            format!("{what} {a}")
+        } else {
+            format!("{what}s {a}\u{2013}{b}")
+        }
+    };
+    let mut parts: Vec<String> = set
+        .groups
+        .iter()
+        .map(|g| {
+            let unit = match g.kind.as_str() {
+                "cbcl" => Some(range("surface", g.first, g.last)),
+                "bcl" | "bcl.gz" | "filter" => Some(range("tile", g.first, g.last)),
+                _ => None,
+            };
+            let cycles = (g.cfirst != 0).then(|| range("cycle", g.cfirst, g.clast));
+            let mut text = format!("lane {}", g.lane);
+            for part in [unit, cycles].into_iter().flatten() {
+                text.push(' ');
+                text.push_str(&part);
+            }
+            format!("{text} ({})", g.kind)
+        })
+        .chain(set.names.iter().cloned())
+        .collect();
+    let total = parts.len();
+    parts.truncate(most);
+    let mut text = parts.join(", ");
+    if total > most {
+        text.push_str(&format!(", and {} more", total - most));
+    }
+    if !set.is_exact() {
+        text.push_str(", …");
+    }
+    text
+}
+
+/// The kinds of expected file below `Data/Intensities/BaseCalls/L00N/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Bcl,
+    BclGz,
+    Cbcl,
+    Bgzf,
+    Filter,
+    LaneFilter,
+    Bci,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::Bcl,
+        Kind::BclGz,
+        Kind::Cbcl,
+        Kind::Bgzf,
+        Kind::Filter,
+        Kind::LaneFilter,
+        Kind::Bci,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Bcl => "bcl",
+            Kind::BclGz => "bcl.gz",
+            Kind::Cbcl => "cbcl",
+            Kind::Bgzf => "bcl.bgzf",
+            Kind::Filter => "filter",
+            Kind::LaneFilter => "lane-filter",
+            Kind::Bci => "bci",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    fn per_cycle(self) -> bool {
+        matches!(self, Kind::Bcl | Kind::BclGz | Kind::Cbcl | Kind::Bgzf)
+    }
+
+    fn in_cycle_dir(self) -> bool {
+        matches!(self, Kind::Bcl | Kind::BclGz | Kind::Cbcl)
+    }
+
+    /// The file's path below the lane directory; `cycle` is 0 for kinds without cycles.
+    fn file_name(self, lane: u32, unit: u32, cycle: u32) -> String {
+        match self {
+            Kind::Bcl => format!("C{cycle}.1/s_{lane}_{unit}.bcl"),
+            Kind::BclGz => format!("C{cycle}.1/s_{lane}_{unit}.bcl.gz"),
+            Kind::Cbcl => format!("C{cycle}.1/L{lane:03}_{unit}.cbcl"),
+            Kind::Bgzf => format!("{cycle:04}.bcl.bgzf"),
+            Kind::Filter => format!("s_{lane}_{unit}.filter"),
+            Kind::LaneFilter => format!("s_{lane}.filter"),
+            Kind::Bci => format!("s_{lane}.bci"),
+        }
+    }
+}
+
+/// `Data/Intensities/BaseCalls/L00N/<name>` as (kind, lane, unit, cycle), when the name
+/// is exactly how that kind's file is written (no leading zeros elsewhere).
+fn parse_lane_file(path: &str) -> Option<(Kind, u32, u32, u32)> {
+    let rest = path.strip_prefix(BASECALLS)?.strip_prefix('/')?;
+    let (lane_dir, name) = rest.split_once('/')?;
+    let lane = lane_number(lane_dir)?;
+    let number = |text: &str| -> Option<u32> { is_number(text).then(|| text.parse().ok())? };
+    let (kind, unit, cycle) = if let Some((dir, file)) = name.split_once('/') {
+        let cycle = cycle_number(dir)?;
+        if let Some(stem) = file.strip_suffix(".cbcl") {
+            let (_, surface) = stem.split_once('_')?;
+            (Kind::Cbcl, number(surface)?, cycle)
+        } else if let Some(stem) = file.strip_suffix(".bcl.gz") {
+            (Kind::BclGz, number(stem.rsplit_once('_')?.1)?, cycle)
+        } else {
+            let stem = file.strip_suffix(".bcl")?;
+            (Kind::Bcl, number(stem.rsplit_once('_')?.1)?, cycle)
+        }
+    } else if let Some(cycle) = name.strip_suffix(".bcl.bgzf") {
+        (Kind::Bgzf, 0, number(cycle)?)
+    } else if let Some(stem) = name.strip_suffix(".bci") {
+        let _ = stem;
+        (Kind::Bci, 0, 0)
+    } else {
+        let stem = name.strip_suffix(".filter")?.strip_prefix("s_")?;
+        match stem.split_once('_') {
+            Some((_, tile)) => (Kind::Filter, number(tile)?, 0),
+            None => (Kind::LaneFilter, 0, 0),
+        }
+    };
+    (kind.file_name(lane, unit, cycle) == name).then_some((kind, lane, unit, cycle))
+}
+
+/// The units of a layout: its tiles, (lane, surface) pairs and lanes.
+struct Shape {
+    tiles: Vec<(u32, u32)>,
+    surfaces: Vec<(u32, u32)>,
+    lanes: BTreeSet<u32>,
+    cycles: u32,
+}
+
+impl Shape {
+    fn of(meta: &RunMetadata) -> Result<Shape, LayoutError> {
+        let layout = meta.run_info.layout.as_ref().ok_or(LayoutError::NoLayout)?;
+        let cycles = meta.total_cycles();
+        if cycles == 0 {
+            return Err(LayoutError::NoCycles);
+        }
+        let mut tiles: Vec<(u32, u32)> = effective_tiles(layout)
+            .iter()
+            .map(|t| (t.lane, t.tile))
+            .collect();
+        tiles.sort_unstable();
+        tiles.dedup();
+        if tiles.is_empty() {
+            return Err(LayoutError::NoTiles);
+        }
+        let mut surfaces: Vec<(u32, u32)> = tiles
+            .iter()
+            .map(|&(lane, tile)| (lane, surface_of(layout, tile)))
+            .collect();
+        surfaces.dedup();
+        let lanes = tiles.iter().map(|t| t.0).collect();
+        Ok(Shape {
+            tiles,
+            surfaces,
+            lanes,
+            cycles,
+        })
+    }
+
+    /// A grid of `kind` with every bit `missing`.
+    fn grid(&self, kind: Kind, missing: bool) -> Grid {
+        let rows: Vec<(u32, u32)> = match kind {
+            Kind::Bcl | Kind::BclGz | Kind::Filter => self.tiles.clone(),
+            Kind::Cbcl => self.surfaces.clone(),
+            Kind::Bgzf | Kind::LaneFilter | Kind::Bci => {
+                self.lanes.iter().map(|&lane| (lane, 0)).collect()
+            }
+        };
+        let cols = if kind.per_cycle() { self.cycles } else { 1 };
+        let len = rows.len() as u64 * u64::from(cols);
+        let fill = if missing { u64::MAX } else { 0 };
+        Grid {
+            kind,
+            rows,
+            cols,
+            bits: vec![fill; len.div_ceil(64) as usize],
+        }
+    }
+}
+
+/// One bit per expected file of one kind: a row per unit (sorted by lane, then unit),
+/// a column per cycle (one column for kinds without cycles). A set bit is a missing
+/// file.
+struct Grid {
+    kind: Kind,
+    rows: Vec<(u32, u32)>,
+    cols: u32,
+    bits: Vec<u64>,
+}
+
+impl Grid {
+    fn len(&self) -> u64 {
+        self.rows.len() as u64 * u64::from(self.cols)
+    }
+
+    fn column(&self, cycle: u32) -> Option<u32> {
+        if self.kind.per_cycle() {
+            (1..=self.cols).contains(&cycle).then(|| cycle - 1)
+        } else {
+            (cycle == 0).then_some(0)
+        }
+    }
+
+    fn index(&self, row: usize, col: u32) -> usize {
+        row * self.cols as usize + col as usize
+    }
+
+    fn get(&self, row: usize, col: u32) -> bool {
+        let i = self.index(row, col);
+        self.bits[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn put(&mut self, row: usize, col: u32, value: bool) {
+        let i = self.index(row, col);
+        if value {
+            self.bits[i / 64] |= 1 << (i % 64);
+        } else {
+            self.bits[i / 64] &= !(1 << (i % 64));
+        }
+    }
+
+    fn set(&mut self, lane: u32, unit: u32, cycle: u32, value: bool) {
+        if let (Ok(row), Some(col)) = (self.rows.binary_search(&(lane, unit)), self.column(cycle)) {
+            self.put(row, col, value);
+        }
+    }
+
+    /// The rows of one lane, as a range of row indices.
+    fn lane_rows(&self, lane: u32) -> std::ops::Range<usize> {
+        let start = self.rows.partition_point(|r| r.0 < lane);
+        let end = self.rows.partition_point(|r| r.0 <= lane);
+        start..end
+    }
+
+    /// Mark a recorded group as missing; refuse cycles outside the layout.
+    fn mark_group(&mut self, group: &FileGroup) -> Result<(), String> {
+        let cycles = if self.kind.per_cycle() {
+            if group.cfirst == 0 || group.cfirst > group.clast || group.clast > self.cols {
+                return Err(format!(
+                    "a {} group has cycles {}-{} outside 1-{}",
+                    group.kind, group.cfirst, group.clast, self.cols
+                ));
+            }
+            group.cfirst..=group.clast
+        } else {
+            if (group.cfirst, group.clast) != (0, 0) {
+                return Err(format!("a {} group has cycles", group.kind));
+            }
+            0..=0
+        };
+        let rows = self.lane_rows(group.lane);
+        let mut any = false;
+        for row in rows {
+            let unit = self.rows[row].1;
+            if unit < group.first || unit > group.last {
+                continue;
+            }
+            for cycle in cycles.clone() {
+                let col = self.column(cycle).expect("checked above");
+                self.put(row, col, true);
+                any = true;
+            }
+        }
+        if !any {
+            return Err(format!(
+                "a {} group of lane {} names no unit of the layout",
+                group.kind, group.lane
+            ));
+        }
+        Ok(())
+    }
+
+    /// Missing cycles of a row as inclusive ranges (`(0, 0)` for kinds without cycles).
+    fn row_ranges(&self, row: usize) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for col in 0..=self.cols {
+            let set = col < self.cols && self.get(row, col);
+            match (set, start) {
+                (true, None) => start = Some(col),
+                (false, Some(s)) => {
+                    out.push(if self.kind.per_cycle() {
+                        (s + 1, col)
+                    } else {
+                        (0, 0)
+                    });
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Maximal groups: consecutive units of a lane with the same missing cycles.
+    fn groups(&self) -> Vec<FileGroup> {
+        let mut out = Vec::new();
+        let lanes: BTreeSet<u32> = self.rows.iter().map(|r| r.0).collect();
+        for lane in lanes {
+            let mut run: Option<UnitRun> = None;
+            let mut close = |run: &mut Option<UnitRun>| {
+                if let Some((first, last, ranges)) = run.take() {
+                    for (cfirst, clast) in ranges {
+                        out.push(FileGroup {
+                            kind: self.kind.name().to_string(),
+                            lane,
+                            first,
+                            last,
+                            cfirst,
+                            clast,
+                        });
+                    }
+                }
+            };
+            for row in self.lane_rows(lane) {
+                let unit = self.rows[row].1;
+                let ranges = self.row_ranges(row);
+                match &mut run {
+                    Some((_, last, current)) if !ranges.is_empty() && *current == ranges => {
+                        *last = unit;
+                    }
+                    _ => {
+                        close(&mut run);
+                        if !ranges.is_empty() {
+                            run = Some((unit, unit, ranges));
+                        }
+                    }
+                }
+            }
+            close(&mut run);
+        }
+        out
+    }
+}
+
+/// Consecutive units (first, last) of a lane with the same missing cycle ranges.
+type UnitRun = (u32, u32, Vec<(u32, u32)>);
+
+/// Call `f` with every path the grids mark and every name, in byte order.
+fn emit(grids: &[Grid], names: &[String], f: &mut dyn FnMut(&str)) {
+    let mut names = names.iter().peekable();
+    let mut put = |path: &str, f: &mut dyn FnMut(&str)| {
+        while let Some(name) = names.next_if(|n| n.as_bytes() < path.as_bytes()) {
+            f(name);
+        }
+        f(path);
+    };
+    let lanes: BTreeSet<u32> = grids
+        .iter()
+        .flat_map(|g| g.rows.iter().map(|r| r.0))
+        .collect();
+    enum Item {
+        File(String),
+        CycleDir(u32),
+    }
+    for lane in lanes {
+        let prefix = format!("{BASECALLS}/L{lane:03}/");
+        let mut items: Vec<(String, Item)> = Vec::new();
+        let mut cycle_dirs: BTreeSet<u32> = BTreeSet::new();
+        for grid in grids {
+            for row in grid.lane_rows(lane) {
+                let unit = grid.rows[row].1;
+                for col in 0..grid.cols {
+                    if !grid.get(row, col) {
+                        continue;
+                    }
+                    let cycle = if grid.kind.per_cycle() { col + 1 } else { 0 };
+                    if grid.kind.in_cycle_dir() {
+                        cycle_dirs.insert(cycle);
+                    } else {
+                        let name = grid.kind.file_name(lane, unit, cycle);
+                        items.push((name.clone(), Item::File(name)));
+                    }
+                }
+            }
+        }
+        items.extend(
+            cycle_dirs
+                .into_iter()
+                .map(|c| (format!("C{c}.1/"), Item::CycleDir(c))),
+        );
+        items.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        for (_, item) in items {
+            match item {
+                Item::File(name) => put(&format!("{prefix}{name}"), f),
+                Item::CycleDir(cycle) => {
+                    let mut files = Vec::new();
+                    for grid in grids.iter().filter(|g| g.kind.in_cycle_dir()) {
+                        let col = cycle - 1;
+                        for row in grid.lane_rows(lane) {
+                            if grid.get(row, col) {
+                                files.push(grid.kind.file_name(lane, grid.rows[row].1, cycle));
+                            }
+                        }
+                    }
+                    files.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+                    for file in files {
+                        put(&format!("{prefix}{file}"), f);
+                    }
+                }
+            }
+        }
+    }
+    for name in names {
+        f(name);
+    }
 }
 
 /// Files that macOS leaves on volumes it touches: `._*` AppleDouble files and
@@ -535,7 +1110,7 @@ mod tests {
             assert_eq!(complete.family, family);
             assert_eq!(complete.family_from, FamilySource::Files);
             assert_eq!(complete.expected, expected, "{family:?}");
-            assert!(complete.is_complete(), "{family:?}: {:?}", complete.missing);
+            assert!(complete.is_complete(), "{family:?}: {:?}", complete.shown);
             let cycle = files
                 .iter()
                 .find(|f| base_call_family(f).is_some())
@@ -545,13 +1120,13 @@ mod tests {
                 let mut fewer = all.clone();
                 fewer.remove(removed);
                 let result = check_completeness(&meta, &fewer).unwrap();
-                assert_eq!(result.missing, vec![removed.to_string()], "{family:?}");
+                assert_eq!(missing_paths(&result, &meta), [removed], "{family:?}");
             }
             if family == LayoutFamily::Cbcl {
                 let mut fewer = all.clone();
                 fewer.remove(COPY_COMPLETE);
                 let result = check_completeness(&meta, &fewer).unwrap();
-                assert_eq!(result.missing, vec![COPY_COMPLETE.to_string()]);
+                assert_eq!(missing_paths(&result, &meta), [COPY_COMPLETE]);
             }
         }
     }
@@ -572,7 +1147,101 @@ mod tests {
         // RunInfo Version 5 and four-digit tiles: the CBCL family.
         assert_eq!(empty.family, LayoutFamily::Cbcl);
         assert_eq!(empty.family_from, FamilySource::Metadata);
-        assert_eq!(empty.missing.len() as u64, empty.expected);
+        assert_eq!(empty.missing_count(), empty.expected);
+        assert_eq!(missing_paths(&empty, &meta).len() as u64, empty.expected);
+    }
+
+    /// The missing paths a completeness result records, expanded from its groups.
+    fn missing_paths(result: &Completeness, meta: &RunMetadata) -> Vec<String> {
+        match &result.missing {
+            None => Vec::new(),
+            Some(set) => expand_file_set(set, meta, usize::MAX).unwrap(),
+        }
+    }
+
+    /// Issue 12 item 27: for every family and many subsets of a run's files, the compact
+    /// record of what is missing expands to exactly the expected files (listed one by
+    /// one, as before) that are absent, in byte order, and matches its count and digest.
+    #[test]
+    fn compact_missing_record_expands_to_exactly_the_absent_files() {
+        for family in [
+            LayoutFamily::PerTileBcl,
+            LayoutFamily::LaneBgzf,
+            LayoutFamily::Cbcl,
+        ] {
+            let (dir, _) = generated_run(family);
+            let meta = crate::run_info::read_run_folder(dir.path())
+                .unwrap()
+                .unwrap();
+            let all: Vec<String> = present(dir.path()).into_iter().collect();
+            let mut state = 0x9e37_79b9_u64;
+            for round in 0..200 {
+                let kept: BTreeSet<String> = all
+                    .iter()
+                    .filter(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        round == 0 || !state.is_multiple_of(3)
+                    })
+                    .cloned()
+                    .collect();
+                let result = check_completeness(&meta, &kept).unwrap();
+                let gz = kept.iter().any(|p| p.ends_with(".bcl.gz"));
+                let mut old: Vec<String> = expected_files(&meta, result.family, gz)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| !e.is_present(&kept))
+                    .map(|e| e.path)
+                    .collect();
+                old.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+                assert_eq!(missing_paths(&result, &meta), old, "{family:?} {round}");
+                assert_eq!(result.shown, old[..old.len().min(SHOWN)]);
+                if let Some(set) = &result.missing {
+                    assert_eq!(set.count, old.len() as u64);
+                    assert_eq!(
+                        Some(set),
+                        file_set_of(&old)
+                            .map(|s| FileSet {
+                                groups: set.groups.clone(),
+                                names: set.names.clone(),
+                                ..s
+                            })
+                            .as_ref()
+                    );
+                    // A changed count or group is caught by the expansion.
+                    let mut wrong = set.clone();
+                    wrong.count += 1;
+                    assert!(expand_file_set(&wrong, &meta, 0).is_err());
+                }
+            }
+        }
+    }
+
+    /// Issue 12 item 27: a metadata-only HiSeq X layout (8 lanes × 96 tiles × 318
+    /// cycles) is recorded in a handful of groups, expanded without listing the files.
+    #[test]
+    fn an_empty_hiseq_x_layout_is_a_few_groups() {
+        let info = r#"<?xml version="1.0"?><RunInfo Version="2"><Run Id="R" Number="1">
+            <Flowcell>F</Flowcell><Instrument>I</Instrument><Date>160919</Date><Reads>
+            <Read Number="1" NumCycles="151" IsIndexedRead="N"/>
+            <Read Number="2" NumCycles="8" IsIndexedRead="Y"/>
+            <Read Number="3" NumCycles="8" IsIndexedRead="Y"/>
+            <Read Number="4" NumCycles="151" IsIndexedRead="N"/></Reads>
+            <FlowcellLayout LaneCount="8" SurfaceCount="2" SwathCount="2" TileCount="24"/>
+            </Run></RunInfo>"#;
+        let meta = RunMetadata {
+            run_info: crate::run_info::parse_run_info(info.as_bytes(), "RunInfo.xml").unwrap(),
+            run_parameters: None,
+        };
+        let only_info: BTreeSet<String> = ["RunInfo.xml".to_string()].into();
+        let result = check_completeness(&meta, &only_info).unwrap();
+        assert_eq!(result.family, LayoutFamily::PerTileBcl);
+        let set = result.missing.as_ref().unwrap();
+        assert_eq!(set.count, 768 * 318 + 768 + 1);
+        assert_eq!(set.groups.len(), 16);
+        assert_eq!(set.names, [RTA_COMPLETE]);
+        assert_eq!(expand_file_set(set, &meta, 3).unwrap().len(), 3);
     }
 
     #[test]

@@ -97,6 +97,19 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     }
     let seal = &bundle.payload;
     checks.warnings.extend(seal_warnings(seal));
+    // The compact record of missing files must expand, against the signed layout, to
+    // exactly its count and digest (spec/bundle.md §6.3).
+    if let Some(missing) = seal.missing.as_ref().filter(|m| m.is_exact()) {
+        let expanded = match &seal.run {
+            Some(run) => seqprov_illumina::run_layout::expand_file_set(missing, run, 0).map(drop),
+            None => Err("the seal records no run layout to expand it against".into()),
+        };
+        if let Err(why) = expanded {
+            checks.integrity.push(format!(
+                "the seal's record of missing files is inconsistent: {why}"
+            ));
+        }
+    }
     if let Some(required) = policy.requirements.require_mode {
         let failure = match &seal.mode {
             None => Some("the seal makes no run-mode claim".to_string()),
@@ -149,6 +162,15 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
                 if named.is_empty() { "" } else { ": " },
                 named.join(", ")
             ),
+        ));
+    }
+    if policy.requirements.refuse_run_mismatch
+        && let Some(mismatch) = &seal.run_mismatch
+    {
+        checks.policy.push(RuleFailure::new(
+            "run_mismatch",
+            "seal",
+            format!("the policy refuses run metadata that names two runs: {mismatch}"),
         ));
     }
     let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
@@ -254,11 +276,35 @@ fn seal_warnings(seal: &SealPayload) -> Vec<String> {
                 .join(", ")
         ));
     }
+    if let Some(missing) = &seal.missing {
+        // A few files are named by path; more are described by their ranges.
+        let named = seal
+            .run
+            .as_ref()
+            .filter(|_| missing.count <= 10)
+            .and_then(|run| seqprov_illumina::run_layout::expand_file_set(missing, run, 10).ok())
+            .map(|paths| paths.join(", "));
+        out.push(format!(
+            "sealed incomplete: {} file(s) the run layout expects were missing at seal time: {}",
+            missing.count,
+            named.unwrap_or_else(|| seqprov_illumina::run_layout::describe_file_set(missing, 10))
+        ));
+    }
+    if let Some(unexpected) = &seal.unexpected {
+        out.push(format!(
+            "sealed with {} base-call or filter file(s) of lanes the run layout does not have: {}",
+            unexpected.count,
+            seqprov_illumina::run_layout::describe_file_set(unexpected, 10)
+        ));
+    }
     for broken in &seal.broken {
         out.push(format!(
             "sealed although a format check failed: {}: {}",
             broken.path, broken.reason
         ));
+    }
+    if let Some(mismatch) = &seal.run_mismatch {
+        out.push(format!("run metadata: {mismatch}"));
     }
     if let Some(mode) = &seal.mode
         && mode.corroboration == "disagrees"
@@ -307,4 +353,65 @@ pub fn describe_seconds(total: i64) -> String {
         parts.push(format!("{seconds}s"));
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::PrivateKey;
+    use crate::seal::{SealFacts, SealOptions, sign_entries_with};
+
+    /// Issue 12 item 27: a signed `missing` record whose groups do not expand, against the
+    /// signed layout, to its count and digest is an integrity failure, not a warning.
+    #[test]
+    fn a_missing_record_that_does_not_expand_to_its_digest_is_malformed() {
+        let info = br#"<RunInfo Version="2"><Run Id="R" Number="1"><Reads>
+            <Read Number="1" NumCycles="3" IsIndexedRead="N"/></Reads>
+            <FlowcellLayout LaneCount="1" SurfaceCount="1" SwathCount="1" TileCount="2"/>
+            </Run></RunInfo>"#;
+        let run = seqprov_illumina::run_info::RunMetadata {
+            run_info: seqprov_illumina::run_info::parse_run_info(info, "RunInfo.xml").unwrap(),
+            run_parameters: None,
+        };
+        let only_info = ["RunInfo.xml".to_string()].into();
+        let completeness =
+            seqprov_illumina::run_layout::check_completeness(&run, &only_info).unwrap();
+        let honest = completeness.missing.unwrap();
+        let key = PrivateKey::from_seed(&[7; 32], None);
+        let policy = Policy::trusting(vec![key.public()]);
+        let check = |missing| {
+            let facts = SealFacts {
+                run: Some(run.clone()),
+                missing: Some(missing),
+                ..SealFacts::default()
+            };
+            let sealed = sign_entries_with(
+                Vec::new(),
+                "R",
+                &key,
+                &SealOptions::default(),
+                facts,
+                &seqprov_engine::hashing::NoProgress,
+            );
+            let bundle = Bundle::parse(&sealed.bundle).unwrap();
+            check_bundle(&bundle, &policy, &VerifyOptions::default())
+        };
+        let good = check(honest.clone());
+        assert!(good.integrity.is_empty(), "{:?}", good.integrity);
+        assert!(good.warnings[0].contains("sealed incomplete: 9 file(s)"));
+        let mut fewer = honest.clone();
+        fewer.groups[0].clast -= 1;
+        let mut recounted = honest.clone();
+        recounted.count -= 1;
+        let mut unknown = honest;
+        unknown.groups[0].lane = 2;
+        for forged in [fewer, recounted, unknown] {
+            let checks = check(forged);
+            assert!(
+                checks.integrity[0].contains("record of missing files is inconsistent"),
+                "{:?}",
+                checks.integrity
+            );
+        }
+    }
 }

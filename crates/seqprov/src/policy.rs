@@ -97,6 +97,10 @@ pub struct Requirements {
     /// true; `false` makes them a failed rule, `external_symlinks`).
     #[serde(default = "yes")]
     pub allow_external_symlinks: bool,
+    /// Whether a seal whose `RunInfo.xml` and run parameters file name different runs
+    /// fails (rule `run_mismatch`) rather than only being reported (issue 12 item 24).
+    #[serde(default)]
+    pub refuse_run_mismatch: bool,
 }
 
 fn yes() -> bool {
@@ -114,6 +118,7 @@ impl Default for Requirements {
             allow_recompressed: false,
             require_mode: None,
             allow_external_symlinks: true,
+            refuse_run_mismatch: false,
         }
     }
 }

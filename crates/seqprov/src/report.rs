@@ -138,6 +138,13 @@ pub struct SealSummary {
     /// The bundle this data was derived from and the step, when recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<String>,
+    /// How many expected files the seal records as missing (`missing` or the older
+    /// `incomplete`), when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<u64>,
+    /// How many base-call files of lanes the layout does not have it records, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unexpected: Option<u64>,
 }
 
 impl SealSummary {
@@ -181,6 +188,12 @@ impl SealSummary {
                     hex::encode(d.seal.0)
                 )
             }),
+            missing: p
+                .missing
+                .as_ref()
+                .map(|m| m.count)
+                .or((!p.incomplete.is_empty()).then_some(p.incomplete.len() as u64)),
+            unexpected: p.unexpected.as_ref().map(|u| u.count),
         }
     }
 }

@@ -98,12 +98,16 @@ pub struct SealFacts {
     pub run: Option<RunMetadata>,
     /// The run-mode claim.
     pub mode: Option<ModeClaim>,
-    /// Expected files that were missing.
-    pub incomplete: Vec<String>,
+    /// Expected files that were missing, recorded compactly.
+    pub missing: Option<seqprov_format::run_record::FileSet>,
+    /// Base-call and filter files of lanes the run layout does not have.
+    pub unexpected: Option<seqprov_format::run_record::FileSet>,
     /// Files sealed although a check failed.
     pub broken: Vec<BrokenFile>,
     /// Exclude patterns.
     pub exclude: Vec<String>,
+    /// `RunInfo.xml` and the run parameters file name different runs (issue 12 item 24).
+    pub run_mismatch: Option<String>,
 }
 
 /// A finished seal, ready to be written.
@@ -159,8 +163,15 @@ pub fn seal_directory(
     };
 
     // Run folder: metadata, completeness and the run-mode claim, before any hashing.
-    match run_info::read_run_folder(dir) {
-        Ok(run) => facts.run = run,
+    match run_info::read_run_folder_checked(dir) {
+        Ok(Some(folder)) => {
+            if let Some(mismatch) = &folder.mismatch {
+                warnings.push(format!("run metadata: {mismatch}"));
+            }
+            facts.run = Some(folder.meta);
+            facts.run_mismatch = folder.mismatch;
+        }
+        Ok(None) => {}
         Err(e) if options.allow_broken => facts.broken.push(BrokenFile {
             path: "RunInfo.xml".into(),
             reason: e.to_string(),
@@ -178,17 +189,52 @@ pub fn seal_directory(
             .map(|n| n.path.clone())
             .collect();
         match run_layout::check_completeness(run, &present) {
-            Ok(c) if !c.is_complete() && !options.allow_incomplete => {
-                return Err(Error::Rejected(format!(
-                    "the run is incomplete ({} layout): {} of {} expected files are missing: {} \
-                     (seal anyway with --allow-incomplete, which records what is missing)",
-                    c.family.name(),
-                    c.missing.len(),
-                    c.expected,
-                    list_some(&c.missing)
-                )));
+            Ok(c) => {
+                if !c.unexpected.is_empty() {
+                    let mut lanes: std::collections::BTreeMap<u32, (u64, &str)> =
+                        std::collections::BTreeMap::new();
+                    for (lane, path) in &c.unexpected {
+                        lanes.entry(*lane).or_insert((0, path)).0 += 1;
+                    }
+                    let described: Vec<String> = lanes
+                        .iter()
+                        .map(|(lane, (n, first))| {
+                            format!(
+                                "base calls for lane {lane}, which RunInfo.xml's layout does \
+                                 not have: {n} file(s) (first: {first})"
+                            )
+                        })
+                        .collect();
+                    let strict = options
+                        .inspect
+                        .structure
+                        .is_some_and(|o| o.mode == seqprov_illumina::structure::StrictMode::Strict);
+                    if strict {
+                        return Err(Error::Rejected(format!(
+                            "{} (seal without --strict-structure to record them)",
+                            described.join("; ")
+                        )));
+                    }
+                    warnings.extend(described);
+                    let paths: Vec<String> = c.unexpected.iter().map(|(_, p)| p.clone()).collect();
+                    facts.unexpected = run_layout::file_set_of(&paths);
+                }
+                if !c.is_complete() && !options.allow_incomplete {
+                    let count = c.missing_count();
+                    let mut shown = c.shown.join("; ");
+                    if count > c.shown.len() as u64 {
+                        shown.push_str(&format!("; and {} more", count - c.shown.len() as u64));
+                    }
+                    return Err(Error::Rejected(format!(
+                        "the run is incomplete ({} layout): {count} of {} expected files are \
+                         missing: {shown} (seal anyway with --allow-incomplete, which records \
+                         what is missing)",
+                        c.family.name(),
+                        c.expected,
+                    )));
+                }
+                facts.missing = c.missing;
             }
-            Ok(c) => facts.incomplete = c.missing,
             Err(e) => warnings.push(format!("completeness could not be determined: {e}")),
         }
     }
@@ -578,7 +624,7 @@ pub fn sign_entries_with(
         derived_from: options.derived_from.clone(),
         run: facts.run,
         mode: facts.mode,
-        incomplete: facts.incomplete,
+        incomplete: Vec::new(),
         broken: facts.broken,
         exclude: facts.exclude,
         external_symlinks: entries
@@ -589,6 +635,9 @@ pub fn sign_entries_with(
                     .is_some_and(|t| link_leaves_tree(&e.path, t))
             })
             .count() as u64,
+        run_mismatch: facts.run_mismatch,
+        missing: facts.missing,
+        unexpected: facts.unexpected,
     };
     let seal = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
     let mut bundle = Vec::with_capacity(seal.len() + entry_list::encoded_len(&encoded));

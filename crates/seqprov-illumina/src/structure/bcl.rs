@@ -12,7 +12,19 @@ pub(super) struct BclBody {
     count: u64,
     body: u64,
     low_quality: u64,
+    high_quality: u64,
+    /// The 1-based cluster of the first call with a quality above [`MAX_QUALITY`].
+    first_high: Option<u64>,
 }
+
+/// The highest base-call quality any Illumina instrument writes: Phred 41 (HiSeq X,
+/// 3000 and 4000 bin to at most 41; HiSeq 2500 to 40; NovaSeq, NextSeq and MiSeq
+/// tables top out lower). A BCL byte holds the quality in its bits 2-7, so a byte of
+/// `(MAX_QUALITY + 1) << 2` = 168 or more is a call no instrument wrote
+/// (`spec/run-folders.md` §5).
+pub const MAX_QUALITY: u8 = 41;
+/// The smallest BCL byte whose quality is above [`MAX_QUALITY`].
+const FIRST_IMPOSSIBLE_BYTE: u8 = (MAX_QUALITY + 1) << 2;
 
 impl BclBody {
     pub(super) fn new(mode: StrictMode, len_hint: Option<u64>) -> BclBody {
@@ -23,6 +35,8 @@ impl BclBody {
             count: 0,
             body: 0,
             low_quality: 0,
+            high_quality: 0,
+            first_high: None,
         }
     }
 
@@ -37,12 +51,25 @@ impl BclBody {
                 }
             }
         }
+        let start = self.body;
         self.body += data.len() as u64;
         if self.body > self.count {
             return Err(self.size_error(self.body));
         }
-        // A called base (non-zero byte) with quality 0 or 1: bytes 1..=7.
-        self.low_quality += low_quality_calls(data);
+        // A called base (non-zero byte) with quality 0 or 1: bytes 1..=7; a quality above
+        // MAX_QUALITY: bytes 168..=255.
+        let (low, high) = quality_census(data);
+        self.low_quality += low;
+        if high > 0 {
+            self.high_quality += high;
+            if self.first_high.is_none() {
+                let at = data
+                    .iter()
+                    .position(|&b| b >= FIRST_IMPOSSIBLE_BYTE)
+                    .expect("the census counted one");
+                self.first_high = Some(start + at as u64 + 1);
+            }
+        }
         Ok(())
     }
 
@@ -79,6 +106,14 @@ impl BclBody {
             ));
         }
         self.check_size(self.body)?;
+        if let Some(first) = self.first_high {
+            // Broken in every mode: no instrument writes such a call.
+            return Err(format!(
+                "{} called bases have quality above {MAX_QUALITY}, the most any Illumina \
+                 instrument writes (first at cluster {first})",
+                self.high_quality
+            ));
+        }
         let mut notes = Vec::new();
         if self.low_quality > 0 {
             let what = format!(
@@ -97,24 +132,31 @@ impl BclBody {
     }
 }
 
-/// Count bytes 1..=7 (a called base with quality 0 or 1). Blocks of 64 bytes are first
-/// tested with a branch-free OR that the compiler vectorises; only blocks with a hit are
-/// counted exactly, so clean data costs a fraction of hashing it.
+/// Count bytes 1..=7 (a called base with quality 0 or 1) and bytes 168..=255 (a quality
+/// above [`MAX_QUALITY`]). Blocks of 64 bytes are first tested with a branch-free OR that
+/// the compiler vectorises; only blocks with a hit are counted exactly, so clean data
+/// costs a fraction of hashing it.
 /// Compiled for AVX-512 and AVX2 as well, chosen at run time: this loop runs over every
 /// byte of every BCL file that is sealed.
 #[multiversion::multiversion(targets("x86_64+avx512bw+avx512f", "x86_64+avx2"))]
-pub(super) fn low_quality_calls(data: &[u8]) -> u64 {
+pub(super) fn quality_census(data: &[u8]) -> (u64, u64) {
     // Such calls are rare in real data: test 64 bytes at once, count only where one is.
     let low = |b: u8| b.wrapping_sub(1) < 7;
+    let high = |b: u8| b >= FIRST_IMPOSSIBLE_BYTE;
     let mut blocks = data.chunks_exact(64);
-    let mut count = 0u64;
+    let (mut lows, mut highs) = (0u64, 0u64);
+    let mut count = |block: &[u8]| {
+        lows += block.iter().filter(|&&b| low(b)).count() as u64;
+        highs += block.iter().filter(|&&b| high(b)).count() as u64;
+    };
     for block in &mut blocks {
         let block: &[u8; 64] = block.try_into().expect("chunks_exact gives 64 bytes");
-        if block.iter().fold(false, |any, &b| any | low(b)) {
-            count += block.iter().filter(|&&b| low(b)).count() as u64;
+        if block.iter().fold(false, |any, &b| any | low(b) | high(b)) {
+            count(block);
         }
     }
-    count + blocks.remainder().iter().filter(|&&b| low(b)).count() as u64
+    count(blocks.remainder());
+    (lows, highs)
 }
 
 pub(super) fn gz_full_update(

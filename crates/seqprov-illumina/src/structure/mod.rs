@@ -89,7 +89,8 @@ pub enum FileKind {
     /// `.cbcl`: header and one gzip block per tile.
     #[serde(rename = "cbcl")]
     Cbcl,
-    /// `.filter`: u32 0, u32 version, u32 count, one byte per cluster.
+    /// `.filter`: u32 0, u32 version, u32 count, one byte per cluster; or the old
+    /// format (GA IIx, early RTA): u32 count, one byte per cluster.
     #[serde(rename = "filter")]
     Filter,
     /// `.locs`: u32 1, f32 1.0, u32 count, two f32 per cluster.
@@ -340,24 +341,26 @@ fn fill(buf: &mut Vec<u8>, want: usize, data: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    /// The vectorised count of called bases with quality 0 or 1 (bytes 1 to 7) agrees with
-    /// a plain count, at every length around its blocks of 64 bytes and for every byte value.
+    /// The vectorised census of called bases with quality 0 or 1 (bytes 1 to 7) and of
+    /// qualities above 41 (bytes 168 to 255) agrees with a plain count, at every length
+    /// around its blocks of 64 bytes and for every byte value.
     #[test]
-    fn low_quality_count_agrees_with_a_plain_count() {
+    fn quality_census_agrees_with_a_plain_count() {
         let data: Vec<u8> = (0..40_000u32).map(|i| (i * 37 % 256) as u8).collect();
         for len in (0..600).chain([2999, 3000, 16_319, 16_320, 16_321, 40_000]) {
-            let plain = data[..len]
+            let low = data[..len]
                 .iter()
                 .filter(|&&b| (1..=7).contains(&b))
                 .count() as u64;
+            let high = data[..len].iter().filter(|&&b| b >= 168).count() as u64;
             assert_eq!(
-                super::low_quality_calls(&data[..len]),
-                plain,
+                super::quality_census(&data[..len]),
+                (low, high),
                 "length {len}"
             );
         }
-        assert_eq!(super::low_quality_calls(&[7u8; 40_000]), 40_000);
-        assert_eq!(super::low_quality_calls(&[0u8, 8, 255, 1]), 1);
+        assert_eq!(super::quality_census(&[7u8; 40_000]), (40_000, 0));
+        assert_eq!(super::quality_census(&[0u8, 8, 255, 1, 167, 168]), (1, 2));
     }
 
     use super::*;
@@ -441,7 +444,7 @@ mod tests {
 
     #[test]
     fn bcl_size_and_quality() {
-        let good = bcl(&[0x00, 0x1c, 0x93, 0xff]);
+        let good = bcl(&[0x00, 0x1c, 0x93, 0xa7]);
         assert!(
             check_all("C1.1/s_1_1101.bcl", &good)
                 .iter()
@@ -473,6 +476,29 @@ mod tests {
             c.has_failed()
         };
         assert!(hinted, "a size hint fails a wrong header at once");
+    }
+
+    /// Issue 12 item 23: a per-tile BCL whose second half holds qualities 61-63 (and many
+    /// 0/1 qualities) is broken in every mode: no instrument writes a quality above 41.
+    #[test]
+    fn quality_above_41_is_broken_in_every_mode() {
+        let mut calls: Vec<u8> = (0..2000u32)
+            .map(|i| if i % 3 == 0 { 0x05 } else { 0x93 })
+            .collect();
+        for (i, call) in calls.iter_mut().enumerate().skip(1000) {
+            *call = ((61 + (i % 3) as u8) << 2) | (i % 4) as u8;
+        }
+        for result in check_all("C1.1/s_1_1101.bcl", &bcl(&calls)) {
+            let err = result.unwrap_err();
+            assert!(err.reason.contains("above 41"), "{err}");
+            assert!(err.reason.contains("first at cluster 1001"), "{err}");
+        }
+        // Quality 41 itself is accepted.
+        let top = bcl(&[(41 << 2) | 3, 41 << 2]);
+        assert!(check_all("s_1_1101.bcl", &top).iter().all(Result::is_ok));
+        // Inside gzip, the calls are read at full depth.
+        let gz = gzip(&bcl(&calls), 6);
+        assert!(check("s_1_1101.bcl.gz", &gz, ALL[3], 4096).is_err());
     }
 
     #[test]
@@ -510,7 +536,7 @@ mod tests {
         assert!(check_all("s.bcl.gz", &wrong).iter().all(Result::is_err));
         // A flipped byte inside the deflate data: only full depth inflates it.
         let noisy: Vec<u8> = (0..50_000u32)
-            .map(|i| 8 + (i.wrapping_mul(2_654_435_761) >> 24) as u8 % 200)
+            .map(|i| 8 + (i.wrapping_mul(2_654_435_761) >> 24) as u8 % 160)
             .collect();
         let gz = gzip(&bcl(&noisy), 6);
         assert!(check("s.bcl.gz", &gz, ALL[1], 4096).is_ok());
@@ -598,6 +624,41 @@ mod tests {
         assert!(check("s_1_2_pos.txt", b"1.5 2\n3 4.25", ALL[0], 3).is_ok());
         assert!(check("s_1_2_pos.txt", b"1.5 -2\n", ALL[0], 3).is_err());
         assert!(check("pos_x_pos.txt", b"1 2\n", ALL[0], 3).is_err());
+    }
+
+    /// Issue 12 item 26: the old filter format (GA IIx / early RTA: a u32 cluster count,
+    /// then one byte 0 or 1 per cluster, no version header) is accepted, with the same
+    /// checks of size and values as version 3.
+    #[test]
+    fn legacy_filter_format_is_accepted() {
+        let legacy = [3, 0, 0, 0, 1, 0, 1];
+        for result in check_all("s_1_1101.filter", &legacy) {
+            assert_eq!(result.unwrap().clusters, Some(3));
+        }
+        for result in check_all("s_1_1101.filter", &[0, 0, 0, 0]) {
+            assert_eq!(result.unwrap().clusters, Some(0));
+        }
+        for result in check_all("s_1_1101.filter", &[3, 0, 0, 0, 1, 2, 1]) {
+            let err = result.unwrap_err();
+            assert!(err.reason.contains("pass-filter value 2"), "{err}");
+        }
+        for bad in [&[2u8, 0, 0, 0, 1][..], &[2, 0, 0, 0, 1, 1, 1], &[2, 0, 0]] {
+            assert!(
+                check_all("s_1_1101.filter", bad).iter().all(Result::is_err),
+                "{bad:?}"
+            );
+        }
+        // A versioned header of another version, or cut short, stays broken.
+        assert!(
+            check_all("s_1_1101.filter", &[0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1])
+                .iter()
+                .all(Result::is_err)
+        );
+        assert!(
+            check_all("s_1_1101.filter", &[0, 0, 0, 0, 3, 0])
+                .iter()
+                .all(Result::is_err)
+        );
     }
 
     #[test]

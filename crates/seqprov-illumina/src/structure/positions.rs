@@ -15,29 +15,53 @@ pub(super) fn first_above_one(data: &[u8]) -> Option<usize> {
     None
 }
 
-/// `.filter`: u32 0, u32 version 3, u32 cluster count, one byte (0 or 1) per cluster.
+/// `.filter`, in either of its two formats (`spec/run-folders.md` §5):
+///
+/// - version 3 (RTA 1.x and later): u32 0, u32 version 3, u32 cluster count, then one
+///   byte (0 or 1) per cluster;
+/// - the old format without a version header (GA IIx and early RTA): u32 cluster count,
+///   then one byte (0 or 1) per cluster.
+///
+/// The first u32 tells them apart: 0 starts a versioned header, anything else is the
+/// cluster count of the old format. A file of exactly four zero bytes is the old format
+/// with no cluster (a versioned header is 12 bytes).
 #[derive(Default)]
 pub(super) struct Filter {
     pub(super) len_hint: Option<u64>,
     header: Vec<u8>,
+    /// The size of the header once the format is known: 4 (old format) or 12.
+    header_len: Option<usize>,
     count: u64,
     body: u64,
 }
 
 impl Filter {
     pub(super) fn update(&mut self, mut data: &[u8]) -> Result<(), String> {
-        if self.header.len() < 12 {
-            let n = fill(&mut self.header, 12, data);
+        if self.header_len.is_none() {
+            let n = fill(&mut self.header, 4, data);
             data = &data[n..];
-            if self.header.len() == 12 {
-                let zero = u32_at(&self.header, 0);
-                let version = u32_at(&self.header, 4);
-                if zero != 0 {
-                    return Err(format!("bytes 0-3 must be 0, found {zero:#010x}"));
+            if self.header.len() < 4 {
+                return Ok(());
+            }
+            let first = u32_at(&self.header, 0);
+            if first != 0 || self.len_hint == Some(4) {
+                // The old format: the first u32 is the cluster count.
+                self.header_len = Some(4);
+                self.count = u64::from(first);
+                if let Some(len) = self.len_hint {
+                    self.check_size(len.saturating_sub(4))?;
                 }
+            } else {
+                let n = fill(&mut self.header, 12, data);
+                data = &data[n..];
+                if self.header.len() < 12 {
+                    return Ok(());
+                }
+                let version = u32_at(&self.header, 4);
                 if version != 3 {
                     return Err(format!("version {version} (expected 3)"));
                 }
+                self.header_len = Some(12);
                 self.count = u64::from(u32_at(&self.header, 8));
                 if let Some(len) = self.len_hint {
                     self.check_size(len.saturating_sub(12))?;
@@ -72,12 +96,23 @@ impl Filter {
         }
     }
 
-    pub(super) fn finish(self) -> Result<Outcome, String> {
-        if self.header.len() < 12 {
-            return Err(format!(
-                "{} bytes: shorter than the 12-byte header",
-                self.header.len()
-            ));
+    pub(super) fn finish(mut self) -> Result<Outcome, String> {
+        if self.header_len.is_none() {
+            match self.header.len() {
+                // Four zero bytes and nothing more: the old format with no cluster.
+                4 => {
+                    self.header_len = Some(4);
+                    self.count = 0;
+                }
+                n if n < 4 => {
+                    return Err(format!("{n} bytes: shorter than the 4-byte cluster count"));
+                }
+                n => {
+                    return Err(format!(
+                        "{n} bytes: shorter than the 12-byte header of a version 3 filter file"
+                    ));
+                }
+            }
         }
         self.check_size(self.body)?;
         Ok(Outcome {
