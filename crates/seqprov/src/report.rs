@@ -15,6 +15,25 @@ use seqprov_format::manifest::SealPayload;
 /// Version of the JSON report schema.
 pub const REPORT_VERSION: u32 = 1;
 
+/// How every warning a report can carry begins, in the order `spec/report.md` §2.4
+/// lists them: the texts after these prefixes are informative, the prefixes are stable
+/// (a test checks that the spec lists each and that the code emits no other).
+pub const WARNING_PREFIXES: [&str; 13] = [
+    "sealed incomplete: ",
+    "sealed with ",
+    "sealed although a format check failed: ",
+    "run metadata: ",
+    "run mode: ",
+    "symlink ",
+    "... and ",
+    "custody event ",
+    "the folder is named ",
+    "names were not checked ",
+    "only bytes ",
+    "extra file allowed by policy: ",
+    "recompressed file allowed by policy: ",
+];
+
 /// How a sealed or found path compares with the seal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
