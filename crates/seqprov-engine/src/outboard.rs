@@ -251,8 +251,27 @@ pub struct RangeCheck {
 }
 
 /// Check bytes `start .. start + len` of `file` against BLAKE3 digest `blake3`, using the
-/// outboard tree at `outboard`: only the range and the tree nodes above it are read.
+/// outboard tree at `outboard`: only the range and the tree nodes above it are read, once,
+/// streaming through a fixed buffer (nothing of the range's size is allocated).
+///
+/// A byte of the range that does not verify, or a file or tree that ends early, is "not
+/// verified"; any other read error (EIO, out of memory…) is an I/O error: nothing is
+/// concluded. The tree must be a regular file (a FIFO or device is refused unread).
 pub fn check_range(
+    file: &Path,
+    outboard: &Path,
+    blake3: &[u8; 32],
+    size: u64,
+    start: u64,
+    len: u64,
+) -> Result<RangeCheck> {
+    let input = crate::hashing::open_path(file)?;
+    check_range_of(input, file, outboard, blake3, size, start, len)
+}
+
+/// [`check_range`] on a file already opened (and checked) by the caller.
+pub fn check_range_of(
+    input: File,
     file: &Path,
     outboard: &Path,
     blake3: &[u8; 32],
@@ -266,41 +285,59 @@ pub fn check_range(
         )));
     }
     let len = len.min(size - start);
-    let input = crate::hashing::open_path(file)?;
-    let tree = File::open(outboard).map_err(|e| Error::io(outboard, e))?;
-    let mut slice = Vec::new();
-    let extracted =
-        bao::encode::SliceExtractor::new_outboard(input, tree, start, len).read_to_end(&mut slice);
+    let tree = crate::hashing::open_path(outboard)?;
+    let tree_meta = tree.metadata().map_err(|e| Error::io(outboard, e))?;
+    if !tree_meta.is_file() {
+        return Err(Error::Refused(format!(
+            "{}: the outboard tree is not a regular file",
+            outboard.display()
+        )));
+    }
+    let hash = blake3::Hash::from_bytes(*blake3);
+    let extractor = bao::encode::SliceExtractor::new_outboard(input, tree, start, len);
+    let mut decoder = bao::decode::SliceDecoder::new(extractor, &hash, start, len);
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut verified_bytes = 0u64;
     let failed = |detail: String| RangeCheck {
         start,
         len,
         verified: false,
         detail,
     };
-    if let Err(e) = extracted {
-        // A file shorter than sealed, or a damaged tree, cannot yield the slice.
+    loop {
+        match decoder.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => verified_bytes += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Ok(failed(format!(
+                    "bytes {start}..{} do not verify: {e}",
+                    start + len
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Ok(failed(format!(
+                    "the file or its outboard tree ends before bytes {start}..{} ({e})",
+                    start + len
+                )));
+            }
+            Err(e) => return Err(Error::io(file, e)),
+        }
+    }
+    if verified_bytes != len {
         return Ok(failed(format!(
-            "the range could not be read with its tree: {e}"
+            "only {verified_bytes} of the {len} bytes from {start} could be read"
         )));
     }
-    let hash = blake3::Hash::from_bytes(*blake3);
-    let mut content = Vec::new();
-    match bao::decode::SliceDecoder::new(&slice[..], &hash, start, len).read_to_end(&mut content) {
-        Ok(_) => Ok(RangeCheck {
-            start,
-            len,
-            verified: true,
-            detail: format!(
-                "bytes {start}..{} verify against the sealed BLAKE3 ({} bytes read)",
-                start + len,
-                slice.len()
-            ),
-        }),
-        Err(e) => Ok(failed(format!(
-            "bytes {start}..{} do not verify: {e}",
+    Ok(RangeCheck {
+        start,
+        len,
+        verified: true,
+        detail: format!(
+            "bytes {start}..{} verify against the sealed BLAKE3 ({len} bytes read)",
             start + len
-        ))),
-    }
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -348,6 +385,26 @@ mod tests {
                 .unwrap()
                 .verified
         );
+        // Issue 12 item 4: a tree cut short is "not verified"; a tree that is a FIFO is
+        // refused unread (an error, nothing concluded), never a hang.
+        let tree_bytes = std::fs::read(&tree).unwrap();
+        let short = dir.path().join("short.obao");
+        std::fs::write(&short, &tree_bytes[..tree_bytes.len() / 2]).unwrap();
+        let cut = check_range(&path, &short, &digest, size, 2_900_000, 4096).unwrap();
+        assert!(!cut.verified, "{}", cut.detail);
+        let fifo = dir.path().join("fifo.obao");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert!(matches!(
+            check_range(&path, &fifo, &digest, size, 1_500_000, 4096),
+            Err(Error::Refused(_))
+        ));
     }
 
     #[test]

@@ -92,7 +92,6 @@ pub fn verify_range(
         ));
         return Ok(finish(report, Allowed::default()));
     }
-    drop(opened);
     let tree = outboard::file_for(outboard_dir, &digest);
     if !tree.is_file() {
         return Err(Error::io(
@@ -103,7 +102,8 @@ pub fn verify_range(
             ),
         ));
     }
-    let check = outboard::check_range(file, &tree, &digest, size, start, len)?;
+    // The file opened and measured above is the one read: no second open by path.
+    let check = outboard::check_range_of(opened, file, &tree, &digest, size, start, len)?;
     let class = if check.verified {
         FileClass::Ok
     } else {
