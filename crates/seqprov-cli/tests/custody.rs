@@ -852,11 +852,14 @@ fn receive_refuses_when_a_signer_is_untrusted() {
     assert_eq!(fs::read(lab.bundle()).unwrap(), before);
 }
 
-/// Regression: appending through a symlink to the bundle looped forever.
+/// Regression: appending through a symlink to the bundle looped forever; then (hostile
+/// review round 2) it wrote through the link, into a sealed folder when the link pointed
+/// there. A symlinked bundle path is refused promptly, and the bundle behind it unchanged.
 #[test]
-fn append_through_a_symlinked_bundle_path_updates_the_bundle() {
+fn append_through_a_symlinked_bundle_path_is_refused() {
     let lab = Lab::new();
     std::os::unix::fs::symlink("run.seqprov", lab.root.join("link.seqprov")).unwrap();
+    let before = fs::read(lab.bundle()).unwrap();
     seqprov()
         .current_dir(&lab.root)
         .args([
@@ -872,14 +875,9 @@ fn append_through_a_symlinked_bundle_path_updates_the_bundle() {
         ])
         .timeout(std::time::Duration::from_secs(30))
         .assert()
-        .success();
-    assert!(
-        fs::symlink_metadata(lab.root.join("link.seqprov"))
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
-    assert_eq!(items(&fs::read(lab.bundle()).unwrap()).len(), 3);
+        .code(2)
+        .stderr(predicates::str::contains("is a symbolic link"));
+    assert_eq!(fs::read(lab.bundle()).unwrap(), before);
 }
 
 /// Regression: appending to a bundle whose seal or entry list was altered succeeded.

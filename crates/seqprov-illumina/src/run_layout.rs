@@ -465,6 +465,9 @@ pub fn expand_file_set(
         .check_bounds()
         .map_err(|e| format!("the recorded run metadata is out of range: {}", e.what))?;
     let mut grids: Vec<Grid> = Vec::new();
+    // Every marked path counts against the record's own count: a forged record cannot
+    // make the expansion do more work than the paths it claims.
+    let mut budget = set.count;
     if !set.groups.is_empty() {
         let shape = Shape::of(meta).map_err(|e| e.to_string())?;
         for group in &set.groups {
@@ -474,7 +477,7 @@ pub fn expand_file_set(
                 grids.push(shape.grid(kind, false));
             }
             let grid = grids.iter_mut().find(|g| g.kind == kind).expect("added");
-            grid.mark_group(group)?;
+            grid.mark_group(group, &mut budget)?;
         }
     }
     let mut names = set.names.clone();
@@ -748,7 +751,7 @@ impl Grid {
     }
 
     /// Mark a recorded group as missing; refuse cycles outside the layout.
-    fn mark_group(&mut self, group: &FileGroup) -> Result<(), String> {
+    fn mark_group(&mut self, group: &FileGroup, budget: &mut u64) -> Result<(), String> {
         let cycles = if self.kind.per_cycle() {
             if group.cfirst == 0 || group.cfirst > group.clast || group.clast > self.cols {
                 return Err(format!(
@@ -772,7 +775,18 @@ impl Grid {
             }
             for cycle in cycles.clone() {
                 let col = self.column(cycle).expect("checked above");
+                // Groups never overlap: so the marking work is bounded by the layout's
+                // size, however many groups a (forged) record lists.
+                if self.get(row, col) {
+                    return Err(format!(
+                        "{} groups overlap (lane {}, unit {unit}, cycle {cycle})",
+                        group.kind, group.lane
+                    ));
+                }
                 self.put(row, col, true);
+                *budget = budget
+                    .checked_sub(1)
+                    .ok_or_else(|| "its groups name more paths than its count".to_string())?;
                 any = true;
             }
         }
@@ -1213,6 +1227,19 @@ mod tests {
                     let mut wrong = set.clone();
                     wrong.count += 1;
                     assert!(expand_file_set(&wrong, &meta, 0).is_err());
+                    // Hostile review round 2: a group repeated (overlapping groups), or
+                    // groups naming more paths than the count, are refused while marking,
+                    // so a forged record cannot make the expansion do unbounded work.
+                    if let Some(first) = set.groups.first() {
+                        let mut repeated = set.clone();
+                        repeated.groups = vec![first.clone(); 4096];
+                        let err = expand_file_set(&repeated, &meta, 0).unwrap_err();
+                        assert!(err.contains("overlap"), "{err}");
+                        let mut small = set.clone();
+                        small.count = 0;
+                        let err = expand_file_set(&small, &meta, 0).unwrap_err();
+                        assert!(err.contains("more paths than its count"), "{err}");
+                    }
                 }
             }
         }

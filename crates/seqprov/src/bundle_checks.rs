@@ -97,19 +97,6 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     }
     let seal = &bundle.payload;
     checks.warnings.extend(seal_warnings(seal));
-    // The compact record of missing files must expand, against the signed layout, to
-    // exactly its count and digest (spec/bundle.md §6.3).
-    if let Some(missing) = seal.missing.as_ref().filter(|m| m.is_exact()) {
-        let expanded = match &seal.run {
-            Some(run) => seqprov_illumina::run_layout::expand_file_set(missing, run, 0).map(drop),
-            None => Err("the seal records no run layout to expand it against".into()),
-        };
-        if let Err(why) = expanded {
-            checks.integrity.push(format!(
-                "the seal's record of missing files is inconsistent: {why}"
-            ));
-        }
-    }
     if let Some(required) = policy.requirements.require_mode {
         let failure = match &seal.mode {
             None => Some("the seal makes no run-mode claim".to_string()),
@@ -175,6 +162,24 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     }
     let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
     checks.trusted = seal_failures.is_empty();
+    // The compact record of missing files must expand, against the signed layout, to
+    // exactly its count and digest (spec/bundle.md §6.3). Only a trusted signer's record
+    // is expanded: an untrusted seal is refused anyway (exit 3), and expanding costs time
+    // in proportion to the count a forged record could claim (hostile review round 2).
+    if checks.trusted
+        && let Some(missing) = seal.missing.as_ref().filter(|m| m.is_exact())
+    {
+        let expanded = match &seal.run {
+            Some(run) => seqprov_illumina::run_layout::expand_file_set(missing, run, 0).map(drop),
+            None => Err("the seal records no run layout to expand it against".into()),
+        };
+        if let Err(why) = expanded {
+            checks.integrity.push(format!(
+                "the seal's record of missing files is inconsistent: {why}"
+            ));
+        }
+    }
+
     checks.policy.extend(seal_failures);
     let roles = &policy.requirements.seal_roles;
     if checks.trusted && !roles.is_empty() && !roles.contains(&seal.signer.role) {

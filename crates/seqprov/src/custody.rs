@@ -130,9 +130,23 @@ fn append(
     draft: &EventDraft,
     expected: Option<&BundleIdentity>,
 ) -> Result<EventPayload> {
-    // Work on the file itself: a symlink to the bundle is resolved once, so the bundle
-    // (not the link) is replaced, and the lock and the re-check below name the same file.
-    let path = &fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+    // Nothing is written through a link: a symlink planted at the bundle path could point
+    // into a sealed folder or at anyone's bundle (hostile review round 2). The check is
+    // repeated under the lock below, so a link swapped in meanwhile is refused too.
+    let refuse_link = || {
+        Error::Refused(format!(
+            "{} is a symbolic link; name the bundle file itself (nothing is appended \
+             through a link)",
+            path.display()
+        ))
+    };
+    if fs::symlink_metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .file_type()
+        .is_symlink()
+    {
+        return Err(refuse_link());
+    }
     loop {
         // Opened without blocking (a FIFO swapped in is refused, not waited on) and
         // checked on the handle to be a regular file; read from that same handle below.
@@ -140,6 +154,9 @@ fn append(
         file.lock().map_err(|e| Error::io(path, e))?;
         let locked = file.metadata().map_err(|e| Error::io(path, e))?;
         let current = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
+        if current.file_type().is_symlink() {
+            return Err(refuse_link());
+        }
         if (locked.dev(), locked.ino()) != (current.dev(), current.ino()) {
             // Another appender replaced the file while we waited: lock the new one.
             continue;
