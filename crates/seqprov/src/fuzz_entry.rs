@@ -26,8 +26,17 @@ pub fn bundle(data: &[u8]) {
         let plain = crate::Bundle::parse(data).expect("the seal-first reader accepted it");
         assert_eq!(plain.entries, first.entries);
     }
-    if let Ok((_, used)) = seqprov_format::cbor::decode_first(data) {
+    // `item_len` is stricter than the plain decoder (it refuses indefinite lengths, which
+    // the canonical form never has): on every canonical item the two agree, and wherever
+    // both accept, they agree on the length.
+    if let Ok((_, used)) = seqprov_format::cbor::decode_canonical(data) {
         assert_eq!(seqprov_format::cbor::item_len(data), Ok(used));
+    }
+    if let (Ok(len), Ok((_, used))) = (
+        seqprov_format::cbor::item_len(data),
+        seqprov_format::cbor::decode_first(data),
+    ) {
+        assert_eq!(len, used);
     }
 }
 
