@@ -96,6 +96,14 @@ impl Samples {
         self.root.join("alice.seqprov-proof")
     }
 
+    /// `seqprov prove fastq.seqprov --path GLOB --out OUT`, asserted on by the caller.
+    fn prove(&self, glob: &str, out: &str) -> assert_cmd::assert::Assert {
+        seqprov()
+            .current_dir(&self.root)
+            .args(["prove", "fastq.seqprov", "--path", glob, "--out", out])
+            .assert()
+    }
+
     fn alice_files(&self) -> Vec<String> {
         vec![
             format!("fastq/project/{A_NAME}"),
@@ -280,17 +288,7 @@ fn a_tampered_proof_is_rejected() {
 #[test]
 fn prove_refuses_patterns_that_match_nothing() {
     let s = Samples::new();
-    seqprov()
-        .current_dir(&s.root)
-        .args([
-            "prove",
-            "fastq.seqprov",
-            "--path",
-            "nothing/*",
-            "--out",
-            "x.seqprov-proof",
-        ])
-        .assert()
+    s.prove("nothing/*", "x.seqprov-proof")
         .code(2)
         .stderr(predicates::str::contains("no sealed file matches"));
 }
@@ -375,18 +373,7 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verdict"], "range_verified", "{report:#}");
     // Through a proof of that file, with the tree directory named.
-    seqprov()
-        .current_dir(&s.root)
-        .args([
-            "prove",
-            "fastq.seqprov",
-            "--path",
-            "**/big.bam",
-            "--out",
-            "big.seqprov-proof",
-        ])
-        .assert()
-        .success();
+    s.prove("**/big.bam", "big.seqprov-proof").success();
     let via_proof = range(&[
         "--proof",
         "big.seqprov-proof",
@@ -613,17 +600,7 @@ fn prove_warns_when_the_seal_names_broken_or_missing_files() {
         ])
         .assert()
         .success();
-    seqprov()
-        .current_dir(&s.root)
-        .args([
-            "prove",
-            "fastq.seqprov",
-            "--path",
-            "**/PATIENT-ALICE-1234_*",
-            "--out",
-            "a.seqprov-proof",
-        ])
-        .assert()
+    s.prove("**/PATIENT-ALICE-1234_*", "a.seqprov-proof")
         .success()
         .stderr(predicates::str::contains("those names are disclosed too"));
 }
@@ -635,17 +612,7 @@ fn prove_warns_when_the_seal_names_broken_or_missing_files() {
 fn a_file_is_accepted_only_as_the_entry_whose_name_it_bears() {
     let s = Samples::new();
     // A proof of BOB's sample, sent as if it were ALICE's.
-    seqprov()
-        .current_dir(&s.root)
-        .args([
-            "prove",
-            "fastq.seqprov",
-            "--path",
-            "**/PATIENT-BOB-5678_*",
-            "--out",
-            "alice.seqprov-proof",
-        ])
-        .assert()
+    s.prove("**/PATIENT-BOB-5678_*", "alice.seqprov-proof")
         .success();
     fs::create_dir_all(s.root.join("inbox")).unwrap();
     fs::copy(
@@ -715,17 +682,7 @@ fn prove_discloses_regular_files_only() {
         .args(["seal", "fastq", "--key", "core.key", "--force"])
         .assert()
         .success();
-    seqprov()
-        .current_dir(&s.root)
-        .args([
-            "prove",
-            "fastq.seqprov",
-            "--path",
-            "**/PATIENT-ALICE-1234_*",
-            "--out",
-            "alice.seqprov-proof",
-        ])
-        .assert()
+    s.prove("**/PATIENT-ALICE-1234_*", "alice.seqprov-proof")
         .success()
         .stderr(predicates::str::contains(
             "not disclosed: 2 directory or symlink entries",
@@ -733,17 +690,7 @@ fn prove_discloses_regular_files_only() {
         .stdout(predicates::str::contains("proof of 2 of"));
     let (report, code) = s.verify(&s.alice_files(), &["--trust", "core.pub"]);
     assert_eq!(code, 0, "{report:#}");
-    seqprov()
-        .current_dir(&s.root)
-        .args([
-            "prove",
-            "fastq.seqprov",
-            "--path",
-            "**/PATIENT-ALICE-1234_link",
-            "--out",
-            "link.seqprov-proof",
-        ])
-        .assert()
+    s.prove("**/PATIENT-ALICE-1234_link", "link.seqprov-proof")
         .code(2)
         .stderr(predicates::str::contains("no sealed file matches"));
 }
