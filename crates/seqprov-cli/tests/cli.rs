@@ -1024,3 +1024,42 @@ fn keys_wrapped_at_other_widths_load_and_a_public_key_is_named_as_such() {
         .code(2)
         .stderr(predicates::str::contains("not a PEM public key"));
 }
+
+/// The bundled example run folder (the README's quick start) seals without
+/// `--allow-broken` and verifies: a change to the checks (issue 12 item 23 refused its
+/// impossible BCL qualities) must not leave the quick start broken.
+#[test]
+fn the_bundled_example_run_folder_seals_and_verifies() {
+    let work = tempfile::tempdir().unwrap();
+    let run = work.path().join("261125_EXAMPLE_0001_AEXAMPLEXX");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/run-folder");
+    let status = std::process::Command::new("cp")
+        .arg("-R")
+        .arg(&example)
+        .arg(&run)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    keygen(work.path(), "core");
+    seqprov()
+        .current_dir(work.path())
+        .args([
+            "seal",
+            "261125_EXAMPLE_0001_AEXAMPLEXX",
+            "--key",
+            "core.key",
+            "--sha256",
+        ])
+        .assert()
+        .success();
+    seqprov()
+        .current_dir(work.path())
+        .args([
+            "verify",
+            "261125_EXAMPLE_0001_AEXAMPLEXX",
+            "--trust",
+            "core.pub",
+        ])
+        .assert()
+        .code(0);
+}
