@@ -76,33 +76,7 @@ fn item_error(what: &str, offset: usize, e: DecodeError) -> Error {
 impl Bundle {
     /// Parse bundle bytes.
     pub fn parse(bytes: &[u8]) -> Result<Bundle> {
-        if bytes.is_empty() {
-            return Err(malformed("the file is empty"));
-        }
-        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
-            return Err(malformed("bundle exceeds the size limit"));
-        }
-        let (seal, payload, seal_len) = parse_seal(bytes)?;
-
-        let rest = &bytes[seal_len..];
-        if rest.is_empty() {
-            return Err(malformed(format!(
-                "truncated: the entry list expected at byte {seal_len} is missing"
-            )));
-        }
-        let (entries, leaves, list_len) = parse_entry_list(rest, seal_len)?;
-        check_counts(&payload, &entries)?;
-        let root_evidence = RootEvidence::Recomputed(merkle::root(&leaves));
-        drop(leaves);
-
-        let events = parse_events(bytes, seal_len + list_len)?;
-        Ok(Bundle {
-            seal,
-            payload,
-            entries,
-            root_evidence,
-            events,
-        })
+        Bundle::parse_checking_seal_first(bytes, |_, _| true)
     }
 
     /// Parse bundle bytes, deciding from the seal alone whether the entry list is worth
@@ -110,6 +84,7 @@ impl Bundle {
     /// signature there). When it says no, the entry list is only walked to find the custody
     /// events after it, nothing of it is kept, `entries` is empty and `root_evidence` is
     /// [`RootEvidence::NotDecoded`]. So a forged bundle costs no memory for its entries.
+    /// The seal is decoded once either way.
     pub fn parse_checking_seal_first(
         bytes: &[u8],
         seal_holds: impl FnOnce(&SignedMessage, &SealPayload) -> bool,
@@ -117,23 +92,31 @@ impl Bundle {
         if bytes.is_empty() {
             return Err(malformed("the file is empty"));
         }
-        let (seal, payload, seal_len) = parse_seal(bytes)?;
-        if seal_holds(&seal, &payload) {
-            return Bundle::parse(bytes);
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(malformed("bundle exceeds the size limit"));
         }
+        let (seal, payload, seal_len) = parse_seal(bytes)?;
         let rest = &bytes[seal_len..];
         if rest.is_empty() {
             return Err(malformed(format!(
                 "truncated: the entry list expected at byte {seal_len} is missing"
             )));
         }
-        let list_len = entry_list::skip(rest).map_err(|e| list_error(e, seal_len))?;
+        let (entries, root_evidence, list_len) = if seal_holds(&seal, &payload) {
+            let (entries, leaves, list_len) = parse_entry_list(rest, seal_len)?;
+            check_counts(&payload, &entries)?;
+            let root = RootEvidence::Recomputed(merkle::root(&leaves));
+            (entries, root, list_len)
+        } else {
+            let list_len = entry_list::skip(rest).map_err(|e| list_error(e, seal_len))?;
+            (Vec::new(), RootEvidence::NotDecoded, list_len)
+        };
         let events = parse_events(bytes, seal_len + list_len)?;
         Ok(Bundle {
             seal,
             payload,
-            entries: Vec::new(),
-            root_evidence: RootEvidence::NotDecoded,
+            entries,
+            root_evidence,
             events,
         })
     }
