@@ -45,7 +45,7 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
     let bundle = match seqprov::read_bundle(&a.bundle) {
         Ok(bundle) => bundle,
         Err(bundle_error) => match seqprov::read_proof(&a.bundle) {
-            Ok((proof, _)) => {
+            Ok(proof) => {
                 is_proof = true;
                 proof
             }

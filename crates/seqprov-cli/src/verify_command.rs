@@ -86,8 +86,7 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         let (source, source_path) = match (&a.proof, &a.bundle) {
             (Some(proof), _) => (
                 seqprov::read_proof(proof)
-                    .with_context(|| format!("reading proof {}", proof.display()))?
-                    .0,
+                    .with_context(|| format!("reading proof {}", proof.display()))?,
                 proof.clone(),
             ),
             (None, Some(bundle)) => (
@@ -116,7 +115,7 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
     }
     let report = match &a.proof {
         Some(proof_path) => {
-            let (proof, _) = seqprov::read_proof(proof_path)
+            let proof = seqprov::read_proof(proof_path)
                 .with_context(|| format!("reading proof {}", proof_path.display()))?;
             let named = a
                 .as_entry

@@ -6,11 +6,15 @@
 //! and anything after the entry list that is not a whole COSE_Sign1 is reported with
 //! its offset.
 
+use std::io::Read;
+
 use ciborium::value::Value;
+
+use crate::byte_window::ByteWindow;
 
 use crate::cbor::{self, DecodeError};
 use crate::cose::{self, SignedMessage};
-use crate::entry_list::{self, ListError};
+use crate::entry_list::{self, ListError, WindowError};
 use crate::error::{FormatError as Error, Result};
 use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
@@ -60,6 +64,17 @@ pub enum RootEvidence {
     NotDecoded,
 }
 
+/// Why a bundle could not be read from a stream ([`Bundle::read_from`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The bytes are not a valid bundle.
+    #[error(transparent)]
+    Format(#[from] Error),
+    /// Reading the stream failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
 fn malformed(reason: impl Into<String>) -> Error {
     Error::Malformed(reason.into())
 }
@@ -89,29 +104,67 @@ impl Bundle {
         bytes: &[u8],
         seal_holds: impl FnOnce(&SignedMessage, &SealPayload) -> bool,
     ) -> Result<Bundle> {
-        if bytes.is_empty() {
-            return Err(malformed("the file is empty"));
-        }
-        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
-            return Err(malformed("bundle exceeds the size limit"));
-        }
-        let (seal, payload, seal_len) = parse_seal(bytes)?;
-        let rest = &bytes[seal_len..];
-        if rest.is_empty() {
+        Bundle::read_from(bytes, bytes.len() as u64, seal_holds).map_err(|e| match e {
+            ReadError::Format(e) => e,
+            // Reading a slice cannot fail.
+            ReadError::Io(e) => malformed(e.to_string()),
+        })
+    }
+
+    /// Read a bundle from a stream, as [`Bundle::parse_checking_seal_first`] parses bytes
+    /// (the same checks, the same result), without holding the whole file: the seal is
+    /// read and decoded first, then the entry list one entry at a time (each entry is
+    /// decoded, its leaf hashed into the Merkle root as it arrives, and its bytes dropped), then the
+    /// custody events. So the memory a bundle costs is its decoded entries plus one read,
+    /// not its bytes as well. `len_hint` is the stream's length if known (it bounds what is
+    /// reserved for entries, never what is accepted); at most [`MAX_BUNDLE_BYTES`] are
+    /// accepted.
+    pub fn read_from(
+        reader: impl Read,
+        len_hint: u64,
+        seal_holds: impl FnOnce(&SignedMessage, &SealPayload) -> bool,
+    ) -> Result<Bundle, ReadError> {
+        let mut window = ByteWindow::new(reader.take(MAX_BUNDLE_BYTES + 1));
+        let (seal, payload, seal_len) = read_seal(&mut window)?;
+        window.consume(seal_len);
+        if window.available().is_empty() && !window.read_more()? {
             return Err(malformed(format!(
                 "truncated: the entry list expected at byte {seal_len} is missing"
-            )));
+            ))
+            .into());
         }
-        let (entries, root_evidence, list_len) = if seal_holds(&seal, &payload) {
-            let (entries, leaves, list_len) = parse_entry_list(rest, seal_len)?;
-            check_counts(&payload, &entries)?;
-            let root = RootEvidence::Recomputed(merkle::root(&leaves));
-            (entries, root, list_len)
-        } else {
-            let list_len = entry_list::skip(rest).map_err(|e| list_error(e, seal_len))?;
-            (Vec::new(), RootEvidence::NotDecoded, list_len)
+        let list_error = |e: WindowError| match e {
+            WindowError::Io(e) => ReadError::Io(e),
+            WindowError::List(e) => ReadError::Format(list_error(e, seal_len)),
         };
-        let events = parse_events(bytes, seal_len + list_len)?;
+        let (entries, root_evidence) = if seal_holds(&seal, &payload) {
+            // Reserve once, for the signed count but never more than the stream could hold
+            // (an entry takes at least 40 bytes): no doubling of a vector of a million entries.
+            // The signed count is checked against the list below.
+            let capacity = usize::try_from(payload.entries.min(len_hint / 40 + 1))
+                .unwrap_or(usize::MAX)
+                .min(entry_list::MAX_ENTRIES);
+            let mut entries: Vec<Entry> = Vec::with_capacity(capacity);
+            let mut root = merkle::RootBuilder::new();
+            entry_list::walk_window(&mut window, |entry, leaf| {
+                entries.push(entry);
+                root.push(leaf);
+            })
+            .map_err(list_error)?;
+            check_order(&entries, seal_len)?;
+            check_counts(&payload, &entries)?;
+            (entries, RootEvidence::Recomputed(root.finish()))
+        } else {
+            entry_list::walk_window(&mut window, |_, _| {}).map_err(list_error)?;
+            (Vec::new(), RootEvidence::NotDecoded)
+        };
+        let events_at = usize::try_from(window.offset())
+            .map_err(|_| malformed("bundle exceeds the size limit"))?;
+        let tail = window.into_rest()?;
+        if (events_at + tail.len()) as u64 > MAX_BUNDLE_BYTES {
+            return Err(malformed("bundle exceeds the size limit").into());
+        }
+        let events = parse_events_from(&tail, events_at)?;
         Ok(Bundle {
             seal,
             payload,
@@ -163,18 +216,26 @@ pub fn parse_seal(bytes: &[u8]) -> Result<(SignedMessage, SealPayload, usize)> {
 
 /// Parse the custody events from `offset` to the end of `bytes` (a bundle or a proof):
 /// each a whole, canonical, tagged COSE_Sign1; anything else is reported with its offset.
-pub fn parse_events(bytes: &[u8], mut offset: usize) -> Result<Vec<SignedMessage>> {
+pub fn parse_events(bytes: &[u8], offset: usize) -> Result<Vec<SignedMessage>> {
+    parse_events_from(&bytes[offset.min(bytes.len())..], offset)
+}
+
+/// Parse the custody events that make up all of `tail`, which starts at byte `base` of
+/// its bundle or proof (offsets in messages are the file's).
+fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
     let mut events = Vec::new();
-    while offset < bytes.len() {
+    let mut at = 0;
+    while at < tail.len() {
         if events.len() == MAX_EVENTS {
             return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
         }
-        let tail = &bytes[offset..];
+        let offset = base + at;
+        let rest = &tail[at..];
         let what = "custody event";
-        let (value, used) = cbor::decode_canonical(tail).map_err(|e| {
+        let (value, used) = cbor::decode_canonical(rest).map_err(|e| {
             malformed(format!(
                 "{} bytes of garbage or a torn write after byte {offset}: {}",
-                tail.len(),
+                rest.len(),
                 match e {
                     DecodeError::Truncated => format!("the {what} there ends early"),
                     other => other.to_string(),
@@ -185,45 +246,61 @@ pub fn parse_events(bytes: &[u8], mut offset: usize) -> Result<Vec<SignedMessage
             return Err(malformed(format!(
                 "{} bytes of garbage after byte {offset}: the item there is not a custody \
                  event (tagged COSE_Sign1)",
-                tail.len()
+                rest.len()
             )));
         }
-        let event = cose::parse(&tail[..used])
+        let event = cose::parse(&rest[..used])
             .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
         events.push(event);
-        offset += used;
+        at += used;
     }
     Ok(events)
 }
 
-/// Decode the entry list and return the entries with their encodings (the Merkle
-/// leaves' inputs) and the list's length in bytes.
-fn parse_entry_list(rest: &[u8], offset: usize) -> Result<(Vec<Entry>, Vec<[u8; 32]>, usize)> {
-    let decoded = entry_list::decode(rest).map_err(|e| list_error(e, offset))?;
-    let mut head = Vec::new();
-    cbor::write_head(&mut head, 4, decoded.entries.len() as u64);
-    if !rest.starts_with(&head) {
-        return Err(malformed(format!(
-            "the entry list at byte {offset} is not in the single encoding format version 1 \
-             allows (deterministic CBOR)"
-        )));
+/// Read the seal at the start of `window`: more is read until the seal's length is known
+/// from its heads (never more than [`MAX_SEAL_BYTES`] and one read), then it is decoded
+/// by [`parse_seal`].
+fn read_seal<R: Read>(
+    window: &mut ByteWindow<R>,
+) -> Result<(SignedMessage, SealPayload, usize), ReadError> {
+    loop {
+        match cbor::item_len(window.available()) {
+            Err(DecodeError::Truncated) if window.available().len() > MAX_SEAL_BYTES => {
+                return Err(malformed(format!(
+                    "the seal is more than the limit of {MAX_SEAL_BYTES} bytes"
+                ))
+                .into());
+            }
+            Err(DecodeError::Truncated) if window.read_more()? => {}
+            _ => break,
+        }
     }
-    for pair in decoded.entries.windows(2) {
+    if window.available().is_empty() {
+        return Err(malformed("the file is empty").into());
+    }
+    Ok(parse_seal(window.available())?)
+}
+
+/// The entries must be sorted by path bytes, without a repeated path, and no two may be
+/// the same path after Unicode normalisation.
+fn check_order(entries: &[Entry], offset: usize) -> Result<()> {
+    for pair in entries.windows(2) {
         if pair[0].path.as_bytes() >= pair[1].path.as_bytes() {
             return Err(malformed(format!(
-                "entries are not sorted by path bytes, or repeat a path: {:?} then {:?}",
+                "entry list at byte {offset}: entries are not sorted by path bytes, or repeat \
+                 a path: {:?} then {:?}",
                 pair[0].path, pair[1].path
             )));
         }
     }
     if let Some((a, b)) =
-        crate::entry_path::normalisation_collision(decoded.entries.iter().map(|e| e.path.as_str()))
+        crate::entry_path::normalisation_collision(entries.iter().map(|e| e.path.as_str()))
     {
         return Err(malformed(format!(
             "entries {a:?} and {b:?} are the same path after Unicode normalisation (NFC)"
         )));
     }
-    Ok((decoded.entries, decoded.leaves, decoded.len))
+    Ok(())
 }
 
 fn list_error(e: ListError, offset: usize) -> Error {

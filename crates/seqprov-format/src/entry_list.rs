@@ -8,6 +8,7 @@
 //! only accepted form is the deterministic one; every length is checked against the
 //! bytes that remain before anything is allocated.
 
+use crate::byte_window::ByteWindow;
 use crate::cbor;
 use crate::manifest::{Bytes32, Entry, EntryKind};
 use crate::merkle;
@@ -15,6 +16,13 @@ use crate::run_record::FastqContent;
 
 /// Most entries accepted in one bundle.
 pub const MAX_ENTRIES: usize = 50_000_000;
+/// Most bytes one encoded entry may take. Every entry that [`Entry::validate`] accepts
+/// (a path and a link target of at most [`MAX_PATH_BYTES`] each, and every other field)
+/// fits well within it, so the limit refuses nothing else: it bounds what a streaming
+/// reader holds before an entry is complete.
+///
+/// [`MAX_PATH_BYTES`]: crate::manifest::MAX_PATH_BYTES
+pub const MAX_ENTRY_BYTES: usize = 16 << 10;
 
 /// The entry list item for already-encoded entries.
 pub fn encode(encoded_entries: &[Vec<u8>]) -> Vec<u8> {
@@ -56,13 +64,14 @@ pub enum ListError {
     Invalid(String),
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// A cursor over CBOR bytes of a fixed shape (the entry list, the proof body).
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: u64) -> Result<&'a [u8], ListError> {
+    pub(crate) fn take(&mut self, n: u64) -> Result<&'a [u8], ListError> {
         let n = usize::try_from(n).map_err(|_| ListError::Truncated)?;
         let end = self.at.checked_add(n).ok_or(ListError::Truncated)?;
         let slice = self.bytes.get(self.at..end).ok_or(ListError::Truncated)?;
@@ -71,7 +80,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A head: (major type, argument). Indefinite lengths and reserved values are refused.
-    fn head(&mut self) -> Result<(u8, u64), ListError> {
+    pub(crate) fn head(&mut self) -> Result<(u8, u64), ListError> {
         let first = self.take(1)?[0];
         let (major, info) = (first >> 5, first & 0x1f);
         let arg = match info {
@@ -92,7 +101,7 @@ impl<'a> Reader<'a> {
         Ok((major, arg))
     }
 
-    fn expect(&mut self, major: u8, what: &str) -> Result<u64, ListError> {
+    pub(crate) fn expect(&mut self, major: u8, what: &str) -> Result<u64, ListError> {
         let (found, arg) = self.head()?;
         if found != major {
             return Err(ListError::Invalid(format!("expected {what}")));
@@ -100,13 +109,13 @@ impl<'a> Reader<'a> {
         Ok(arg)
     }
 
-    fn text(&mut self, what: &str) -> Result<&'a str, ListError> {
+    pub(crate) fn text(&mut self, what: &str) -> Result<&'a str, ListError> {
         let len = self.expect(3, what)?;
         std::str::from_utf8(self.take(len)?)
             .map_err(|_| ListError::Invalid(format!("{what} is not valid UTF-8")))
     }
 
-    fn bytes32(&mut self, what: &str) -> Result<Bytes32, ListError> {
+    pub(crate) fn bytes32(&mut self, what: &str) -> Result<Bytes32, ListError> {
         let len = self.expect(2, what)?;
         if len != 32 {
             return Err(ListError::Invalid(format!("{what} is not 32 bytes")));
@@ -127,7 +136,7 @@ impl<'a> Reader<'a> {
             .ok_or(ListError::Truncated)
     }
 
-    fn key(&mut self, name: &str) -> Result<(), ListError> {
+    pub(crate) fn key(&mut self, name: &str) -> Result<(), ListError> {
         let found = self.text("a map key")?;
         if found != name {
             return Err(ListError::Invalid(format!(
@@ -170,35 +179,136 @@ pub fn skip(bytes: &[u8]) -> Result<usize, ListError> {
 fn walk(bytes: &[u8], mut each: impl FnMut(Entry, [u8; 32])) -> Result<usize, ListError> {
     let mut r = Reader { bytes, at: 0 };
     let count = r.expect(4, "the entry list (an array)")?;
+    check_count(count)?;
+    // One scratch buffer for every re-encoding: the comparison allocates nothing per entry.
+    let mut scratch = Vec::with_capacity(256);
+    let mut at = r.at;
+    for index in 0..count {
+        let (entry, leaf, used) = next_entry(&bytes[at..], index, &mut scratch)?;
+        each(entry, leaf);
+        at += used;
+    }
+    Ok(at)
+}
+
+fn check_count(count: u64) -> Result<(), ListError> {
     if count > MAX_ENTRIES as u64 {
         return Err(ListError::Invalid(format!(
             "the entry list declares {count} entries, more than the limit of {MAX_ENTRIES}"
         )));
     }
-    // One scratch buffer for every re-encoding: the comparison allocates nothing per entry.
+    Ok(())
+}
+
+/// Decode and check the entry at the start of `bytes` (entry number `index` of the list):
+/// the entry, its Merkle leaf hash and its length in bytes. [`ListError::Truncated`] when
+/// `bytes` end inside it.
+pub(crate) fn next_entry(
+    bytes: &[u8],
+    index: u64,
+    scratch: &mut Vec<u8>,
+) -> Result<(Entry, [u8; 32], usize), ListError> {
+    let mut r = Reader { bytes, at: 0 };
+    let entry = decode_entry(&mut r).map_err(|e| match e {
+        ListError::Truncated => ListError::Truncated,
+        ListError::Invalid(why) => ListError::Invalid(format!("entry {index}: {why}")),
+    })?;
+    entry
+        .validate()
+        .map_err(|why| ListError::Invalid(format!("entry {index} ({:?}): {why}", entry.path)))?;
+    let exact = &bytes[..r.at];
+    if exact.len() > MAX_ENTRY_BYTES {
+        return Err(ListError::Invalid(format!(
+            "entry {index} ({:?}) is {} bytes, more than the limit of {MAX_ENTRY_BYTES}",
+            entry.path,
+            exact.len()
+        )));
+    }
+    scratch.clear();
+    entry.write_cbor(scratch);
+    if scratch.as_slice() != exact {
+        return Err(ListError::Invalid(format!(
+            "entry {index} ({:?}) is not in the single encoding format version 1 allows \
+             (deterministic CBOR)",
+            entry.path
+        )));
+    }
+    Ok((entry, merkle::leaf_hash(exact), r.at))
+}
+
+/// Why an entry list could not be read from a stream.
+#[derive(Debug)]
+pub(crate) enum WindowError {
+    /// Reading the stream failed.
+    Io(std::io::Error),
+    /// The bytes are not a valid entry list.
+    List(ListError),
+}
+
+impl From<ListError> for WindowError {
+    fn from(e: ListError) -> WindowError {
+        WindowError::List(e)
+    }
+}
+
+impl From<std::io::Error> for WindowError {
+    fn from(e: std::io::Error) -> WindowError {
+        WindowError::Io(e)
+    }
+}
+
+/// Decode and check the entry list at the start of `window`'s available bytes, reading
+/// more as needed, handing each entry (with its leaf hash) to `each` and consuming its
+/// bytes: the window holds at most one entry ([`MAX_ENTRY_BYTES`]) plus one read. The list
+/// is accepted exactly as [`decode`] accepts it, and its head must be the deterministic
+/// one for its count. Returns the count.
+pub(crate) fn walk_window<R: std::io::Read>(
+    window: &mut ByteWindow<R>,
+    mut each: impl FnMut(Entry, [u8; 32]),
+) -> Result<u64, WindowError> {
+    while window.available().len() < 9 && window.read_more()? {}
+    let mut r = Reader {
+        bytes: window.available(),
+        at: 0,
+    };
+    let count = r.expect(4, "the entry list (an array)")?;
+    check_count(count)?;
+    let mut head = Vec::with_capacity(9);
+    cbor::write_head(&mut head, 4, count);
+    if window.available()[..r.at] != head[..] {
+        return Err(ListError::Invalid(
+            "the list head is not in the single encoding format version 1 allows \
+             (deterministic CBOR)"
+                .into(),
+        )
+        .into());
+    }
+    window.consume(r.at);
     let mut scratch = Vec::with_capacity(256);
     for index in 0..count {
-        let start = r.at;
-        let entry = decode_entry(&mut r).map_err(|e| match e {
-            ListError::Truncated => ListError::Truncated,
-            ListError::Invalid(why) => ListError::Invalid(format!("entry {index}: {why}")),
-        })?;
-        entry.validate().map_err(|why| {
-            ListError::Invalid(format!("entry {index} ({:?}): {why}", entry.path))
-        })?;
-        scratch.clear();
-        entry.write_cbor(&mut scratch);
-        let exact = &bytes[start..r.at];
-        if scratch != exact {
-            return Err(ListError::Invalid(format!(
-                "entry {index} ({:?}) is not in the single encoding format version 1 allows \
-                 (deterministic CBOR)",
-                entry.path
-            )));
+        loop {
+            match next_entry(window.available(), index, &mut scratch) {
+                Ok((entry, leaf, used)) => {
+                    window.consume(used);
+                    each(entry, leaf);
+                    break;
+                }
+                Err(ListError::Truncated) => {
+                    if window.available().len() >= MAX_ENTRY_BYTES {
+                        return Err(ListError::Invalid(format!(
+                            "entry {index} is longer than the limit of {MAX_ENTRY_BYTES} bytes"
+                        ))
+                        .into());
+                    }
+                    if !window.read_more()? {
+                        return Err(ListError::Truncated.into());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        each(entry, merkle::leaf_hash(exact));
     }
-    Ok(r.at)
+    Ok(count)
 }
 
 fn decode_entry(r: &mut Reader<'_>) -> Result<Entry, ListError> {

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+mod byte_window;
 pub mod bytes32;
 pub mod cbor;
 pub mod cose;

@@ -49,6 +49,51 @@ pub fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
     level[0]
 }
 
+/// The root of a tree built one leaf at a time, holding only the roots of the perfect
+/// subtrees seen so far (at most 64): the same root as [`root`] over the same leaves,
+/// without keeping them. A streaming reader uses it so that a bundle's leaves are never
+/// all held at once.
+#[derive(Debug, Default)]
+pub struct RootBuilder {
+    /// Roots of complete subtrees, largest (leftmost) first, with their leaf counts, each
+    /// a power of two and strictly decreasing.
+    stack: Vec<([u8; 32], u64)>,
+}
+
+impl RootBuilder {
+    /// A builder with no leaves yet.
+    pub fn new() -> RootBuilder {
+        RootBuilder::default()
+    }
+
+    /// Add the next leaf hash.
+    pub fn push(&mut self, leaf: [u8; 32]) {
+        let mut node = (leaf, 1u64);
+        while let Some(&(left, size)) = self.stack.last() {
+            if size != node.1 {
+                break;
+            }
+            self.stack.pop();
+            node = (node_hash(&left, &node.0), size * 2);
+        }
+        self.stack.push(node);
+    }
+
+    /// The root over every leaf pushed. The subtrees are joined right to left: with RFC
+    /// 6962's split at the largest power of two below `n`, the leftmost complete subtree
+    /// is the left child of the root and the rest is its right child, recursively.
+    pub fn finish(self) -> [u8; 32] {
+        let mut subtrees = self.stack.into_iter().rev();
+        let Some((mut acc, _)) = subtrees.next() else {
+            return *blake3::hash(&[EMPTY_PREFIX]).as_bytes();
+        };
+        for (left, _) in subtrees {
+            acc = node_hash(&left, &acc);
+        }
+        acc
+    }
+}
+
 /// One level up: each pair hashed into its node, a lone last hash promoted.
 fn next_level(level: &[[u8; 32]]) -> Vec<[u8; 32]> {
     if level.len() == 1 {
@@ -107,6 +152,42 @@ pub fn inclusion_path(leaves: &[[u8; 32]], index: usize) -> Vec<[u8; 32]> {
     path
 }
 
+/// Every level of the tree over some leaves, built once, so that the inclusion paths of
+/// many leaves cost `O(log n)` each ([`inclusion_path`] costs `O(n)`: proving `k` of `n`
+/// entries with it is `O(k·n)`).
+#[derive(Debug)]
+pub struct Levels {
+    /// Level 0 is the leaves; each next level pairs the one before, a lone last node
+    /// promoted unchanged; the last level holds the root.
+    levels: Vec<Vec<[u8; 32]>>,
+}
+
+impl Levels {
+    /// Build every level over `leaves`.
+    pub fn new(leaves: Vec<[u8; 32]>) -> Levels {
+        let mut levels = vec![leaves];
+        while let Some(level) = levels.last().filter(|l| l.len() > 1) {
+            let next = next_level(level);
+            levels.push(next);
+        }
+        Levels { levels }
+    }
+
+    /// The inclusion path of leaf `index`, the same as [`inclusion_path`] gives: at each
+    /// level the node paired with ours, where it has one (a promoted node has none).
+    pub fn path(&self, index: usize) -> Vec<[u8; 32]> {
+        let mut path = Vec::new();
+        let mut at = index;
+        for level in &self.levels[..self.levels.len().saturating_sub(1)] {
+            if let Some(sibling) = level.get(at ^ 1) {
+                path.push(*sibling);
+            }
+            at >>= 1;
+        }
+        path
+    }
+}
+
 /// Recompute the root from a leaf hash, its index, the tree size and its inclusion path
 /// (RFC 9162 §2.1.3.2); `None` if the path does not fit the index and size.
 pub fn root_from_path(
@@ -143,6 +224,21 @@ pub fn root_from_path(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn root_builder_gives_the_same_root_as_the_whole_tree() {
+        for n in 0..=300usize {
+            let leaves: Vec<[u8; 32]> = (0..n)
+                .map(|i| leaf_hash(&(i as u64).to_le_bytes()))
+                .collect();
+            let mut builder = RootBuilder::new();
+            for leaf in &leaves {
+                builder.push(*leaf);
+            }
+            assert_eq!(builder.finish(), root(&leaves), "{n} leaves");
+        }
+    }
+
     use super::*;
 
     /// The recursive definition, straight from RFC 6962 §2.1.
@@ -165,6 +261,21 @@ mod tests {
         for n in 0..70u8 {
             let leaves: Vec<[u8; 32]> = (0..n).map(|i| leaf_hash(&[i])).collect();
             assert_eq!(root(&leaves), reference_root(&leaves), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn levels_give_the_same_paths_as_inclusion_path() {
+        for n in 1..70usize {
+            let leaves: Vec<[u8; 32]> = (0..n).map(|i| leaf_hash(&[i as u8, 2])).collect();
+            let levels = Levels::new(leaves.clone());
+            for i in 0..n {
+                assert_eq!(
+                    levels.path(i),
+                    inclusion_path(&leaves, i),
+                    "n = {n}, i = {i}"
+                );
+            }
         }
     }
 

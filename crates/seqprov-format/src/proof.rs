@@ -8,11 +8,9 @@
 //! Other entries appear only as sibling hashes of salted leaves, which reveal neither
 //! their names nor their digests.
 
-use ciborium::value::Value;
-
 use crate::bundle::{Bundle, RootEvidence};
 use crate::cbor;
-use crate::entry_list;
+use crate::entry_list::{self, ListError, Reader};
 use crate::error::{FormatError as Error, Result};
 use crate::exclude::Excludes;
 use crate::manifest::Entry;
@@ -85,19 +83,19 @@ pub fn prove_files(bundle: &Bundle, patterns: &[String]) -> Result<Proved> {
             "the bundle's entries do not match its signed root".into(),
         ));
     }
-    let leaves: Vec<[u8; 32]> = merkle::leaf_hashes(
+    let levels = merkle::Levels::new(merkle::leaf_hashes(
         &bundle
             .entries
             .iter()
             .map(Entry::to_cbor)
             .collect::<Vec<_>>(),
-    );
+    ));
     let items: Vec<ProofItem> = chosen
         .iter()
         .map(|&i| ProofItem {
             index: i as u64,
             entry: bundle.entries[i].clone(),
-            path: merkle::inclusion_path(&leaves, i),
+            path: levels.path(i),
         })
         .collect();
     let mut out = bundle.seal.raw.clone();
@@ -112,156 +110,185 @@ pub fn prove_files(bundle: &Bundle, patterns: &[String]) -> Result<Proved> {
     })
 }
 
-/// Parse proof bytes into a [`Bundle`] holding only the disclosed entries.
+/// Parse proof bytes into a [`Bundle`] holding only the disclosed entries, and the
+/// disclosed items with their inclusion paths.
 ///
 /// Every item's inclusion path is checked against the signed root and the signed entry
 /// count; a path that does not lead to the root is an integrity failure. The returned
 /// bundle's `root_evidence` counts the paths that lead to the signed root, so the usual
 /// checks of the trust layer apply unchanged.
 pub fn parse(bytes: &[u8]) -> Result<(Bundle, Vec<ProofItem>)> {
+    let mut items = Vec::new();
+    let bundle = parse_with(bytes, |item| items.push(item.clone()))?;
+    Ok((bundle, items))
+}
+
+/// [`parse`] without the items: each inclusion path is checked as it is read and then
+/// dropped, so reading a proof costs its bytes and its disclosed entries, not its paths
+/// as well.
+pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle> {
+    parse_with(bytes, |_| {})
+}
+
+fn parse_with(bytes: &[u8], mut each: impl FnMut(&ProofItem)) -> Result<Bundle> {
     let (seal, payload, seal_len) = crate::bundle::parse_seal(bytes)?;
-    let rest = &bytes[seal_len..];
-    let (body, body_len) =
-        cbor::decode_canonical(rest).map_err(|e| malformed(format!("body: {e}")))?;
-    let items = body_items(body, &rest[..body_len])?;
-    let mut entries = Vec::with_capacity(items.len());
+    let mut entries = Vec::new();
     let (mut valid, mut invalid) = (0usize, 0usize);
-    for item in &items {
-        let leaf = merkle::leaf_hash(&item.entry.to_cbor());
+    let body_len = read_body(&bytes[seal_len..], |item, leaf| {
         let root = merkle::root_from_path(leaf, item.index, payload.entries, &item.path);
         if root == Some(payload.root.0) {
             valid += 1;
         } else {
             invalid += 1;
         }
-        entries.push(item.entry.clone());
-    }
-    for pair in items.windows(2) {
-        if pair[0].index >= pair[1].index {
-            return Err(malformed(
-                "items are not in strictly increasing index order",
-            ));
-        }
-    }
+        each(&item);
+        entries.push(item.entry);
+    })?;
     // The events follow, exactly as in a bundle.
     let events = crate::bundle::parse_events(bytes, seal_len + body_len)?;
-    Ok((
-        Bundle {
-            seal,
-            payload,
-            entries,
-            root_evidence: RootEvidence::InclusionPaths { valid, invalid },
-            events,
-        },
-        items,
-    ))
+    Ok(Bundle {
+        seal,
+        payload,
+        entries,
+        root_evidence: RootEvidence::InclusionPaths { valid, invalid },
+        events,
+    })
 }
 
 /// The proof body's deterministic encoding (keys in deterministic order: `items`,
 /// `format`, `version`; in each item `path`, `entry`, `index`).
 fn encode_body(items: &[ProofItem]) -> Vec<u8> {
     let mut body = Vec::new();
-    cbor::write_head(&mut body, 5, 3);
-    cbor::write_text(&mut body, "items");
-    cbor::write_head(&mut body, 4, items.len() as u64);
+    encode_body_head(items.len(), &mut body);
     for item in items {
-        cbor::write_head(&mut body, 5, 3);
-        cbor::write_text(&mut body, "path");
-        cbor::write_head(&mut body, 4, item.path.len() as u64);
-        for hash in &item.path {
-            cbor::write_bytes(&mut body, hash);
-        }
-        cbor::write_text(&mut body, "entry");
-        body.extend_from_slice(&item.entry.to_cbor());
-        cbor::write_text(&mut body, "index");
-        cbor::write_uint(&mut body, item.index);
+        encode_item(item, &mut body);
     }
-    cbor::write_text(&mut body, "format");
-    cbor::write_text(&mut body, PROOF_FORMAT);
-    cbor::write_text(&mut body, "version");
-    cbor::write_uint(&mut body, PROOF_VERSION);
+    encode_body_tail(&mut body);
     body
 }
 
-/// Decode the proof body and require its single canonical encoding.
-fn body_items(body: Value, raw: &[u8]) -> Result<Vec<ProofItem>> {
-    let Value::Map(fields) = body else {
-        return Err(malformed("the body is not a map"));
-    };
-    let mut items_value = None;
-    let (mut format, mut version) = (None, None);
-    for (k, v) in fields {
-        match k.as_text() {
-            Some("items") => items_value = Some(v),
-            Some("format") => format = v.as_text().map(str::to_string),
-            Some("version") => version = v.as_integer().and_then(|i| u64::try_from(i).ok()),
-            _ => return Err(malformed("the body has an unknown field")),
-        }
+/// The body's bytes before its first item.
+fn encode_body_head(items: usize, out: &mut Vec<u8>) {
+    cbor::write_head(out, 5, 3);
+    cbor::write_text(out, "items");
+    cbor::write_head(out, 4, items as u64);
+}
+
+/// One item's bytes.
+fn encode_item(item: &ProofItem, out: &mut Vec<u8>) {
+    cbor::write_head(out, 5, 3);
+    cbor::write_text(out, "path");
+    cbor::write_head(out, 4, item.path.len() as u64);
+    for hash in &item.path {
+        cbor::write_bytes(out, hash);
     }
-    if format.as_deref() != Some(PROOF_FORMAT) || version != Some(PROOF_VERSION) {
+    cbor::write_text(out, "entry");
+    item.entry.write_cbor(out);
+    cbor::write_text(out, "index");
+    cbor::write_uint(out, item.index);
+}
+
+/// The body's bytes after its last item.
+fn encode_body_tail(out: &mut Vec<u8>) {
+    cbor::write_text(out, "format");
+    cbor::write_text(out, PROOF_FORMAT);
+    cbor::write_text(out, "version");
+    cbor::write_uint(out, PROOF_VERSION);
+}
+
+/// Read the proof body at the start of `raw` and require its single deterministic
+/// encoding, handing each item and its leaf hash to `each`; returns the body's length in
+/// bytes. The items must come in strictly increasing index order (checked after every
+/// other rule of the body, `spec/proof.md` §5 step 3).
+///
+/// The body is walked in place, in the one order its encoding allows, and each part is
+/// re-encoded and compared with the bytes it was read from: nothing but the items is
+/// allocated, so a proof costs about its decoded items, whatever it holds.
+fn read_body(raw: &[u8], mut each: impl FnMut(ProofItem, [u8; 32])) -> Result<usize> {
+    let body_error = |e: ListError| match e {
+        ListError::Truncated => malformed("the body ends early"),
+        ListError::Invalid(why) => malformed(format!("body: {why}")),
+    };
+    let not_deterministic = || malformed("the body is not in its deterministic encoding");
+    let mut r = Reader { bytes: raw, at: 0 };
+    let fields = r.expect(5, "a map").map_err(body_error)?;
+    if fields != 3 {
+        return Err(malformed(
+            "the body is not a map of items, format and version",
+        ));
+    }
+    r.key("items").map_err(body_error)?;
+    let count = r.expect(4, "an item list (an array)").map_err(body_error)?;
+    if count == 0 || count > MAX_ITEMS as u64 {
+        return Err(malformed(format!(
+            "{count} items (1 to {MAX_ITEMS} allowed)"
+        )));
+    }
+    let mut scratch = Vec::with_capacity(512);
+    encode_body_head(count as usize, &mut scratch);
+    if raw[..r.at] != scratch[..] {
+        return Err(not_deterministic());
+    }
+    let mut last_index = None;
+    let mut out_of_order = false;
+    let mut entry_scratch = Vec::with_capacity(256);
+    for n in 0..count {
+        let start = r.at;
+        let item_error = |e: ListError| match e {
+            ListError::Truncated => malformed(format!("item {n} ends early")),
+            ListError::Invalid(why) => malformed(format!("item {n}: {why}")),
+        };
+        if r.expect(5, "a map").map_err(item_error)? != 3 {
+            return Err(malformed(format!("item {n} lacks index, entry or path")));
+        }
+        r.key("path").map_err(item_error)?;
+        let hashes = r.expect(4, "path (an array)").map_err(item_error)?;
+        if hashes > 64 {
+            return Err(malformed(format!("item {n}: path longer than 64")));
+        }
+        let mut path = Vec::with_capacity(hashes as usize);
+        for _ in 0..hashes {
+            path.push(r.bytes32("a path hash").map_err(item_error)?.0);
+        }
+        r.key("entry").map_err(item_error)?;
+        let (entry, leaf, used) = entry_list::next_entry(&raw[r.at..], 0, &mut entry_scratch)
+            .map_err(|e| malformed(format!("item {n} entry: {e:?}")))?;
+        r.at += used;
+        r.key("index").map_err(item_error)?;
+        let index = r
+            .expect(0, "index (an unsigned integer)")
+            .map_err(item_error)?;
+        let item = ProofItem { index, entry, path };
+        scratch.clear();
+        encode_item(&item, &mut scratch);
+        if raw[start..r.at] != scratch[..] {
+            return Err(not_deterministic());
+        }
+        out_of_order |= last_index.is_some_and(|last| last >= index);
+        last_index = Some(index);
+        each(item, leaf);
+    }
+    let tail_start = r.at;
+    r.key("format").map_err(body_error)?;
+    let format = r.text("format").map_err(body_error)?;
+    r.key("version").map_err(body_error)?;
+    let version = r
+        .expect(0, "version (an unsigned integer)")
+        .map_err(body_error)?;
+    if format != PROOF_FORMAT || version != PROOF_VERSION {
         return Err(malformed(format!(
             "not a {PROOF_FORMAT} version {PROOF_VERSION} body"
         )));
     }
-    let Some(Value::Array(values)) = items_value else {
-        return Err(malformed("the body has no item list"));
-    };
-    if values.is_empty() || values.len() > MAX_ITEMS {
-        return Err(malformed(format!(
-            "{} items (1 to {MAX_ITEMS} allowed)",
-            values.len()
-        )));
+    scratch.clear();
+    encode_body_tail(&mut scratch);
+    if raw[tail_start..r.at] != scratch[..] {
+        return Err(not_deterministic());
     }
-    let mut items = Vec::with_capacity(values.len());
-    for (n, v) in values.into_iter().enumerate() {
-        let Value::Map(fields) = v else {
-            return Err(malformed(format!("item {n} is not a map")));
-        };
-        let (mut index, mut entry, mut path) = (None, None, None);
-        for (k, v) in fields {
-            match k.as_text() {
-                Some("index") => index = v.as_integer().and_then(|i| u64::try_from(i).ok()),
-                Some("entry") => {
-                    let bytes = cbor::encode(v).map_err(|e| malformed(format!("item {n}: {e}")))?;
-                    let mut list = Vec::new();
-                    cbor::write_head(&mut list, 4, 1);
-                    list.extend_from_slice(&bytes);
-                    let decoded = entry_list::decode(&list)
-                        .map_err(|e| malformed(format!("item {n} entry: {e:?}")))?;
-                    entry = decoded.entries.into_iter().next();
-                }
-                Some("path") => {
-                    let Value::Array(hashes) = v else {
-                        return Err(malformed(format!("item {n}: path is not an array")));
-                    };
-                    if hashes.len() > 64 {
-                        return Err(malformed(format!("item {n}: path longer than 64")));
-                    }
-                    path = Some(
-                        hashes
-                            .into_iter()
-                            .map(|h| match h {
-                                Value::Bytes(b) => <[u8; 32]>::try_from(b.as_slice()).ok(),
-                                _ => None,
-                            })
-                            .collect::<Option<Vec<_>>>()
-                            .ok_or_else(|| {
-                                malformed(format!("item {n}: a path hash is not 32 bytes"))
-                            })?,
-                    );
-                }
-                _ => return Err(malformed(format!("item {n} has an unknown field"))),
-            }
-        }
-        match (index, entry, path) {
-            (Some(index), Some(entry), Some(path)) => items.push(ProofItem { index, entry, path }),
-            _ => return Err(malformed(format!("item {n} lacks index, entry or path"))),
-        }
+    if out_of_order {
+        return Err(malformed(
+            "items are not in strictly increasing index order",
+        ));
     }
-    // Re-encode: the body must be in its one deterministic form.
-    let again = encode_body(&items);
-    if again != raw {
-        return Err(malformed("the body is not in its deterministic encoding"));
-    }
-    Ok(items)
+    Ok(r.at)
 }

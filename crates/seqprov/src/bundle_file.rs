@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags};
 
 use seqprov_format::Bundle;
-use seqprov_format::bundle::{BUNDLE_SUFFIX, MAX_BUNDLE_BYTES};
-use seqprov_format::proof::{self, MAX_PROOF_BYTES, ProofItem};
+use seqprov_format::bundle::{BUNDLE_SUFFIX, MAX_BUNDLE_BYTES, ReadError};
+use seqprov_format::proof::{self, MAX_PROOF_BYTES};
 
 use crate::error::{Error, Result};
 
@@ -22,12 +22,16 @@ use crate::error::{Error, Result};
 fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     match seqprov_engine::bounded_read::read_regular_file(path, limit) {
         Ok(file) => Ok(file.bytes),
-        Err(seqprov_engine::EngineError::TooLarge { .. }) => Err(Error::Malformed(format!(
-            "{what} {} is more than the limit of {limit} bytes",
-            path.display()
-        ))),
+        Err(seqprov_engine::EngineError::TooLarge { .. }) => Err(too_large(path, limit, what)),
         Err(e) => Err(e.into()),
     }
+}
+
+fn too_large(path: &Path, limit: u64, what: &str) -> Error {
+    Error::Malformed(format!(
+        "{what} {} is more than the limit of {limit} bytes",
+        path.display()
+    ))
 }
 
 /// Read and parse a bundle file (at most [`MAX_BUNDLE_BYTES`], a regular file). The
@@ -37,9 +41,24 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
 /// and its report says the signature is invalid.
 ///
 /// [`RootEvidence::NotDecoded`]: seqprov_format::bundle::RootEvidence::NotDecoded
+///
+/// The file is read as a stream ([`Bundle::read_from`]): its bytes are not held beside
+/// the decoded entries, so reading a bundle costs about its decoded size.
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
-    let bytes = read_bounded(path, MAX_BUNDLE_BYTES, "bundle")?;
-    parse_bundle(&bytes)
+    let (file, metadata) = seqprov_engine::bounded_read::open_regular_file(path)?;
+    if metadata.len() > MAX_BUNDLE_BYTES {
+        return Err(too_large(path, MAX_BUNDLE_BYTES, "bundle"));
+    }
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    Bundle::read_from(
+        reader,
+        metadata.len(),
+        crate::integrity::seal_signature_holds,
+    )
+    .map_err(|e| match e {
+        ReadError::Format(e) => e.into(),
+        ReadError::Io(e) => Error::io(path, e),
+    })
 }
 
 /// Parse bundle bytes, checking the seal's signature before decoding the entry list (see
@@ -52,10 +71,10 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle> {
 }
 
 /// Read and parse a proof file into a [`Bundle`] holding only the disclosed entries (see
-/// [`seqprov_format::proof::parse`]); at most [`MAX_PROOF_BYTES`], a regular file.
-pub fn read_proof(path: &Path) -> Result<(Bundle, Vec<ProofItem>)> {
+/// [`seqprov_format::proof::parse_bundle`]); at most [`MAX_PROOF_BYTES`], a regular file.
+pub fn read_proof(path: &Path) -> Result<Bundle> {
     let bytes = read_bounded(path, MAX_PROOF_BYTES, "proof")?;
-    Ok(proof::parse(&bytes)?)
+    Ok(proof::parse_bundle(&bytes)?)
 }
 
 /// The default bundle path for a directory: `DIR.seqprov` beside it.

@@ -94,11 +94,8 @@ fn a_bad_seal_is_rejected_before_the_entries_are_decoded() {
     assert!(bundle.entries.is_empty());
     assert!(!bundle.root_matches());
     assert!(seqprov::integrity::check_seal_signature(&bundle).is_err());
-    assert!(
-        peak < bytes.len() / 20,
-        "peak {peak} for {} bytes",
-        bytes.len()
-    );
+    // What is left is a constant: the read window and the seal, whatever the size.
+    assert!(peak < 4 << 20, "peak {peak} for {} bytes", bytes.len());
     let policy = seqprov::Policy::trusting(vec![PrivateKey::from_seed(&[3; 32], None).public()]);
     let checks = seqprov::bundle_checks::check_bundle(&bundle, &policy, &Default::default());
     assert_eq!(checks.signature, seqprov::report::SignatureStatus::Invalid);

@@ -1,0 +1,173 @@
+//! Reading a large bundle costs at most twice its size in resident memory, beyond what a
+//! tiny bundle costs (issue 12 item 7: a 126 MB bundle took 1.14 GB). Measured on the
+//! real binary: each command's peak resident set (`ru_maxrss` of that child alone, from
+//! `wait4`), with and without a valid seal.
+//!
+//! The number of entries is `SEQPROV_MEMORY_ENTRIES` (default 200,000, a 36 MB bundle).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use seqprov::PrivateKey;
+use seqprov::format::manifest::{Bytes32, Entry, EntryKind};
+use seqprov::seal::{SealOptions, sign_entries};
+
+fn bundle(n: usize) -> Vec<u8> {
+    let entries: Vec<Entry> = (0..n)
+        .map(|i| Entry {
+            path: format!(
+                "Data/Intensities/BaseCalls/L001/C{:03}.1/s_1_{:07}.bcl.gz",
+                i / 1000,
+                i
+            ),
+            kind: EntryKind::File,
+            salt: Bytes32(*blake3::hash(&i.to_le_bytes()).as_bytes()),
+            size: Some(i as u64),
+            blake3: Some(Bytes32(
+                *blake3::hash(&(i as u64 * 7).to_le_bytes()).as_bytes(),
+            )),
+            sha256: None,
+            target: None,
+            content: None,
+        })
+        .collect();
+    let key = PrivateKey::from_seed(&[3; 32], Some("Memory Test".into()));
+    sign_entries(entries, "run", &key, &SealOptions::default()).bundle
+}
+
+/// Starts a command from a small process and prints its exit code and peak resident set
+/// (KiB). A child's `ru_maxrss` starts at its parent's peak at exec (Linux carries the
+/// old memory's high-water mark across `exec`), so the test process, which built the
+/// bundles, cannot measure it directly: a fresh Python process forks and waits instead.
+const MEASURE: &str = r#"
+import os, sys
+pid = os.fork()
+if pid == 0:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"#;
+
+/// Run `seqprov ARGS`, discarding its output; its exit code and peak resident set in bytes.
+fn peak_rss(args: &[&Path]) -> (i32, u64) {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(MEASURE)
+        .arg(env!("CARGO_BIN_EXE_seqprov"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs (CI installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut fields = text.split_whitespace().map(|f| f.parse::<i64>().unwrap());
+    let (code, kib) = (fields.next().unwrap(), fields.next().unwrap());
+    (code as i32, kib as u64 * 1024)
+}
+
+#[test]
+fn reading_a_large_bundle_costs_at_most_twice_its_size() {
+    let n: usize = std::env::var("SEQPROV_MEMORY_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.seqprov");
+    let big = dir.path().join("big.seqprov");
+    let forged = dir.path().join("forged.seqprov");
+    std::fs::write(&small, bundle(10)).unwrap();
+    let bytes = bundle(n);
+    let size = bytes.len() as u64;
+    // The same bundle with its seal's last signature byte flipped: the signature no
+    // longer verifies, so nothing the seal signs is worth decoding.
+    let mut bad = bytes.clone();
+    let seal_len = seqprov::format::cbor::item_len(&bad).unwrap();
+    bad[seal_len - 1] ^= 1;
+    std::fs::write(&big, &bytes).unwrap();
+    std::fs::write(&forged, &bad).unwrap();
+    drop((bytes, bad));
+
+    let show = Path::new("show");
+    let json = Path::new("--json");
+    let (code, base) = peak_rss(&[show, &small, json]);
+    assert_eq!(code, 0, "show of the small bundle");
+    let (code, full) = peak_rss(&[show, &big, json]);
+    assert_eq!(code, 0, "show of the large bundle");
+    let (_, refused) = peak_rss(&[show, &forged, json]);
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    eprintln!(
+        "bundle {:.1} MiB ({n} entries); peak RSS: tiny bundle {:.1} MiB, large {:.1} MiB \
+         ({:.2}x its size beyond the tiny one), forged seal {:.1} MiB",
+        mib(size),
+        mib(base),
+        mib(full),
+        full.saturating_sub(base) as f64 / size as f64,
+        mib(refused)
+    );
+    assert!(
+        full.saturating_sub(base) <= 2 * size,
+        "show of a {size}-byte bundle peaked at {full} bytes resident, {base} for a tiny one"
+    );
+    // A seal that does not verify: the entry list is walked, never kept.
+    assert!(
+        refused.saturating_sub(base) <= size / 4,
+        "show of a forged {size}-byte bundle peaked at {refused} bytes resident, \
+         {base} for a tiny one"
+    );
+}
+
+/// The same for a proof that discloses 100,000 entries (the most a proof may hold),
+/// read by `verify FILE --proof`: a 77 MB proof took 0.84 GB before.
+#[test]
+fn reading_a_large_proof_costs_at_most_twice_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let prove = |n: usize, name: &str| {
+        let bundle = seqprov::Bundle::parse(&bundle(n)).unwrap();
+        let proof = seqprov::format::proof::prove(&bundle, &["**".to_string()]).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, &proof).unwrap();
+        (path, proof.len() as u64)
+    };
+    let (small, _) = prove(10, "small.seqprov-proof");
+    let (big, size) = prove(seqprov::format::proof::MAX_ITEMS, "big.seqprov-proof");
+    let key = dir.path().join("core.pub");
+    let public = PrivateKey::from_seed(&[3; 32], Some("Memory Test".into())).public();
+    std::fs::write(&key, public.to_pem()).unwrap();
+    let file = dir.path().join("s_1_0000001.bcl.gz");
+    std::fs::write(&file, b"not the sealed bytes").unwrap();
+
+    let run = |proof: &Path| {
+        peak_rss(&[
+            Path::new("verify"),
+            &file,
+            Path::new("--proof"),
+            proof,
+            Path::new("--trust"),
+            &key,
+            Path::new("--json"),
+        ])
+    };
+    let (small_code, base) = run(&small);
+    let (big_code, full) = run(&big);
+    // The file is not the sealed one: an integrity failure, after the whole proof is read.
+    assert_eq!((small_code, big_code), (1, 1));
+    eprintln!(
+        "proof {:.1} MiB; peak RSS: tiny proof {:.1} MiB, large {:.1} MiB ({:.2}x its size \
+         beyond the tiny one)",
+        size as f64 / (1 << 20) as f64,
+        base as f64 / (1 << 20) as f64,
+        full as f64 / (1 << 20) as f64,
+        full.saturating_sub(base) as f64 / size as f64
+    );
+    assert!(
+        full.saturating_sub(base) <= 2 * size,
+        "verify with a {size}-byte proof peaked at {full} bytes resident, {base} for a tiny one"
+    );
+}
