@@ -271,7 +271,21 @@ fn read_seal<R: Read>(
                 ))
                 .into());
             }
-            Err(DecodeError::Truncated) if window.read_more()? => {}
+            Err(DecodeError::Truncated) => {
+                // Double what is held before the heads are read again, so that a seal of
+                // many small items is scanned a bounded number of times, not once per read.
+                let target = window.available().len().saturating_mul(2);
+                let mut more = false;
+                while window.read_more()? {
+                    more = true;
+                    if window.available().len() >= target {
+                        break;
+                    }
+                }
+                if !more {
+                    break;
+                }
+            }
             _ => break,
         }
     }
