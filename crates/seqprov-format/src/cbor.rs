@@ -95,6 +95,10 @@ pub fn decode_canonical(input: &[u8]) -> Result<(Value, usize), DecodeError> {
     if encode_raw(&canonical) != input[..used] {
         return Err(DecodeError::NotCanonical);
     }
+    // The decoder does not count a tag 2 or 3 (bignum) around a short byte string as a
+    // level; spec/bundle.md §13 counts every tag. The heads-only walk counts as the spec
+    // does, so a bignum at depth 17 is refused here as everywhere else.
+    item_len(&input[..used])?;
     Ok((value, used))
 }
 
@@ -313,6 +317,31 @@ mod tests {
         assert_eq!(decode_first(&[0x82, 0x01]), Err(DecodeError::Truncated));
         let deep = vec![0x81; MAX_DEPTH + 2];
         assert!(matches!(decode_first(&deep), Err(DecodeError::Invalid(_))));
+    }
+
+    /// Regression (fuzz artifact crash-c595555758c7): a bignum (tag 2 around a 13-byte
+    /// string) as the 17th level was accepted by the decoder, which does not count such a
+    /// tag, while the spec and `item_len` count every tag.
+    #[test]
+    fn a_bignum_tag_counts_as_a_nesting_level() {
+        let bignum = [0xc2, 0x4d, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let at_depth = |levels: usize| {
+            let mut item = vec![0x81; levels - 1];
+            item.extend_from_slice(&bignum);
+            item
+        };
+        let deepest = at_depth(MAX_DEPTH);
+        assert_eq!(item_len(&deepest), Ok(deepest.len()));
+        assert_eq!(
+            decode_canonical(&deepest).map(|(_, used)| used),
+            Ok(deepest.len())
+        );
+        let too_deep = at_depth(MAX_DEPTH + 1);
+        assert!(matches!(item_len(&too_deep), Err(DecodeError::Invalid(_))));
+        assert!(matches!(
+            decode_canonical(&too_deep),
+            Err(DecodeError::Invalid(_))
+        ));
     }
 
     #[test]
