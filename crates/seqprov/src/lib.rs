@@ -56,6 +56,7 @@ mod verdict;
 mod verify;
 mod verify_proof;
 mod verify_range;
+pub mod watch;
 
 pub use bundle_checks::ProofMatching;
 pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
