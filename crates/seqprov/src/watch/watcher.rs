@@ -220,15 +220,23 @@ impl Watcher<'_> {
         }
     }
 
-    /// Wait one interval, taking in finished seals as they come and looking at the stop
-    /// flag every 50 ms.
+    /// Wait one interval, or until the earliest settle time ends, or until a seal
+    /// finishes, looking at the stop flag every 50 ms.
     fn pause(
         &mut self,
         stop: &AtomicBool,
         done_rx: &Receiver<(PathBuf, SealResult)>,
         done_tx: &Sender<(PathBuf, SealResult)>,
     ) {
-        let until = Instant::now() + self.options.interval;
+        let settle = self.options.settle;
+        let until = self
+            .runs
+            .values()
+            .filter_map(|r| match r.phase {
+                Phase::Settling { since, .. } => Some(since + settle),
+                _ => None,
+            })
+            .fold(Instant::now() + self.options.interval, Instant::min);
         loop {
             let now = Instant::now();
             if now >= until || stop.load(Ordering::SeqCst) {
@@ -239,6 +247,7 @@ impl Watcher<'_> {
                     self.in_flight -= 1;
                     self.finish(&dir, result);
                     self.start_seals(done_tx);
+                    return;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
