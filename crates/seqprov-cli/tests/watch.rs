@@ -342,6 +342,52 @@ fn runs_written_while_watching_are_sealed_once_each_and_sigterm_stops_cleanly() 
 }
 
 #[test]
+fn sigterm_during_a_seal_abandons_it_without_a_bundle_and_a_restart_seals_it() {
+    let work = tempfile::tempdir().unwrap();
+    keygen(work.path());
+    let run = work.path().join("share/run");
+    write_slowly(&run, &synthetic_run("R9"), Duration::ZERO);
+    // 2 GiB of holes: seconds to hash, nothing on disk.
+    fs::File::create(run.join("image.bin"))
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let args = [&["share"][..], &FAST].concat();
+    let first = Watch::start(work.path(), &args);
+    first.wait_until("the settle wait", |events| {
+        events
+            .iter()
+            .any(|e| e["event"] == "waiting" && e["for"] == "settle")
+    });
+    // The seal starts one settle time (1 s) later and hashes for seconds.
+    std::thread::sleep(Duration::from_millis(1600));
+    let stopped_at = Instant::now();
+    let (code, events) = first.terminate();
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(2),
+        "SIGTERM waited for the seal to finish"
+    );
+    assert_eq!(code, 0, "{events:#?}");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "stopped", "{events:#?}");
+    assert_eq!(
+        last["abandoned"],
+        serde_json::json!([run.to_str().unwrap()]),
+        "{events:#?}"
+    );
+    assert!(of_kind(&events, "sealed").is_empty(), "{events:#?}");
+    assert!(!bundle_of(&run).exists());
+    assert_no_temporary_files(work.path());
+
+    let second = Watch::start(work.path(), &args);
+    second.wait_until("the seal", |events| count(events, "sealed", &run) == 1);
+    let (code, events) = second.terminate();
+    assert_eq!(code, 0, "{events:#?}");
+    assert_eq!(count(&events, "sealed", &run), 1);
+    verify(work.path(), &run);
+}
+
+#[test]
 fn once_seals_what_is_ready_refuses_a_run_missing_a_base_call_file_and_remembers_it() {
     let work = tempfile::tempdir().unwrap();
     keygen(work.path());
@@ -533,7 +579,15 @@ fn events_go_to_a_file_and_a_terminal_gets_escaped_human_lines() {
     assert_eq!(count(&events, "sealed", &run), 1, "{events:#?}");
     let (code, _) = watch_once(
         work.path(),
-        &["share", "--key", "lab.key", "--events", "events.jsonl"],
+        &[
+            "share",
+            "--key",
+            "lab.key",
+            "--settle",
+            "0s",
+            "--events",
+            "events.jsonl",
+        ],
     );
     assert_eq!(code, 0);
     let again = fs::read_to_string(work.path().join("events.jsonl")).unwrap();
