@@ -120,7 +120,8 @@ impl EventSink {
         let mut line = match serde_json::to_vec(event) {
             Ok(line) => line,
             Err(e) => {
-                self.failed.get_or_insert(anyhow::anyhow!("encoding an event: {e}"));
+                self.failed
+                    .get_or_insert(anyhow::anyhow!("encoding an event: {e}"));
                 return;
             }
         };
@@ -188,7 +189,11 @@ fn human_line(event: &WatchEvent) -> String {
             reason,
             exit_code,
             ..
-        } => format!("refused {} (exit {exit_code}): {}", safe(run_dir), safe(reason)),
+        } => format!(
+            "refused {} (exit {exit_code}): {}",
+            safe(run_dir),
+            safe(reason)
+        ),
         EventKind::Error {
             message, exit_code, ..
         } => format!("error (exit {exit_code}): {}", safe(message)),
@@ -204,7 +209,11 @@ fn human_line(event: &WatchEvent) -> String {
             } else {
                 format!(
                     "; abandoned without a bundle: {}",
-                    abandoned.iter().map(|d| safe(d)).collect::<Vec<_>>().join(", ")
+                    abandoned
+                        .iter()
+                        .map(|d| safe(d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         ),

@@ -100,7 +100,12 @@ fn real_run(folder: &Path) -> Vec<(String, Vec<u8>)> {
             if path.is_dir() {
                 pending.push(path);
             } else {
-                let rel = path.strip_prefix(folder).unwrap().to_str().unwrap().to_string();
+                let rel = path
+                    .strip_prefix(folder)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
                 files.push((rel, fs::read(&path).unwrap()));
             }
         }
@@ -215,7 +220,13 @@ fn bundle_of(run: &Path) -> PathBuf {
 fn verify(work: &Path, run: &Path) {
     seqprov()
         .current_dir(work)
-        .args(["verify", run.to_str().unwrap(), "--trust", "lab.pub", "--json"])
+        .args([
+            "verify",
+            run.to_str().unwrap(),
+            "--trust",
+            "lab.pub",
+            "--json",
+        ])
         .assert()
         .code(0);
 }
@@ -265,7 +276,10 @@ fn runs_written_while_watching_are_sealed_once_each_and_sigterm_stops_cleanly() 
     fs::create_dir_all(share.join("M01234")).unwrap();
     let run1 = share.join("M01234/261126_M01234_0042_000000000-ABCDE");
     let run2 = share.join("M01234/261127_M01234_0043_000000000-FGHIJ");
-    let watch = Watch::start(work.path(), &[&["share", "--parallel", "2"][..], &FAST].concat());
+    let watch = Watch::start(
+        work.path(),
+        &[&["share", "--parallel", "2"][..], &FAST].concat(),
+    );
     let instrument = {
         let (run1, run2) = (run1.clone(), run2.clone());
         std::thread::spawn(move || {
@@ -298,7 +312,11 @@ fn runs_written_while_watching_are_sealed_once_each_and_sigterm_stops_cleanly() 
     let last = events.last().unwrap();
     assert_eq!(
         (&last["event"], &last["reason"], &last["exit_code"]),
-        (&Value::from("stopped"), &Value::from("signal"), &Value::from(0))
+        (
+            &Value::from("stopped"),
+            &Value::from("signal"),
+            &Value::from(0)
+        )
     );
     for run in [&run1, &run2] {
         assert_eq!(count(&events, "discovered", run), 1, "{events:#?}");
@@ -421,7 +439,10 @@ fn once_seals_what_is_ready_refuses_a_run_missing_a_base_call_file_and_remembers
     assert_eq!(count(&events, "waiting", &unfinished), 1, "{events:#?}");
     assert!(!bundle_of(&unfinished).exists());
     let last = events.last().unwrap();
-    assert_eq!((&last["event"], &last["exit_code"]), (&"stopped".into(), &1.into()));
+    assert_eq!(
+        (&last["event"], &last["exit_code"]),
+        (&"stopped".into(), &1.into())
+    );
 
     // The next pass: the sealed run is skipped (its bundle verifies), the refused one is
     // remembered by the state file and skipped too, nothing fails.
@@ -468,7 +489,11 @@ fn a_run_that_never_completes_is_refused_after_the_timeout() {
     assert!(!bundle_of(&run).exists());
 
     // With --once, the time is counted from when the state file first saw the run.
-    let args = [&["share", "--timeout", "2s", "--state", "s.json"][..], &FAST].concat();
+    let args = [
+        &["share", "--timeout", "2s", "--state", "s.json"][..],
+        &FAST,
+    ]
+    .concat();
     let other = work.path().join("share/stuck2");
     write_slowly(&other, &files, Duration::ZERO);
     let (code, events) = watch_once(work.path(), &args);
@@ -540,7 +565,9 @@ fn usage_errors_exit_2_before_watching() {
     first.wait_until("the start", |events| !events.is_empty());
     seqprov()
         .current_dir(work.path())
-        .args(["watch", "share", "--key", "lab.key", "--once", "--state", "s.json"])
+        .args([
+            "watch", "share", "--key", "lab.key", "--once", "--state", "s.json",
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("another seqprov watch"));
@@ -575,7 +602,10 @@ fn events_go_to_a_file_and_a_terminal_gets_escaped_human_lines() {
     assert!(!terminal.contains('\u{1b}'), "{terminal:?}");
     // The events file has the exact names, one JSON object per line, appended.
     let lines = fs::read_to_string(work.path().join("events.jsonl")).unwrap();
-    let events: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(count(&events, "sealed", &run), 1, "{events:#?}");
     let (code, _) = watch_once(
         work.path(),
@@ -600,11 +630,19 @@ fn excluded_and_linked_folders_are_not_watched() {
     keygen(work.path());
     let share = work.path().join("share");
     write_slowly(&share.join("old/run"), &synthetic_run("R7"), Duration::ZERO);
-    write_slowly(&work.path().join("outside/run"), &synthetic_run("R8"), Duration::ZERO);
+    write_slowly(
+        &work.path().join("outside/run"),
+        &synthetic_run("R8"),
+        Duration::ZERO,
+    );
     std::os::unix::fs::symlink(work.path().join("outside"), share.join("link")).unwrap();
     let (code, events) = watch_once(
         work.path(),
-        &[&["share", "--exclude", "old", "--settle", "0s"][..], &FAST[2..]].concat(),
+        &[
+            &["share", "--exclude", "old", "--settle", "0s"][..],
+            &FAST[2..],
+        ]
+        .concat(),
     );
     assert_eq!(code, 0);
     assert!(of_kind(&events, "discovered").is_empty(), "{events:#?}");
@@ -637,7 +675,11 @@ fn real_runs_copied_while_watching_survive_a_restart_and_are_sealed_once() {
     let dropped = broken_files.remove(dropped).0;
     write_slowly(&broken, &broken_files, Duration::ZERO);
 
-    let args = [&["share", "--parallel", "2", "--state", "state.json"][..], &FAST].concat();
+    let args = [
+        &["share", "--parallel", "2", "--state", "state.json"][..],
+        &FAST,
+    ]
+    .concat();
     let first = Watch::start(work.path(), &args);
     let instrument = {
         let (hiseq, novaseq) = (hiseq.clone(), novaseq.clone());
@@ -659,12 +701,15 @@ fn real_runs_copied_while_watching_survive_a_restart_and_are_sealed_once() {
     assert_eq!(code, 0, "{first_events:#?}");
     assert_no_temporary_files(&share);
     let second = Watch::start(work.path(), &args);
-    second.wait_until("both real runs sealed and the broken copy refused", |events| {
-        let all: Vec<Value> = first_events.iter().chain(events).cloned().collect();
-        count(&all, "sealed", &hiseq) == 1
-            && count(&all, "sealed", &novaseq) == 1
-            && count(&all, "refused", &broken) == 1
-    });
+    second.wait_until(
+        "both real runs sealed and the broken copy refused",
+        |events| {
+            let all: Vec<Value> = first_events.iter().chain(events).cloned().collect();
+            count(&all, "sealed", &hiseq) == 1
+                && count(&all, "sealed", &novaseq) == 1
+                && count(&all, "refused", &broken) == 1
+        },
+    );
     instrument.join().unwrap();
     std::thread::sleep(Duration::from_millis(1200));
     let (code, second_events) = second.terminate();
@@ -683,7 +728,10 @@ fn real_runs_copied_while_watching_survive_a_restart_and_are_sealed_once() {
     );
     assert!(!bundle_of(&broken).exists());
     let sealed = of_kind(&all, "sealed");
-    let ids: Vec<&str> = sealed.iter().map(|e| e["run_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = sealed
+        .iter()
+        .map(|e| e["run_id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"160919_hiseqx_0557"), "{ids:?}");
     assert_no_temporary_files(&share);
 
@@ -742,10 +790,7 @@ fn systemd_units_verify() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         // Complaints about this machine's own units or users are not about ours.
-        let ours: Vec<&str> = stderr
-            .lines()
-            .filter(|l| l.contains("seqprov"))
-            .collect();
+        let ours: Vec<&str> = stderr.lines().filter(|l| l.contains("seqprov")).collect();
         assert!(
             out.status.success() && ours.is_empty(),
             "systemd-analyze verify {name}: {stderr}"

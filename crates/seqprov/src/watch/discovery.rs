@@ -58,7 +58,9 @@ pub fn scan_root(root: &Path, max_depth: usize, exclude: &Excludes) -> Scan {
                 }
             };
             // `file_type` does not follow symbolic links.
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             let name = entry.file_name();
             if kind.is_file() && name.eq_ignore_ascii_case("RunInfo.xml") {
                 is_run_folder = true;
@@ -135,7 +137,11 @@ mod tests {
     fn the_root_itself_is_not_a_run_folder_and_a_missing_root_is_reported() {
         let root = tempfile::tempdir().unwrap();
         run(root.path());
-        assert!(scan_root(root.path(), 3, &excludes(&[])).run_folders.is_empty());
+        assert!(
+            scan_root(root.path(), 3, &excludes(&[]))
+                .run_folders
+                .is_empty()
+        );
         let missing = scan_root(&root.path().join("nope"), 3, &excludes(&[]));
         assert_eq!(missing.unreadable.len(), 1);
     }

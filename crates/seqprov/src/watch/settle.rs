@@ -37,7 +37,12 @@ pub fn fingerprint(dir: &Path) -> std::io::Result<Fingerprint> {
         hasher.update(name);
         hasher.update(&meta.mode().to_le_bytes());
         hasher.update(&meta.len().to_le_bytes());
-        for time in [meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()] {
+        for time in [
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec(),
+        ] {
             hasher.update(&time.to_le_bytes());
         }
         if meta.is_file() {

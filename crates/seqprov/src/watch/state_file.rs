@@ -160,7 +160,10 @@ mod tests {
                 )
                 .unwrap();
             let second = WatchState::open(&path).unwrap_err();
-            assert!(second.to_string().contains("another seqprov watch"), "{second}");
+            assert!(
+                second.to_string().contains("another seqprov watch"),
+                "{second}"
+            );
         }
         let state = WatchState::open(&path).unwrap();
         assert_eq!(state.get(run).unwrap().first_seen, 42);

@@ -317,11 +317,9 @@ impl Watcher<'_> {
             run_dir: run_dir.clone(),
         });
         let remembered = self.state.get(&dir).cloned();
-        let first_seen = remembered
-            .as_ref()
-            .map_or_else(SystemTime::now, |s| {
-                UNIX_EPOCH + Duration::from_secs(s.first_seen.max(0) as u64)
-            });
+        let first_seen = remembered.as_ref().map_or_else(SystemTime::now, |s| {
+            UNIX_EPOCH + Duration::from_secs(s.first_seen.max(0) as u64)
+        });
         let mut run = Run {
             watch_root: root.to_path_buf(),
             first_seen,
@@ -479,9 +477,7 @@ impl Watcher<'_> {
             Completion::Complete(_) => {
                 let now_print = fingerprint(dir).ok();
                 match (phase, now_print) {
-                    (Phase::Settling { fingerprint, since }, Some(now))
-                        if now == fingerprint =>
-                    {
+                    (Phase::Settling { fingerprint, since }, Some(now)) if now == fingerprint => {
                         if since.elapsed() >= self.options.settle {
                             self.set_phase(dir, Phase::Queued);
                             self.queue.push_back(dir.to_path_buf());
@@ -524,10 +520,7 @@ impl Watcher<'_> {
                             self.waiting(
                                 dir,
                                 WaitingFor::Settle,
-                                format!(
-                                    "no change for {}",
-                                    describe(self.options.settle)
-                                ),
+                                format!("no change for {}", describe(self.options.settle)),
                             );
                         }
                     }
