@@ -11,7 +11,8 @@
 //! [`verify_range()`]),
 //! custody events and their chain ([`custody`], [`chain`]), lab policy and trust
 //! ([`policy`]), lineage between bundles ([`lineage`]), the report and its exit codes
-//! ([`report`]), and exports ([`export`]). It composes three lower layers and must not
+//! ([`report`]), exports ([`export`]), and watching instrument shares to seal each run
+//! folder once it is finished ([`watch`]). It composes three lower layers and must not
 //! duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and hashing)
 //! and `seqprov-illumina` (what run folders and FASTQ files are). It prints nothing;
 //! the `seqprov` command does.
