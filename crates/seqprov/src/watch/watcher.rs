@@ -7,7 +7,7 @@
 //! being written and none will be: seals still hashing are abandoned with nothing
 //! written, and the caller may end the process.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -145,7 +145,7 @@ pub fn watch(
         in_flight: 0,
         gate: Arc::new(Mutex::new(false)),
         worst: 0,
-        reported_errors: Vec::new(),
+        reported_errors: BTreeSet::new(),
         emit,
     };
     watcher.run(stop)
@@ -165,7 +165,7 @@ struct Watcher<'a> {
     /// The largest failure exit code reported.
     worst: u8,
     /// Scan errors reported already (each is reported once).
-    reported_errors: Vec<String>,
+    reported_errors: BTreeSet<String>,
     emit: &'a mut dyn FnMut(&WatchEvent),
 }
 
@@ -291,8 +291,7 @@ impl Watcher<'_> {
         for root in &roots {
             let scan = scan_root(root, self.options.max_depth, &self.excludes);
             for problem in scan.unreadable {
-                if !self.reported_errors.contains(&problem) {
-                    self.reported_errors.push(problem.clone());
+                if self.reported_errors.insert(problem.clone()) {
                     self.send(EventKind::Error {
                         watch_root: Some(root.display().to_string()),
                         run_dir: None,
