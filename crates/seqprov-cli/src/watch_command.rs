@@ -175,11 +175,21 @@ fn human_line(event: &WatchEvent) -> String {
             files,
             bytes,
             seconds,
+            warnings,
             ..
         } => format!(
-            "sealed {} ({files} files, {bytes} bytes, {seconds:.1}s) -> {}",
+            "sealed {} ({files} files, {bytes} bytes, {seconds:.1}s) -> {}{}",
             safe(run_dir),
-            safe(bundle)
+            safe(bundle),
+            match warnings.as_slice() {
+                [] => String::new(),
+                [only] => format!("; warning: {}", safe(only)),
+                [first, rest @ ..] => format!(
+                    "; warning: {} (and {} more in the event line)",
+                    safe(first),
+                    rest.len()
+                ),
+            }
         ),
         EventKind::Skipped {
             run_dir, reason, ..
