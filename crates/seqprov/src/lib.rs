@@ -12,10 +12,10 @@
 //! custody events, their chain and timeline ([`custody`], [`chain`],
 //! [`custody_timeline`]), lab policy and trust ([`policy`]), lineage between bundles
 //! ([`lineage`]), the report and its exit codes ([`report`]), the report's HTML page
-//! ([`report_page`]), and exports ([`export`]). It composes three lower layers and must
-//! not duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and hashing)
-//! and `seqprov-illumina` (what run folders and FASTQ files are). It prints nothing;
-//! the `seqprov` command does.
+//! ([`report_page`]), and exports ([`export`]). It composes three lower layers and
+//! must not duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and
+//! hashing) and `seqprov-illumina` (what run folders and FASTQ files are). It prints
+//! nothing; the `seqprov` command does.
 //!
 //! Start reading at [`seal_directory`] and [`verify_directory`]. The two calls an
 //! embedding pipeline or LIS needs:
