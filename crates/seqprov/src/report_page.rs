@@ -226,6 +226,9 @@ pub fn custody_page(timeline: &CustodyTimeline, context: &PageContext) -> String
         Some(_) if timeline.signature != SignatureStatus::Valid => {
             TrustJudgement::NotJudged("the seal's signature does not verify")
         }
+        Some(_) if timeline.root != RootStatus::Match => {
+            TrustJudgement::NotJudged("the entry list does not match the signed root")
+        }
         Some(trusted) => TrustJudgement::Judged(trusted),
     };
     let body = html! {
