@@ -488,3 +488,42 @@ fn the_pages_work_in_a_real_browser() {
         out.display()
     );
 }
+
+#[test]
+fn a_proof_page_lists_every_given_file_with_the_entry_it_was_checked_as() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    lab(dir);
+    let (code, _) = run(
+        dir,
+        &[
+            "prove",
+            "good.seqprov",
+            "--path",
+            "SampleSheet.csv",
+            "--out",
+            "sheet.seqprov-proof",
+        ],
+    );
+    assert_eq!(code, 0);
+    let (code, stdout) = run(
+        dir,
+        &[
+            "verify",
+            "good/SampleSheet.csv",
+            "--proof",
+            "sheet.seqprov-proof",
+            "--trust",
+            "core.pub",
+            "--html",
+            "proof.html",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let page = page_of(&dir.join("proof.html"));
+    assert!(page.contains(">VERIFIED<"));
+    assert_eq!(page.matches("<tr class=\"row-ok\">").count(), 1);
+    assert!(page.contains("id=\"show-ok\""));
+    assert!(page.contains("file given: good/SampleSheet.csv"));
+    assert!(page.contains("Input: proof"));
+}
