@@ -459,8 +459,9 @@ fn verification_banner(report: &Report) -> Banner {
                 s.ok
             ),
         ),
+        // Amber, not green: exit 0, but never to be taken for a whole file verified.
         Verdict::RangeVerified => (
-            Tone::Good,
+            Tone::Caution,
             "RANGE VERIFIED",
             "The byte range checks out against the sealed BLAKE3 and the signer is trusted; \
              the rest of the file was NOT checked. This is not a whole file verified."
@@ -1234,6 +1235,30 @@ mod tests {
         assert!(!page.contains("INTEGRITY FAILURE"));
         assert!(page.contains("id=\"no-findings\""));
         assert!(is_report_page(page.as_bytes()));
+    }
+
+    #[test]
+    fn each_verdict_has_its_words_and_colour() {
+        for (verdict, headline, tone) in [
+            (Verdict::Verified, "VERIFIED", "good"),
+            (Verdict::RangeVerified, "RANGE VERIFIED", "caution"),
+            (Verdict::IntegrityFailure, "INTEGRITY FAILURE", "bad"),
+            (Verdict::Untrusted, "NOT TRUSTED", "caution"),
+            (
+                Verdict::PolicyNotSatisfied,
+                "POLICY NOT SATISFIED",
+                "caution",
+            ),
+            (Verdict::Error, "ERROR", "neutral"),
+        ] {
+            let page = verification_page(&report(verdict, vec![], "Core"), &context());
+            assert!(
+                page.contains(&format!(
+                    "class=\"banner {tone}\" id=\"verdict\" role=\"status\"><p class=\"headline\">{headline}</p>"
+                )),
+                "{verdict:?}: {page}"
+            );
+        }
     }
 
     #[test]
