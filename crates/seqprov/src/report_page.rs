@@ -21,6 +21,7 @@ use std::path::Path;
 
 use base64ct::{Base64, Encoding as _};
 use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
+use seqprov_format::manifest::format_time;
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
@@ -53,17 +54,8 @@ pub struct PageContext {
 impl PageContext {
     /// A context made now, for `inputs`.
     pub fn now(inputs: Vec<(String, String)>) -> PageContext {
-        let now = OffsetDateTime::now_utc();
         PageContext {
-            generated: format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                now.year(),
-                u8::from(now.month()),
-                now.day(),
-                now.hour(),
-                now.minute(),
-                now.second()
-            ),
+            generated: format_time(OffsetDateTime::now_utc()),
             inputs,
         }
     }
@@ -965,20 +957,7 @@ fn timeline_svg(points: &[TimelinePoint]) -> Markup {
 }
 
 fn format_unix(at: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(at).map_or_else(
-        |_| at.to_string(),
-        |t| {
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            )
-        },
-    )
+    OffsetDateTime::from_unix_timestamp(at).map_or_else(|_| at.to_string(), format_time)
 }
 
 fn custody_section(
