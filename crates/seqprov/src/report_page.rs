@@ -938,10 +938,13 @@ fn timeline_svg(points: &[TimelinePoint]) -> Markup {
     html! {
         svg.timeline #timeline-svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label="custody timeline, claimed times" {
             line.axis x1=(LEFT) y1=(axis_y) x2=(WIDTH - RIGHT) y2=(axis_y) {}
+            // The stems of stacked markers first, so that no stem crosses a marker.
+            @for (x, y, _, _) in &markers {
+                @if *y != axis_y { line x1=(x) y1=(axis_y) x2=(x) y2=(y) stroke="#888" stroke-width="1" {} }
+            }
             @for (x, y, point, tone) in &markers {
                 g.marker.(tone.class()) {
                     title { (Shown(&point.title)) }
-                    @if *y != axis_y { line x1=(x) y1=(axis_y) x2=(x) y2=(y) stroke="#888" stroke-width="1" {} }
                     circle cx=(x) cy=(y) r="11" {}
                     text x=(x) y=(y + 4) text-anchor="middle" { (point.label) }
                 }
