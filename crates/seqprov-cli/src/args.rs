@@ -120,6 +120,10 @@ pub struct CustodyShowArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the timeline as one self-contained HTML page to FILE, for people to
+    /// read and print (not an interface: programs read --json).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Trust options (to show whether each signer is trusted).
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -307,6 +311,10 @@ pub struct VerifyArgs {
     /// Print one JSON object (schema: spec/report.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE, for people to read
+    /// and print (not an interface: programs read --json).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,

@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use seqprov::ExitStatus;
 use seqprov::report::{RootStatus, SealSummary, SignatureStatus};
+use std::io::Write;
 
 use crate::args::{self, ShowArgs};
 use crate::text_output;
@@ -57,6 +58,18 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Verified)
 }
 
+/// `show --json` output: the same object, and the same key order, as the error case's
+/// `json!` map (keys sorted).
+#[derive(serde::Serialize)]
+struct ShowJson<'a> {
+    errors: [&'a str; 0],
+    exit_code: u8,
+    root: RootStatus,
+    seal: &'a SealSummary,
+    show_version: u32,
+    signature: SignatureStatus,
+}
+
 pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
     let bundle = match seqprov::read_bundle(&a.bundle) {
         Ok(bundle) => bundle,
@@ -102,15 +115,19 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
         ExitStatus::IntegrityFailure
     };
     if a.json {
-        let object = serde_json::json!({
-            "show_version": 1,
-            "seal": summary,
-            "signature": signature,
-            "root": root,
-            "errors": [],
-            "exit_code": status.code(),
-        });
-        println!("{}", serde_json::to_string_pretty(&object)?);
+        // Written straight to stdout, not built as a JSON tree and a string first: a seal
+        // of megabytes is printed back without two more copies of it.
+        let object = ShowJson {
+            errors: [],
+            exit_code: status.code(),
+            root,
+            seal: &summary,
+            show_version: 1,
+            signature,
+        };
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &object)?;
+        writeln!(out)?;
     } else {
         for line in text_output::seal_lines(&summary) {
             println!("{line}");

@@ -208,12 +208,13 @@ pub fn print_report(report: &Report) {
 }
 
 /// Print the custody timeline for `seqprov custody show`.
-pub fn print_timeline(
-    seal: &SealSummary,
-    checks: &seqprov::bundle_checks::BundleChecks,
-    gaps: &[Option<i64>],
-    judged: bool,
-) {
+pub fn print_timeline(timeline: &seqprov::custody_timeline::CustodyTimeline) {
+    let Some(seal) = &timeline.seal else {
+        for e in &timeline.errors {
+            println!("BROKEN       {}", safe(e));
+        }
+        return;
+    };
     println!(
         "{}  seal      {} ({}) \"{}\" key {}  signature {}",
         safe(&seal.time),
@@ -221,13 +222,14 @@ pub fn print_timeline(
         safe(&seal.role),
         safe(&seal.meaning),
         safe(&seal.key_id[..16]),
-        status_word(checks.signature)
+        status_word(timeline.signature)
     );
-    for (record, gap) in checks.chain.events.iter().zip(gaps) {
-        if let Some(seconds) = gap {
+    for event in &timeline.events {
+        let record = &event.record;
+        if let Some(seconds) = event.gap_seconds {
             println!(
                 "    ... {} later",
-                seqprov::bundle_checks::describe_seconds(*seconds)
+                seqprov::bundle_checks::describe_seconds(seconds)
             );
         }
         let mut extras = Vec::new();
@@ -261,26 +263,24 @@ pub fn print_timeline(
             }
         );
     }
-    for e in &checks.integrity {
+    for e in &timeline.errors {
         println!("BROKEN       {}", safe(e));
     }
-    for w in &checks.chain.warnings {
+    for w in &timeline.warnings {
         println!("WARNING      {}", safe(w));
     }
-    if judged {
-        for f in &checks.policy {
-            println!(
-                "POLICY       {} ({}): {}",
-                safe(&f.rule),
-                safe(&f.subject),
-                safe(&f.detail)
-            );
-        }
+    for f in &timeline.policy {
+        println!(
+            "POLICY       {} ({}): {}",
+            safe(&f.rule),
+            safe(&f.subject),
+            safe(&f.detail)
+        );
     }
     println!(
         "{} custody events; chain {}",
-        checks.chain.events.len(),
-        if checks.integrity.is_empty() {
+        timeline.events.len(),
+        if timeline.errors.is_empty() {
             "intact"
         } else {
             "BROKEN"

@@ -23,8 +23,10 @@ use crate::merkle;
 pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
 pub use crate::entry_list::MAX_ENTRIES;
 /// Largest seal item (the COSE_Sign1 with its payload) accepted, in bytes: checked from
-/// the CBOR heads before the seal is decoded.
-pub const MAX_SEAL_BYTES: usize = 64 << 20;
+/// the CBOR heads before the seal is decoded. A real seal is kilobytes (the largest run
+/// metadata the limits allow is about 200 KB); this leaves room for about 100,000
+/// `broken` records, and bounds what reading a seal costs (spec/bundle.md §13).
+pub const MAX_SEAL_BYTES: usize = 16 << 20;
 /// Most custody events accepted in one bundle.
 pub const MAX_EVENTS: usize = 100_000;
 /// File name suffix of bundles.
@@ -126,7 +128,6 @@ impl Bundle {
     ) -> Result<Bundle, ReadError> {
         let mut window = ByteWindow::new(reader.take(MAX_BUNDLE_BYTES + 1));
         let (seal, payload, seal_len) = read_seal(&mut window)?;
-        window.consume(seal_len);
         if window.available().is_empty() && !window.read_more()? {
             return Err(malformed(format!(
                 "truncated: the entry list expected at byte {seal_len} is missing"
@@ -188,6 +189,14 @@ impl Bundle {
 /// Parse the seal at the start of `bytes` (of a bundle or a proof): a tagged COSE_Sign1
 /// with the seal content type and a valid payload. Returns it and its length in bytes.
 pub fn parse_seal(bytes: &[u8]) -> Result<(SignedMessage, SealPayload, usize)> {
+    let seal_len = seal_len(bytes)?;
+    let (seal, payload) = parse_seal_item(bytes[..seal_len].to_vec())?;
+    Ok((seal, payload, seal_len))
+}
+
+/// The length of the seal item at the start of `bytes`, checked to be at most
+/// [`MAX_SEAL_BYTES`], canonical and tagged 18, before anything of it is kept.
+fn seal_len(bytes: &[u8]) -> Result<usize> {
     // Bound the seal before decoding it: its length is read from the CBOR heads alone.
     let seal_len = cbor::item_len(bytes).map_err(|e| item_error("seal", 0, e))?;
     if seal_len > MAX_SEAL_BYTES {
@@ -195,6 +204,7 @@ pub fn parse_seal(bytes: &[u8]) -> Result<(SignedMessage, SealPayload, usize)> {
             "the seal is {seal_len} bytes, more than the limit of {MAX_SEAL_BYTES}"
         )));
     }
+    // The decoded tree is only looked at here, and dropped before the seal is parsed.
     let (seal_value, seal_len) =
         cbor::decode_canonical(bytes).map_err(|e| item_error("seal", 0, e))?;
     if !matches!(seal_value, Value::Tag(18, _)) {
@@ -202,16 +212,21 @@ pub fn parse_seal(bytes: &[u8]) -> Result<(SignedMessage, SealPayload, usize)> {
             "the first item is not a tagged COSE_Sign1 (tag 18)",
         ));
     }
-    let seal = cose::parse(&bytes[..seal_len]).map_err(|e| malformed(format!("seal: {e}")))?;
+    Ok(seal_len)
+}
+
+/// Parse the exact bytes of a seal item (from [`seal_len`]) as the seal and its payload.
+fn parse_seal_item(raw: Vec<u8>) -> Result<(SignedMessage, SealPayload)> {
+    let seal = cose::parse_owned(raw).map_err(|e| malformed(format!("seal: {e}")))?;
     if seal.content_type != SEAL_CONTENT_TYPE {
         return Err(malformed(format!(
             "seal content type is `{}`, not `{SEAL_CONTENT_TYPE}`",
             seal.content_type
         )));
     }
-    let payload = SealPayload::from_cbor(&seal.payload)
+    let payload = SealPayload::from_cbor(seal.payload())
         .map_err(|e| malformed(format!("seal payload: {e}")))?;
-    Ok((seal, payload, seal_len))
+    Ok((seal, payload))
 }
 
 /// Parse the custody events from `offset` to the end of `bytes` (a bundle or a proof):
@@ -258,8 +273,8 @@ fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
 }
 
 /// Read the seal at the start of `window`: more is read until the seal's length is known
-/// from its heads (never more than [`MAX_SEAL_BYTES`] and one read), then it is decoded
-/// by [`parse_seal`].
+/// from its heads (never more than [`MAX_SEAL_BYTES`] and one read), then it is taken out
+/// of the window (consumed) and decoded as [`parse_seal`] does.
 fn read_seal<R: Read>(
     window: &mut ByteWindow<R>,
 ) -> Result<(SignedMessage, SealPayload, usize), ReadError> {
@@ -292,7 +307,14 @@ fn read_seal<R: Read>(
     if window.available().is_empty() {
         return Err(malformed("the file is empty").into());
     }
-    Ok(parse_seal(window.available())?)
+    // The seal's bytes leave the window before it is parsed: a large seal is not also
+    // held by the window while its payload is decoded.
+    let seal_len = seal_len(window.available())?;
+    let raw = window.available()[..seal_len].to_vec();
+    window.consume(seal_len);
+    window.release_consumed();
+    let (seal, payload) = parse_seal_item(raw)?;
+    Ok((seal, payload, seal_len))
 }
 
 /// The entries must be sorted by path bytes, without a repeated path, and no two may be

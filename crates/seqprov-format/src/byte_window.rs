@@ -69,6 +69,14 @@ impl<R: Read> ByteWindow<R> {
     }
 
     /// Everything not yet consumed, to the end of the stream.
+    /// Drop the bytes already consumed and give back memory beyond what the next reads
+    /// need: after a large seal, the window does not keep the seal's size resident.
+    pub(crate) fn release_consumed(&mut self) {
+        self.buf.drain(..self.start);
+        self.start = 0;
+        self.buf.shrink_to(self.buf.len().max(2 * READ_SIZE));
+    }
+
     pub(crate) fn into_rest(mut self) -> io::Result<Vec<u8>> {
         let mut rest = self.buf.split_off(self.start);
         if !self.eof {
