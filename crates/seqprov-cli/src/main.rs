@@ -12,6 +12,7 @@ mod seal_command;
 mod terminal_text;
 mod text_output;
 mod verify_command;
+mod watch_command;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
+        Command::Watch(a) => watch_command::watch(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),

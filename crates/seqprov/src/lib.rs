@@ -12,7 +12,8 @@
 //! custody events, their chain and timeline ([`custody`], [`chain`],
 //! [`custody_timeline`]), lab policy and trust ([`policy`]), lineage between bundles
 //! ([`lineage`]), the report and its exit codes ([`report`]), the report's HTML page
-//! ([`report_page`]), and exports ([`export`]). It composes three lower layers and
+//! ([`report_page`]), exports ([`export`]), and watching instrument shares to seal each
+//! run folder once it is finished ([`watch`]). It composes three lower layers and
 //! must not duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and
 //! hashing) and `seqprov-illumina` (what run folders and FASTQ files are). It prints
 //! nothing; the `seqprov` command does.
@@ -59,6 +60,7 @@ mod verdict;
 mod verify;
 mod verify_proof;
 mod verify_range;
+pub mod watch;
 
 pub use bundle_checks::ProofMatching;
 pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
