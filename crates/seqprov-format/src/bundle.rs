@@ -245,8 +245,8 @@ fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
             return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
         }
         let rest = &tail[at..];
-        let (event, used) = parse_event(rest, (base + at) as u64)
-            .map_err(|e| e.into_error(rest.len() as u64))?;
+        let (event, used) =
+            parse_event(rest, (base + at) as u64).map_err(|e| e.into_error(rest.len() as u64))?;
         events.push(event);
         at += used;
     }
@@ -285,7 +285,10 @@ impl EventError {
 /// Parse the custody event at the start of `rest` (at byte `offset` of its file): one
 /// whole, canonical, tagged COSE_Sign1 of at most [`MAX_EVENT_BYTES`] (checked from its
 /// heads before it is decoded). Returns it and its length in bytes.
-fn parse_event(rest: &[u8], offset: u64) -> std::result::Result<(SignedMessage, usize), EventError> {
+fn parse_event(
+    rest: &[u8],
+    offset: u64,
+) -> std::result::Result<(SignedMessage, usize), EventError> {
     let what = "custody event";
     let too_large = || {
         EventError::Malformed(malformed(format!(
@@ -320,9 +323,8 @@ fn parse_event(rest: &[u8], offset: u64) -> std::result::Result<(SignedMessage, 
             why: "the item there is not a custody event (tagged COSE_Sign1)".into(),
         });
     }
-    let event = cose::parse(&rest[..used]).map_err(|e| {
-        EventError::Malformed(malformed(format!("{what} at byte {offset}: {e}")))
-    })?;
+    let event = cose::parse(&rest[..used])
+        .map_err(|e| EventError::Malformed(malformed(format!("{what} at byte {offset}: {e}"))))?;
     Ok((event, used))
 }
 

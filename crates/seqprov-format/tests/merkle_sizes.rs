@@ -4,8 +4,7 @@
 //! leaves.
 
 use seqprov_format::merkle::{
-    EMPTY_PREFIX, Levels, RootBuilder, inclusion_path, leaf_hash, node_hash, root,
-    root_from_path,
+    EMPTY_PREFIX, Levels, RootBuilder, inclusion_path, leaf_hash, node_hash, root, root_from_path,
 };
 
 /// The recursive definition, straight from RFC 6962 §2.1.
@@ -77,7 +76,10 @@ fn inclusion_paths_fit_only_their_index_and_length() {
             assert!(fits(i as u64, n as u64, &path), "n = {n}, i = {i}");
             let mut longer = path.clone();
             longer.push(leaves[i]);
-            assert!(!fits(i as u64, n as u64, &longer), "n = {n}, i = {i} longer");
+            assert!(
+                !fits(i as u64, n as u64, &longer),
+                "n = {n}, i = {i} longer"
+            );
             if !path.is_empty() {
                 assert!(
                     !fits(i as u64, n as u64, &path[..path.len() - 1]),
@@ -87,7 +89,10 @@ fn inclusion_paths_fit_only_their_index_and_length() {
             assert_eq!(root_from_path(leaves[i], n as u64, n as u64, &path), None);
             assert_eq!(root_from_path(leaves[i], u64::MAX, n as u64, &path), None);
             if n > 1 {
-                assert!(!fits(((i + 1) % n) as u64, n as u64, &path), "n = {n}, i = {i}");
+                assert!(
+                    !fits(((i + 1) % n) as u64, n as u64, &path),
+                    "n = {n}, i = {i}"
+                );
             }
         }
     }

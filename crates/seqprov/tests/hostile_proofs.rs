@@ -28,8 +28,13 @@ fn file(i: usize) -> Entry {
 /// A sealed bundle of `n` files and a proof disclosing those at `chosen`.
 fn proof_of(n: usize, chosen: &[usize]) -> (Vec<u8>, usize, Vec<ProofItem>) {
     let key = PrivateKey::from_seed(&[0x33; 32], Some("Core".into()));
-    let bytes = sign_entries((0..n).map(file).collect(), "run", &key, &SealOptions::default())
-        .bundle;
+    let bytes = sign_entries(
+        (0..n).map(file).collect(),
+        "run",
+        &key,
+        &SealOptions::default(),
+    )
+    .bundle;
     let bundle = Bundle::parse(&bytes).unwrap();
     let patterns: Vec<String> = chosen.iter().map(|&i| format!("S{i:02}.fastq")).collect();
     let proof = proof::prove(&bundle, &patterns).unwrap();
@@ -144,7 +149,9 @@ fn a_proof_of_a_one_entry_tree_needs_an_empty_path() {
     let (proof, seal_len, items) = proof_of(1, &[0]);
     assert!(items[0].path.is_empty());
     let mut padded = items.clone();
-    padded[0].path.push(items[0].path.first().copied().unwrap_or([7; 32]));
+    padded[0]
+        .path
+        .push(items[0].path.first().copied().unwrap_or([7; 32]));
     assert_eq!(
         evidence(&with_body(&proof, seal_len, &body(&padded))),
         (0, 1)

@@ -232,11 +232,18 @@ fn entries_straddling_the_refill_point_are_checked_like_any_other() {
         let mut flipped = bytes.clone();
         flipped[start + offset] ^= 0x20;
         let expected = parsed(&flipped);
-        assert_eq!(streamed(&flipped, vec![1], false), expected, "offset {offset}");
+        assert_eq!(
+            streamed(&flipped, vec![1], false),
+            expected,
+            "offset {offset}"
+        );
         // A flip either breaks the encoding (an error) or changes a signed byte: the
         // bundle parses but its root no longer matches.
         if let Ok(b) = Bundle::parse(&flipped) {
-            assert!(!b.root_matches(), "flip at {offset} of entry {index} went unseen");
+            assert!(
+                !b.root_matches(),
+                "flip at {offset} of entry {index} went unseen"
+            );
         }
     }
 
@@ -291,8 +298,9 @@ fn an_entry_count_that_disagrees_with_the_seal_is_refused() {
     for (name, altered, found) in [("fewer", &fewer, 4), ("more", &more, 6)] {
         let err = Bundle::parse(altered).unwrap_err().to_string();
         assert!(
-            err.starts_with(&format!("malformed bundle: the entry list ({found} entries,"))
-                && err.contains("does not match the seal (5 entries,"),
+            err.starts_with(&format!(
+                "malformed bundle: the entry list ({found} entries,"
+            )) && err.contains("does not match the seal (5 entries,"),
             "{name}: {err}"
         );
         assert_eq!(streamed(altered, vec![1], false), parsed(altered), "{name}");
@@ -411,4 +419,43 @@ fn huge_or_many_item_seals_are_refused_quickly() {
         )
     );
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}
+
+/// The entry list's head: a long form of the right count, a count past the limit, and a
+/// count of millions in a file of a few bytes (nothing reserved by it: refused at once).
+#[test]
+fn entry_list_heads_that_are_long_huge_or_empty_handed_are_refused() {
+    let bytes = bundle_bytes(entries(5), 0);
+    let at = seal_len(&bytes);
+    assert_eq!(bytes[at], 0x85);
+    let with_head = |head: &[u8]| {
+        let mut altered = bytes[..at].to_vec();
+        altered.extend_from_slice(head);
+        altered.extend_from_slice(&bytes[at + 1..]);
+        altered
+    };
+    for (head, expected) in [
+        (
+            &[0x98, 0x05][..],
+            "malformed bundle: entry list at byte {at}: the list head is not in the single \
+             encoding format version 1 allows (deterministic CBOR)",
+        ),
+        (
+            &[0x9b, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff][..],
+            "malformed bundle: entry list at byte {at}: the entry list declares 2147483647 \
+             entries, more than the limit of 50000000",
+        ),
+        (
+            &[0x9a, 0x02, 0xfa, 0xf0, 0x80][..],
+            "malformed bundle: truncated: the entry list starting at byte {at} ends early",
+        ),
+    ] {
+        let altered = with_head(head);
+        let expected = expected.replace("{at}", &at.to_string());
+        assert_eq!(Bundle::parse(&altered).unwrap_err().to_string(), expected);
+        assert_eq!(
+            streamed(&altered, vec![1], false),
+            format!("error: {expected}")
+        );
+    }
 }
