@@ -79,7 +79,7 @@ fn key() -> PrivateKey {
 
 fn entry(path: String, i: usize) -> Entry {
     let salt = Bytes32(*blake3::hash(path.as_bytes()).as_bytes());
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         Entry {
             path,
             kind: EntryKind::Dir,
