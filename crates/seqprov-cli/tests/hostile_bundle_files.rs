@@ -199,8 +199,10 @@ fn a_bundle_that_grows_while_it_is_read_is_refused() {
     let work = Work::new();
     let bundle = work.path("run.seqprov");
     let stop = Arc::new(AtomicBool::new(false));
+    let chunks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let writer = {
         let stop = stop.clone();
+        let chunks = chunks.clone();
         let bundle = bundle.clone();
         std::thread::spawn(move || {
             let mut file = std::fs::OpenOptions::new()
@@ -213,15 +215,19 @@ fn a_bundle_that_grows_while_it_is_read_is_refused() {
             while !stop.load(Ordering::Relaxed) && written < 64 << 20 {
                 file.write_all(&chunk).unwrap();
                 written += chunk.len();
+                chunks.fetch_add(1, Ordering::Relaxed);
             }
         })
     };
+    // The file has changed before the first reader opens it.
+    while chunks.load(Ordering::Relaxed) == 0 {
+        std::thread::yield_now();
+    }
     let started = std::time::Instant::now();
     let outcomes: Vec<(i32, String)> = (0..5).map(|_| work.seqprov(READERS[0])).collect();
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     for (code, stderr) in &outcomes {
-        eprintln!("exit {code}: {stderr}");
         assert!(*code == 1 || *code == 2, "exit {code}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
@@ -260,4 +266,45 @@ fn a_bundle_of_minimal_entries_costs_a_bounded_multiple_of_its_size() {
     let ratio = full.saturating_sub(base) as f64 / size as f64;
     eprintln!("minimal entries: bundle {size} bytes, {ratio:.2}x its size beyond a tiny one");
     assert!(ratio <= 4.0, "{ratio:.2}x");
+}
+
+/// A trusted seal followed by another, well-formed entry list (the same entry with another
+/// salt, as a second bundle of the same key holds it): every reader refuses it, exit 1,
+/// because the recomputed root is not the signed one.
+#[test]
+fn a_trusted_seal_followed_by_a_forged_entry_list_is_an_integrity_failure() {
+    let work = Work::new();
+    let bundle = work.path("run.seqprov");
+    let intact = std::fs::read(&bundle).unwrap();
+    let seal_len = seqprov::format::cbor::item_len(&intact).unwrap();
+    let other = Entry {
+        path: "S1.fastq".into(),
+        kind: EntryKind::File,
+        salt: Bytes32([2; 32]),
+        size: Some(CONTENT.len() as u64),
+        blake3: Some(Bytes32(*blake3::hash(CONTENT).as_bytes())),
+        sha256: None,
+        target: None,
+        content: None,
+    };
+    let forged_list = sign_entries(vec![other], "run", &key(), &SealOptions::default()).bundle;
+    let list_at = seqprov::format::cbor::item_len(&forged_list).unwrap();
+    let mut spliced = intact[..seal_len].to_vec();
+    spliced.extend_from_slice(&forged_list[list_at..]);
+    assert_ne!(spliced, intact);
+    std::fs::write(&bundle, &spliced).unwrap();
+    for args in READERS {
+        let (code, stderr) = work.seqprov(args);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_seqprov"))
+        .current_dir(work.dir.path())
+        .args(["verify", "run", "--trust", "core.pub"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("the entry list does not match the signed Merkle root"),
+        "{stdout}"
+    );
 }
