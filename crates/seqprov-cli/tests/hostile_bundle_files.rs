@@ -308,3 +308,31 @@ fn a_trusted_seal_followed_by_a_forged_entry_list_is_an_integrity_failure() {
         "{stdout}"
     );
 }
+
+/// Found in review: `seqprov show B | head -1` panicked (exit 101, "failed printing to
+/// stdout: Broken pipe", with a backtrace) when the reader of its output had gone. Now the
+/// rest of the output is dropped and the command ends with its own exit code.
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let work = Work::new();
+    for (args, expected) in [
+        (&["show", "run.seqprov"][..], 0),
+        (&["custody", "show", "run.seqprov"][..], 0),
+        (&["verify", "run", "--trust", "core.pub"][..], 0),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seqprov"))
+            .current_dir(work.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the command writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
