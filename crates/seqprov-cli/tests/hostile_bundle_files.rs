@@ -336,3 +336,34 @@ fn a_closed_standard_output_is_not_a_panic() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// The bundle's path is a FIFO (no writer), a symlink to one, a directory, `/dev/zero`
+/// or a symlink to it: every reader refuses it at once, exit 2, without blocking or
+/// reading it.
+#[test]
+fn special_files_as_the_bundle_are_refused_without_reading() {
+    let work = Work::new();
+    let bundle = work.path("run.seqprov");
+    let fifo = work.path("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    std::fs::create_dir(work.path("folder")).unwrap();
+    for (target, kind) in [
+        (fifo.clone(), "is a FIFO (named pipe), not a regular file"),
+        (work.path("folder"), "is a directory, not a regular file"),
+        (
+            PathBuf::from("/dev/zero"),
+            "is a character device, not a regular file",
+        ),
+    ] {
+        std::fs::remove_file(&bundle).unwrap();
+        std::os::unix::fs::symlink(&target, &bundle).unwrap();
+        for args in READERS {
+            let started = std::time::Instant::now();
+            let (code, stderr) = work.seqprov(args);
+            assert_eq!(code, 2, "{target:?} {args:?}: {stderr}");
+            assert!(stderr.contains(kind), "{target:?} {args:?}: {stderr}");
+            assert!(started.elapsed().as_secs() < 30);
+        }
+    }
+}

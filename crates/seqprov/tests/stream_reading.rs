@@ -498,3 +498,45 @@ fn custody_events_straddling_the_refill_point_are_read_whole() {
     let expected = parsed(&flipped);
     assert_eq!(streamed(&flipped, vec![1], true), expected);
 }
+
+/// An entry longer than `MAX_ENTRY_BYTES` can only be one whose text fields break the
+/// path rules (a valid entry is at most about 8.4 KiB): a 20 000-byte path is refused by
+/// the path rule (the entry whole), and a path that claims 2 MiB is refused by the entry limit once 16 KiB
+/// of it are held, without reading to its end; a long path that ends early is truncated.
+#[test]
+fn entries_longer_than_the_entry_limit_are_refused() {
+    use seqprov::format::entry_list::MAX_ENTRY_BYTES;
+    let bytes = bundle_bytes(entries(1), 0);
+    let at = seal_len(&bytes);
+    assert_eq!(bytes[at], 0x81);
+    let entry = &bytes[at + 1..];
+    let path_at = entry.windows(4).position(|w| w == b"path").unwrap() + 4;
+    let with_path = |head: &[u8], body_len: usize| {
+        let mut altered = bytes[..at + 1].to_vec();
+        altered.extend_from_slice(&entry[..path_at]);
+        altered.extend_from_slice(head);
+        altered.extend(std::iter::repeat_n(b'a', body_len));
+        altered
+    };
+    // The rest of the entry (salt, size, digest) after the original 8-byte path.
+    assert_eq!(entry[path_at], 0x68);
+    let mut long = with_path(&[0x79, 0x4e, 0x20], 20_000);
+    long.extend_from_slice(&entry[path_at + 9..]);
+    let err = Bundle::parse(&long).unwrap_err().to_string();
+    assert!(err.contains("longer than 4096 bytes"), "{err}");
+    assert_eq!(streamed(&long, vec![1], false), parsed(&long));
+    let claimed = with_path(&[0x7a, 0, 0x20, 0, 0], 1 << 20);
+    assert_eq!(
+        Bundle::parse(&claimed).unwrap_err().to_string(),
+        format!(
+            "malformed bundle: entry list at byte {at}: entry 0 is longer than the limit of \
+             {MAX_ENTRY_BYTES} bytes"
+        )
+    );
+    assert_eq!(streamed(&claimed, vec![1000], true), parsed(&claimed));
+    let short = with_path(&[0x7a, 0, 0x20, 0, 0], 10_000);
+    assert_eq!(
+        Bundle::parse(&short).unwrap_err().to_string(),
+        format!("malformed bundle: truncated: the entry list starting at byte {at} ends early")
+    );
+}
