@@ -540,3 +540,42 @@ fn entries_longer_than_the_entry_limit_are_refused() {
         format!("malformed bundle: truncated: the entry list starting at byte {at} ends early")
     );
 }
+
+/// `custody append` never writes an event no reader would accept: a note that makes the
+/// event longer than `MAX_EVENT_BYTES` is refused (exit 2) and the bundle is unchanged.
+#[test]
+fn appending_an_event_longer_than_the_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.seqprov");
+    let bytes = bundle_bytes(entries(2), 0);
+    std::fs::write(&path, &bytes).unwrap();
+    let draft = |note: usize| EventDraft {
+        kind: EventKind::Attest,
+        signer_name: None,
+        role: "qc".into(),
+        meaning: "approved".into(),
+        host: None,
+        to: None,
+        note: Some("n".repeat(note)),
+        verification: None,
+        derived: None,
+        time: None,
+    };
+    let err = seqprov::custody::append_event(&path, &key(), &draft(MAX_EVENT_BYTES)).unwrap_err();
+    assert_eq!(err.exit_status().code(), 2, "{err}");
+    assert!(
+        err.to_string().contains(&format!(
+            "more than the {MAX_EVENT_BYTES} bytes an event may take"
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    seqprov::custody::append_event(&path, &key(), &draft(100_000)).unwrap();
+    assert_eq!(
+        Bundle::parse(&std::fs::read(&path).unwrap())
+            .unwrap()
+            .events
+            .len(),
+        1
+    );
+}
