@@ -96,7 +96,7 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
     }
     let payload = seqprov::custody::append_event(&a.bundle, &key, &event)
         .with_context(|| format!("appending to {}", a.bundle.display()))?;
-    println!(
+    outln!(
         "appended custody event {} ({}) signed by {} ({}) at {}",
         payload.seq,
         payload.kind.name(),
@@ -193,7 +193,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         );
     }
     if !a.json {
-        println!(
+        outln!(
             "received: appended custody event {} (receive) signed by {} ({})",
             payload.seq,
             crate::terminal_text::terminal_safe(&payload.signer.name),
@@ -242,7 +242,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
                 );
             }
             if a.json {
-                println!("{}", timeline.to_json());
+                outln!("{}", timeline.to_json());
             }
             eprintln!(
                 "seqprov: error: {}",
@@ -263,7 +263,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
         write_timeline_page(path, &timeline, &context())?;
     }
     if a.json {
-        println!("{}", timeline.to_json());
+        outln!("{}", timeline.to_json());
     } else {
         crate::text_output::print_timeline(&timeline);
     }

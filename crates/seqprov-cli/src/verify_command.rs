@@ -97,7 +97,7 @@ pub(crate) fn finish_verify(
         Err(error) if json => {
             let status = exit_status_of(&error);
             let report = error_report(&error);
-            println!("{}", report.to_json());
+            outln!("{}", report.to_json());
             eprintln!(
                 "seqprov: error: {}",
                 crate::terminal_text::terminal_safe(&describe(&error))
@@ -107,7 +107,7 @@ pub(crate) fn finish_verify(
         Err(error) => return Err(error),
     };
     if json {
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     } else if !(quiet && report.exit_code == 0) {
         text_output::print_report(&report);
     }
