@@ -1,6 +1,6 @@
 //! Human-readable printing of reports and bundle summaries.
 
-use seqprov::report::{FileClass, Report, SealSummary, Summary, Verdict};
+use seqprov::report::{FileClass, Report, SealSummary, Verdict};
 
 use crate::terminal_text::terminal_safe as safe;
 
@@ -64,22 +64,6 @@ pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
         ));
     }
     lines
-}
-
-fn summary_words(s: &Summary) -> String {
-    let parts: Vec<String> = [
-        (s.modified, "modified"),
-        (s.missing, "missing"),
-        (s.extra, "extra"),
-        (s.moved, "moved"),
-        (s.type_changed, "type changed"),
-        (s.recompressed, "recompressed"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, w)| format!("{n} {w}"))
-    .collect();
-    parts.join(", ")
 }
 
 /// Print a verification report as text: one line per problem, then a summary.
@@ -183,7 +167,7 @@ pub fn print_report(report: &Report) {
             s.ok
         ),
         Verdict::IntegrityFailure => {
-            let words = summary_words(s);
+            let words = s.problems_in_words();
             outln!(
                 "INTEGRITY FAILURE: {}{}",
                 if words.is_empty() {

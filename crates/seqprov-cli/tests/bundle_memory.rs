@@ -5,8 +5,11 @@
 //!
 //! The number of entries is `SEQPROV_MEMORY_ENTRIES` (default 200,000, a 36 MB bundle).
 
+mod peak_memory;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+use peak_memory::peak_rss;
 
 use seqprov::PrivateKey;
 use seqprov::format::manifest::{Bytes32, Entry, EntryKind};
@@ -35,43 +38,6 @@ fn bundle(n: usize) -> Vec<u8> {
     sign_entries(entries, "run", &key, &SealOptions::default()).bundle
 }
 
-/// Starts a command from a small process and prints its exit code and peak resident set
-/// (KiB). A child's `ru_maxrss` starts at its parent's peak at exec (Linux carries the
-/// old memory's high-water mark across `exec`), so the test process, which built the
-/// bundles, cannot measure it directly: a fresh Python process forks and waits instead.
-const MEASURE: &str = r#"
-import os, sys
-pid = os.fork()
-if pid == 0:
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
-"#;
-
-/// Run `seqprov ARGS`, discarding its output; its exit code and peak resident set in bytes.
-fn peak_rss(args: &[&Path]) -> (i32, u64) {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(MEASURE)
-        .arg(env!("CARGO_BIN_EXE_seqprov"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("python3 runs (CI installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut fields = text.split_whitespace().map(|f| f.parse::<i64>().unwrap());
-    let (code, kib) = (fields.next().unwrap(), fields.next().unwrap());
-    (code as i32, kib as u64 * 1024)
-}
-
 #[test]
 fn reading_a_large_bundle_costs_at_most_twice_its_size() {
     let n: usize = std::env::var("SEQPROV_MEMORY_ENTRIES")
@@ -96,11 +62,11 @@ fn reading_a_large_bundle_costs_at_most_twice_its_size() {
 
     let show = Path::new("show");
     let json = Path::new("--json");
-    let (code, base) = peak_rss(&[show, &small, json]);
+    let (code, base) = peak_rss(Path::new("/"), &[show, &small, json]);
     assert_eq!(code, 0, "show of the small bundle");
-    let (code, full) = peak_rss(&[show, &big, json]);
+    let (code, full) = peak_rss(Path::new("/"), &[show, &big, json]);
     assert_eq!(code, 0, "show of the large bundle");
-    let (_, refused) = peak_rss(&[show, &forged, json]);
+    let (_, refused) = peak_rss(Path::new("/"), &[show, &forged, json]);
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     eprintln!(
         "bundle {:.1} MiB ({n} entries); peak RSS: tiny bundle {:.1} MiB, large {:.1} MiB \
@@ -144,15 +110,18 @@ fn reading_a_large_proof_costs_at_most_twice_its_size() {
     std::fs::write(&file, b"not the sealed bytes").unwrap();
 
     let run = |proof: &Path| {
-        peak_rss(&[
-            Path::new("verify"),
-            &file,
-            Path::new("--proof"),
-            proof,
-            Path::new("--trust"),
-            &key,
-            Path::new("--json"),
-        ])
+        peak_rss(
+            Path::new("/"),
+            &[
+                Path::new("verify"),
+                &file,
+                Path::new("--proof"),
+                proof,
+                Path::new("--trust"),
+                &key,
+                Path::new("--json"),
+            ],
+        )
     };
     let (small_code, base) = run(&small);
     let (big_code, full) = run(&big);
@@ -210,14 +179,14 @@ fn a_large_seal_costs_a_bounded_multiple_of_its_size() {
 
     let show = Path::new("show");
     let json = Path::new("--json");
-    let (code, base) = peak_rss(&[show, &tiny, json]);
+    let (code, base) = peak_rss(Path::new("/"), &[show, &tiny, json]);
     assert_eq!(code, 0, "show of the tiny bundle");
-    let (code, full) = peak_rss(&[show, &big, json]);
+    let (code, full) = peak_rss(Path::new("/"), &[show, &big, json]);
     assert_eq!(
         code, 0,
         "show of the bundle with a seal just under the limit"
     );
-    let (code, refused) = peak_rss(&[show, &over, json]);
+    let (code, refused) = peak_rss(Path::new("/"), &[show, &over, json]);
     assert_eq!(code, 1, "a seal over the limit is malformed");
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     eprintln!(

@@ -5,9 +5,12 @@
 //! never a hang, and memory stays bounded (peak resident set measured on the real binary,
 //! as `bundle_memory.rs` does).
 
-use std::path::{Path, PathBuf};
+mod peak_memory;
+
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use peak_memory::peak_rss;
 use seqprov::PrivateKey;
 use seqprov::format::bundle::MAX_EVENT_BYTES;
 use seqprov::format::manifest::{Bytes32, Entry, EntryKind};
@@ -82,42 +85,6 @@ const READERS: &[&[&str]] = &[
         "run.seqprov",
     ],
 ];
-
-/// Starts a command from a small process and prints its exit code and peak resident set
-/// (KiB): see `bundle_memory.rs` for why a fresh Python process measures it.
-const MEASURE: &str = r#"
-import os, sys
-pid = os.fork()
-if pid == 0:
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
-"#;
-
-/// `seqprov ARGS`: its exit code and peak resident set in bytes.
-fn peak_rss(dir: &Path, args: &[&str]) -> (i32, u64) {
-    let out = Command::new("python3")
-        .current_dir(dir)
-        .arg("-c")
-        .arg(MEASURE)
-        .arg(env!("CARGO_BIN_EXE_seqprov"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("python3 runs (CI installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut fields = text.split_whitespace().map(|f| f.parse::<i64>().unwrap());
-    let (code, kib) = (fields.next().unwrap(), fields.next().unwrap());
-    (code as i32, kib as u64 * 1024)
-}
 
 /// A tagged COSE_Sign1-shaped item whose payload is `payload_len` zero bytes.
 fn cose_shaped(payload_len: usize) -> Vec<u8> {

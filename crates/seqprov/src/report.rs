@@ -93,6 +93,24 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The non-zero problem counts in words, in class order (`2 modified, 1 missing`);
+    /// empty when nothing is wrong. The text report and the HTML page print this.
+    pub fn problems_in_words(&self) -> String {
+        [
+            (self.modified, "modified"),
+            (self.missing, "missing"),
+            (self.extra, "extra"),
+            (self.moved, "moved"),
+            (self.type_changed, "type changed"),
+            (self.recompressed, "recompressed"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+
     /// Count one finding.
     pub fn count(&mut self, class: FileClass) {
         *match class {

@@ -460,7 +460,7 @@ fn verification_banner(report: &Report) -> Banner {
                 .to_string(),
         ),
         Verdict::IntegrityFailure => {
-            let words = summary_words(s);
+            let words = s.problems_in_words();
             (
                 Tone::Bad,
                 "INTEGRITY FAILURE",
@@ -575,22 +575,6 @@ fn custody_banner(timeline: &CustodyTimeline) -> Banner {
         explanation,
         exit_code: timeline.exit_code,
     }
-}
-
-fn summary_words(s: &Summary) -> String {
-    [
-        (s.modified, "modified"),
-        (s.missing, "missing"),
-        (s.extra, "extra"),
-        (s.moved, "moved"),
-        (s.type_changed, "type changed"),
-        (s.recompressed, "recompressed"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, w)| format!("{n} {w}"))
-    .collect::<Vec<_>>()
-    .join(", ")
 }
 
 fn signature_word(status: SignatureStatus) -> &'static str {
