@@ -41,6 +41,28 @@ pub enum Command {
     /// Export a bundle for other tools: an in-toto statement in a signed DSSE envelope, or
     /// a FHIR R4 Provenance resource (see spec/export.md).
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on standard
+    /// output.
+    Completions(CompletionsArgs),
+    /// Write the manual pages (roff, section 1, one per command) into a directory.
+    Man(ManArgs),
+}
+
+/// `seqprov completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `seqprov man`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The directory to write seqprov.1, seqprov-seal.1, … into (created if absent). A
+    /// page already there is replaced only if an earlier `seqprov man` wrote it.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `seqprov custody ...`.

@@ -4,8 +4,10 @@
 mod args;
 mod bundle_commands;
 mod command_inputs;
+mod completions_command;
 mod custody_commands;
 mod export_command;
+mod man_pages;
 mod passphrase;
 mod progress_bar;
 mod seal_command;
@@ -33,6 +35,8 @@ fn main() -> ExitCode {
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
+        Command::Completions(a) => completions_command::completions(a),
+        Command::Man(a) => man_pages::man(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),
