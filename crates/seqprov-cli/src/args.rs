@@ -325,6 +325,11 @@ pub struct VerifyArgs {
     /// Print one JSON object (schema: spec/report.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as MultiQC custom content: a table row to FILE (its name
+    /// must end in `_mqc.json`) and a General Statistics 0/1 column to
+    /// `NAME_general_stats_mqc.json` beside it, whatever the verdict (spec/report.md §9).
+    #[arg(long, value_name = "FILE")]
+    pub multiqc: Option<PathBuf>,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,

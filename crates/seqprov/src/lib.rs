@@ -11,7 +11,8 @@
 //! [`verify_range()`]),
 //! custody events and their chain ([`custody`], [`chain`]), lab policy and trust
 //! ([`policy`]), lineage between bundles ([`lineage`]), the report and its exit codes
-//! ([`report`]), and exports ([`export`]). It composes three lower layers and must not
+//! ([`report`]) with its MultiQC form ([`multiqc`]), and exports ([`export`]). It
+//! composes three lower layers and must not
 //! duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and hashing)
 //! and `seqprov-illumina` (what run folders and FASTQ files are). It prints nothing;
 //! the `seqprov` command does.
@@ -49,6 +50,7 @@ pub mod inspect;
 pub mod integrity;
 pub mod keys;
 pub mod lineage;
+pub mod multiqc;
 pub mod policy;
 pub mod report;
 pub mod seal;
