@@ -3,8 +3,8 @@
 //! executor with `--cores 2` over two runs, one still being written when the flow starts;
 //! a FASTQ altered after sealing stops the flow before the analysis; and the same flow
 //! through the `cluster-generic` executor with a fake submit script
-//! (`tests/pipeline/fake_submit.sh`). Also the example nf-core modules' and bioconda
-//! recipe's files, checked offline (always).
+//! (`tests/pipeline/fake_submit.sh`). Also the example nf-core modules, checked offline
+//! against nf-core's schemas and conventions (same tier: it needs PyYAML and jsonschema).
 
 #[path = "../../../tests/support/pipeline_tools.rs"]
 mod pipeline_tools;
@@ -315,4 +315,33 @@ fn snakemake_cluster_generic_executor_submits_every_step() {
             "Snakemake did not take the job id {id}:\n{log}"
         );
     }
+}
+
+/// The example nf-core modules, checked offline (`nf-core modules lint` needs Nextflow):
+/// meta.yml and environment.yml against nf-core's JSON Schemas, main.nf's conventions
+/// (topic-channel versions, `task.ext.args`, stub), meta.yml against main.nf, and the
+/// pinned version against the workspace's and the bioconda recipe's
+/// (`tests/pipeline/check_nf_core_modules.py`).
+#[test]
+fn nf_core_modules_pass_the_offline_checks() {
+    let Some(bin) = pipeline_tools::pipeline_bin() else {
+        return;
+    };
+    let out = std::process::Command::new(bin.join("python"))
+        .arg(repository().join("tests/pipeline/check_nf_core_modules.py"))
+        .arg(repository())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains(" passed, 0 failed"), "{report}");
+    assert!(
+        report.lines().filter(|l| l.starts_with("ok ")).count() >= 40,
+        "{report}"
+    );
 }
