@@ -23,7 +23,9 @@ process SEQPROV_SEAL {
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
-    def lineage = derived_from ? "--derived-from ${derived_from} --step '${step}'" : ''
+    // The step text is single-quoted for the shell (a quote in it closes and reopens).
+    def quoted_step = "'" + (step ?: '').toString().replace("'", "'\\''") + "'"
+    def lineage = derived_from ? "--derived-from ${derived_from} --step ${quoted_step}" : ''
     if (derived_from && !step) {
         error "SEQPROV_SEAL: a derived-from bundle needs the step that derived the data"
     }
