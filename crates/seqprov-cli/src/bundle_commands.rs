@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use seqprov::ExitStatus;
 use seqprov::report::{RootStatus, SealSummary, SignatureStatus};
+use std::io::Write;
 
 use crate::args::{self, ShowArgs};
 use crate::text_output;
@@ -47,7 +48,7 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
              carries the signed seal, so those names are disclosed too"
         );
     }
-    println!(
+    outln!(
         "proof of {} of {} entries -> {} ({} bytes)",
         items.len(),
         p.entries,
@@ -55,6 +56,18 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
         proof.len()
     );
     Ok(ExitStatus::Verified)
+}
+
+/// `show --json` output: the same object, and the same key order, as the error case's
+/// `json!` map (keys sorted).
+#[derive(serde::Serialize)]
+struct ShowJson<'a> {
+    errors: [&'a str; 0],
+    exit_code: u8,
+    root: RootStatus,
+    seal: &'a SealSummary,
+    show_version: u32,
+    signature: SignatureStatus,
 }
 
 pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
@@ -70,7 +83,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                 "errors": [format!("reading bundle {}: {error}", a.bundle.display())],
                 "exit_code": status.code(),
             });
-            println!("{}", serde_json::to_string_pretty(&object)?);
+            outln!("{}", serde_json::to_string_pretty(&object)?);
             eprintln!(
                 "seqprov: error: {}",
                 crate::terminal_text::terminal_safe(&format!(
@@ -102,20 +115,30 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
         ExitStatus::IntegrityFailure
     };
     if a.json {
-        let object = serde_json::json!({
-            "show_version": 1,
-            "seal": summary,
-            "signature": signature,
-            "root": root,
-            "errors": [],
-            "exit_code": status.code(),
-        });
-        println!("{}", serde_json::to_string_pretty(&object)?);
+        // Written straight to stdout, not built as a JSON tree and a string first: a seal
+        // of megabytes is printed back without two more copies of it.
+        let object = ShowJson {
+            errors: [],
+            exit_code: status.code(),
+            root,
+            seal: &summary,
+            show_version: 1,
+            signature,
+        };
+        let mut out = std::io::stdout().lock();
+        let written = serde_json::to_writer_pretty(&mut out, &object)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out));
+        match written {
+            // The reader of a pipe has gone (see `outln!`): the verdict still stands.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.context("writing to standard output")?,
+        }
     } else {
         for line in text_output::seal_lines(&summary) {
-            println!("{line}");
+            outln!("{line}");
         }
-        println!(
+        outln!(
             "signature: {} (self-consistency only: `verify --trust` decides trust)",
             if signature == SignatureStatus::Valid {
                 "valid"
@@ -123,7 +146,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                 "INVALID"
             }
         );
-        println!(
+        outln!(
             "entries:   {}",
             if root == RootStatus::Match {
                 "match the signed root"

@@ -21,13 +21,16 @@ pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
 
 /// `seqprov completions`.
 pub(crate) fn completions(a: CompletionsArgs) -> Result<ExitStatus> {
-    // Rendered in memory first: clap_complete panics on a failed write, and a closed
-    // pipe must be one error line and exit 2, not a panic.
+    // Rendered in memory first: clap_complete panics on a failed write. As for every
+    // command, a closed pipe (`seqprov completions bash | head`) is not an error; any
+    // other failed write is one error line and exit 2.
     let script = completion_script(a.shell);
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&script)
-        .and_then(|()| stdout.flush())
-        .context("writing to standard output")?;
-    Ok(ExitStatus::Verified)
+    match stdout.write_all(&script).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Verified),
+        written => {
+            written.context("writing to standard output")?;
+            Ok(ExitStatus::Verified)
+        }
+    }
 }

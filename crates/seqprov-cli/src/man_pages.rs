@@ -67,7 +67,7 @@ pub(crate) fn man(a: ManArgs) -> Result<ExitStatus> {
     for (page, path) in pages.iter().zip(&destinations) {
         seqprov::write_atomically(path, &page.roff, Overwrite::Replace)
             .with_context(|| format!("writing {}", path.display()))?;
-        println!("{}", terminal_safe(&path.display().to_string()));
+        outln!("{}", terminal_safe(&path.display().to_string()));
     }
     Ok(ExitStatus::Verified)
 }

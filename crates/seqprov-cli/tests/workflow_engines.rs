@@ -57,8 +57,8 @@ impl Share {
         self.root.join("share").join(run)
     }
 
-    /// A complete run: the example run folder with both completion markers (the example's
-    /// RunInfo.xml is version 5, for which `seal --wait` waits for CopyComplete.txt).
+    /// A complete run: the example run folder with both completion markers, as an
+    /// instrument that writes CopyComplete.txt after RTAComplete.txt leaves it.
     fn add_complete_run(&self, run: &str) {
         copy_tree(
             &repository().join("examples/run-folder"),

@@ -54,11 +54,73 @@ pub fn canonicalize(value: Value) -> Result<Value, DecodeError> {
     })
 }
 
+/// Whether every map of `value` has its keys in strictly increasing order of their
+/// encodings (so sorted, no duplicates) and no float appears: what [`canonicalize`] would
+/// leave unchanged, checked without building a copy.
+fn in_deterministic_order(value: &Value) -> bool {
+    match value {
+        Value::Map(pairs) => {
+            let mut previous: Option<Vec<u8>> = None;
+            for (k, v) in pairs {
+                if !in_deterministic_order(k) || !in_deterministic_order(v) {
+                    return false;
+                }
+                let key = encode_raw(k);
+                if previous.as_ref().is_some_and(|p| *p >= key) {
+                    return false;
+                }
+                previous = Some(key);
+            }
+            true
+        }
+        Value::Array(items) => items.iter().all(in_deterministic_order),
+        Value::Tag(_, inner) => in_deterministic_order(inner),
+        Value::Float(_) => false,
+        _ => true,
+    }
+}
+
 /// Encode a value exactly as given (maps in their current order).
 fn encode_raw(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
     out
+}
+
+/// Whether encoding `value` as given (maps in their current order) gives exactly
+/// `expected`. The encoding is compared as it is written, never held: checking a
+/// megabytes-long item costs no copy of it.
+fn encodes_to(value: &Value, expected: &[u8]) -> bool {
+    let mut compare = ComparingWriter { rest: expected };
+    ciborium::into_writer(value, &mut compare).is_ok() && compare.rest.is_empty()
+}
+
+/// Whether `value`, put in deterministic order, encodes to exactly `expected`: the
+/// single-encoding check of a typed form, without building its encoding.
+pub fn encodes_deterministically_to(value: Value, expected: &[u8]) -> bool {
+    canonicalize(value).is_ok_and(|canonical| encodes_to(&canonical, expected))
+}
+
+/// A writer that checks what is written against the bytes still expected, and fails at
+/// the first difference or at a write past their end.
+struct ComparingWriter<'a> {
+    rest: &'a [u8],
+}
+
+impl std::io::Write for ComparingWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(bytes) {
+            Some(after) => {
+                self.rest = after;
+                Ok(bytes.len())
+            }
+            None => Err(std::io::Error::other("the encoding differs")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Encode a value in deterministic encoding.
@@ -91,8 +153,9 @@ pub fn decode_first(input: &[u8]) -> Result<(Value, usize), DecodeError> {
 /// Decode the first item of `input` and require deterministic encoding.
 pub fn decode_canonical(input: &[u8]) -> Result<(Value, usize), DecodeError> {
     let (value, used) = decode_first(input)?;
-    let canonical = canonicalize(value.clone()).map_err(|_| DecodeError::NotCanonical)?;
-    if encode_raw(&canonical) != input[..used] {
+    // Keys already in deterministic order and no floats: then re-encoding the value as it
+    // is gives its deterministic encoding, and no copy of the tree is needed to compare.
+    if !in_deterministic_order(&value) || !encodes_to(&value, &input[..used]) {
         return Err(DecodeError::NotCanonical);
     }
     // The decoder does not count a tag 2 or 3 (bignum) around a short byte string as a

@@ -29,8 +29,8 @@ pub struct SignedMessage {
     pub key_id: KeyId,
     /// Content type from the protected header.
     pub content_type: String,
-    /// The attached payload bytes.
-    pub payload: Vec<u8>,
+    /// Where the attached payload's bytes are in `raw` (see [`SignedMessage::payload`]).
+    payload_at: std::ops::Range<usize>,
     sign1: CoseSign1,
 }
 
@@ -52,8 +52,13 @@ pub fn sign(payload: Vec<u8>, content_type: &str, key: &dyn Ed25519Signer) -> Ve
 
 /// Parse a tagged COSE_Sign1 and check its headers have exactly the expected shape.
 pub fn parse(raw: &[u8]) -> Result<SignedMessage, String> {
-    let sign1 =
-        CoseSign1::from_tagged_slice(raw).map_err(|e| format!("not a tagged COSE_Sign1: {e}"))?;
+    parse_owned(raw.to_vec())
+}
+
+/// [`parse`], keeping `raw` as the message's bytes instead of a copy of them.
+pub fn parse_owned(raw: Vec<u8>) -> Result<SignedMessage, String> {
+    let mut sign1 =
+        CoseSign1::from_tagged_slice(&raw).map_err(|e| format!("not a tagged COSE_Sign1: {e}"))?;
     let header = &sign1.protected.header;
     if header.alg
         != Some(coset::RegisteredLabelWithPrivate::Assigned(
@@ -92,24 +97,68 @@ pub fn parse(raw: &[u8]) -> Result<SignedMessage, String> {
     if !sign1.unprotected.is_empty() {
         return Err("unprotected header is not empty".into());
     }
+    // The payload is kept once, as a range of `raw`, not also inside `sign1`.
     let payload = sign1
         .payload
-        .clone()
+        .take()
         .ok_or_else(|| "payload is detached (absent)".to_string())?;
     // Re-encoding must give back the very bytes: rules out non-canonical framing.
-    if sign1.clone().to_tagged_vec().ok().as_deref() != Some(raw) {
-        return Err("COSE_Sign1 is not in deterministic encoding".into());
-    }
+    let payload_at = deterministic_framing(&raw, &expected_protected, &payload, &sign1.signature)
+        .ok_or_else(|| "COSE_Sign1 is not in deterministic encoding".to_string())?;
+    drop(payload);
     Ok(SignedMessage {
-        raw: raw.to_vec(),
+        raw,
         key_id: KeyId(key_id),
         content_type,
-        payload,
+        payload_at,
         sign1,
     })
 }
 
+/// Whether `raw` is exactly the deterministic encoding of a tagged COSE_Sign1 with these
+/// parts and an empty unprotected header: `d2 84`, then the protected header, `a0`, the
+/// payload and the signature as byte strings with shortest heads. This is what re-encoding
+/// the parsed message would give, compared piece by piece instead of built as a copy.
+/// Returns where the payload's bytes are in `raw`.
+fn deterministic_framing(
+    raw: &[u8],
+    protected: &[u8],
+    payload: &[u8],
+    signature: &[u8],
+) -> Option<std::ops::Range<usize>> {
+    let mut rest = raw;
+    let mut expect = |bytes: &[u8]| match rest.strip_prefix(bytes) {
+        Some(after) => {
+            rest = after;
+            true
+        }
+        None => false,
+    };
+    let head = |len: usize| {
+        let mut head = Vec::with_capacity(9);
+        crate::cbor::write_head(&mut head, 2, len as u64);
+        head
+    };
+    let (protected_head, payload_head) = (head(protected.len()), head(payload.len()));
+    let start = 2 + protected_head.len() + protected.len() + 1 + payload_head.len();
+    let framed = expect(&[0xd2, 0x84])
+        && expect(&protected_head)
+        && expect(protected)
+        && expect(&[0xa0])
+        && expect(&payload_head)
+        && expect(payload)
+        && expect(&head(signature.len()))
+        && expect(signature)
+        && rest.is_empty();
+    framed.then(|| start..start + payload.len())
+}
+
 impl SignedMessage {
+    /// The attached payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.raw[self.payload_at.clone()]
+    }
+
     /// Check the signature with `key` (which must match the header's key id): strict
     /// Ed25519 verification (no small-order keys, canonical `S`).
     pub fn verify(&self, key: &VerifyingKey) -> Result<(), String> {
@@ -120,26 +169,58 @@ impl SignedMessage {
                 self.key_id
             ));
         }
-        self.sign1.verify_signature(b"", |signature, tbs| {
-            let signature = ed25519_dalek::Signature::from_slice(signature)
-                .map_err(|_| "signature is not 64 bytes".to_string())?;
-            key.verify_strict(tbs, &signature)
-                .map_err(|_| "Ed25519 signature check failed".to_string())
-        })
+        let signature = ed25519_dalek::Signature::from_slice(&self.sign1.signature)
+            .map_err(|_| "signature is not 64 bytes".to_string())?;
+        key.verify_strict(&self.to_be_signed(), &signature)
+            .map_err(|_| "Ed25519 signature check failed".to_string())
+    }
+
+    /// The Sig_structure the signature covers (RFC 9052 §4.4):
+    /// `["Signature1", protected, h'', payload]`, built with one copy of the payload (the
+    /// COSE library's builder makes two, and a seal may be megabytes).
+    fn to_be_signed(&self) -> Vec<u8> {
+        let protected = self
+            .sign1
+            .protected
+            .original_data
+            .as_deref()
+            .unwrap_or_default();
+        let payload = self.payload();
+        let mut tbs = Vec::with_capacity(32 + protected.len() + payload.len());
+        crate::cbor::write_head(&mut tbs, 4, 4);
+        crate::cbor::write_head(&mut tbs, 3, 10);
+        tbs.extend_from_slice(b"Signature1");
+        crate::cbor::write_head(&mut tbs, 2, protected.len() as u64);
+        tbs.extend_from_slice(protected);
+        crate::cbor::write_head(&mut tbs, 2, 0);
+        crate::cbor::write_head(&mut tbs, 2, payload.len() as u64);
+        tbs.extend_from_slice(payload);
+        tbs
     }
 
     /// Re-encode without the tag (for tests and tooling).
     pub fn untagged_bytes(&self) -> Vec<u8> {
-        self.sign1
-            .clone()
-            .to_vec()
-            .expect("parsed message re-encodes")
+        // `parse` checked the framing: the tag is the one byte `d2`.
+        self.raw[1..].to_vec()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Sig_structure built here is byte for byte the COSE library's.
+    #[test]
+    fn to_be_signed_is_the_cose_librarys_sig_structure() {
+        let key = TestKey::from_seed(&[9; 32], None);
+        for len in [0usize, 1, 23, 24, 255, 256, 70_000] {
+            let raw = sign(vec![0x61; len], "application/test", &key);
+            let message = parse(&raw).unwrap();
+            let library = CoseSign1::from_tagged_slice(&raw).unwrap().tbs_data(b"");
+            assert_eq!(message.to_be_signed(), library, "payload of {len} bytes");
+            message.verify(&key.public()).unwrap();
+        }
+    }
 
     struct TestKey(ed25519_dalek::SigningKey);
 
@@ -168,7 +249,7 @@ mod tests {
         let raw = sign(b"payload".to_vec(), "text/plain", &key);
         assert_eq!(raw[0], 0xd2, "tag 18");
         let msg = parse(&raw).unwrap();
-        assert_eq!(msg.payload, b"payload");
+        assert_eq!(msg.payload(), b"payload");
         assert_eq!(msg.content_type, "text/plain");
         assert!(msg.verify(&key.public()).is_ok());
         let other = TestKey::from_seed(&[8; 32], None).public();

@@ -366,11 +366,16 @@ impl SealPayload {
 
     /// Decode a payload, requiring deterministic encoding and valid fields.
     pub fn from_cbor(bytes: &[u8]) -> Result<SealPayload, String> {
-        let value = cbor::decode_exact(bytes).map_err(|e| e.to_string())?;
-        let payload: SealPayload = value
-            .deserialized()
-            .map_err(|e| format!("seal payload: {e}"))?;
-        if payload.to_cbor() != bytes {
+        // The decoded tree is dropped before the typed form is re-encoded: a payload is
+        // held at most three times at once (typed, re-encoded tree, re-encoded bytes).
+        let payload: SealPayload = {
+            let value = cbor::decode_exact(bytes).map_err(|e| e.to_string())?;
+            value
+                .deserialized()
+                .map_err(|e| format!("seal payload: {e}"))?
+        };
+        let typed = Value::serialized(&payload).expect("model types always serialise");
+        if !cbor::encodes_deterministically_to(typed, bytes) {
             return Err(
                 "seal payload is not in the single encoding format version 1 allows \
                  (deterministic CBOR, no tags, no nulls)"

@@ -116,7 +116,7 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
                 message.content_type
             ));
         }
-        match EventPayload::from_cbor(&message.payload) {
+        match EventPayload::from_cbor(message.payload()) {
             Err(why) => record.problems.push(why),
             Ok(payload) => {
                 record.kind = payload.kind.name().into();

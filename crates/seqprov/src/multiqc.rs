@@ -1,5 +1,5 @@
 //! MultiQC custom content from a verification [`Report`] (`verify --multiqc`,
-//! `spec/report.md` §9): a table section with one row per verification (run, verdict,
+//! `spec/report.md` §10): a table section with one row per verification (run, verdict,
 //! signer, trust, entries per class, custody events, lineage) and a General Statistics
 //! column that is 1 when the verdict is `verified` and 0 otherwise.
 //!

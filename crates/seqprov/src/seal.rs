@@ -391,8 +391,25 @@ pub fn seal_directory(
         }
     }
     let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts, progress);
+    check_seal_size(&sealed)?;
     sealed.warnings = warnings;
     Ok(sealed)
+}
+
+/// Refuse a seal no reader would accept: one longer than
+/// [`MAX_SEAL_BYTES`](seqprov_format::bundle::MAX_SEAL_BYTES) (only a run with about
+/// 100,000 broken files recorded by `--allow-broken` comes near it).
+fn check_seal_size(sealed: &Sealed) -> Result<()> {
+    let limit = seqprov_format::bundle::MAX_SEAL_BYTES;
+    match seqprov_format::cbor::item_len(&sealed.bundle) {
+        Ok(len) if len <= limit => Ok(()),
+        Ok(len) => Err(Error::Rejected(format!(
+            "the seal would be {len} bytes, more than the limit of {limit} a reader accepts \
+             (spec/bundle.md §13); it records {} broken files: repair or exclude them",
+            sealed.payload.broken.len()
+        ))),
+        Err(e) => Err(Error::Malformed(format!("the seal just built: {e}"))),
+    }
 }
 
 /// The warning for a symlink that leads outside the sealed folder (issue 12 item 11).
@@ -659,4 +676,43 @@ fn fill_random(seed: &mut [u8; 32]) -> Result<()> {
             std::io::Error::other(format!("getrandom failed: {e}")),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12 item 7: `seal` refuses to write a seal that no reader would accept, and
+    /// writes one exactly at the limit.
+    #[test]
+    fn a_seal_longer_than_readers_accept_is_refused() {
+        let key = PrivateKey::from_seed(&[5; 32], None);
+        let limit = seqprov_format::bundle::MAX_SEAL_BYTES;
+        let with_name = |len: usize| {
+            let options = SealOptions {
+                signer_name: Some("n".repeat(len)),
+                ..SealOptions::default()
+            };
+            sign_entries(Vec::new(), "run", &key, &options)
+        };
+        let seal_len = |sealed: &Sealed| seqprov_format::cbor::item_len(&sealed.bundle).unwrap();
+        // Near the limit every head has its 5-byte form: one more byte of name is one more
+        // byte of seal.
+        let guess = limit - 64;
+        let name_len = guess - (seal_len(&with_name(guess)) - limit);
+        let at_limit = with_name(name_len);
+        assert_eq!(seal_len(&at_limit), limit);
+        assert!(check_seal_size(&at_limit).is_ok());
+        let over = with_name(name_len + 1);
+        match check_seal_size(&over) {
+            Err(Error::Rejected(message)) => assert!(
+                message.starts_with(&format!(
+                    "the seal would be {} bytes, more than the limit of {limit}",
+                    limit + 1
+                )),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
 }

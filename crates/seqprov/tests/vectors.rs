@@ -298,7 +298,7 @@ fn vectors_regenerate_byte_for_byte() {
         "subject_name": SUBJECT,
         "tree": tree,
         "expected": {
-            "seal_payload_hex": hex::encode(&seal_msg.payload),
+            "seal_payload_hex": hex::encode(seal_msg.payload()),
             "seal_cose_sign1_hex": hex::encode(&sealed.bundle[..split]),
             "entries": entries,
             "root_hex": hex::encode(sealed.payload.root.0),

@@ -98,7 +98,7 @@ impl<'a> ExportSource<'a> {
             .events
             .iter()
             .filter_map(|message| {
-                EventPayload::from_cbor(&message.payload)
+                EventPayload::from_cbor(message.payload())
                     .ok()
                     .map(|payload| ExportedEvent { message, payload })
             })
