@@ -45,6 +45,28 @@ pub enum Command {
     /// complete and has stopped changing, seal each once beside itself, and report every
     /// step as one JSON line (see spec/watch.md).
     Watch(WatchArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on standard
+    /// output.
+    Completions(CompletionsArgs),
+    /// Write the manual pages (roff, section 1, one per command) into a directory.
+    Man(ManArgs),
+}
+
+/// `seqprov completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `seqprov man`.
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The directory to write seqprov.1, seqprov-seal.1, … into (created if absent). A
+    /// page already there is replaced only if an earlier `seqprov man` wrote it.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `seqprov custody ...`.
@@ -311,6 +333,11 @@ pub struct VerifyArgs {
     /// Print one JSON object (schema: spec/report.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the result as MultiQC custom content: a table row to FILE (its name
+    /// must end in `_mqc.json`) and a General Statistics 0/1 column to
+    /// `NAME_general_stats_mqc.json` beside it, whatever the verdict (spec/report.md §10).
+    #[arg(long, value_name = "FILE")]
+    pub multiqc: Option<PathBuf>,
     /// Also write the report as one self-contained HTML page to FILE, for people to read
     /// and print (not an interface: programs read --json).
     #[arg(long, value_name = "FILE")]

@@ -17,8 +17,10 @@ macro_rules! outln {
 mod args;
 mod bundle_commands;
 mod command_inputs;
+mod completions_command;
 mod custody_commands;
 mod export_command;
+mod man_pages;
 mod passphrase;
 mod progress_bar;
 mod seal_command;
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
         Command::Watch(a) => watch_command::watch(a),
+        Command::Completions(a) => completions_command::completions(a),
+        Command::Man(a) => man_pages::man(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),

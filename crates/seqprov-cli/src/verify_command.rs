@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use seqprov::ExitStatus;
 use seqprov::report::Report;
 use seqprov::report_page::PageContext;
+use seqprov::{ExitStatus, Overwrite};
 
 use crate::args::VerifyArgs;
 use crate::command_inputs::{bundle_path_for, load_policy, read_mode};
@@ -15,12 +15,89 @@ use crate::text_output;
 use crate::{describe, exit_status_of};
 
 pub(crate) fn verify(a: VerifyArgs) -> Result<ExitStatus> {
-    let outcome = run_verify(&a);
+    // Usage first: a --multiqc name MultiQC would not read, or a file inside the
+    // directory being verified, is refused before anything is read.
+    let multiqc = a
+        .multiqc
+        .as_deref()
+        .map(|table| MultiqcOutput::open(table, &a))
+        .transpose()?;
+    let mut outcome = run_verify(&a);
+    if let Some(output) = multiqc {
+        let report = match &outcome {
+            Ok(report) => report.clone(),
+            Err(error) => error_report(error),
+        };
+        if let Err(write_error) = output.write(&report, &a) {
+            match outcome {
+                Ok(_) => outcome = Err(write_error),
+                // The verification's own error is the one that decides the exit code.
+                Err(_) => eprintln!(
+                    "seqprov: error: {}",
+                    crate::terminal_text::terminal_safe(&describe(&write_error))
+                ),
+            }
+        }
+    }
     let page = a
         .html
         .as_deref()
         .map(|path| (path, PageContext::now(page_inputs(&a))));
     finish_verify(outcome, a.json, a.read.quiet, page).map(|(status, _)| status)
+}
+
+/// The two `--multiqc` files, their directory opened once (`seqprov::bundle_file::OutputDir`).
+struct MultiqcOutput {
+    table: seqprov::bundle_file::OutputDir,
+    general_stats: seqprov::bundle_file::OutputDir,
+}
+
+impl MultiqcOutput {
+    /// Check the name and open the directory; in directory mode, refuse a file inside the
+    /// directory being verified (the next verification would find it `extra`).
+    fn open(table: &Path, a: &VerifyArgs) -> Result<MultiqcOutput> {
+        let general_stats = seqprov::multiqc::general_stats_path(table)?;
+        let output = MultiqcOutput {
+            table: seqprov::bundle_file::OutputDir::open(table)?,
+            general_stats: seqprov::bundle_file::OutputDir::open(&general_stats)?,
+        };
+        if let ([dir], None, None) = (a.paths.as_slice(), &a.proof, &a.range)
+            && dir.is_dir()
+        {
+            output.table.check_outside(dir).map_err(|_| {
+                seqprov::Error::Refused(format!(
+                    "--multiqc {} is inside the directory being verified; write it elsewhere",
+                    table.display()
+                ))
+            })?;
+        }
+        Ok(output)
+    }
+
+    /// Write both documents atomically (each replaces an earlier one).
+    fn write(&self, report: &Report, a: &VerifyArgs) -> Result<()> {
+        let fallback = a
+            .paths
+            .first()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let content = seqprov::multiqc::custom_content(report, &fallback);
+        for (output, document) in [
+            (&self.table, serde_json::to_vec_pretty(&content.table)?),
+            (
+                &self.general_stats,
+                serde_json::to_vec_pretty(&content.general_stats)?,
+            ),
+        ] {
+            let mut bytes = document;
+            bytes.push(b'\n');
+            output
+                .write(&bytes, Overwrite::Replace, 0o644)
+                .with_context(|| format!("writing {}", output.path().display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// The inputs a report page names: what was checked against what.

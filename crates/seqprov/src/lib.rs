@@ -12,11 +12,11 @@
 //! custody events, their chain and timeline ([`custody`], [`chain`],
 //! [`custody_timeline`]), lab policy and trust ([`policy`]), lineage between bundles
 //! ([`lineage`]), the report and its exit codes ([`report`]), the report's HTML page
-//! ([`report_page`]), exports ([`export`]), and watching instrument shares to seal each
-//! run folder once it is finished ([`watch`]). It composes three lower layers and
-//! must not duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and
-//! hashing) and `seqprov-illumina` (what run folders and FASTQ files are). It prints
-//! nothing; the `seqprov` command does.
+//! ([`report_page`]) and its MultiQC form ([`multiqc`]), exports ([`export`]), and
+//! watching instrument shares to seal each run folder once it is finished ([`watch`]).
+//! It composes three lower layers and must not duplicate them: `seqprov-format` (the
+//! bytes), `seqprov-engine` (walking and hashing) and `seqprov-illumina` (what run
+//! folders and FASTQ files are). It prints nothing; the `seqprov` command does.
 //!
 //! Start reading at [`seal_directory`] and [`verify_directory`]. The two calls an
 //! embedding pipeline or LIS needs:
@@ -52,6 +52,7 @@ pub mod inspect;
 pub mod integrity;
 pub mod keys;
 pub mod lineage;
+pub mod multiqc;
 pub mod policy;
 pub mod report;
 pub mod report_page;
