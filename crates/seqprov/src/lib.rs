@@ -52,6 +52,7 @@ pub mod lineage;
 pub mod policy;
 pub mod report;
 pub mod seal;
+pub mod sharded;
 mod verdict;
 mod verify;
 mod verify_proof;
