@@ -397,6 +397,23 @@ pub struct VerifyArgs {
     /// Print one JSON object (schema: spec/report.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Take the files' digests from the parts of a plan hashed on other nodes instead of
+    /// reading them here (files changed since the plan are read here); needs --plan.
+    #[arg(
+        long,
+        value_name = "PART",
+        num_args = 1..,
+        requires = "plan",
+        conflicts_with_all = ["proof", "range"]
+    )]
+    pub from_parts: Vec<PathBuf>,
+    /// With --from-parts: the plan the parts belong to.
+    #[arg(long, value_name = "PLAN", requires = "from_parts")]
+    pub plan: Option<PathBuf>,
+    /// With --from-parts: the fraction (0 to 1) of files and ranges re-hashed here; a
+    /// mismatch refuses the parts and names the part [default: 0.01].
+    #[arg(long, value_name = "FRACTION", requires = "from_parts")]
+    pub recheck: Option<f64>,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,

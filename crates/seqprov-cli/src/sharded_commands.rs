@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use seqprov::sharded::{self, GivenPart, PartsInput, PlanOptions, ShardedSeal};
 use seqprov::{ExitStatus, PrivateKey, SealOptions, Sealed};
 
-use crate::args::{HashPartArgs, PlanArgs, SealArgs};
+use crate::args::{HashPartArgs, PlanArgs, SealArgs, VerifyArgs};
 use crate::terminal_text::terminal_safe;
 
 /// Parse a test-only salt seed: exactly 64 hexadecimal digits.
@@ -116,23 +116,26 @@ pub(crate) fn hash_part(a: HashPartArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Verified)
 }
 
-/// `seal DIR --from-parts PART... --plan PLAN`.
-pub(crate) fn seal_from_parts(
-    a: &SealArgs,
-    key: &PrivateKey,
-    options: &SealOptions,
-    progress: &dyn seqprov::Progress,
-) -> seqprov::Result<(Sealed, ShardedSeal)> {
-    let plan_path = a.plan.as_deref().expect("clap requires --plan");
-    let recheck = a.recheck.unwrap_or(sharded::DEFAULT_RECHECK);
+/// The plan and part files of `--plan` and `--from-parts`, read within their limits.
+struct ReadParts {
+    plan_bytes: Vec<u8>,
+    parts: Vec<GivenPart>,
+    recheck: f64,
+}
+
+fn read_parts(
+    plan_path: &Path,
+    from_parts: &[std::path::PathBuf],
+    recheck: Option<f64>,
+) -> seqprov::Result<ReadParts> {
+    let recheck = recheck.unwrap_or(sharded::DEFAULT_RECHECK);
     if !(0.0..=1.0).contains(&recheck) {
         return Err(seqprov::Error::Refused(format!(
             "--recheck {recheck}: a fraction from 0 to 1 is expected"
         )));
     }
     let plan_bytes = sharded::read_bounded(plan_path, seqprov::format::shard::MAX_PLAN_BYTES)?;
-    let parts = a
-        .from_parts
+    let parts = from_parts
         .iter()
         .map(|path| {
             Ok(GivenPart {
@@ -141,13 +144,57 @@ pub(crate) fn seal_from_parts(
             })
         })
         .collect::<seqprov::Result<Vec<_>>>()?;
+    Ok(ReadParts {
+        plan_bytes,
+        parts,
+        recheck,
+    })
+}
+
+/// `seal DIR --from-parts PART... --plan PLAN`.
+pub(crate) fn seal_from_parts(
+    a: &SealArgs,
+    key: &PrivateKey,
+    options: &SealOptions,
+    progress: &dyn seqprov::Progress,
+) -> seqprov::Result<(Sealed, ShardedSeal)> {
+    let plan_path = a.plan.as_deref().expect("clap requires --plan");
+    let read = read_parts(plan_path, &a.from_parts, a.recheck)?;
     let input = PartsInput {
         plan_name: plan_path,
-        plan_bytes: &plan_bytes,
-        parts: &parts,
-        recheck,
+        plan_bytes: &read.plan_bytes,
+        parts: &read.parts,
+        recheck: read.recheck,
     };
     sharded::seal_from_parts(&a.dir, &input, key, options, progress)
+}
+
+/// `verify DIR --from-parts PART... --plan PLAN`: the digests the parts give.
+pub(crate) fn digests_from_parts(
+    dir: &Path,
+    a: &VerifyArgs,
+    sealed_sha256: bool,
+) -> Result<seqprov::bundle_checks::PrecomputedDigests> {
+    let plan_path = a.plan.as_deref().expect("clap requires --plan");
+    let read = read_parts(plan_path, &a.from_parts, a.recheck)?;
+    let input = PartsInput {
+        plan_name: plan_path,
+        plan_bytes: &read.plan_bytes,
+        parts: &read.parts,
+        recheck: read.recheck,
+    };
+    let (digests, sharded) = sharded::digests_from_parts(dir, &input, crate::read_mode(a.read))?;
+    if sealed_sha256 && digests.values().any(|(_, d)| d.sha256.is_none()) {
+        anyhow::bail!(seqprov::Error::Refused(
+            "the seal records SHA-256 but the plan does not compute it: make the plan with \
+             --sha256"
+                .into()
+        ));
+    }
+    if !a.read.quiet && !a.json {
+        eprintln!("seqprov: {}", terminal_safe(&sharded::nodes_note(&sharded)));
+    }
+    Ok(digests)
 }
 
 /// After a seal from parts is written: append the custody event that records which node

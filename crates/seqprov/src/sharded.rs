@@ -669,55 +669,15 @@ pub fn seal_from_parts(
         return Err(changed_since_plan(dir, path, &what));
     }
     progress.phase("recheck");
-    let pieces: Vec<(usize, &PieceResult)> = parts
-        .iter()
-        .enumerate()
-        .flat_map(|(p, part)| part.pieces.iter().map(move |r| (p, r)))
-        .collect();
-    let chosen = sample(pieces.len(), recheck)?;
-    let to_check: Vec<(usize, &PieceResult)> = pieces
-        .iter()
-        .zip(&chosen)
-        .filter(|(_, c)| **c)
-        .map(|(p, _)| *p)
-        .collect();
-    let recheck_pieces: Vec<Piece> = to_check.iter().map(|(_, r)| Piece::of(r)).collect();
-    let again = hash_pieces(
+    let rechecked = recheck_parts(
         &plan,
         dir,
-        &recheck_pieces,
+        &parts,
+        given,
+        recheck,
         options.hash.read_mode,
-        &NoProgress,
+        "the seal is refused",
     )?;
-    for ((p, claimed), found) in to_check.iter().zip(&again) {
-        if *claimed != found {
-            let part = &parts[*p];
-            let path = &plan.entries[claimed.file as usize].path;
-            let what = if plan.is_whole(&Piece::of(claimed)) {
-                format!("file {path}")
-            } else {
-                format!(
-                    "bytes {}..{} of {path}",
-                    claimed.start,
-                    claimed.start + claimed.len
-                )
-            };
-            return Err(Error::Integrity(format!(
-                "part {} (node {:?}, {}): its result for {what} differs from the bytes on \
-                 disk when re-hashed here; the seal is refused",
-                part.part,
-                part.node,
-                given
-                    .iter()
-                    .find(|g| Part::from_cbor(&g.bytes).is_ok_and(|q| q.part == part.part))
-                    .map_or_else(String::new, |g| g.name.display().to_string())
-            )));
-        }
-    }
-    let rechecked = (
-        to_check.len() as u64,
-        to_check.iter().map(|(_, r)| r.len).sum(),
-    );
     let merged = merge_parts(&plan, &parts)?;
     let index: HashMap<&str, usize> = plan
         .entries
@@ -736,14 +696,7 @@ pub fn seal_from_parts(
             }
         }
     }
-    let records = parts
-        .iter()
-        .map(|p| PartRecord {
-            part: p.part,
-            node: p.node.clone(),
-            bytes: p.pieces.iter().map(|r| r.len).sum(),
-        })
-        .collect();
+    let records = part_records(&parts);
     let sealed = seal::finish_seal(dir, prepared, outcomes, key, &options, progress)?;
     Ok((
         sealed,
@@ -753,6 +706,121 @@ pub fn seal_from_parts(
             rechecked,
         },
     ))
+}
+
+/// Re-hash a random `fraction` of the parts' pieces here (at least one) and compare; a
+/// difference refuses, naming the part. Pieces of files whose stamp no longer matches the
+/// plan are skipped (`seal` has refused such a tree already; `verify` reads them itself).
+/// Returns the pieces and bytes re-hashed.
+fn recheck_parts(
+    plan: &Plan,
+    dir: &Path,
+    parts: &[Part],
+    given: &[GivenPart],
+    fraction: f64,
+    read_mode: seqprov_engine::ReadMode,
+    refused: &str,
+) -> Result<(u64, u64)> {
+    let tree = Tree::open(dir)?;
+    let unchanged = |entry: &PlanEntry| {
+        tree.open_file(Path::new(&entry.path))
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| {
+                let stamp = Stamp::of(&m);
+                stamp.is_regular() && Some(plan_stamp(&stamp)) == entry.stamp
+            })
+    };
+    let pieces: Vec<(usize, &PieceResult)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(p, part)| part.pieces.iter().map(move |r| (p, r)))
+        .filter(|(_, r)| unchanged(&plan.entries[r.file as usize]))
+        .collect();
+    let chosen = sample(pieces.len(), fraction)?;
+    let to_check: Vec<(usize, &PieceResult)> = pieces
+        .iter()
+        .zip(&chosen)
+        .filter(|(_, c)| **c)
+        .map(|(p, _)| *p)
+        .collect();
+    let recheck_pieces: Vec<Piece> = to_check.iter().map(|(_, r)| Piece::of(r)).collect();
+    let again = hash_pieces(plan, dir, &recheck_pieces, read_mode, &NoProgress)?;
+    for ((p, claimed), found) in to_check.iter().zip(&again) {
+        if *claimed != found {
+            let part = &parts[*p];
+            let path = &plan.entries[claimed.file as usize].path;
+            let what = if plan.is_whole(&Piece::of(claimed)) {
+                format!("file {path}")
+            } else {
+                format!(
+                    "bytes {}..{} of {path}",
+                    claimed.start,
+                    claimed.start + claimed.len
+                )
+            };
+            let file = given
+                .iter()
+                .find(|g| Part::from_cbor(&g.bytes).is_ok_and(|q| q.part == part.part))
+                .map_or_else(String::new, |g| format!(", {}", g.name.display()));
+            return Err(Error::Integrity(format!(
+                "part {} (node {:?}{file}): its result for {what} differs from the bytes on \
+                 disk when re-hashed here; {refused}",
+                part.part, part.node,
+            )));
+        }
+    }
+    Ok((
+        to_check.len() as u64,
+        to_check.iter().map(|(_, r)| r.len).sum(),
+    ))
+}
+
+/// The digests of the files of a plan, from its parts, for `verify --from-parts`: the plan
+/// and parts are checked as for a seal and a random `input.recheck` fraction of the pieces
+/// is re-hashed here first.
+pub fn digests_from_parts(
+    dir: &Path,
+    input: &PartsInput<'_>,
+    read_mode: seqprov_engine::ReadMode,
+) -> Result<(crate::bundle_checks::PrecomputedDigests, ShardedSeal)> {
+    let (plan, digest) = read_plan(input.plan_name, input.plan_bytes)?;
+    let parts = read_parts(&plan, &digest, input.parts)?;
+    let rechecked = recheck_parts(
+        &plan,
+        dir,
+        &parts,
+        input.parts,
+        input.recheck,
+        read_mode,
+        "the parts are refused",
+    )?;
+    let merged = merge_parts(&plan, &parts)?;
+    let digests = plan
+        .entries
+        .iter()
+        .zip(merged)
+        .filter_map(|(entry, outcome)| Some((entry.path.clone(), (entry.stamp?, outcome?.digests))))
+        .collect();
+    let records = part_records(&parts);
+    Ok((
+        digests,
+        ShardedSeal {
+            plan: digest,
+            parts: records,
+            rechecked,
+        },
+    ))
+}
+
+fn part_records(parts: &[Part]) -> Vec<PartRecord> {
+    parts
+        .iter()
+        .map(|p| PartRecord {
+            part: p.part,
+            node: p.node.clone(),
+            bytes: p.pieces.iter().map(|r| r.len).sum(),
+        })
+        .collect()
 }
 
 fn describe_entry_change(planned: &PlanEntry, found: &PlanEntry) -> String {
