@@ -254,6 +254,13 @@ pub fn read_plan(name: &Path, bytes: &[u8]) -> Result<(Plan, [u8; 32])> {
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len > limit {
+        return Err(Error::Refused(format!(
+            "{}: {len} bytes, more than the limit of {limit}",
+            path.display()
+        )));
+    }
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
