@@ -323,7 +323,8 @@ pub struct PlanArgs {
     #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
     /// Cut files longer than this many bytes (a power of two, at least 1024) into ranges
-    /// [default: the largest power of two not above the bytes of one part].
+    /// [default: the largest power of two not above an eighth of the bytes of one part,
+    /// at least 1 MiB].
     #[arg(long, value_name = "BYTES")]
     pub range_len: Option<u64>,
     /// Test only: the salt seed (64 hex digits).

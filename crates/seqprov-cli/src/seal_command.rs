@@ -85,7 +85,7 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         .map(str::parse::<seqprov::illumina::run_mode::RunMode>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let structure = structure_options(
+    let structure = crate::command_inputs::structure_options(
         a.no_structure_check,
         a.strict_structure,
         a.full_structure_check,
@@ -190,26 +190,4 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         );
     }
     Ok(ExitStatus::Verified)
-}
-
-/// The structure-check options of `--no-structure-check`, `--strict-structure` and
-/// `--full-structure-check`.
-pub(crate) fn structure_options(
-    none: bool,
-    strict: bool,
-    full: bool,
-) -> Option<seqprov::illumina::structure::CheckOptions> {
-    use seqprov::illumina::structure::{CheckOptions, Depth, StrictMode};
-    (!none).then_some(CheckOptions {
-        mode: if strict {
-            StrictMode::Strict
-        } else {
-            StrictMode::Lenient
-        },
-        depth: if strict || full {
-            Depth::Full
-        } else {
-            Depth::Framing
-        },
-    })
 }

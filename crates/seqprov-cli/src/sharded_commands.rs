@@ -44,7 +44,7 @@ pub(crate) fn plan(a: PlanArgs) -> Result<ExitStatus> {
     let options = PlanOptions {
         parts: a.parts,
         sha256: a.sha256,
-        structure: crate::seal_command::structure_options(
+        structure: crate::command_inputs::structure_options(
             a.no_structure_check,
             a.strict_structure,
             a.full_structure_check,

@@ -638,3 +638,27 @@ fn hostile_plan_and_part_files_get_one_error_line() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Without --range-len, ranges are at least 1 MiB and at most an eighth of a part, and
+/// the parts' bytes end within one piece of each other.
+#[test]
+fn parts_are_balanced_by_bytes() {
+    let w = Work::new();
+    w.big_tree();
+    w.ok(&["plan", "run", "--parts", "4", "--out", "p.plan"]);
+    let plan = w.plan();
+    assert_eq!(plan.range_len, 1 << 20);
+    let loads: Vec<u64> = plan
+        .parts
+        .iter()
+        .map(|part| part.iter().map(|p| p.len).sum())
+        .collect();
+    let longest = plan.parts.iter().flatten().map(|p| p.len).max().unwrap();
+    let (min, max) = (*loads.iter().min().unwrap(), *loads.iter().max().unwrap());
+    assert!(max - min <= longest, "{loads:?}");
+    assert_eq!(
+        loads.iter().sum::<u64>(),
+        (5 << 20) + (3 << 20) + 5 + 6,
+        "every byte is in exactly one part"
+    );
+}

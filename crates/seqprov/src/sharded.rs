@@ -26,6 +26,9 @@ use seqprov_illumina::structure::{CheckOptions, Depth, StrictMode, StructureChec
 /// The fraction of pieces `seal --from-parts` re-hashes by default.
 pub const DEFAULT_RECHECK: f64 = 0.01;
 
+/// The shortest range `plan` chooses by itself (`--range-len` may go down to 1024).
+pub const DEFAULT_MIN_RANGE_LEN: u64 = 1 << 20;
+
 /// How to make a plan.
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
@@ -38,7 +41,7 @@ pub struct PlanOptions {
     /// Exclude patterns.
     pub exclude: Vec<String>,
     /// Cut files longer than this (a power of two); `None`: the largest power of two not
-    /// above the bytes of one part.
+    /// above an eighth of the bytes of one part, at least [`DEFAULT_MIN_RANGE_LEN`].
     pub range_len: Option<u64>,
     /// The salt seed; `None` means fresh random bytes (only tests fix it).
     pub salt_seed: Option<[u8; 32]>,
@@ -167,7 +170,9 @@ pub fn make_plan(dir: &Path, options: &PlanOptions) -> Result<(Plan, Vec<u8>)> {
                 subtree::MAX_RANGE_LEN
             )));
         }
-        None => subtree::range_len_for(total.div_ceil(parts as u64)),
+        // No piece longer than an eighth of a part, so that the parts end within about
+        // an eighth of each other; no range shorter than 1 MiB unless asked.
+        None => subtree::range_len_for(total.div_ceil(parts as u64 * 8)).max(DEFAULT_MIN_RANGE_LEN),
     };
     let mut pieces: Vec<Piece> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
