@@ -91,10 +91,15 @@ pub(crate) fn hash_part(a: HashPartArgs) -> Result<ExitStatus> {
     crate::validate_text("--node", &node)?;
     let output = seqprov::bundle_file::OutputDir::open(&a.out)?;
     let bytes = sharded::read_bounded(&a.plan, seqprov::format::shard::MAX_PLAN_BYTES)?;
+    let (plan, digest) = sharded::read_plan(&a.plan, &bytes)
+        .with_context(|| format!("hashing part {} failed", a.part))?;
+    drop(bytes);
+    // A part written into the planned directory would change it.
+    output.check_outside(Path::new(&plan.dir))?;
     let progress = crate::progress_bar::TerminalProgress::new("hashing", a.read.quiet);
     let part = sharded::hash_part(
-        &a.plan,
-        &bytes,
+        &plan,
+        digest,
         a.part,
         &node,
         crate::read_mode(a.read),

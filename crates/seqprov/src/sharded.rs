@@ -449,17 +449,16 @@ fn hash_pieces(
         .collect())
 }
 
-/// Hash part `index` of the plan in `plan_bytes` (read from `plan_name`) on this node,
-/// named `node`. Returns the part.
+/// Hash part `index` of `plan` (whose digest is `digest`, see [`read_plan`]) on this
+/// node, named `node`. Returns the part.
 pub fn hash_part(
-    plan_name: &Path,
-    plan_bytes: &[u8],
+    plan: &Plan,
+    digest: [u8; 32],
     index: u64,
     node: &str,
     read_mode: seqprov_engine::ReadMode,
     progress: &dyn Progress,
 ) -> Result<Part> {
-    let (plan, digest) = read_plan(plan_name, plan_bytes)?;
     let Some(pieces) = plan.part(index) else {
         return Err(Error::Refused(format!(
             "--part {index}: the plan has parts 0 to {}",
@@ -469,7 +468,7 @@ pub fn hash_part(
     let dir = PathBuf::from(&plan.dir);
     progress.set_total(pieces.iter().map(|p| p.len).sum());
     progress.phase("hash");
-    let results = hash_pieces(&plan, &dir, pieces, read_mode, progress)?;
+    let results = hash_pieces(plan, &dir, pieces, read_mode, progress)?;
     let part = Part {
         format: PART_FORMAT.into(),
         version: SHARD_VERSION,
