@@ -46,6 +46,10 @@ pub enum Command {
     /// Export a bundle for other tools: an in-toto statement in a signed DSSE envelope, or
     /// a FHIR R4 Provenance resource (see spec/export.md).
     Export(ExportArgs),
+    /// Watch instrument shares: find run folders under each ROOT, wait until each is
+    /// complete and has stopped changing, seal each once beside itself, and report every
+    /// step as one JSON line (see spec/watch.md).
+    Watch(WatchArgs),
 }
 
 /// `seqprov custody ...`.
@@ -121,6 +125,10 @@ pub struct CustodyShowArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the timeline as one self-contained HTML page to FILE, for people to
+    /// read and print (not an interface: programs read --json).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Trust options (to show whether each signer is trusted).
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -398,6 +406,10 @@ pub struct VerifyArgs {
     /// Print one JSON object (schema: spec/report.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE, for people to read
+    /// and print (not an interface: programs read --json).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Take the files' digests from the parts of a plan hashed on other nodes instead of
     /// reading them here (files changed since the plan are read here); needs --plan.
     #[arg(
@@ -487,4 +499,75 @@ pub struct ProveArgs {
     /// Replace an existing proof file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `seqprov watch`.
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Directories to search for run folders (folders holding a RunInfo.xml).
+    #[arg(required = true, value_name = "ROOT")]
+    pub roots: Vec<PathBuf>,
+    /// Private key (PKCS#8 PEM) that signs every seal.
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// One pass: scan, seal what is ready (waiting one settle time), report the rest, exit.
+    #[arg(long)]
+    pub once: bool,
+    /// How long a complete run folder must stay unchanged before it is sealed.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub settle: String,
+    /// How often the roots are scanned and the runs looked at.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub interval: String,
+    /// A run not ready this long after it was first seen is refused (with --once, across
+    /// passes only with --state).
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub timeout: String,
+    /// Most runs sealed at once.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// Do not search paths (relative to a ROOT) matching this glob; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Deepest level searched below each ROOT (a run folder directly in ROOT is at 1).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub max_depth: u16,
+    /// Remember when each run was first seen and which were refused, across restarts.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Append the event lines to this file instead of writing them on standard output.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// Also record SHA-256 digests (as `seal --sha256`).
+    #[arg(long)]
+    pub sha256: bool,
+    /// Record FASTQ content identity (as `seal --content`).
+    #[arg(long)]
+    pub content: bool,
+    /// Signer's printed name [default: the key file's name].
+    #[arg(long, value_name = "NAME")]
+    pub signer: Option<String>,
+    /// Role the signer acts in.
+    #[arg(long, value_name = "ROLE", default_value = seqprov::seal::DEFAULT_ROLE)]
+    pub role: String,
+    /// Meaning of the signature (21 CFR 11.50).
+    #[arg(long, value_name = "TEXT", default_value = seqprov::seal::DEFAULT_MEANING)]
+    pub meaning: String,
+    /// The mode the runs are made in, attested by the signer: clinical or ruo.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Seal run folders that lack expected files, recording what is missing.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Seal files that fail a format check, recording them.
+    #[arg(long)]
+    pub allow_broken: bool,
+    /// Load a private key even if group or others can read it.
+    #[arg(long)]
+    pub allow_insecure_key_permissions: bool,
+    /// Never memory-map files; read them through a buffer.
+    #[arg(long)]
+    pub no_mmap: bool,
 }

@@ -48,7 +48,7 @@ pub(crate) fn prove(a: args::ProveArgs) -> Result<ExitStatus> {
              carries the signed seal, so those names are disclosed too"
         );
     }
-    println!(
+    outln!(
         "proof of {} of {} entries -> {} ({} bytes)",
         items.len(),
         p.entries,
@@ -83,7 +83,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                 "errors": [format!("reading bundle {}: {error}", a.bundle.display())],
                 "exit_code": status.code(),
             });
-            println!("{}", serde_json::to_string_pretty(&object)?);
+            outln!("{}", serde_json::to_string_pretty(&object)?);
             eprintln!(
                 "seqprov: error: {}",
                 crate::terminal_text::terminal_safe(&format!(
@@ -126,13 +126,19 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
             signature,
         };
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &object)?;
-        writeln!(out)?;
+        let written = serde_json::to_writer_pretty(&mut out, &object)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out));
+        match written {
+            // The reader of a pipe has gone (see `outln!`): the verdict still stands.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other.context("writing to standard output")?,
+        }
     } else {
         for line in text_output::seal_lines(&summary) {
-            println!("{line}");
+            outln!("{line}");
         }
-        println!(
+        outln!(
             "signature: {} (self-consistency only: `verify --trust` decides trust)",
             if signature == SignatureStatus::Valid {
                 "valid"
@@ -140,7 +146,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                 "INVALID"
             }
         );
-        println!(
+        outln!(
             "entries:   {}",
             if root == RootStatus::Match {
                 "match the signed root"

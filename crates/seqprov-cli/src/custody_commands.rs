@@ -2,9 +2,9 @@
 
 use anyhow::{Context, Result, bail};
 use seqprov::custody::{BundleIdentity, EventDraft};
+use seqprov::custody_timeline::CustodyTimeline;
 use seqprov::format::event::{DerivedRef, EventKind, ReceiveSummary, message_digest};
 use seqprov::format::manifest::Bytes32;
-use seqprov::report::SealSummary;
 use seqprov::{ExitStatus, Verdict};
 
 use crate::args::{AppendArgs, CustodyShowArgs, ReceiveArgs, SignerArgs};
@@ -96,7 +96,7 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
     }
     let payload = seqprov::custody::append_event(&a.bundle, &key, &event)
         .with_context(|| format!("appending to {}", a.bundle.display()))?;
-    println!(
+    outln!(
         "appended custody event {} ({}) signed by {} ({}) at {}",
         payload.seq,
         payload.kind.name(),
@@ -132,7 +132,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     let (mut report, root, verified) = match outcome {
         Ok(verified) => verified,
         Err(error) => {
-            return crate::verify_command::finish_verify(Err(error), a.json, a.read.quiet)
+            return crate::verify_command::finish_verify(Err(error), a.json, a.read.quiet, None)
                 .map(|r| r.0);
         }
     };
@@ -145,7 +145,8 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         _ => false,
     };
     if !receivable {
-        let (status, _) = crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet)?;
+        let (status, _) =
+            crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet, None)?;
         eprintln!("seqprov: not verified: no receive event was appended");
         return Ok(status);
     }
@@ -178,7 +179,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         };
         report.errors.push(crate::describe(error));
     }
-    crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet)?;
+    crate::verify_command::finish_verify(Ok(report), a.json, a.read.quiet, None)?;
     if appended.is_err() {
         eprintln!("seqprov: not received: no receive event was appended");
     }
@@ -192,7 +193,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         );
     }
     if !a.json {
-        println!(
+        outln!(
             "received: appended custody event {} (receive) signed by {} ({})",
             payload.seq,
             crate::terminal_text::terminal_safe(&payload.signer.name),
@@ -220,24 +221,29 @@ fn pause_before_append_for_tests() {
 
 /// `seqprov custody show`.
 pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
+    let context = || {
+        seqprov::report_page::PageContext::now(vec![(
+            "bundle".into(),
+            a.bundle.display().to_string(),
+        )])
+    };
     let bundle = match seqprov::read_bundle(&a.bundle) {
         Ok(bundle) => bundle,
-        Err(error) if a.json => {
+        Err(error) if a.json || a.html.is_some() => {
             let status = error.exit_status();
             let message = format!("reading bundle {}: {error}", a.bundle.display());
-            let object = serde_json::json!({
-                "custody_version": 1,
-                "seal": null,
-                "signature": "not_checked",
-                "root": "not_checked",
-                "trusted": null,
-                "events": [],
-                "errors": [message],
-                "policy": [],
-                "warnings": [],
-                "exit_code": status.code(),
-            });
-            println!("{}", serde_json::to_string_pretty(&object)?);
+            let timeline = CustodyTimeline::from_error(message.clone(), status);
+            if let Some(path) = &a.html
+                && let Err(page_error) = write_timeline_page(path, &timeline, &context())
+            {
+                eprintln!(
+                    "seqprov: warning: {}",
+                    crate::terminal_text::terminal_safe(&crate::describe(&page_error))
+                );
+            }
+            if a.json {
+                outln!("{}", timeline.to_json());
+            }
             eprintln!(
                 "seqprov: error: {}",
                 crate::terminal_text::terminal_safe(&message)
@@ -252,54 +258,26 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
     };
     let judged = !a.trust.trust.is_empty() || a.trust.policy.is_some();
     let policy = crate::load_policy(&a.trust)?;
-    let checks = seqprov::bundle_checks::check_bundle(&bundle, &policy, &Default::default());
-    let status = if !checks.integrity.is_empty() {
-        ExitStatus::IntegrityFailure
-    } else if judged && !checks.policy.is_empty() {
-        ExitStatus::Untrusted
-    } else {
-        ExitStatus::Verified
-    };
-    let seal = SealSummary::of(&bundle);
-    let mut gaps = Vec::new();
-    let mut previous = bundle.payload.time.clone();
-    for record in &checks.chain.events {
-        let gap = record
-            .time
-            .as_deref()
-            .and_then(|t| seqprov::bundle_checks::gap_between(&previous, t));
-        gaps.push(gap.map(|g| g.whole_seconds()));
-        if let Some(t) = &record.time {
-            previous = t.clone();
-        }
+    let timeline = CustodyTimeline::of(&bundle, &policy, judged);
+    if let Some(path) = &a.html {
+        write_timeline_page(path, &timeline, &context())?;
     }
     if a.json {
-        let events: Vec<serde_json::Value> = checks
-            .chain
-            .events
-            .iter()
-            .zip(&gaps)
-            .map(|(record, gap)| {
-                let mut v = serde_json::to_value(record).expect("records serialise");
-                v["gap_seconds"] = serde_json::json!(gap);
-                v
-            })
-            .collect();
-        let object = serde_json::json!({
-            "custody_version": 1,
-            "seal": seal,
-            "signature": checks.signature,
-            "root": checks.root,
-            "trusted": if judged { serde_json::json!(checks.trusted) } else { serde_json::Value::Null },
-            "events": events,
-            "errors": checks.integrity,
-            "policy": if judged { serde_json::json!(checks.policy) } else { serde_json::json!([]) },
-            "warnings": checks.chain.warnings,
-            "exit_code": status.code(),
-        });
-        println!("{}", serde_json::to_string_pretty(&object)?);
+        outln!("{}", timeline.to_json());
     } else {
-        crate::text_output::print_timeline(&seal, &checks, &gaps, judged);
+        crate::text_output::print_timeline(&timeline);
     }
-    Ok(status)
+    Ok(timeline.exit_status())
+}
+
+/// Write the HTML page of `timeline` to `path` (atomically; only a file that is one of
+/// these pages is replaced).
+fn write_timeline_page(
+    path: &std::path::Path,
+    timeline: &CustodyTimeline,
+    context: &seqprov::report_page::PageContext,
+) -> Result<()> {
+    let page = seqprov::report_page::custody_page(timeline, context);
+    seqprov::report_page::write_page(path, &page)
+        .with_context(|| format!("writing report page {}", path.display()))
 }

@@ -1,6 +1,19 @@
 //! The `seqprov` binary: parses arguments, calls the library, prints, exits with the
 //! documented code (0 verified, 1 integrity failure, 2 usage or I/O error, 3 not trusted).
 
+/// `println!` that never panics when standard output is closed: when the reader of a pipe
+/// has gone (`seqprov show B | head -1`), the rest of the output is dropped and the command
+/// still ends with its own exit code, instead of a panic (exit 101) on the first line it
+/// can no longer write. Defined before the modules so that every one of them can use it.
+macro_rules! outln {
+    () => {
+        $crate::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::print_line(format_args!($($arg)*))
+    };
+}
+
 mod args;
 mod bundle_commands;
 mod command_inputs;
@@ -13,6 +26,7 @@ mod sharded_commands;
 mod terminal_text;
 mod text_output;
 mod verify_command;
+mod watch_command;
 
 use std::process::ExitCode;
 
@@ -36,6 +50,7 @@ fn main() -> ExitCode {
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
+        Command::Watch(a) => watch_command::watch(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),
@@ -45,6 +60,22 @@ fn main() -> ExitCode {
                 terminal_text::terminal_safe(&describe(&error))
             );
             ExitCode::from(exit_status_of(&error).code())
+        }
+    }
+}
+
+/// Write one line to standard output (see [`outln!`]): a closed pipe drops it; any other
+/// failure to write (a full disk behind a redirection) ends the command with one error line
+/// and exit 2, as an I/O error.
+pub(crate) fn print_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("seqprov: error: writing to standard output: {e}");
+            std::process::exit(ExitStatus::UsageOrIo.code().into());
         }
     }
 }

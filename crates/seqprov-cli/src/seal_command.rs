@@ -20,15 +20,15 @@ pub(crate) fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
     };
     let (key_path, pub_path) =
         seqprov::keys::write_new_keypair_with(&a.out, &key, secret.as_deref().map(String::as_str))?;
-    println!(
+    outln!(
         "private key: {} (mode 0600; keep it secret)",
         crate::terminal_text::terminal_safe(&key_path.display().to_string())
     );
-    println!(
+    outln!(
         "public key:  {}",
         crate::terminal_text::terminal_safe(&pub_path.display().to_string())
     );
-    println!("key id:      {}", key.public().id());
+    outln!("key id:      {}", key.public().id());
     Ok(ExitStatus::Verified)
 }
 
@@ -175,14 +175,14 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     }
     if !a.read.quiet {
         let p = &sealed.payload;
-        println!(
+        outln!(
             "sealed {} ({} files, {} bytes) -> {}",
             crate::terminal_text::terminal_safe(&a.dir.display().to_string()),
             p.files,
             p.bytes,
             crate::terminal_text::terminal_safe(&out.display().to_string())
         );
-        println!(
+        outln!(
             "root {}  signer {} ({})",
             hex::encode(p.root.0),
             crate::terminal_text::terminal_safe(&p.signer.name),

@@ -62,7 +62,7 @@ pub(crate) fn plan(a: PlanArgs) -> Result<ExitStatus> {
         .iter()
         .filter_map(|e| e.stamp.map(|s| s.size))
         .sum();
-    println!(
+    outln!(
         "plan {} -> {}: {files} files, {bytes_total} bytes in {} parts (ranges of {} bytes)",
         seqprov::format::shard::plan_digest(&bytes)
             .iter()
@@ -109,7 +109,7 @@ pub(crate) fn hash_part(a: HashPartArgs) -> Result<ExitStatus> {
     let part = part.with_context(|| format!("hashing part {} failed", a.part))?;
     output.write(&part.to_cbor(), overwrite(a.force), 0o644)?;
     if !a.read.quiet {
-        println!(
+        outln!(
             "part {} ({} pieces, {} bytes) hashed on {} -> {}",
             part.part,
             part.pieces.len(),

@@ -87,7 +87,7 @@ pub fn print_report(report: &Report) {
     for f in &report.files {
         match (&f.class, &f.from) {
             (FileClass::Moved, Some(from)) => {
-                println!(
+                outln!(
                     "{:<13}{} -> {}",
                     class_label(f.class),
                     safe(from),
@@ -97,14 +97,14 @@ pub fn print_report(report: &Report) {
             _ if f.file.is_some() && f.class != FileClass::Extra => {
                 let given = f.file.as_deref().unwrap_or_default();
                 if f.detail.is_empty() {
-                    println!(
+                    outln!(
                         "{:<13}{}  <- {}",
                         class_label(f.class),
                         safe(&f.path),
                         safe(given)
                     )
                 } else {
-                    println!(
+                    outln!(
                         "{:<13}{}  <- {}  ({})",
                         class_label(f.class),
                         safe(&f.path),
@@ -113,7 +113,7 @@ pub fn print_report(report: &Report) {
                     )
                 }
             }
-            _ => println!(
+            _ => outln!(
                 "{:<13}{}  ({})",
                 class_label(f.class),
                 safe(&f.path),
@@ -122,10 +122,10 @@ pub fn print_report(report: &Report) {
         }
     }
     for e in &report.errors {
-        println!("{:<13}{}", "BUNDLE", safe(e));
+        outln!("{:<13}{}", "BUNDLE", safe(e));
     }
     for f in &report.policy {
-        println!(
+        outln!(
             "{:<13}{} ({}): {}",
             "POLICY",
             safe(&f.rule),
@@ -134,7 +134,7 @@ pub fn print_report(report: &Report) {
         );
     }
     for w in &report.warnings {
-        println!("{:<13}{}", "WARNING", safe(w));
+        outln!("{:<13}{}", "WARNING", safe(w));
     }
     if !report.custody.is_empty() {
         let linked = report
@@ -142,14 +142,14 @@ pub fn print_report(report: &Report) {
             .iter()
             .filter(|e| e.problems.is_empty())
             .count();
-        println!(
+        outln!(
             "custody: {} events, {} intact (see `seqprov custody show`)",
             report.custody.len(),
             linked
         );
     }
     if let Some(lineage) = &report.lineage {
-        println!(
+        outln!(
             "lineage: derived from {} by {:?}: {}",
             safe(&lineage.subject),
             lineage.step,
@@ -157,7 +157,7 @@ pub fn print_report(report: &Report) {
         );
     }
     if let Some(seal) = &report.seal {
-        println!(
+        outln!(
             "seal: {} ({}) key {} at {}; signature {}; key {}",
             safe(&seal.signer),
             safe(&seal.role),
@@ -173,18 +173,18 @@ pub fn print_report(report: &Report) {
     }
     let s = &report.summary;
     match report.verdict {
-        Verdict::Verified => println!("verified: {} entries ok", s.ok),
-        Verdict::RangeVerified => println!(
+        Verdict::Verified => outln!("verified: {} entries ok", s.ok),
+        Verdict::RangeVerified => outln!(
             "range verified: the byte range checks out against the sealed BLAKE3; the rest of \
              the file was not checked"
         ),
-        Verdict::Untrusted => println!(
+        Verdict::Untrusted => outln!(
             "NOT TRUSTED: contents intact ({} entries ok) but the signing key is not among the trusted keys",
             s.ok
         ),
         Verdict::IntegrityFailure => {
             let words = summary_words(s);
-            println!(
+            outln!(
                 "INTEGRITY FAILURE: {}{}",
                 if words.is_empty() {
                     "bundle does not verify".to_string()
@@ -198,36 +198,38 @@ pub fn print_report(report: &Report) {
                 }
             )
         }
-        Verdict::PolicyNotSatisfied => println!(
+        Verdict::PolicyNotSatisfied => outln!(
             "POLICY NOT SATISFIED: contents intact ({} entries ok) but {} policy rule(s) failed",
             s.ok,
             report.policy.len()
         ),
-        Verdict::Error => println!("ERROR: verification could not be completed"),
+        Verdict::Error => outln!("ERROR: verification could not be completed"),
     }
 }
 
 /// Print the custody timeline for `seqprov custody show`.
-pub fn print_timeline(
-    seal: &SealSummary,
-    checks: &seqprov::bundle_checks::BundleChecks,
-    gaps: &[Option<i64>],
-    judged: bool,
-) {
-    println!(
+pub fn print_timeline(timeline: &seqprov::custody_timeline::CustodyTimeline) {
+    let Some(seal) = &timeline.seal else {
+        for e in &timeline.errors {
+            outln!("BROKEN       {}", safe(e));
+        }
+        return;
+    };
+    outln!(
         "{}  seal      {} ({}) \"{}\" key {}  signature {}",
         safe(&seal.time),
         safe(&seal.signer),
         safe(&seal.role),
         safe(&seal.meaning),
         safe(&seal.key_id[..16]),
-        status_word(checks.signature)
+        status_word(timeline.signature)
     );
-    for (record, gap) in checks.chain.events.iter().zip(gaps) {
-        if let Some(seconds) = gap {
-            println!(
+    for event in &timeline.events {
+        let record = &event.record;
+        if let Some(seconds) = event.gap_seconds {
+            outln!(
                 "    ... {} later",
-                seqprov::bundle_checks::describe_seconds(*seconds)
+                seqprov::bundle_checks::describe_seconds(seconds)
             );
         }
         let mut extras = Vec::new();
@@ -240,7 +242,7 @@ pub fn print_timeline(
         if let Some(note) = &record.note {
             extras.push(format!("note: {}", safe(note)));
         }
-        println!(
+        outln!(
             "{}  {:<9} {} ({}) \"{}\" key {}  signature {}{}{}",
             safe(record.time.as_deref().unwrap_or("????-??-??T??:??:??Z")),
             safe(&record.kind.to_string()),
@@ -261,26 +263,24 @@ pub fn print_timeline(
             }
         );
     }
-    for e in &checks.integrity {
-        println!("BROKEN       {}", safe(e));
+    for e in &timeline.errors {
+        outln!("BROKEN       {}", safe(e));
     }
-    for w in &checks.chain.warnings {
-        println!("WARNING      {}", safe(w));
+    for w in &timeline.warnings {
+        outln!("WARNING      {}", safe(w));
     }
-    if judged {
-        for f in &checks.policy {
-            println!(
-                "POLICY       {} ({}): {}",
-                safe(&f.rule),
-                safe(&f.subject),
-                safe(&f.detail)
-            );
-        }
+    for f in &timeline.policy {
+        outln!(
+            "POLICY       {} ({}): {}",
+            safe(&f.rule),
+            safe(&f.subject),
+            safe(&f.detail)
+        );
     }
-    println!(
+    outln!(
         "{} custody events; chain {}",
-        checks.chain.events.len(),
-        if checks.integrity.is_empty() {
+        timeline.events.len(),
+        if timeline.errors.is_empty() {
             "intact"
         } else {
             "BROKEN"

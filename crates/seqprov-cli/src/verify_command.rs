@@ -1,11 +1,12 @@
 //! `seqprov verify`: a directory against its bundle, files against a proof, or one byte
 //! range of one file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use seqprov::ExitStatus;
 use seqprov::report::Report;
+use seqprov::report_page::PageContext;
 
 use crate::args::VerifyArgs;
 use crate::command_inputs::{bundle_path_for, load_policy, read_mode};
@@ -15,29 +16,88 @@ use crate::{describe, exit_status_of};
 
 pub(crate) fn verify(a: VerifyArgs) -> Result<ExitStatus> {
     let outcome = run_verify(&a);
-    finish_verify(outcome, a.json, a.read.quiet).map(|(status, _)| status)
+    let page = a
+        .html
+        .as_deref()
+        .map(|path| (path, PageContext::now(page_inputs(&a))));
+    finish_verify(outcome, a.json, a.read.quiet, page).map(|(status, _)| status)
 }
 
-/// Print a verification outcome (text or JSON) and return its exit status and report.
+/// The inputs a report page names: what was checked against what.
+fn page_inputs(a: &VerifyArgs) -> Vec<(String, String)> {
+    let shown = |what: &str, path: &Path| (what.to_string(), path.display().to_string());
+    let mut inputs = Vec::new();
+    match (&a.proof, &a.range, a.paths.as_slice()) {
+        (None, None, [dir]) => {
+            inputs.push(shown("directory", dir));
+            if let Ok(bundle) = bundle_path_for(dir, &a.bundle) {
+                inputs.push(shown("bundle", &bundle));
+            }
+        }
+        (proof, _, files) => {
+            inputs.extend(files.iter().map(|f| shown("file", f)));
+            inputs.extend(a.bundle.iter().map(|b| shown("bundle", b)));
+            inputs.extend(proof.iter().map(|p| shown("proof", p)));
+        }
+    }
+    if let Some(range) = &a.range {
+        inputs.push(("byte range".into(), range.clone()));
+    }
+    inputs.extend(a.derived_from.iter().map(|d| shown("derived from", d)));
+    inputs
+}
+
+/// The report of a verification that stopped with `error`.
+fn error_report(error: &anyhow::Error) -> Report {
+    let mut report = match error
+        .chain()
+        .find_map(|e| e.downcast_ref::<seqprov::Error>())
+    {
+        Some(lib) => Report::from_error(lib),
+        None => Report::from_error(&seqprov::Error::Refused(describe(error))),
+    };
+    report.errors = vec![describe(error)];
+    report.exit_code = exit_status_of(error).code();
+    report
+}
+
+/// Write the HTML page of `report` to `path` (atomically; only a file that is one of
+/// these pages is replaced).
+fn write_report_page(path: &Path, report: &Report, context: &PageContext) -> Result<()> {
+    let page = seqprov::report_page::verification_page(report, context);
+    seqprov::report_page::write_page(path, &page)
+        .with_context(|| format!("writing report page {}", path.display()))
+}
+
+/// Print a verification outcome (text or JSON), write its page when asked, and return its
+/// exit status and report. A page that cannot be written makes the outcome an error.
 pub(crate) fn finish_verify(
     outcome: Result<Report>,
     json: bool,
     quiet: bool,
+    page: Option<(&Path, PageContext)>,
 ) -> Result<(ExitStatus, Option<Report>)> {
+    let outcome = match (outcome, page) {
+        (Ok(report), Some((path, context))) => {
+            write_report_page(path, &report, &context).map(|()| report)
+        }
+        (Err(error), Some((path, context))) => {
+            if let Err(page_error) = write_report_page(path, &error_report(&error), &context) {
+                eprintln!(
+                    "seqprov: warning: {}",
+                    crate::terminal_text::terminal_safe(&describe(&page_error))
+                );
+            }
+            Err(error)
+        }
+        (outcome, None) => outcome,
+    };
     let report = match outcome {
         Ok(report) => report,
         Err(error) if json => {
             let status = exit_status_of(&error);
-            let mut report = match error
-                .chain()
-                .find_map(|e| e.downcast_ref::<seqprov::Error>())
-            {
-                Some(lib) => Report::from_error(lib),
-                None => Report::from_error(&seqprov::Error::Refused(describe(&error))),
-            };
-            report.errors = vec![describe(&error)];
-            report.exit_code = status.code();
-            println!("{}", report.to_json());
+            let report = error_report(&error);
+            outln!("{}", report.to_json());
             eprintln!(
                 "seqprov: error: {}",
                 crate::terminal_text::terminal_safe(&describe(&error))
@@ -47,7 +107,7 @@ pub(crate) fn finish_verify(
         Err(error) => return Err(error),
     };
     if json {
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     } else if !(quiet && report.exit_code == 0) {
         text_output::print_report(&report);
     }

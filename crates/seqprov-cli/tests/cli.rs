@@ -1049,6 +1049,12 @@ fn the_bundled_example_run_folder_seals_and_verifies() {
             "--key",
             "core.key",
             "--sha256",
+            // Its completion marker is there: waiting ends at once. (Its RunInfo.xml said
+            // version 5, which made the run a CBCL one waiting for CopyComplete.txt
+            // forever, under `seal --wait` and `watch`, while its files are per-tile BCL.)
+            "--wait",
+            "--wait-timeout",
+            "30s",
         ])
         .assert()
         .success();

@@ -29,6 +29,12 @@ pub use crate::entry_list::MAX_ENTRIES;
 pub const MAX_SEAL_BYTES: usize = 16 << 20;
 /// Most custody events accepted in one bundle.
 pub const MAX_EVENTS: usize = 100_000;
+/// Largest custody event item (the COSE_Sign1 with its payload) accepted, in bytes:
+/// checked from the CBOR heads before the event is decoded, so that one huge event (a
+/// decoded message costs a few times its size) cannot make a small bundle cost gigabytes.
+/// An event the CLI writes is far smaller (one command-line argument is at most 128 KiB
+/// on Linux).
+pub const MAX_EVENT_BYTES: usize = 1 << 20;
 /// File name suffix of bundles.
 pub const BUNDLE_SUFFIX: &str = "seqprov";
 
@@ -159,13 +165,7 @@ impl Bundle {
             entry_list::walk_window(&mut window, |_, _| {}).map_err(list_error)?;
             (Vec::new(), RootEvidence::NotDecoded)
         };
-        let events_at = usize::try_from(window.offset())
-            .map_err(|_| malformed("bundle exceeds the size limit"))?;
-        let tail = window.into_rest()?;
-        if (events_at + tail.len()) as u64 > MAX_BUNDLE_BYTES {
-            return Err(malformed("bundle exceeds the size limit").into());
-        }
-        let events = parse_events_from(&tail, events_at)?;
+        let events = read_events(&mut window)?;
         Ok(Bundle {
             seal,
             payload,
@@ -244,32 +244,147 @@ fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
         if events.len() == MAX_EVENTS {
             return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
         }
-        let offset = base + at;
         let rest = &tail[at..];
-        let what = "custody event";
-        let (value, used) = cbor::decode_canonical(rest).map_err(|e| {
-            malformed(format!(
-                "{} bytes of garbage or a torn write after byte {offset}: {}",
-                rest.len(),
-                match e {
-                    DecodeError::Truncated => format!("the {what} there ends early"),
-                    other => other.to_string(),
-                }
-            ))
-        })?;
-        if !matches!(value, Value::Tag(18, _)) {
-            return Err(malformed(format!(
-                "{} bytes of garbage after byte {offset}: the item there is not a custody \
-                 event (tagged COSE_Sign1)",
-                rest.len()
-            )));
-        }
-        let event = cose::parse(&rest[..used])
-            .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
+        let (event, used) =
+            parse_event(rest, (base + at) as u64).map_err(|e| e.into_error(rest.len() as u64))?;
         events.push(event);
         at += used;
     }
     Ok(events)
+}
+
+/// Why the item at some offset after the entry list is not a custody event; the message
+/// needs how many bytes are left from there to the end of the file, which a streaming
+/// reader counts only when it has to.
+enum EventError {
+    /// The bytes there are not a whole item of the right kind: "N bytes of garbage …".
+    Garbage {
+        /// Offset of the item in the file.
+        offset: u64,
+        /// Whether the item might be a cut-off event (a torn write).
+        torn: bool,
+        /// What is wrong, in words.
+        why: String,
+    },
+    /// Anything else, already in words.
+    Malformed(Error),
+}
+
+impl EventError {
+    fn into_error(self, rest_len: u64) -> Error {
+        match self {
+            EventError::Garbage { offset, torn, why } => malformed(format!(
+                "{rest_len} bytes of garbage{} after byte {offset}: {why}",
+                if torn { " or a torn write" } else { "" }
+            )),
+            EventError::Malformed(e) => e,
+        }
+    }
+}
+
+/// Parse the custody event at the start of `rest` (at byte `offset` of its file): one
+/// whole, canonical, tagged COSE_Sign1 of at most [`MAX_EVENT_BYTES`] (checked from its
+/// heads before it is decoded). Returns it and its length in bytes.
+fn parse_event(
+    rest: &[u8],
+    offset: u64,
+) -> std::result::Result<(SignedMessage, usize), EventError> {
+    let what = "custody event";
+    let too_large = || {
+        EventError::Malformed(malformed(format!(
+            "{what} at byte {offset} is more than the limit of {MAX_EVENT_BYTES} bytes"
+        )))
+    };
+    match cbor::item_len(rest) {
+        Ok(len) if len > MAX_EVENT_BYTES => return Err(too_large()),
+        Err(DecodeError::Truncated) if rest.len() > MAX_EVENT_BYTES => return Err(too_large()),
+        // Ends early by its heads: not handed to the decoder, whatever lengths it claims.
+        Err(DecodeError::Truncated) => {
+            return Err(EventError::Garbage {
+                offset,
+                torn: true,
+                why: format!("the {what} there ends early"),
+            });
+        }
+        _ => {}
+    }
+    let (value, used) = cbor::decode_canonical(rest).map_err(|e| EventError::Garbage {
+        offset,
+        torn: true,
+        why: match e {
+            DecodeError::Truncated => format!("the {what} there ends early"),
+            other => other.to_string(),
+        },
+    })?;
+    if !matches!(value, Value::Tag(18, _)) {
+        return Err(EventError::Garbage {
+            offset,
+            torn: false,
+            why: "the item there is not a custody event (tagged COSE_Sign1)".into(),
+        });
+    }
+    let event = cose::parse(&rest[..used])
+        .map_err(|e| EventError::Malformed(malformed(format!("{what} at byte {offset}: {e}"))))?;
+    Ok((event, used))
+}
+
+/// Read the custody events from `window` to the end of the stream, one at a time: each is
+/// read until its length is known from its heads ([`fill_item`], never more than
+/// [`MAX_EVENT_BYTES`] and one read), decoded and its bytes dropped, so the file's tail
+/// is never held whole. A stream longer than [`MAX_BUNDLE_BYTES`] is refused.
+fn read_events<R: Read>(window: &mut ByteWindow<R>) -> Result<Vec<SignedMessage>, ReadError> {
+    let too_long = || ReadError::from(malformed("bundle exceeds the size limit"));
+    let mut events = Vec::new();
+    loop {
+        if window.available().is_empty() && !window.read_more()? {
+            return Ok(events);
+        }
+        if events.len() == MAX_EVENTS {
+            return Err(malformed(format!("more than {MAX_EVENTS} custody events")).into());
+        }
+        fill_item(window, MAX_EVENT_BYTES)?;
+        if window.offset() + window.available().len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(too_long());
+        }
+        match parse_event(window.available(), window.offset()) {
+            Ok((event, used)) => {
+                events.push(event);
+                window.consume(used);
+            }
+            Err(e) => {
+                // Count (without holding) what is left, for the message.
+                let at = window.offset();
+                let end = window.count_to_end()?;
+                if end > MAX_BUNDLE_BYTES {
+                    return Err(too_long());
+                }
+                return Err(e.into_error(end - at).into());
+            }
+        }
+    }
+}
+
+/// Read more into `window` until the length of the item at its start is known from the
+/// CBOR heads, the stream ends, or more than `limit` bytes are held (the caller refuses
+/// the item then). What is held is doubled before the heads are read again, so that an
+/// item of many small parts is scanned a bounded number of times, not once per read.
+fn fill_item<R: Read>(window: &mut ByteWindow<R>, limit: usize) -> Result<(), ReadError> {
+    while window.available().len() <= limit
+        && cbor::item_len(window.available()) == Err(DecodeError::Truncated)
+    {
+        let target = window.available().len().saturating_mul(2);
+        let mut more = false;
+        while window.read_more()? {
+            more = true;
+            if window.available().len() >= target {
+                break;
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Read the seal at the start of `window`: more is read until the seal's length is known
@@ -278,31 +393,14 @@ fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
 fn read_seal<R: Read>(
     window: &mut ByteWindow<R>,
 ) -> Result<(SignedMessage, SealPayload, usize), ReadError> {
-    loop {
-        match cbor::item_len(window.available()) {
-            Err(DecodeError::Truncated) if window.available().len() > MAX_SEAL_BYTES => {
-                return Err(malformed(format!(
-                    "the seal is more than the limit of {MAX_SEAL_BYTES} bytes"
-                ))
-                .into());
-            }
-            Err(DecodeError::Truncated) => {
-                // Double what is held before the heads are read again, so that a seal of
-                // many small items is scanned a bounded number of times, not once per read.
-                let target = window.available().len().saturating_mul(2);
-                let mut more = false;
-                while window.read_more()? {
-                    more = true;
-                    if window.available().len() >= target {
-                        break;
-                    }
-                }
-                if !more {
-                    break;
-                }
-            }
-            _ => break,
-        }
+    fill_item(window, MAX_SEAL_BYTES)?;
+    if window.available().len() > MAX_SEAL_BYTES
+        && cbor::item_len(window.available()) == Err(DecodeError::Truncated)
+    {
+        return Err(malformed(format!(
+            "the seal is more than the limit of {MAX_SEAL_BYTES} bytes"
+        ))
+        .into());
     }
     if window.available().is_empty() {
         return Err(malformed("the file is empty").into());

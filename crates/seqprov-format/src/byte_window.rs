@@ -68,7 +68,6 @@ impl<R: Read> ByteWindow<R> {
         Ok(read > 0)
     }
 
-    /// Everything not yet consumed, to the end of the stream.
     /// Drop the bytes already consumed and give back memory beyond what the next reads
     /// need: after a large seal, the window does not keep the seal's size resident.
     pub(crate) fn release_consumed(&mut self) {
@@ -77,12 +76,16 @@ impl<R: Read> ByteWindow<R> {
         self.buf.shrink_to(self.buf.len().max(2 * READ_SIZE));
     }
 
-    pub(crate) fn into_rest(mut self) -> io::Result<Vec<u8>> {
-        let mut rest = self.buf.split_off(self.start);
-        if !self.eof {
-            self.reader.read_to_end(&mut rest)?;
-        }
-        Ok(rest)
+    /// The offset of the end of the stream: the available bytes and whatever is left
+    /// are counted, not held (what is left is read and dropped).
+    pub(crate) fn count_to_end(&mut self) -> io::Result<u64> {
+        let left = if self.eof {
+            0
+        } else {
+            io::copy(&mut self.reader, &mut io::sink())?
+        };
+        self.eof = true;
+        Ok(self.offset + self.available().len() as u64 + left)
     }
 }
 
@@ -102,7 +105,8 @@ mod tests {
         assert!(window.read_more().unwrap());
         assert_eq!(window.available(), &data[10..2 * READ_SIZE]);
         window.consume(5);
-        assert_eq!(window.into_rest().unwrap(), &data[15..]);
+        assert_eq!(window.count_to_end().unwrap(), data.len() as u64);
+        assert_eq!(window.available(), &data[15..2 * READ_SIZE]);
     }
 
     #[test]

@@ -251,8 +251,8 @@ fn read_body(raw: &[u8], mut each: impl FnMut(ProofItem, [u8; 32])) -> Result<us
             path.push(r.bytes32("a path hash").map_err(item_error)?.0);
         }
         r.key("entry").map_err(item_error)?;
-        let (entry, leaf, used) = entry_list::next_entry(&raw[r.at..], 0, &mut entry_scratch)
-            .map_err(|e| malformed(format!("item {n} entry: {e:?}")))?;
+        let (entry, leaf, used) =
+            entry_list::next_entry(&raw[r.at..], n, &mut entry_scratch).map_err(item_error)?;
         r.at += used;
         r.key("index").map_err(item_error)?;
         let index = r

@@ -1,5 +1,5 @@
-//! Waiting for a run folder to be complete (`seal --wait`): a pipeline step can start
-//! sealing as soon as the copy from the instrument has finished.
+//! Waiting for a run folder to be complete (`seal --wait`, `watch`): a pipeline step can
+//! start sealing as soon as the copy from the instrument has finished.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -17,6 +17,35 @@ pub struct WaitError {
     pub source: std::io::Error,
 }
 
+/// Where a run folder stands on its way to being complete (one look, no waiting).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// The folder holds a readable `RunInfo.xml` and its family's final marker, at this
+    /// path.
+    Complete(PathBuf),
+    /// Still missing: a description of what (the marker's path, `RunInfo.xml`, or a
+    /// readable `RunInfo.xml` with the reason it does not parse yet).
+    Waiting(String),
+}
+
+/// Look once whether `dir` holds a readable `RunInfo.xml` and the completion marker of
+/// its layout family (see `spec/run-folders.md` §4). A `RunInfo.xml` that does not parse
+/// yet (it may still be being copied) counts as waiting, not as an error.
+pub fn completion_state(dir: &Path) -> Completion {
+    match run_info::read_run_folder(dir) {
+        Ok(Some(meta)) => {
+            let marker = dir.join(run_layout::family_from_metadata(&meta).final_marker());
+            if marker.is_file() {
+                Completion::Complete(marker)
+            } else {
+                Completion::Waiting(marker.display().to_string())
+            }
+        }
+        Ok(None) => Completion::Waiting(format!("{}", dir.join("RunInfo.xml").display())),
+        Err(e) => Completion::Waiting(format!("a readable RunInfo.xml ({e})")),
+    }
+}
+
 /// Wait until `dir` holds a readable `RunInfo.xml` and the completion marker of its layout
 /// family (see `spec/run-folders.md`), polling every `poll`; give up after `timeout`.
 ///
@@ -29,17 +58,9 @@ pub fn wait_for_completion(
 ) -> Result<PathBuf, WaitError> {
     let started = Instant::now();
     loop {
-        let waiting_for = match run_info::read_run_folder(dir) {
-            Ok(Some(meta)) => {
-                let marker = dir.join(run_layout::family_from_metadata(&meta).final_marker());
-                if marker.is_file() {
-                    return Ok(marker);
-                }
-                marker.display().to_string()
-            }
-            Ok(None) => format!("{}", dir.join("RunInfo.xml").display()),
-            // A RunInfo.xml still being copied may not parse yet: keep waiting.
-            Err(e) => format!("a readable RunInfo.xml ({e})"),
+        let waiting_for = match completion_state(dir) {
+            Completion::Complete(marker) => return Ok(marker),
+            Completion::Waiting(what) => what,
         };
         if started.elapsed() >= timeout {
             return Err(WaitError {

@@ -4,7 +4,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -49,7 +49,13 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
     if metadata.len() > MAX_BUNDLE_BYTES {
         return Err(too_large(path, MAX_BUNDLE_BYTES, "bundle"));
     }
-    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        NoGrowth {
+            inner: file,
+            left: metadata.len(),
+        },
+    );
     Bundle::read_from(
         reader,
         metadata.len(),
@@ -59,6 +65,38 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
         ReadError::Format(e) => e.into(),
         ReadError::Io(e) => Error::io(path, e),
     })
+}
+
+/// A file read no further than the length its handle had when it was opened: a byte
+/// beyond it means the file is being written to (or is not what its metadata says, as a
+/// `/proc` file), and is an error, so a file that grows while it is read is refused
+/// without being read on, not read up to [`MAX_BUNDLE_BYTES`].
+struct NoGrowth<R> {
+    inner: R,
+    /// Bytes left of the length the file had when it was opened.
+    left: u64,
+}
+
+impl<R: Read> Read for NoGrowth<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(
+                    "the file holds more than the length it had when it was opened \
+                     (is it being written to?)",
+                )),
+            };
+        }
+        let max = usize::try_from(self.left).map_or(buf.len(), |left| left.min(buf.len()));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// Parse bundle bytes, checking the seal's signature before decoding the entry list (see
@@ -333,6 +371,34 @@ impl OutputDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_grows_while_it_is_read_is_refused() {
+        let data = [7u8; 100];
+        let mut exact = NoGrowth {
+            inner: &data[..],
+            left: 100,
+        };
+        let mut out = Vec::new();
+        assert_eq!(exact.read_to_end(&mut out).unwrap(), 100);
+        let mut grown = NoGrowth {
+            inner: &data[..],
+            left: 60,
+        };
+        let mut out = Vec::new();
+        let err = grown.read_to_end(&mut out).unwrap_err();
+        assert!(err.to_string().contains("being written to"), "{err}");
+        assert_eq!(out.len(), 60);
+    }
+
+    /// A `/proc` file says it is 0 bytes long and yields more: refused (exit 2), not read
+    /// as a bundle.
+    #[test]
+    fn a_file_longer_than_its_metadata_says_is_refused() {
+        let err = read_bundle(Path::new("/proc/self/status")).unwrap_err();
+        assert_eq!(err.exit_status().code(), 2, "{err}");
+        assert!(err.to_string().contains("being written to"), "{err}");
+    }
 
     #[test]
     fn default_bundle_path_strips_trailing_slash() {

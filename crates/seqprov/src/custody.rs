@@ -203,6 +203,14 @@ fn append(
             )));
         }
         let (payload, raw) = sign_next_event(&bundle, key, draft);
+        if raw.len() > seqprov_format::bundle::MAX_EVENT_BYTES {
+            return Err(Error::Refused(format!(
+                "the custody event would be {} bytes, more than the {} bytes an event may \
+                 take; nothing was appended",
+                raw.len(),
+                seqprov_format::bundle::MAX_EVENT_BYTES
+            )));
+        }
         let mut out = bytes;
         out.extend_from_slice(&raw);
         if out.len() as u64 > seqprov_format::bundle::MAX_BUNDLE_BYTES {

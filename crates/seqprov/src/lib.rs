@@ -9,12 +9,14 @@
 //! This crate owns the decisions: keys ([`keys`]), sealing ([`seal`]), verification of
 //! directories, proofs and byte ranges ([`verify_directory`], [`verify_files`],
 //! [`verify_range()`]),
-//! custody events and their chain ([`custody`], [`chain`]), lab policy and trust
-//! ([`policy`]), lineage between bundles ([`lineage`]), the report and its exit codes
-//! ([`report`]), and exports ([`export`]). It composes three lower layers and must not
-//! duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and hashing)
-//! and `seqprov-illumina` (what run folders and FASTQ files are). It prints nothing;
-//! the `seqprov` command does.
+//! custody events, their chain and timeline ([`custody`], [`chain`],
+//! [`custody_timeline`]), lab policy and trust ([`policy`]), lineage between bundles
+//! ([`lineage`]), the report and its exit codes ([`report`]), the report's HTML page
+//! ([`report_page`]), exports ([`export`]), and watching instrument shares to seal each
+//! run folder once it is finished ([`watch`]). It composes three lower layers and
+//! must not duplicate them: `seqprov-format` (the bytes), `seqprov-engine` (walking and
+//! hashing) and `seqprov-illumina` (what run folders and FASTQ files are). It prints
+//! nothing; the `seqprov` command does.
 //!
 //! Start reading at [`seal_directory`] and [`verify_directory`]. The two calls an
 //! embedding pipeline or LIS needs:
@@ -41,6 +43,7 @@ pub mod bundle_checks;
 pub mod bundle_file;
 pub mod chain;
 pub mod custody;
+pub mod custody_timeline;
 mod error;
 mod exit_status;
 pub mod export;
@@ -51,12 +54,14 @@ pub mod keys;
 pub mod lineage;
 pub mod policy;
 pub mod report;
+pub mod report_page;
 pub mod seal;
 pub mod sharded;
 mod verdict;
 mod verify;
 mod verify_proof;
 mod verify_range;
+pub mod watch;
 
 pub use bundle_checks::ProofMatching;
 pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
