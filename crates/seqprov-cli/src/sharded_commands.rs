@@ -40,7 +40,7 @@ fn refuse_existing(path: &Path, force: bool) -> Result<()> {
 pub(crate) fn plan(a: PlanArgs) -> Result<ExitStatus> {
     refuse_existing(&a.out, a.force)?;
     let output = seqprov::bundle_file::OutputDir::open(&a.out)?;
-    output.check_outside(&a.dir)?;
+    output.check_outside_as(&a.dir, "plan", "planned")?;
     let options = PlanOptions {
         parts: a.parts,
         sha256: a.sha256,
@@ -95,7 +95,7 @@ pub(crate) fn hash_part(a: HashPartArgs) -> Result<ExitStatus> {
         .with_context(|| format!("hashing part {} failed", a.part))?;
     drop(bytes);
     // A part written into the planned directory would change it.
-    output.check_outside(Path::new(&plan.dir))?;
+    output.check_outside_as(Path::new(&plan.dir), "part", "planned")?;
     let progress = crate::progress_bar::TerminalProgress::new("hashing", a.read.quiet);
     let part = sharded::hash_part(
         &plan,

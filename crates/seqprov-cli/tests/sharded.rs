@@ -662,3 +662,38 @@ fn parts_are_balanced_by_bytes() {
         "every byte is in exactly one part"
     );
 }
+
+/// A plan or a part written into the planned directory would change it: refused, exit 2,
+/// nothing written.
+#[test]
+fn a_plan_or_part_inside_the_planned_directory_is_refused() {
+    let w = Work::new();
+    let run = w.big_tree();
+    let out = w.cmd(&["plan", "run", "--parts", "2", "--out", "run/p.plan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        one_error_line(&out),
+        "seqprov: error: the plan run/p.plan would be written inside the planned directory \
+         run; choose another --out"
+    );
+    assert!(!run.join("p.plan").exists());
+    w.plan_and_hash(2, &[]);
+    let out = w.cmd(&[
+        "hash-part",
+        "p.plan",
+        "--part",
+        "0",
+        "--out",
+        "run/sub/p0.part",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        one_error_line(&out),
+        format!(
+            "seqprov: error: the part run/sub/p0.part would be written inside the planned \
+             directory {}; choose another --out",
+            run.display()
+        )
+    );
+    assert!(!run.join("sub/p0.part").exists());
+}
