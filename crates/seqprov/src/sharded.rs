@@ -882,3 +882,56 @@ pub fn nodes_note(sharded: &ShardedSeal) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recheck_sample_takes_all_none_or_at_least_one() {
+        assert!(sample(50, 1.0).unwrap().iter().all(|&c| c));
+        assert!(sample(50, 0.0).unwrap().iter().all(|&c| !c));
+        for _ in 0..20 {
+            assert!(sample(3, 1e-9).unwrap().contains(&true));
+        }
+        let half = sample(10_000, 0.5).unwrap();
+        let chosen = half.iter().filter(|&&c| c).count();
+        assert!((4_000..6_000).contains(&chosen), "{chosen}");
+        assert!(sample(0, 0.5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_nodes_note_names_each_node_once_and_stays_bounded() {
+        let record = |part: u64, node: &str| PartRecord {
+            part,
+            node: node.into(),
+            bytes: 1,
+        };
+        let few = ShardedSeal {
+            plan: [1; 32],
+            parts: vec![record(0, "a"), record(1, "b"), record(2, "a")],
+            rechecked: (1, 1),
+        };
+        assert!(
+            nodes_note(&few).ends_with(": a: part 0,2; b: part 1;"),
+            "{}",
+            nodes_note(&few)
+        );
+        let many = ShardedSeal {
+            plan: [1; 32],
+            parts: (0..5_000)
+                .map(|i| record(i, &format!("node{i:05}")))
+                .collect(),
+            rechecked: (0, 0),
+        };
+        let note = nodes_note(&many);
+        assert!(note.len() < 3_200, "{}", note.len());
+        assert!(note.contains(" more nodes"), "{note}");
+        let one_node = ShardedSeal {
+            plan: [1; 32],
+            parts: (0..100).map(|i| record(i, "same")).collect(),
+            rechecked: (0, 0),
+        };
+        assert!(nodes_note(&one_node).ends_with("and 84 more;"));
+    }
+}
