@@ -368,6 +368,34 @@ fn a_forged_chaining_value_is_refused_naming_the_part() {
         )
     );
     assert!(!w.root.join("forged.seqprov").exists());
+    // verify --from-parts refuses the same forged part (and concludes nothing: it does not
+    // fall back to calling the file modified).
+    w.single_seal("single.seqprov", &["--no-structure-check"]);
+    let mut verify = vec![
+        "verify",
+        "run",
+        "--bundle",
+        "single.seqprov",
+        "--trust",
+        "k.pub",
+        "--plan",
+        "p.plan",
+        "--recheck",
+        "1",
+        "--from-parts",
+    ];
+    verify.extend(parts.iter().map(String::as_str));
+    let out = w.cmd(&verify);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        one_error_line(&out).ends_with(&format!(
+            "its result for bytes {start}..{} of big.bin differs from the bytes on disk when \
+             re-hashed here; the parts are refused",
+            start + len
+        )),
+        "{}",
+        stderr(&out)
+    );
     // Without the recheck of that range, the forged value would give another digest: the
     // seal would not verify. A forged whole-file result is named as a file.
     let mut part = Part::from_cbor(&w.read(name)).unwrap();
