@@ -720,7 +720,7 @@ pub fn seal_from_parts(
 }
 
 /// Re-hash a random `fraction` of the parts' pieces here (at least one) and compare; a
-/// difference refuses, naming the part. Pieces of files whose stamp no longer matches the
+/// difference refuses, naming the part. Chosen pieces of files whose stamp no longer matches the
 /// plan are skipped (`seal` has refused such a tree already; `verify` reads them itself).
 /// Returns the pieces and bytes re-hashed.
 fn recheck_parts(
@@ -745,14 +745,15 @@ fn recheck_parts(
         .iter()
         .enumerate()
         .flat_map(|(p, part)| part.pieces.iter().map(move |r| (p, r)))
-        .filter(|(_, r)| unchanged(&plan.entries[r.file as usize]))
         .collect();
+    // Only the chosen pieces' files are looked at again (one open each).
     let chosen = sample(pieces.len(), fraction)?;
     let to_check: Vec<(usize, &PieceResult)> = pieces
         .iter()
         .zip(&chosen)
         .filter(|(_, c)| **c)
         .map(|(p, _)| *p)
+        .filter(|(_, r)| unchanged(&plan.entries[r.file as usize]))
         .collect();
     let recheck_pieces: Vec<Piece> = to_check.iter().map(|(_, r)| Piece::of(r)).collect();
     let again = hash_pieces(plan, dir, &recheck_pieces, read_mode, &NoProgress)?;
