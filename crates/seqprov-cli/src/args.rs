@@ -25,6 +25,11 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Hash every file of a directory and write a signed bundle beside it.
     Seal(SealArgs),
+    /// Walk a directory once (metadata only) and cut its files into N parts balanced by
+    /// bytes, for `hash-part` on many nodes and `seal --from-parts` (spec/sharded.md).
+    Plan(PlanArgs),
+    /// Hash one part of a plan on this node and write the part file.
+    HashPart(HashPartArgs),
     /// Check a directory against its bundle: signature, trust, Merkle root, every file.
     Verify(VerifyArgs),
     /// Print what a bundle says.
@@ -284,6 +289,96 @@ pub struct SealArgs {
     /// Load a private key even if group or others can read it.
     #[arg(long)]
     pub allow_insecure_key_permissions: bool,
+    /// Seal from the parts of a plan hashed on other nodes (`hash-part`), instead of
+    /// hashing here; needs --plan. Digests, checks and excludes come from the plan.
+    #[arg(
+        long,
+        value_name = "PART",
+        num_args = 1..,
+        requires = "plan",
+        conflicts_with_all = ["sha256", "content", "exclude", "outboard", "strict_structure",
+            "full_structure_check", "no_structure_check", "test_salt_seed"]
+    )]
+    pub from_parts: Vec<PathBuf>,
+    /// With --from-parts: the plan the parts belong to.
+    #[arg(long, value_name = "PLAN", requires = "from_parts")]
+    pub plan: Option<PathBuf>,
+    /// With --from-parts: the fraction (0 to 1) of files and ranges re-hashed on this
+    /// host; a mismatch refuses the seal and names the part [default: 0.01].
+    #[arg(long, value_name = "FRACTION", requires = "from_parts")]
+    pub recheck: Option<f64>,
+    /// With --from-parts: do not append the custody event that records which node hashed
+    /// which part (the bundle is then byte for byte the one `seal` would write).
+    #[arg(long, requires = "from_parts")]
+    pub no_nodes_event: bool,
+    /// Test only: the salt seed (64 hex digits) instead of fresh random bytes. A known
+    /// seed makes the salts guessable.
+    #[arg(long, value_name = "HEX", hide = true)]
+    pub test_salt_seed: Option<String>,
+    /// Test only: the seal time (YYYY-MM-DDTHH:MM:SSZ) instead of now.
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub test_time: Option<String>,
+    /// Reading options.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `seqprov plan`.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The directory to plan (every node that hashes a part mounts it at the same path).
+    pub dir: PathBuf,
+    /// Number of parts.
+    #[arg(long, value_name = "N")]
+    pub parts: u64,
+    /// The plan file to write.
+    #[arg(long, value_name = "PLAN")]
+    pub out: PathBuf,
+    /// Replace an existing plan file.
+    #[arg(long)]
+    pub force: bool,
+    /// Also record SHA-256 digests (files are then hashed whole, never cut).
+    #[arg(long)]
+    pub sha256: bool,
+    /// As for seal: strict format checks with full inflation.
+    #[arg(long)]
+    pub strict_structure: bool,
+    /// As for seal: inflate every compressed block.
+    #[arg(long, conflicts_with = "no_structure_check")]
+    pub full_structure_check: bool,
+    /// As for seal: no format checks.
+    #[arg(long, conflicts_with = "strict_structure")]
+    pub no_structure_check: bool,
+    /// Leave out paths matching this glob (recorded in the seal). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Cut files longer than this many bytes (a power of two, at least 1024) into ranges
+    /// [default: the largest power of two not above an eighth of the bytes of one part,
+    /// at least 1 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub range_len: Option<u64>,
+    /// Test only: the salt seed (64 hex digits).
+    #[arg(long, value_name = "HEX", hide = true)]
+    pub test_salt_seed: Option<String>,
+}
+
+/// `seqprov hash-part`.
+#[derive(Args, Debug)]
+pub struct HashPartArgs {
+    /// The plan.
+    pub plan: PathBuf,
+    /// Which part (0-based).
+    #[arg(long, value_name = "I")]
+    pub part: u64,
+    /// The part file to write.
+    #[arg(long, value_name = "PART")]
+    pub out: PathBuf,
+    /// Replace an existing part file.
+    #[arg(long)]
+    pub force: bool,
+    /// The node name recorded in the part [default: this host's name].
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -342,6 +437,23 @@ pub struct VerifyArgs {
     /// and print (not an interface: programs read --json).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Take the files' digests from the parts of a plan hashed on other nodes instead of
+    /// reading them here (files changed since the plan are read here); needs --plan.
+    #[arg(
+        long,
+        value_name = "PART",
+        num_args = 1..,
+        requires = "plan",
+        conflicts_with_all = ["proof", "range"]
+    )]
+    pub from_parts: Vec<PathBuf>,
+    /// With --from-parts: the plan the parts belong to.
+    #[arg(long, value_name = "PLAN", requires = "from_parts")]
+    pub plan: Option<PathBuf>,
+    /// With --from-parts: the fraction (0 to 1) of files and ranges re-hashed here; a
+    /// mismatch refuses the parts and names the part [default: 0.01].
+    #[arg(long, value_name = "FRACTION", requires = "from_parts")]
+    pub recheck: Option<f64>,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,

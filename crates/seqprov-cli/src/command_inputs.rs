@@ -68,3 +68,25 @@ pub(crate) fn bundle_path_for(dir: &Path, given: &Option<PathBuf>) -> Result<Pat
         None => seqprov::default_bundle_path(dir)?,
     })
 }
+
+/// The structure-check options of `--no-structure-check`, `--strict-structure` and
+/// `--full-structure-check`.
+pub(crate) fn structure_options(
+    none: bool,
+    strict: bool,
+    full: bool,
+) -> Option<seqprov::illumina::structure::CheckOptions> {
+    use seqprov::illumina::structure::{CheckOptions, Depth, StrictMode};
+    (!none).then_some(CheckOptions {
+        mode: if strict {
+            StrictMode::Strict
+        } else {
+            StrictMode::Lenient
+        },
+        depth: if strict || full {
+            Depth::Full
+        } else {
+            Depth::Framing
+        },
+    })
+}

@@ -24,6 +24,7 @@ mod man_pages;
 mod passphrase;
 mod progress_bar;
 mod seal_command;
+mod sharded_commands;
 mod terminal_text;
 mod text_output;
 mod verify_command;
@@ -42,6 +43,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Keygen(a) => seal_command::keygen(a),
         Command::Seal(a) => seal_command::seal(a),
+        Command::Plan(a) => sharded_commands::plan(a),
+        Command::HashPart(a) => sharded_commands::hash_part(a),
         Command::Verify(a) => verify_command::verify(a),
         Command::Show(a) => bundle_commands::show(a),
         Command::Prove(a) => bundle_commands::prove(a),

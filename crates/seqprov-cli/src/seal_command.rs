@@ -85,18 +85,11 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         .map(str::parse::<seqprov::illumina::run_mode::RunMode>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let structure = (!a.no_structure_check).then_some(seqprov::illumina::structure::CheckOptions {
-        mode: if a.strict_structure {
-            seqprov::illumina::structure::StrictMode::Strict
-        } else {
-            seqprov::illumina::structure::StrictMode::Lenient
-        },
-        depth: if a.strict_structure || a.full_structure_check {
-            seqprov::illumina::structure::Depth::Full
-        } else {
-            seqprov::illumina::structure::Depth::Framing
-        },
-    });
+    let structure = crate::command_inputs::structure_options(
+        a.no_structure_check,
+        a.strict_structure,
+        a.full_structure_check,
+    );
     if a.wait {
         let timeout = seqprov::policy::parse_duration(&a.wait_timeout)
             .map_err(|e| anyhow::anyhow!("--wait-timeout: {e}"))?;
@@ -114,9 +107,9 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     }
     let options = seqprov::SealOptions {
         derived_from,
-        signer_name: a.signer,
-        role: a.role,
-        meaning: a.meaning,
+        signer_name: a.signer.clone(),
+        role: a.role.clone(),
+        meaning: a.meaning.clone(),
         hash: HashOptions {
             sha256: a.sha256,
             read_mode: read_mode(a.read),
@@ -129,20 +122,43 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         run_mode,
         allow_incomplete: a.allow_incomplete,
         allow_broken: a.allow_broken,
-        exclude: a.exclude,
+        exclude: a.exclude.clone(),
         outboard: a
             .outboard
             .then(|| seqprov::engine::outboard::directory_for(&out)),
-        ..Default::default()
+        salt_seed: a
+            .test_salt_seed
+            .as_deref()
+            .map(crate::sharded_commands::parse_seed)
+            .transpose()?,
+        time: a
+            .test_time
+            .as_deref()
+            .map(seqprov::format::manifest::parse_time)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--test-time: {e}"))?,
     };
     let progress = TerminalProgress::new("sealing", a.read.quiet);
-    let sealed = seqprov::seal_directory(&a.dir, &key, &options, &progress);
+    let (sealed, sharded) = if a.from_parts.is_empty() {
+        (
+            seqprov::seal_directory(&a.dir, &key, &options, &progress),
+            None,
+        )
+    } else {
+        match crate::sharded_commands::seal_from_parts(&a, &key, &options, &progress) {
+            Ok((sealed, sharded)) => (Ok(sealed), Some(sharded)),
+            Err(e) => (Err(e), None),
+        }
+    };
     progress.finish();
     let sealed = sealed.with_context(|| format!("sealing {} failed", a.dir.display()))?;
     seqprov::Progress::phase(&progress, "write");
     // Again, by the handle: the directory itself may have been moved into the folder.
     output.check_outside(&a.dir)?;
     output.write(&sealed.bundle, overwrite, 0o644)?;
+    if let Some(sharded) = &sharded {
+        crate::sharded_commands::record_nodes(&a, &out, &key, &options, &sealed, sharded)?;
+    }
     progress.report_timings();
     const SHOWN: usize = 20;
     for warning in sealed.warnings.iter().take(SHOWN) {

@@ -214,6 +214,7 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
         } else {
             seqprov::bundle_checks::ProofMatching::ByName
         },
+        precomputed: None,
     };
     if let Some(range) = &a.range {
         let (start, len) = parse_range(range)?;
@@ -273,7 +274,25 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
             let bundle_path = bundle_path_for(dir, &a.bundle)?;
             let bundle = seqprov::read_bundle(&bundle_path)
                 .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
-            seqprov::verify_directory(dir, &bundle, &policy, options, &progress)
+            if a.from_parts.is_empty() {
+                seqprov::verify_directory(dir, &bundle, &policy, options, &progress)
+            } else {
+                let precomputed = crate::sharded_commands::digests_from_parts(
+                    dir,
+                    a,
+                    bundle.payload.has_sha256(),
+                )?;
+                seqprov::verify_directory(
+                    dir,
+                    &bundle,
+                    &policy,
+                    seqprov::VerifyOptions {
+                        precomputed: Some(&precomputed),
+                        ..options
+                    },
+                    &progress,
+                )
+            }
         }
     };
     progress.finish();

@@ -119,6 +119,26 @@ impl Stamp {
     pub fn size(&self) -> u64 {
         self.len
     }
+
+    /// The modification time: seconds and nanoseconds since the epoch.
+    pub fn mtime(&self) -> (i64, i64) {
+        self.mtime
+    }
+
+    /// The status change time: seconds and nanoseconds since the epoch.
+    pub fn ctime(&self) -> (i64, i64) {
+        self.ctime
+    }
+
+    /// The inode number.
+    pub fn ino(&self) -> u64 {
+        self.ino
+    }
+
+    /// Whether it was a regular file.
+    pub fn is_regular(&self) -> bool {
+        self.regular
+    }
 }
 
 /// Open a path for reading without following a symlink and without blocking on a FIFO.
@@ -131,7 +151,7 @@ pub fn open_path(path: &Path) -> Result<File> {
 }
 
 /// Turn an error from opening a file to hash into the library's error.
-pub(crate) fn open_error(path: &Path, e: std::io::Error) -> Error {
+pub fn open_error(path: &Path, e: std::io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ELOOP) => Error::FileChanged {
             path: path.to_path_buf(),
@@ -338,7 +358,7 @@ impl Running {
     }
 }
 
-fn no_longer_regular(path: &Path) -> Error {
+pub(crate) fn no_longer_regular(path: &Path) -> Error {
     Error::FileChanged {
         path: path.to_path_buf(),
         what: "it is no longer a regular file".into(),
@@ -503,7 +523,7 @@ fn hash_source(
     })
 }
 
-fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
+pub(crate) fn describe_change(before: &Stamp, after: &Stamp, read: u64) -> String {
     if (after.dev, after.ino) != (before.dev, before.ino) {
         "it was replaced by another file".into()
     } else if after.len != before.len {

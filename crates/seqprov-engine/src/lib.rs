@@ -23,6 +23,7 @@ mod mapped_file;
 pub mod outboard;
 pub mod schedule;
 pub mod sha256_lanes;
+pub mod subtree;
 pub mod walk;
 
 pub use chunk_sink::{ChunkSink, NoSink, Tee};

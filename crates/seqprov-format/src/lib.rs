@@ -33,6 +33,7 @@ pub mod manifest;
 pub mod merkle;
 pub mod proof;
 pub mod run_record;
+pub mod shard;
 
 pub use bundle::Bundle;
 pub use cose::{Ed25519Signer, SignedMessage};

@@ -26,7 +26,20 @@ pub struct VerifyOptions<'a> {
     pub require_lineage: bool,
     /// How `verify FILE... --proof` pairs files with disclosed entries.
     pub proof_matching: ProofMatching,
+    /// Digests computed elsewhere (`verify --from-parts`): a file whose stamp still equals
+    /// the one given is not read; its digests are taken from here.
+    pub precomputed: Option<&'a PrecomputedDigests>,
 }
+
+/// Digests of files computed elsewhere, by entry path, with the stamp of the file they
+/// were computed from (`spec/sharded.md` §8).
+pub type PrecomputedDigests = std::collections::HashMap<
+    String,
+    (
+        seqprov_format::shard::PlanStamp,
+        seqprov_engine::FileDigests,
+    ),
+>;
 
 /// How files given to `verify FILE... --proof` are paired with the entries the proof
 /// discloses (`spec/proof.md` §7).

@@ -228,6 +228,12 @@ impl OutputDir {
     /// walk opens it) or lies anywhere inside it: walk up from the handle through `..`,
     /// comparing device and inode with the tree's, up to the file system's root.
     pub fn check_outside(&self, tree: &Path) -> Result<()> {
+        self.check_outside_as(tree, "bundle", "sealed")
+    }
+
+    /// [`OutputDir::check_outside`], naming the output `what` (`plan`, `part`) and the
+    /// tree `tree_word` (`planned`) in the refusal.
+    pub fn check_outside_as(&self, tree: &Path, what: &str, tree_word: &str) -> Result<()> {
         let tree_fd = rustix::fs::open(
             tree,
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -247,8 +253,8 @@ impl OutputDir {
             let here = identity(&current).map_err(|e| Error::io(&self.path, e))?;
             if here == tree_id {
                 return Err(Error::Refused(format!(
-                    "the bundle {} would be written inside the sealed directory {}; choose \
-                     another --out",
+                    "the {what} {} would be written inside the {tree_word} directory {}; \
+                     choose another --out",
                     self.path.display(),
                     tree.display()
                 )));

@@ -96,3 +96,28 @@ pub fn structure(data: &[u8]) {
 pub fn fastq(data: &[u8]) {
     let _ = seqprov_illumina::fastq::content_of_reader(data);
 }
+
+/// A plan or a part file (`spec/sharded.md`): whatever decodes is in its single encoding
+/// and, for a plan, passes every rule; input made of a plan followed by a part has the
+/// part checked against the plan.
+///
+/// # Panics
+/// When an accepted file does not re-encode to its own bytes.
+pub fn shard(data: &[u8]) {
+    use seqprov_format::shard::{Part, Plan, plan_digest};
+    let plan = Plan::from_cbor(data).ok();
+    if let Some(plan) = &plan {
+        assert_eq!(plan.to_cbor(), data);
+        assert!(plan.validate().is_ok());
+    }
+    if let Ok(part) = Part::from_cbor(data) {
+        assert_eq!(part.to_cbor(), data);
+    }
+    // Two items in a row: a plan, then a part of it.
+    if let Ok(split) = seqprov_format::cbor::item_len(data) {
+        let (head, tail) = data.split_at(split);
+        if let (Ok(plan), Ok(part)) = (Plan::from_cbor(head), Part::from_cbor(tail)) {
+            let _ = plan.check_part(&plan_digest(head), &part);
+        }
+    }
+}

@@ -57,6 +57,7 @@ pub mod policy;
 pub mod report;
 pub mod report_page;
 pub mod seal;
+pub mod sharded;
 mod verdict;
 mod verify;
 mod verify_proof;

@@ -136,6 +136,57 @@ pub fn seal_directory(
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
+    let prepared = prepare(dir, options, progress)?;
+    let outcomes = hash_prepared(dir, &prepared, options, progress)?;
+    finish_seal(dir, prepared, outcomes, key, options, progress)
+}
+
+/// A directory walked and checked before any file is hashed: its tree, the nodes that
+/// become entries (and non-empty directories), the facts and warnings found so far.
+pub(crate) struct Prepared {
+    /// The open tree.
+    pub(crate) tree: walk::Tree,
+    /// The nodes left after excludes.
+    pub(crate) nodes: Vec<walk::Node>,
+    facts: SealFacts,
+    warnings: Vec<String>,
+}
+
+/// One file's digests and what its format checks found, as the seal records them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FileOutcome {
+    /// The digests.
+    pub(crate) digests: FileDigests,
+    /// Why it fails a check (recorded as broken files).
+    pub(crate) broken: Vec<String>,
+    /// Notes of a passed lenient check.
+    pub(crate) notes: Vec<String>,
+    /// FASTQ content identity (`--content`).
+    pub(crate) content: Option<seqprov_illumina::fastq::FastqContent>,
+}
+
+impl FileOutcome {
+    /// Reduce a file's findings to what the seal records.
+    pub(crate) fn of(digests: FileDigests, findings: Option<Box<Findings>>) -> FileOutcome {
+        let mut outcome = FileOutcome {
+            digests,
+            broken: Vec::new(),
+            notes: Vec::new(),
+            content: None,
+        };
+        if let Some(findings) = findings {
+            outcome.content = record_findings(*findings, &mut outcome.broken, &mut outcome.notes);
+        }
+        outcome
+    }
+}
+
+/// Walk `dir` and run every check that comes before hashing.
+pub(crate) fn prepare(
+    dir: &Path,
+    options: &SealOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared> {
     let excludes = Excludes::new(&options.exclude, "exclude pattern").map_err(Error::Refused)?;
     progress.phase("walk");
     let (tree, mut nodes) = walk::walk(dir)?;
@@ -269,6 +320,23 @@ pub fn seal_directory(
         }
     }
 
+    Ok(Prepared {
+        tree,
+        nodes,
+        facts,
+        warnings,
+    })
+}
+
+/// Hash the files of a prepared directory on this machine, with their checks and
+/// outboard trees; the outcomes are indexed like the nodes (`None` for non-files).
+fn hash_prepared(
+    dir: &Path,
+    prepared: &Prepared,
+    options: &SealOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<Option<FileOutcome>>> {
+    let (tree, nodes) = (&prepared.tree, &prepared.nodes);
     let (file_nodes, tree_files): (Vec<usize>, Vec<TreeFile<'_>>) = nodes
         .iter()
         .enumerate()
@@ -290,19 +358,36 @@ pub fn seal_directory(
         None => None,
     };
     let work = SealWork {
-        nodes: &nodes,
+        nodes,
         file_nodes: &file_nodes,
         options,
         outboard,
     };
-    let hashed = schedule::hash_tree_files(&tree, &tree_files, &work, options.hash, progress)?;
+    let hashed = schedule::hash_tree_files(tree, &tree_files, &work, options.hash, progress)?;
     drop(tree_files);
-    let mut digests: Vec<Option<(FileDigests, Option<Box<Findings>>)>> =
-        (0..nodes.len()).map(|_| None).collect();
-    for (&i, output) in file_nodes.iter().zip(hashed) {
-        digests[i] = Some(output);
+    let mut outcomes: Vec<Option<FileOutcome>> = (0..nodes.len()).map(|_| None).collect();
+    for (&i, (digests, findings)) in file_nodes.iter().zip(hashed) {
+        outcomes[i] = Some(FileOutcome::of(digests, findings));
     }
+    Ok(outcomes)
+}
 
+/// Build the entries of a prepared directory from its files' outcomes (indexed like its
+/// nodes), check them and sign.
+pub(crate) fn finish_seal(
+    dir: &Path,
+    prepared: Prepared,
+    digests: Vec<Option<FileOutcome>>,
+    key: &PrivateKey,
+    options: &SealOptions,
+    progress: &dyn Progress,
+) -> Result<Sealed> {
+    let Prepared {
+        nodes,
+        mut facts,
+        mut warnings,
+        ..
+    } = prepared;
     progress.phase("entries");
     let mut seed = Zeroizing::new([0u8; 32]);
     match options.salt_seed {
@@ -311,7 +396,7 @@ pub fn seal_directory(
     }
     // Entries are built in parallel; the findings of the few files that have some are
     // recorded afterwards, in path order.
-    let (mut entries, findings): (Vec<Entry>, Vec<Option<Box<Findings>>>) = nodes
+    let (mut entries, findings): (Vec<Entry>, Vec<Option<FileOutcome>>) = nodes
         .par_iter()
         .zip(digests.into_par_iter())
         .filter_map(|(node, digest)| {
@@ -319,14 +404,15 @@ pub fn seal_directory(
             let base = Entry::bare(node.path.clone(), EntryKind::File, salt);
             let entry = match &node.kind {
                 NodeKind::File { .. } => {
-                    let (d, findings) = digest.expect("every file was hashed");
+                    let outcome = digest.expect("every file was hashed");
+                    let d = outcome.digests;
                     let entry = Entry {
                         size: Some(d.size),
                         blake3: Some(Bytes32(d.blake3)),
                         sha256: d.sha256.map(Bytes32),
                         ..base
                     };
-                    return Some((entry, findings));
+                    return Some((entry, Some(outcome)));
                 }
                 NodeKind::Symlink { target } => Entry {
                     kind: EntryKind::Symlink,
@@ -347,10 +433,17 @@ pub fn seal_directory(
         })
         .unzip();
     let mut notes = Vec::new();
-    for (entry, findings) in entries.iter_mut().zip(findings) {
-        if let Some(findings) = findings {
-            entry.content = record_findings(&entry.path, *findings, &mut facts.broken, &mut notes)
-                .map(Box::new);
+    for (entry, outcome) in entries.iter_mut().zip(findings) {
+        if let Some(outcome) = outcome {
+            facts
+                .broken
+                .extend(outcome.broken.into_iter().map(|reason| BrokenFile {
+                    path: entry.path.clone(),
+                    reason,
+                }));
+            let path = &entry.path;
+            notes.extend(outcome.notes.into_iter().map(|n| format!("{path}: {n}")));
+            entry.content = outcome.content.map(Box::new);
         }
     }
     if !facts.broken.is_empty() && !options.allow_broken {
@@ -505,21 +598,16 @@ fn check_sealable(node: &walk::Node, dir: &Path) -> Result<()> {
     }
 }
 
-/// Turn one file's check results into a content summary, broken-file records and notes.
+/// Turn one file's check results into a content summary, the reasons it is broken and
+/// notes.
 fn record_findings(
-    path: &str,
     findings: Findings,
-    broken: &mut Vec<BrokenFile>,
+    broken: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) -> Option<seqprov_illumina::fastq::FastqContent> {
     match findings.structure {
-        Some(Err(e)) => broken.push(BrokenFile {
-            path: path.to_string(),
-            reason: format!("not a valid {} file: {}", e.kind.name(), e.reason),
-        }),
-        Some(Ok(summary)) => {
-            notes.extend(summary.notes.into_iter().map(|n| format!("{path}: {n}")));
-        }
+        Some(Err(e)) => broken.push(format!("not a valid {} file: {}", e.kind.name(), e.reason)),
+        Some(Ok(summary)) => notes.extend(summary.notes),
         None => {}
     }
     match findings.content {
@@ -533,21 +621,15 @@ fn record_findings(
                         format!("; first at record {record}: {}", why.join(", "))
                     })
                     .unwrap_or_default();
-                broken.push(BrokenFile {
-                    path: path.to_string(),
-                    reason: format!(
-                        "{} of {} read names disagree with the derived-from run{example}",
-                        lineage.mismatched, lineage.checked
-                    ),
-                });
+                broken.push(format!(
+                    "{} of {} read names disagree with the derived-from run{example}",
+                    lineage.mismatched, lineage.checked
+                ));
             }
             Some(outcome.content)
         }
         Some(Err(e)) => {
-            broken.push(BrokenFile {
-                path: path.to_string(),
-                reason: e.to_string(),
-            });
+            broken.push(e.to_string());
             None
         }
         None => None,
