@@ -396,10 +396,12 @@ fn sigterm_during_seals_abandons_them_without_a_bundle_and_a_restart_seals_each_
         .collect();
     for (i, run) in runs.iter().enumerate() {
         write_slowly(run, &synthetic_run(&format!("R9{i}")), Duration::ZERO);
-        // 2 GiB of holes: seconds to hash, nothing on disk.
+        // 64 GiB of holes: far longer to hash than the test waits, whatever the machine
+        // and its load (2 GiB could finish inside the wait on a loaded or fast machine),
+        // and nothing on disk. Cut down to 1 MiB before the final restart.
         fs::File::create(run.join("image.bin"))
             .unwrap()
-            .set_len(2 << 30)
+            .set_len(64 << 30)
             .unwrap();
     }
     let names: Vec<&str> = runs.iter().map(|r| r.to_str().unwrap()).collect();
@@ -427,6 +429,14 @@ fn sigterm_during_seals_abandons_them_without_a_bundle_and_a_restart_seals_each_
     }
     assert_no_temporary_files(work.path());
 
+    for run in &runs {
+        fs::OpenOptions::new()
+            .write(true)
+            .open(run.join("image.bin"))
+            .unwrap()
+            .set_len(1 << 20)
+            .unwrap();
+    }
     let last = Watch::start(
         work.path(),
         &[&["share", "--parallel", "2"][..], &FAST].concat(),
