@@ -19,6 +19,7 @@ mod bundle_commands;
 mod command_inputs;
 mod custody_commands;
 mod export_command;
+mod key_reference;
 mod passphrase;
 mod progress_bar;
 mod seal_command;
@@ -33,12 +34,14 @@ use clap::Parser;
 use seqprov::ExitStatus;
 
 use args::{Cli, Command};
-pub(crate) use command_inputs::{load_policy, load_private_key, read_mode, validate_text};
+pub(crate) use command_inputs::{load_policy, read_mode, validate_text};
+pub(crate) use key_reference::open_signer;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Keygen(a) => seal_command::keygen(a),
+        Command::Pubkey(a) => seal_command::pubkey(a),
         Command::Seal(a) => seal_command::seal(a),
         Command::Verify(a) => verify_command::verify(a),
         Command::Show(a) => bundle_commands::show(a),
