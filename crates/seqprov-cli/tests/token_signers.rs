@@ -209,7 +209,7 @@ fn a_token_key_seals_appends_receives_exports_and_verifies_with_its_pub() {
         .assert()
         .code(0);
     assert_eq!(seal_storage(&bundle), Some(KeyStorage::Pkcs11));
-    token
+    let output = token
         .seqprov()
         .arg("verify")
         .arg(&run)
@@ -217,8 +217,21 @@ fn a_token_key_seals_appends_receives_exports_and_verifies_with_its_pub() {
         .arg(&bundle)
         .arg("--trust")
         .arg(&core_pub)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["seal"]["key_storage"], "pkcs11");
+    token
+        .seqprov()
+        .arg("show")
+        .arg(&bundle)
         .assert()
-        .code(0);
+        .code(0)
+        .stdout(predicates::str::contains(
+            "key held:  pkcs11 (as claimed by the signer)",
+        ));
 
     token
         .seqprov()
@@ -312,6 +325,34 @@ fn a_token_key_seals_appends_receives_exports_and_verifies_with_its_pub() {
         seqprov::PublicKey::load(&exported).unwrap().id(),
         public.id()
     );
+    // The module may also come from --pkcs11-module or the URI's module-path.
+    let by_flag = token.path("by-flag.pub");
+    token
+        .seqprov()
+        .env_remove("SEQPROV_PKCS11_MODULE")
+        .args(["pubkey", &token.uri("core"), "--pkcs11-module"])
+        .arg(&token.module)
+        .arg("--out")
+        .arg(&by_flag)
+        .assert()
+        .code(0);
+    let by_uri = token.path("by-uri.pub");
+    token
+        .seqprov()
+        .env_remove("SEQPROV_PKCS11_MODULE")
+        .arg("pubkey")
+        .arg(format!(
+            "{}?module-path={}",
+            token.uri("core"),
+            token.module.display()
+        ))
+        .arg("--out")
+        .arg(&by_uri)
+        .assert()
+        .code(0);
+    for path in [by_flag, by_uri] {
+        assert_eq!(seqprov::PublicKey::load(&path).unwrap().id(), public.id());
+    }
 }
 
 #[test]

@@ -1122,6 +1122,7 @@ mod tests {
             meaning: "authorship".into(),
             key_id: "ab".repeat(32),
             public_key: "cd".repeat(32),
+            key_storage: None,
             time: "2026-01-02T03:04:05Z".into(),
             tool: "seqprov 0.1.0".into(),
             subject: "260102_M00001_0001".into(),
