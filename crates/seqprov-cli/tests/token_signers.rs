@@ -260,6 +260,16 @@ fn a_token_key_seals_appends_receives_exports_and_verifies_with_its_pub() {
         let payload = seqprov::format::event::EventPayload::from_cbor(event.payload()).unwrap();
         assert_eq!(payload.signer.key_storage, Some(KeyStorage::Pkcs11));
     }
+    let output = token
+        .seqprov()
+        .args(["custody", "show", "--json"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let timeline: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for event in timeline["events"].as_array().unwrap() {
+        assert_eq!(event["key_storage"], "pkcs11", "{event}");
+    }
     token
         .seqprov()
         .arg("verify")

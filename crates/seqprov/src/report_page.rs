@@ -1150,6 +1150,7 @@ mod tests {
             role: Some("courier".into()),
             meaning: Some("responsibility".into()),
             key_id: "ef".repeat(32),
+            key_storage: None,
             host: Some(HOSTILE.into()),
             to: Some("lab".into()),
             note: None,
