@@ -42,7 +42,9 @@ fn bench(c: &mut Criterion) {
         let list = entries(n);
         let encoded: Vec<Vec<u8>> = list.iter().map(Entry::to_cbor).collect();
         let leaves = merkle::leaf_hashes(&encoded);
-        let bundle = sign_entries(list.clone(), "run", &key, &SealOptions::default()).bundle;
+        let bundle = sign_entries(list.clone(), "run", &key, &SealOptions::default())
+            .unwrap()
+            .bundle;
 
         let mut group = c.benchmark_group("entries");
         group.sample_size(10);
@@ -89,7 +91,9 @@ fn proofs(c: &mut Criterion) {
     for n in [10usize, 10_000, 1_000_000] {
         let list = entries(n);
         let wanted = list[list.len() / 2].path.clone();
-        let bundle_bytes = sign_entries(list, "run", &key, &SealOptions::default()).bundle;
+        let bundle_bytes = sign_entries(list, "run", &key, &SealOptions::default())
+            .unwrap()
+            .bundle;
         let bundle = Bundle::parse(&bundle_bytes).unwrap();
         let proof = seqprov::format::proof::prove(&bundle, &[wanted]).unwrap();
         let (_, items) = seqprov::format::proof::parse(&proof).unwrap();

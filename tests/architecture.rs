@@ -1,7 +1,7 @@
 //! The layering of the workspace, checked (issue: one crate per layer).
 //!
-//! - Crate dependencies point one way: `seqprov-cli` → `seqprov` → `seqprov-engine`,
-//!   `seqprov-illumina` → `seqprov-format`; the engine and the sequencing knowledge never
+//! - Crate dependencies point one way: `seqprov-cli` → `seqprov-signers` (token and
+//!   agent signers) → `seqprov` → `seqprov-engine`, `seqprov-illumina` → `seqprov-format`; the engine and the sequencing knowledge never
 //!   depend on each other, and the format depends on no other crate of the workspace.
 //! - Inside each crate, no module imports another in a circle (test modules at the end
 //!   of a file, after `#[cfg(test)]`, are not counted: they may use anything).
@@ -15,11 +15,12 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-const CRATES: [&str; 5] = [
+const CRATES: [&str; 6] = [
     "seqprov-format",
     "seqprov-engine",
     "seqprov-illumina",
     "seqprov",
+    "seqprov-signers",
     "seqprov-cli",
 ];
 
@@ -29,7 +30,8 @@ fn allowed(krate: &str) -> &'static [&'static str] {
         "seqprov-format" => &[],
         "seqprov-engine" | "seqprov-illumina" => &["seqprov-format"],
         "seqprov" => &["seqprov-format", "seqprov-engine", "seqprov-illumina"],
-        "seqprov-cli" => &["seqprov"],
+        "seqprov-signers" => &["seqprov"],
+        "seqprov-cli" => &["seqprov", "seqprov-signers"],
         other => panic!("unknown crate {other}"),
     }
 }

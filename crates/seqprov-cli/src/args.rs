@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Make a new Ed25519 key pair: NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub (SPKI PEM).
     Keygen(KeygenArgs),
+    /// Write the public half (SPKI PEM) of a key file, a PKCS#11 token key or an
+    /// ssh-agent key.
+    Pubkey(PubkeyArgs),
     /// Hash every file of a directory and write a signed bundle beside it.
     Seal(SealArgs),
     /// Walk a directory once (metadata only) and cut its files into N parts balanced by
@@ -97,7 +100,8 @@ pub struct TrustArgs {
 /// What a signer says about an event.
 #[derive(Args, Debug, Clone)]
 pub struct SignerArgs {
-    /// Private key (PKCS#8 PEM).
+    /// Private key: a PKCS#8 PEM file, a PKCS#11 token key `pkcs11:token=…;object=…`
+    /// (RFC 7512) or an ssh-agent key `ssh-agent:SHA256:…`.
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// Signer's printed name [default: the key file's name].
@@ -118,6 +122,9 @@ pub struct SignerArgs {
     /// Load a private key even if group or others can read it.
     #[arg(long)]
     pub allow_insecure_key_permissions: bool,
+    /// Where a `pkcs11:` or `ssh-agent:` --key is found.
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// `seqprov custody append`.
@@ -189,8 +196,42 @@ pub struct KeygenArgs {
     pub name: Option<String>,
     /// Encrypt the private key with a passphrase (PBES2: PBKDF2-SHA256, AES-256-CBC),
     /// taken from SEQPROV_PASSPHRASE or asked on the terminal.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pkcs11")]
     pub encrypt: bool,
+    /// Make the key on this PKCS#11 token instead (`pkcs11:token=…;object=LABEL`): a
+    /// sensitive, non-extractable Ed25519 key; only NAME.pub is written.
+    #[arg(long, value_name = "URI")]
+    pub pkcs11: Option<String>,
+    /// Where the PKCS#11 module is found.
+    #[command(flatten)]
+    pub token: TokenArgs,
+}
+
+/// Where a key kept in a token is found (the PIN is never an argument: it comes from
+/// SEQPROV_PKCS11_PIN or the terminal).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TokenArgs {
+    /// The PKCS#11 module (a shared library) for a `pkcs11:` key [default:
+    /// SEQPROV_PKCS11_MODULE, else the URI's `module-path`].
+    #[arg(long, value_name = "PATH")]
+    pub pkcs11_module: Option<PathBuf>,
+}
+
+/// `seqprov pubkey`.
+#[derive(Args, Debug)]
+pub struct PubkeyArgs {
+    /// The key: a PKCS#8 PEM private key file, `pkcs11:…` or `ssh-agent:SHA256:…`.
+    #[arg(value_name = "KEYREF")]
+    pub key: PathBuf,
+    /// The public key file to write (SPKI PEM; must not exist yet).
+    #[arg(long, value_name = "NAME.pub")]
+    pub out: PathBuf,
+    /// Load a private key file even if group or others can read it.
+    #[arg(long)]
+    pub allow_insecure_key_permissions: bool,
+    /// Where a `pkcs11:` key is found.
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// Options shared by the commands that read file contents.
@@ -210,7 +251,8 @@ pub struct ReadArgs {
 pub struct SealArgs {
     /// The directory to seal (a run folder or a folder of FASTQs).
     pub dir: PathBuf,
-    /// Private key (PKCS#8 PEM).
+    /// Private key: a PKCS#8 PEM file, a PKCS#11 token key `pkcs11:token=…;object=…`
+    /// (RFC 7512) or an ssh-agent key `ssh-agent:SHA256:…`.
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// Bundle to write [default: DIR.seqprov beside DIR].
@@ -318,6 +360,9 @@ pub struct SealArgs {
     /// Test only: the seal time (YYYY-MM-DDTHH:MM:SSZ) instead of now.
     #[arg(long, value_name = "TIME", hide = true)]
     pub test_time: Option<String>,
+    /// Where a `pkcs11:` or `ssh-agent:` --key is found.
+    #[command(flatten)]
+    pub token: TokenArgs,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -477,7 +522,8 @@ pub struct ExportArgs {
     /// What to write: `in-toto` (a DSSE envelope, one JSON line) or `fhir` (a Provenance).
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Private key (PKCS#8 PEM) that signs the DSSE envelope, normally the sealer's.
+    /// Private key that signs the DSSE envelope, normally the sealer's: a PKCS#8 PEM file,
+    /// `pkcs11:…` or `ssh-agent:…` (as for `seal --key`).
     #[arg(long, value_name = "KEY", required_if_eq("format", "in-toto"))]
     pub key: Option<PathBuf>,
     /// Trust options (one is required, or --no-trust-check): the seal's and every event's
@@ -501,6 +547,9 @@ pub struct ExportArgs {
     /// Load a private key even if group or others can read it.
     #[arg(long)]
     pub allow_insecure_key_permissions: bool,
+    /// Where a `pkcs11:` or `ssh-agent:` --key is found.
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 /// The formats of `seqprov export`.
@@ -534,7 +583,8 @@ pub struct WatchArgs {
     /// Directories to search for run folders (folders holding a RunInfo.xml).
     #[arg(required = true, value_name = "ROOT")]
     pub roots: Vec<PathBuf>,
-    /// Private key (PKCS#8 PEM) that signs every seal.
+    /// Private key that signs every seal: a PKCS#8 PEM file, `pkcs11:…` or `ssh-agent:…`
+    /// (as for `seal --key`).
     #[arg(long, value_name = "KEY")]
     pub key: PathBuf,
     /// One pass: scan, seal what is ready (waiting one settle time), report the rest, exit.
@@ -594,6 +644,9 @@ pub struct WatchArgs {
     /// Load a private key even if group or others can read it.
     #[arg(long)]
     pub allow_insecure_key_permissions: bool,
+    /// Where a `pkcs11:` or `ssh-agent:` --key is found.
+    #[command(flatten)]
+    pub token: TokenArgs,
     /// Never memory-map files; read them through a buffer.
     #[arg(long)]
     pub no_mmap: bool,

@@ -71,7 +71,11 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
             a.kind
         ),
     };
-    let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
+    let key = crate::open_signer(
+        &a.signer.key,
+        a.signer.allow_insecure_key_permissions,
+        &a.signer.token,
+    )?;
     let mut event = draft(kind, &a.signer)?;
     match (kind, &a.to) {
         (EventKind::Transfer, None) => bail!("a transfer event needs --to (who receives the data)"),
@@ -94,7 +98,7 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
         (_, Some(_)) => bail!("--derived-bundle goes with --kind derive"),
         _ => {}
     }
-    let payload = seqprov::custody::append_event(&a.bundle, &key, &event)
+    let payload = seqprov::custody::append_event(&a.bundle, &*key, &event)
         .with_context(|| format!("appending to {}", a.bundle.display()))?;
     outln!(
         "appended custody event {} ({}) signed by {} ({}) at {}",
@@ -113,7 +117,11 @@ const RULES_RECEIVE_MAY_LEAVE: [&str; 3] = ["required_event", "custody_gap", "li
 
 /// `seqprov receive`.
 pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
-    let key = crate::load_private_key(&a.signer.key, a.signer.allow_insecure_key_permissions)?;
+    let key = crate::open_signer(
+        &a.signer.key,
+        a.signer.allow_insecure_key_permissions,
+        &a.signer.token,
+    )?;
     let mut event = draft(EventKind::Receive, &a.signer)?;
     let bundle_path = crate::command_inputs::bundle_path_for(&a.dir, &a.bundle)?;
     let outcome = (|| -> Result<(seqprov::Report, Bytes32, BundleIdentity)> {
@@ -163,7 +171,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     pause_before_append_for_tests();
     // Only onto the bytes just verified: a bundle swapped in meanwhile is refused (exit 2).
     let appended =
-        seqprov::custody::append_event_if_unchanged(&bundle_path, &key, &event, &verified)
+        seqprov::custody::append_event_if_unchanged(&bundle_path, &*key, &event, &verified)
             .with_context(|| format!("appending to {}", bundle_path.display()));
     // Print the verification report only now, so that its exit code is the command's.
     let unmet = report.policy.clone();

@@ -14,9 +14,10 @@ use crate::args::{ExportArgs, ExportFormat};
 pub fn export(a: ExportArgs) -> Result<ExitStatus> {
     // Usage first (exit 2), then the bundle (exit 1 when malformed or broken).
     let key = match (a.format, &a.key) {
-        (ExportFormat::InToto, Some(path)) => Some(crate::load_private_key(
+        (ExportFormat::InToto, Some(path)) => Some(crate::open_signer(
             path,
             a.allow_insecure_key_permissions,
+            &a.token,
         )?),
         (ExportFormat::InToto, None) => bail!("--format in-toto needs --key (the signing key)"),
         (ExportFormat::Fhir, Some(_)) => bail!(
@@ -93,7 +94,7 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
     let mut bytes = match key {
         Some(key) => {
             let sealer = bundle.seal.key_id;
-            let signer = key.public().id();
+            let signer = key.key_id();
             if signer != sealer {
                 eprintln!(
                     "seqprov: note: the envelope is signed by key {signer}, not by the seal's \
@@ -103,7 +104,7 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
             let mut statement = export::in_toto_statement(&bundle);
             checks.record_in_statement(&mut statement);
             let statement = serde_json::to_vec(&statement)?;
-            serde_json::to_vec(&export::dsse_envelope(&statement, &key))?
+            serde_json::to_vec(&export::dsse_envelope(&statement, &*key)?)?
         }
         None => {
             let entries: Vec<&Entry> = bundle.entries.iter().collect();

@@ -20,6 +20,7 @@ mod command_inputs;
 mod completions_command;
 mod custody_commands;
 mod export_command;
+mod key_reference;
 mod man_pages;
 mod passphrase;
 mod progress_bar;
@@ -36,12 +37,14 @@ use clap::Parser;
 use seqprov::ExitStatus;
 
 use args::{Cli, Command};
-pub(crate) use command_inputs::{load_policy, load_private_key, read_mode, validate_text};
+pub(crate) use command_inputs::{load_policy, read_mode, validate_text};
+pub(crate) use key_reference::open_signer;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Keygen(a) => seal_command::keygen(a),
+        Command::Pubkey(a) => seal_command::pubkey(a),
         Command::Seal(a) => seal_command::seal(a),
         Command::Plan(a) => sharded_commands::plan(a),
         Command::HashPart(a) => sharded_commands::hash_part(a),

@@ -1,5 +1,6 @@
-//! Passphrases for encrypted private keys: from the `SEQPROV_PASSPHRASE` environment
-//! variable (pipelines), else asked on the terminal without echo.
+//! Passphrases for encrypted private keys and PINs for PKCS#11 tokens: from the
+//! `SEQPROV_PASSPHRASE` / `SEQPROV_PKCS11_PIN` environment variables (pipelines), else
+//! asked on the terminal without echo.
 
 use std::io::IsTerminal;
 
@@ -27,6 +28,31 @@ pub fn for_opening(key_name: &str) -> Result<Zeroizing<String>, String> {
     ))
     .map(Zeroizing::new)
     .map_err(|e| format!("reading the passphrase: {e}"))
+}
+
+/// The environment variable a pipeline sets to give a PKCS#11 token's user PIN.
+pub const PIN_VARIABLE: &str = "SEQPROV_PKCS11_PIN";
+
+/// The user PIN of the token labelled `token_label`: `SEQPROV_PKCS11_PIN`, else asked on
+/// the terminal without echo. Never a command-line argument.
+pub fn for_token(token_label: &str) -> Result<Zeroizing<String>, String> {
+    if let Some(value) = std::env::var_os(PIN_VARIABLE) {
+        return value
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| format!("{PIN_VARIABLE} is not valid UTF-8"));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "the token needs its user PIN: set {PIN_VARIABLE} or run on a terminal"
+        ));
+    }
+    rpassword::prompt_password(format!(
+        "PIN for token {}: ",
+        crate::terminal_text::terminal_safe(token_label)
+    ))
+    .map(Zeroizing::new)
+    .map_err(|e| format!("reading the PIN: {e}"))
 }
 
 /// A new passphrase (asked twice on a terminal), for `keygen --encrypt`.

@@ -3,14 +3,17 @@
 use anyhow::{Context, Result};
 use seqprov::{ExitStatus, HashOptions, PrivateKey};
 
-use crate::args::{KeygenArgs, SealArgs};
-use crate::command_inputs::{load_private_key, read_mode, validate_text};
+use crate::args::{KeygenArgs, PubkeyArgs, SealArgs};
+use crate::command_inputs::{read_mode, validate_text};
 use crate::passphrase;
 use crate::progress_bar::TerminalProgress;
 
 pub(crate) fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
     if let Some(name) = &a.name {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(uri) = &a.pkcs11 {
+        return keygen_on_token(uri, &a);
     }
     let key = PrivateKey::generate(a.name)?;
     let secret = if a.encrypt {
@@ -32,8 +35,63 @@ pub(crate) fn keygen(a: KeygenArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Verified)
 }
 
+/// `keygen --pkcs11 URI --out NAME`: a sensitive, non-extractable Ed25519 key made on the
+/// token; only NAME.pub is written.
+fn keygen_on_token(uri_text: &str, a: &KeygenArgs) -> Result<ExitStatus> {
+    let reference = std::path::Path::new(uri_text);
+    let uri = seqprov_signers::pkcs11_uri::Pkcs11Uri::parse(uri_text).map_err(|e| {
+        seqprov::Error::Key {
+            path: reference.to_path_buf(),
+            reason: e.to_string(),
+        }
+    })?;
+    let pub_path = seqprov::keys::public_key_path(&a.out);
+    if std::fs::symlink_metadata(&pub_path).is_ok() {
+        anyhow::bail!(seqprov::Error::Refused(format!(
+            "{} already exists; refusing to overwrite a key file",
+            pub_path.display()
+        )));
+    }
+    let module = crate::key_reference::module_path(&a.token);
+    let key =
+        seqprov_signers::pkcs11::generate_key_pair(&uri, module.as_deref(), &passphrase::for_token)
+            .map_err(|e| seqprov::Error::Key {
+                path: reference.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+    let public = seqprov::PublicKey::from_verifying_key(key, a.name.clone());
+    seqprov::keys::write_new_public_key(&pub_path, &public)?;
+    outln!("private key: on the token (sensitive, not extractable)");
+    outln!(
+        "public key:  {}",
+        crate::terminal_text::terminal_safe(&pub_path.display().to_string())
+    );
+    outln!("key id:      {}", public.id());
+    Ok(ExitStatus::Verified)
+}
+
+/// `seqprov pubkey KEYREF --out NAME.pub`.
+pub(crate) fn pubkey(a: PubkeyArgs) -> Result<ExitStatus> {
+    if std::fs::symlink_metadata(&a.out).is_ok() {
+        anyhow::bail!(seqprov::Error::Refused(format!(
+            "{} already exists; refusing to overwrite a key file",
+            a.out.display()
+        )));
+    }
+    let signer = crate::open_signer(&a.key, a.allow_insecure_key_permissions, &a.token)?;
+    let public = signer.public_key_with_name();
+    seqprov::keys::write_new_public_key(&a.out, &public)?;
+    outln!(
+        "public key: {}",
+        crate::terminal_text::terminal_safe(&a.out.display().to_string())
+    );
+    outln!("key id:     {}", public.id());
+    outln!("held in:    {}", signer.key_storage().as_str());
+    Ok(ExitStatus::Verified)
+}
+
 pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
-    let key = load_private_key(&a.key, a.allow_insecure_key_permissions)?;
+    let key = crate::open_signer(&a.key, a.allow_insecure_key_permissions, &a.token)?;
     if let Some(name) = &a.signer {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;
     }
@@ -141,11 +199,11 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     let progress = TerminalProgress::new("sealing", a.read.quiet);
     let (sealed, sharded) = if a.from_parts.is_empty() {
         (
-            seqprov::seal_directory(&a.dir, &key, &options, &progress),
+            seqprov::seal_directory(&a.dir, &*key, &options, &progress),
             None,
         )
     } else {
-        match crate::sharded_commands::seal_from_parts(&a, &key, &options, &progress) {
+        match crate::sharded_commands::seal_from_parts(&a, &*key, &options, &progress) {
             Ok((sealed, sharded)) => (Ok(sealed), Some(sharded)),
             Err(e) => (Err(e), None),
         }
@@ -157,7 +215,7 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     output.check_outside(&a.dir)?;
     output.write(&sealed.bundle, overwrite, 0o644)?;
     if let Some(sharded) = &sharded {
-        crate::sharded_commands::record_nodes(&a, &out, &key, &options, &sealed, sharded)?;
+        crate::sharded_commands::record_nodes(&a, &out, &*key, &options, &sealed, sharded)?;
     }
     progress.report_timings();
     const SHOWN: usize = 20;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use seqprov::sharded::{self, GivenPart, PartsInput, PlanOptions, ShardedSeal};
-use seqprov::{ExitStatus, PrivateKey, SealOptions, Sealed};
+use seqprov::{ExitStatus, SealOptions, Sealed};
 
 use crate::args::{HashPartArgs, PlanArgs, SealArgs, VerifyArgs};
 use crate::terminal_text::terminal_safe;
@@ -159,7 +159,7 @@ fn read_parts(
 /// `seal DIR --from-parts PART... --plan PLAN`.
 pub(crate) fn seal_from_parts(
     a: &SealArgs,
-    key: &PrivateKey,
+    key: &dyn seqprov::keys::Signer,
     options: &SealOptions,
     progress: &dyn seqprov::Progress,
 ) -> seqprov::Result<(Sealed, ShardedSeal)> {
@@ -207,7 +207,7 @@ pub(crate) fn digests_from_parts(
 pub(crate) fn record_nodes(
     a: &SealArgs,
     out: &Path,
-    key: &PrivateKey,
+    key: &dyn seqprov::keys::Signer,
     options: &SealOptions,
     sealed: &Sealed,
     sharded: &ShardedSeal,

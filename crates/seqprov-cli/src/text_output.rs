@@ -27,6 +27,14 @@ pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
         ),
         format!("meaning:   {}", safe(&seal.meaning)),
         format!("key id:    {}", safe(&seal.key_id)),
+    ];
+    if let Some(storage) = &seal.key_storage {
+        lines.push(format!(
+            "key held:  {} (as claimed by the signer)",
+            safe(storage)
+        ));
+    }
+    lines.extend([
         format!("time:      {} (as claimed by the signer)", safe(&seal.time)),
         format!("tool:      {}", safe(&seal.tool)),
         format!(
@@ -52,7 +60,7 @@ pub fn seal_lines(seal: &SealSummary) -> Vec<String> {
             safe(seal.derived_from.as_deref().unwrap_or("(not recorded)"))
         ),
         format!("custody:   {} events", seal.custody_events),
-    ];
+    ]);
     if let Some(missing) = seal.missing {
         lines.push(format!(
             "missing:   {missing} expected file(s) were missing at seal time"

@@ -12,7 +12,7 @@ use seqprov::watch::{EventKind, WaitingFor, WatchEvent, WatchOptions};
 use seqprov::{ExitStatus, HashOptions};
 
 use crate::args::WatchArgs;
-use crate::command_inputs::{load_private_key, validate_text};
+use crate::command_inputs::validate_text;
 use crate::terminal_text::terminal_safe;
 
 fn duration(flag: &str, text: &str) -> Result<Duration> {
@@ -35,7 +35,11 @@ pub(crate) fn watch(a: WatchArgs) -> Result<ExitStatus> {
         .map(str::parse::<seqprov::illumina::run_mode::RunMode>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let key = Arc::new(load_private_key(&a.key, a.allow_insecure_key_permissions)?);
+    let key: Arc<dyn seqprov::Signer> = Arc::from(crate::open_signer(
+        &a.key,
+        a.allow_insecure_key_permissions,
+        &a.token,
+    )?);
     let mut sink = EventSink::open(a.events.as_deref())?;
     // Registered before watching begins: from here on SIGTERM and SIGINT only set the flag,
     // and the watcher stops at its next look (within 50 ms) without writing a partial

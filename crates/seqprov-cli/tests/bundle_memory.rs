@@ -35,7 +35,9 @@ fn bundle(n: usize) -> Vec<u8> {
         })
         .collect();
     let key = PrivateKey::from_seed(&[3; 32], Some("Memory Test".into()));
-    sign_entries(entries, "run", &key, &SealOptions::default()).bundle
+    sign_entries(entries, "run", &key, &SealOptions::default())
+        .unwrap()
+        .bundle
 }
 
 #[test]
@@ -163,7 +165,8 @@ fn a_large_seal_costs_a_bounded_multiple_of_its_size() {
             payload.to_cbor(),
             seqprov::format::manifest::SEAL_CONTENT_TYPE,
             &key,
-        );
+        )
+        .unwrap();
         bytes.extend_from_slice(&small[seal_len..]);
         bytes
     };

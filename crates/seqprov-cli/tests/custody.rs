@@ -1201,7 +1201,7 @@ fn receive_event_with_another_root_breaks_the_chain() {
         derived: None,
         time: None,
     };
-    let (_, raw) = seqprov::custody::sign_next_event(&bundle, &key, &draft);
+    let (_, raw) = seqprov::custody::sign_next_event(&bundle, &key, &draft).unwrap();
     let mut bytes = fs::read(lab.bundle()).unwrap();
     bytes.extend_from_slice(&raw);
     fs::write(lab.bundle(), bytes).unwrap();

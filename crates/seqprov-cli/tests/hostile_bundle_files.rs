@@ -43,7 +43,7 @@ impl Work {
             target: None,
             content: None,
         };
-        let sealed = sign_entries(vec![entry], "run", &key(), &SealOptions::default());
+        let sealed = sign_entries(vec![entry], "run", &key(), &SealOptions::default()).unwrap();
         std::fs::write(dir.path().join("run.seqprov"), &sealed.bundle).unwrap();
         std::fs::write(dir.path().join("core.pub"), key().public().to_pem()).unwrap();
         let work = Work { dir };
@@ -220,7 +220,9 @@ fn a_bundle_of_minimal_entries_costs_a_bounded_multiple_of_its_size() {
                 content: None,
             })
             .collect();
-        sign_entries(entries, "run", &key(), &SealOptions::default()).bundle
+        sign_entries(entries, "run", &key(), &SealOptions::default())
+            .unwrap()
+            .bundle
     };
     std::fs::write(dir.path().join("small.seqprov"), sign(10)).unwrap();
     let bytes = sign(300_000);
@@ -254,7 +256,9 @@ fn a_trusted_seal_followed_by_a_forged_entry_list_is_an_integrity_failure() {
         target: None,
         content: None,
     };
-    let forged_list = sign_entries(vec![other], "run", &key(), &SealOptions::default()).bundle;
+    let forged_list = sign_entries(vec![other], "run", &key(), &SealOptions::default())
+        .unwrap()
+        .bundle;
     let list_at = seqprov::format::cbor::item_len(&forged_list).unwrap();
     let mut spliced = intact[..seal_len].to_vec();
     spliced.extend_from_slice(&forged_list[list_at..]);

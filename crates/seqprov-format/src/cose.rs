@@ -12,12 +12,44 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::key_id::KeyId;
 
-/// Whatever makes Ed25519 signatures: a key in memory, or one kept in a token.
+/// Why a signer made no signature: a token that refused or failed, an agent that went
+/// away, or a signature that the signer's public key does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SigningError(pub String);
+
+/// Whatever makes Ed25519 signatures: a key in memory, or one kept in a token or an agent.
 pub trait Ed25519Signer {
-    /// The key id of the public key that checks this signer's signatures.
-    fn key_id(&self) -> KeyId;
-    /// The 64-byte Ed25519 signature of `message`.
-    fn sign_message(&self, message: &[u8]) -> [u8; 64];
+    /// The public key that must verify this signer's signatures.
+    fn public_key(&self) -> VerifyingKey;
+    /// The key id of [`Ed25519Signer::public_key`].
+    fn key_id(&self) -> KeyId {
+        KeyId::of(&self.public_key())
+    }
+    /// The 64-byte pure Ed25519 (RFC 8032) signature of `message`, or why there is none.
+    /// Callers check it with [`checked_signature`]; implementations need not.
+    fn try_sign_message(&self, message: &[u8]) -> Result<[u8; 64], SigningError>;
+}
+
+/// Sign `message` with `signer` and verify the signature (strictly) against the signer's
+/// public key before returning it: a token or agent that answers with another key's
+/// signature, or with garbage, is refused here, before anything is written.
+pub fn checked_signature(
+    signer: &dyn Ed25519Signer,
+    message: &[u8],
+) -> Result<[u8; 64], SigningError> {
+    let signature = signer.try_sign_message(message)?;
+    let public = signer.public_key();
+    public
+        .verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature))
+        .map_err(|_| {
+            SigningError(format!(
+                "the signer returned a signature that its public key (key id {}) does not \
+                 verify; nothing was signed",
+                KeyId::of(&public)
+            ))
+        })?;
+    Ok(signature)
 }
 
 /// A parsed, not yet verified, COSE_Sign1 message.
@@ -34,20 +66,25 @@ pub struct SignedMessage {
     sign1: CoseSign1,
 }
 
-/// Sign `payload` and return the tagged COSE_Sign1 bytes.
-pub fn sign(payload: Vec<u8>, content_type: &str, key: &dyn Ed25519Signer) -> Vec<u8> {
+/// Sign `payload` and return the tagged COSE_Sign1 bytes; the signature is checked with
+/// [`checked_signature`].
+pub fn sign(
+    payload: Vec<u8>,
+    content_type: &str,
+    key: &dyn Ed25519Signer,
+) -> Result<Vec<u8>, SigningError> {
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::EdDSA)
         .key_id(key.key_id().0.to_vec())
         .content_type(content_type.to_string())
         .build();
-    CoseSign1Builder::new()
+    Ok(CoseSign1Builder::new()
         .protected(protected)
         .payload(payload)
-        .create_signature(b"", |tbs| key.sign_message(tbs).to_vec())
+        .try_create_signature(b"", |tbs| checked_signature(key, tbs).map(|s| s.to_vec()))?
         .build()
         .to_tagged_vec()
-        .expect("a COSE_Sign1 built here always encodes")
+        .expect("a COSE_Sign1 built here always encodes"))
 }
 
 /// Parse a tagged COSE_Sign1 and check its headers have exactly the expected shape.
@@ -214,7 +251,7 @@ mod tests {
     fn to_be_signed_is_the_cose_librarys_sig_structure() {
         let key = TestKey::from_seed(&[9; 32], None);
         for len in [0usize, 1, 23, 24, 255, 256, 70_000] {
-            let raw = sign(vec![0x61; len], "application/test", &key);
+            let raw = sign(vec![0x61; len], "application/test", &key).unwrap();
             let message = parse(&raw).unwrap();
             let library = CoseSign1::from_tagged_slice(&raw).unwrap().tbs_data(b"");
             assert_eq!(message.to_be_signed(), library, "payload of {len} bytes");
@@ -234,19 +271,45 @@ mod tests {
     }
 
     impl Ed25519Signer for TestKey {
-        fn key_id(&self) -> KeyId {
-            KeyId::of(&self.0.verifying_key())
+        fn public_key(&self) -> VerifyingKey {
+            self.0.verifying_key()
         }
-        fn sign_message(&self, message: &[u8]) -> [u8; 64] {
+        fn try_sign_message(&self, message: &[u8]) -> Result<[u8; 64], SigningError> {
             use ed25519_dalek::Signer;
-            self.0.sign(message).to_bytes()
+            Ok(self.0.sign(message).to_bytes())
         }
+    }
+
+    /// A signer whose public key is not the key that signs (a token answering with another
+    /// key's signature).
+    struct MismatchedSigner {
+        signs: TestKey,
+        claims: TestKey,
+    }
+
+    impl Ed25519Signer for MismatchedSigner {
+        fn public_key(&self) -> VerifyingKey {
+            self.claims.public()
+        }
+        fn try_sign_message(&self, message: &[u8]) -> Result<[u8; 64], SigningError> {
+            self.signs.try_sign_message(message)
+        }
+    }
+
+    #[test]
+    fn a_signature_by_another_key_is_refused() {
+        let signer = MismatchedSigner {
+            signs: TestKey::from_seed(&[1; 32], None),
+            claims: TestKey::from_seed(&[2; 32], None),
+        };
+        let err = sign(b"payload".to_vec(), "text/plain", &signer).unwrap_err();
+        assert!(err.0.contains("does not verify"), "{err}");
     }
 
     #[test]
     fn sign_parse_verify() {
         let key = TestKey::from_seed(&[9; 32], None);
-        let raw = sign(b"payload".to_vec(), "text/plain", &key);
+        let raw = sign(b"payload".to_vec(), "text/plain", &key).unwrap();
         assert_eq!(raw[0], 0xd2, "tag 18");
         let msg = parse(&raw).unwrap();
         assert_eq!(msg.payload(), b"payload");
@@ -259,7 +322,7 @@ mod tests {
     #[test]
     fn flipped_payload_byte_fails_verification() {
         let key = TestKey::from_seed(&[9; 32], None);
-        let mut raw = sign(b"payload".to_vec(), "text/plain", &key);
+        let mut raw = sign(b"payload".to_vec(), "text/plain", &key).unwrap();
         let at = raw.windows(7).position(|w| w == b"payload").unwrap();
         raw[at] ^= 1;
         let msg = parse(&raw).unwrap();

@@ -186,6 +186,42 @@ pub struct SignerInfo {
     pub meaning: String,
     /// The signer's raw Ed25519 public key.
     pub public_key: Bytes32,
+    /// How the signer says its private key was held; absent for a key file (and in
+    /// everything written before the field existed). A claim by the signer, not proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_storage: Option<KeyStorage>,
+}
+
+/// Where a signer's private key was held when it signed, as the signer claims it
+/// (`signer.key_storage`, spec/bundle.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyStorage {
+    /// A private key file read into the signing process's memory.
+    #[serde(rename = "file")]
+    File,
+    /// A PKCS#11 token (smart card, HSM, SoftHSM) that signed without giving the key out.
+    #[serde(rename = "pkcs11")]
+    Pkcs11,
+    /// An ssh-agent, which may hold the key in memory or in hardware behind it.
+    #[serde(rename = "ssh-agent")]
+    SshAgent,
+}
+
+impl KeyStorage {
+    /// The value's text in the payload and in reports: `file`, `pkcs11` or `ssh-agent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStorage::File => "file",
+            KeyStorage::Pkcs11 => "pkcs11",
+            KeyStorage::SshAgent => "ssh-agent",
+        }
+    }
+
+    /// What the payload records for it: nothing for a key file (so bundles sealed with a
+    /// key file are byte for byte what they were before the field existed).
+    pub fn recorded(self) -> Option<KeyStorage> {
+        (self != KeyStorage::File).then_some(self)
+    }
 }
 
 /// What was sealed.

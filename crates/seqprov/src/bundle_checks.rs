@@ -173,7 +173,13 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
             format!("the policy refuses run metadata that names two runs: {mismatch}"),
         ));
     }
-    let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal.time);
+    let seal_failures = policy.judge(
+        "seal",
+        bundle.seal.key_id,
+        &seal.signer.role,
+        &seal.time,
+        seal.signer.key_storage,
+    );
     checks.trusted = seal_failures.is_empty();
     // The compact record of missing files must expand, against the signed layout, to
     // exactly its count and digest (spec/bundle.md §6.3). Only a trusted signer's record
@@ -217,7 +223,13 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         }
         let subject = format!("custody event {}", record.position);
         let key_id = bundle.events[(record.position - 1) as usize].key_id;
-        let failures = policy.judge(&subject, key_id, &payload.signer.role, &payload.time);
+        let failures = policy.judge(
+            &subject,
+            key_id,
+            &payload.signer.role,
+            &payload.time,
+            payload.signer.key_storage,
+        );
         if failures.is_empty() {
             good_events.push(payload);
         }
@@ -410,7 +422,8 @@ mod tests {
                 &SealOptions::default(),
                 facts,
                 &seqprov_engine::hashing::NoProgress,
-            );
+            )
+            .unwrap();
             let bundle = Bundle::parse(&sealed.bundle).unwrap();
             check_bundle(&bundle, &policy, &VerifyOptions::default())
         };

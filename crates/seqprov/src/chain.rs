@@ -39,6 +39,10 @@ pub struct EventRecord {
     pub meaning: Option<String>,
     /// Key id (hex) from the COSE header.
     pub key_id: String,
+    /// How the event's signer says its key was held (`pkcs11`, `ssh-agent`, `file`), when
+    /// the event records it; a claim by the signer, not proof.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_storage: Option<String>,
     /// Host or location.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -101,6 +105,7 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
             role: None,
             meaning: None,
             key_id: message.key_id.to_hex(),
+            key_storage: None,
             host: None,
             to: None,
             note: None,
@@ -124,6 +129,7 @@ pub fn check(bundle: &Bundle) -> ChainCheck {
                 record.signer = Some(payload.signer.name.clone());
                 record.role = Some(payload.signer.role.clone());
                 record.meaning = Some(payload.signer.meaning.clone());
+                record.key_storage = payload.signer.key_storage.map(|k| k.as_str().to_string());
                 record.host = payload.host.clone();
                 record.to = payload.to.clone();
                 record.note = payload.note.clone();

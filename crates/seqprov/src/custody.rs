@@ -13,7 +13,7 @@ use seqprov_format::{Bundle, cose};
 
 use crate::bundle_file::{self, Overwrite};
 use crate::error::{Error, Result};
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 
 /// What the signer of a new event says.
 #[derive(Clone, Debug)]
@@ -43,11 +43,11 @@ pub struct EventDraft {
 /// Build and sign the next event for `bundle` (does not write anything).
 pub fn sign_next_event(
     bundle: &Bundle,
-    key: &PrivateKey,
+    key: &dyn Signer,
     draft: &EventDraft,
-) -> (EventPayload, Vec<u8>) {
+) -> Result<(EventPayload, Vec<u8>)> {
     let previous = bundle.events.last().map_or(&bundle.seal.raw, |e| &e.raw);
-    let public = key.public();
+    let public = key.public_key_with_name();
     let payload = EventPayload {
         format: EVENT_FORMAT.into(),
         version: EVENT_VERSION,
@@ -60,11 +60,12 @@ pub fn sign_next_event(
             name: draft
                 .signer_name
                 .clone()
-                .or_else(|| key.signer_name.clone())
+                .or_else(|| key.signer_name())
                 .unwrap_or_else(|| format!("key {}", &public.id().to_hex()[..16])),
             role: draft.role.clone(),
             meaning: draft.meaning.clone(),
             public_key: Bytes32(public.to_bytes()),
+            key_storage: key.key_storage().recorded(),
         },
         host: draft.host.clone(),
         to: draft.to.clone(),
@@ -72,8 +73,8 @@ pub fn sign_next_event(
         verification: draft.verification.clone(),
         derived: draft.derived.clone(),
     };
-    let raw = cose::sign(payload.to_cbor(), EVENT_CONTENT_TYPE, key);
-    (payload, raw)
+    let raw = cose::sign(payload.to_cbor(), EVENT_CONTENT_TYPE, key)?;
+    Ok((payload, raw))
 }
 
 /// Which bundle a caller checked: the digest of its seal message and of its last message
@@ -107,7 +108,7 @@ impl BundleIdentity {
 /// and replaced by a complete new file written beside it, fsynced and renamed over it.
 /// A crash leaves the previous bundle; a concurrent appender waits for the lock and then
 /// sees the new file (if the path no longer names the locked file, it starts over).
-pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result<EventPayload> {
+pub fn append_event(path: &Path, key: &dyn Signer, draft: &EventDraft) -> Result<EventPayload> {
     append(path, key, draft, None)
 }
 
@@ -117,7 +118,7 @@ pub fn append_event(path: &Path, key: &PrivateKey, draft: &EventDraft) -> Result
 /// so that its signed "received and verified" lands only on the bytes it verified.
 pub fn append_event_if_unchanged(
     path: &Path,
-    key: &PrivateKey,
+    key: &dyn Signer,
     draft: &EventDraft,
     expected: &BundleIdentity,
 ) -> Result<EventPayload> {
@@ -126,7 +127,7 @@ pub fn append_event_if_unchanged(
 
 fn append(
     path: &Path,
-    key: &PrivateKey,
+    key: &dyn Signer,
     draft: &EventDraft,
     expected: Option<&BundleIdentity>,
 ) -> Result<EventPayload> {
@@ -202,7 +203,7 @@ fn append(
                 seqprov_format::bundle::MAX_EVENTS
             )));
         }
-        let (payload, raw) = sign_next_event(&bundle, key, draft);
+        let (payload, raw) = sign_next_event(&bundle, key, draft)?;
         if raw.len() > seqprov_format::bundle::MAX_EVENT_BYTES {
             return Err(Error::Refused(format!(
                 "the custody event would be {} bytes, more than the {} bytes an event may \

@@ -64,6 +64,10 @@ pub enum Error {
     /// Signed data does not hold together (a broken custody chain, a lineage mismatch).
     #[error("integrity failure: {0}")]
     Integrity(String),
+    /// The signer made no usable signature (a token or agent failed, or answered with a
+    /// signature its public key does not verify); nothing was written.
+    #[error("signing failed: {0}")]
+    Signing(String),
 }
 
 impl Error {
@@ -86,7 +90,8 @@ impl Error {
             | Error::UnsealableTree { .. }
             | Error::Key { .. }
             | Error::Policy { .. }
-            | Error::Refused(_) => ExitStatus::UsageOrIo,
+            | Error::Refused(_)
+            | Error::Signing(_) => ExitStatus::UsageOrIo,
         }
     }
 }
@@ -98,6 +103,12 @@ impl From<FormatError> for Error {
             FormatError::Refused(why) => Error::Refused(why),
             FormatError::Integrity(why) => Error::Integrity(why),
         }
+    }
+}
+
+impl From<seqprov_format::cose::SigningError> for Error {
+    fn from(e: seqprov_format::cose::SigningError) -> Error {
+        Error::Signing(e.0)
     }
 }
 

@@ -15,8 +15,9 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
-use seqprov_format::cose::Ed25519Signer;
+pub use seqprov_format::cose::{Ed25519Signer, SigningError};
 pub use seqprov_format::key_id::KeyId;
+pub use seqprov_format::manifest::KeyStorage;
 
 use crate::error::{Error, Result};
 
@@ -54,13 +55,46 @@ pub struct PrivateKey {
 }
 
 impl Ed25519Signer for PrivateKey {
-    fn key_id(&self) -> KeyId {
-        KeyId::of(&self.key.verifying_key())
+    fn public_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
     }
 
-    fn sign_message(&self, message: &[u8]) -> [u8; 64] {
-        self.key.sign(message).to_bytes()
+    fn try_sign_message(&self, message: &[u8]) -> std::result::Result<[u8; 64], SigningError> {
+        Ok(self.key.sign(message).to_bytes())
     }
+}
+
+impl Signer for PrivateKey {
+    fn signer_name(&self) -> Option<String> {
+        self.signer_name.clone()
+    }
+
+    fn key_storage(&self) -> KeyStorage {
+        KeyStorage::File
+    }
+}
+
+/// What every signing command signs with: a key file read into memory ([`PrivateKey`]),
+/// or a key that stays in a PKCS#11 token or an ssh-agent (the `seqprov-signers` crate).
+/// Every signature is made through [`sign_checked`] (or `cose::sign`, which does the
+/// same), so a backend's answer is verified against [`Ed25519Signer::public_key`] before
+/// anything is written.
+pub trait Signer: Ed25519Signer + Send + Sync {
+    /// The holder's name recorded with the key (a key file's `Signer:` line), if any.
+    fn signer_name(&self) -> Option<String>;
+    /// Where the private key is held; recorded in seals and events as the signer's claim.
+    fn key_storage(&self) -> KeyStorage;
+    /// The public key, with the holder's name.
+    fn public_key_with_name(&self) -> PublicKey {
+        PublicKey::from_verifying_key(self.public_key(), self.signer_name())
+    }
+}
+
+/// Sign `message` with `signer` (pure Ed25519) and verify the signature against the
+/// signer's public key before returning it; a failure is [`Error::Signing`] (exit 2).
+pub fn sign_checked(signer: &dyn Signer, message: &[u8]) -> Result<Signature> {
+    let bytes = seqprov_format::cose::checked_signature(signer, message)?;
+    Ok(Signature::from_bytes(&bytes))
 }
 
 /// A public key and the signer name stored with it, if any.
@@ -401,6 +435,23 @@ pub fn validate_signer_name(name: &str) -> std::result::Result<(), String> {
 /// Returns the two paths written.
 pub fn write_new_keypair(base: &Path, key: &PrivateKey) -> Result<(PathBuf, PathBuf)> {
     write_new_keypair_with(base, key, None)
+}
+
+/// Write `key` as a new SPKI PEM public key file at `path` (mode 0644, fsynced); an
+/// existing file is never overwritten ([`Error::Refused`]).
+pub fn write_new_public_key(path: &Path, key: &PublicKey) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Refused(format!(
+            "{} already exists; refusing to overwrite a key file",
+            path.display()
+        )));
+    }
+    write_new_file(path, key.to_pem().as_bytes(), 0o644)
+}
+
+/// The `NAME.pub` path `keygen --out NAME` writes.
+pub fn public_key_path(base: &Path) -> PathBuf {
+    with_suffix(base, "pub")
 }
 
 /// [`write_new_keypair`], encrypting the private key with `passphrase` when given.

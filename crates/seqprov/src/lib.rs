@@ -67,7 +67,7 @@ pub mod watch;
 pub use bundle_checks::ProofMatching;
 pub use bundle_file::{Overwrite, default_bundle_path, read_bundle, read_proof, write_atomically};
 pub use error::{Error, Result};
-pub use keys::{KeyId, PermissionCheck, PrivateKey, PublicKey};
+pub use keys::{KeyId, KeyStorage, PermissionCheck, PrivateKey, PublicKey, Signer};
 pub use policy::Policy;
 pub use report::{ExitStatus, FileClass, Report, Verdict};
 pub use seal::{SealOptions, Sealed, seal_directory};

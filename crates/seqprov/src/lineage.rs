@@ -136,6 +136,7 @@ pub fn check(bundle: &Bundle, inputs: &[Bundle], policy: &Policy, required: bool
                     input.seal.key_id,
                     &input.payload.signer.role,
                     &input.payload.time,
+                    input.payload.signer.key_storage,
                 );
                 if !failures.is_empty() {
                     report.status = "untrusted".into();

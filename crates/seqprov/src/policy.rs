@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::keys::{KeyId, PublicKey};
+use crate::keys::{KeyId, KeyStorage, PublicKey};
 use seqprov_format::manifest::parse_time;
 
 /// The policy file format version this build reads.
@@ -136,6 +136,53 @@ pub struct TrustedSigner {
     pub valid_from: Option<time::OffsetDateTime>,
     /// End of validity (exclusive), RFC 3339.
     pub valid_until: Option<time::OffsetDateTime>,
+    /// Where the signature must claim the key was held.
+    pub key_storage: RequiredKeyStorage,
+}
+
+/// What a `[[signer]]` entry requires of the `signer.key_storage` claim of a signature
+/// (`key_storage` in the policy; spec/policy.md §2.2). The claim is the signer's word,
+/// not proof: a policy that requires a token refuses signatures made, by the signer's
+/// own account, with a key file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RequiredKeyStorage {
+    /// Any claim, or none (`"any"`, the default).
+    #[default]
+    Any,
+    /// A PKCS#11 token (`"token"`).
+    Token,
+    /// A PKCS#11 token or an ssh-agent (`"token-or-agent"`).
+    TokenOrAgent,
+}
+
+impl RequiredKeyStorage {
+    fn parse(text: &str) -> Option<RequiredKeyStorage> {
+        match text {
+            "any" => Some(RequiredKeyStorage::Any),
+            "token" => Some(RequiredKeyStorage::Token),
+            "token-or-agent" => Some(RequiredKeyStorage::TokenOrAgent),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            RequiredKeyStorage::Any => "any",
+            RequiredKeyStorage::Token => "token",
+            RequiredKeyStorage::TokenOrAgent => "token-or-agent",
+        }
+    }
+
+    /// Whether a signature claiming `claim` (absent: a key file) meets the requirement.
+    pub fn accepts(self, claim: Option<KeyStorage>) -> bool {
+        match self {
+            RequiredKeyStorage::Any => true,
+            RequiredKeyStorage::Token => claim == Some(KeyStorage::Pkcs11),
+            RequiredKeyStorage::TokenOrAgent => {
+                matches!(claim, Some(KeyStorage::Pkcs11 | KeyStorage::SshAgent))
+            }
+        }
+    }
 }
 
 /// A loaded policy.
@@ -175,6 +222,8 @@ struct SignerFile {
     valid_from: Option<TimeValue>,
     #[serde(default)]
     valid_until: Option<TimeValue>,
+    #[serde(default)]
+    key_storage: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -217,6 +266,7 @@ impl Policy {
                     roles: any_role(),
                     valid_from: None,
                     valid_until: None,
+                    key_storage: RequiredKeyStorage::Any,
                 })
                 .collect(),
             ..Policy::default()
@@ -303,12 +353,23 @@ impl Policy {
                     s.name
                 ));
             }
+            let key_storage = match &s.key_storage {
+                None => RequiredKeyStorage::Any,
+                Some(text) => RequiredKeyStorage::parse(text).ok_or_else(|| {
+                    format!(
+                        "signer {:?}: key_storage {text:?} is not one of \"any\", \"token\", \
+                         \"token-or-agent\"",
+                        s.name
+                    )
+                })?,
+            };
             signers.push(TrustedSigner {
                 name: s.name,
                 key,
                 roles: s.roles,
                 valid_from,
                 valid_until,
+                key_storage,
             });
         }
         let mut revoked = HashSet::new();
@@ -337,8 +398,16 @@ impl Policy {
         })
     }
 
-    /// Judge a signature by `key_id` claiming `role` at `time`; empty when trusted.
-    pub fn judge(&self, subject: &str, key_id: KeyId, role: &str, time: &str) -> Vec<RuleFailure> {
+    /// Judge a signature by `key_id` claiming `role` at `time`, its signer claiming the key
+    /// was held in `key_storage` (absent: a key file); empty when trusted.
+    pub fn judge(
+        &self,
+        subject: &str,
+        key_id: KeyId,
+        role: &str,
+        time: &str,
+        key_storage: Option<KeyStorage>,
+    ) -> Vec<RuleFailure> {
         if self.revoked.contains(&key_id) {
             return vec![RuleFailure::new(
                 "revoked_key",
@@ -386,6 +455,19 @@ impl Policy {
                     format!(
                         "{:?} may sign as {:?}, not as {role:?}",
                         signer.name, signer.roles
+                    ),
+                ));
+            }
+            if !signer.key_storage.accepts(key_storage) {
+                these.push(RuleFailure::new(
+                    "key_storage_not_allowed",
+                    subject,
+                    format!(
+                        "{:?} must sign with a key held in {}, and this signature claims {} \
+                         (a claim by the signer)",
+                        signer.name,
+                        signer.key_storage.as_str(),
+                        key_storage.unwrap_or(KeyStorage::File).as_str()
                     ),
                 ));
             }
@@ -463,7 +545,7 @@ mod tests {
     fn trusted_in_role_and_window() {
         let p = policy_with("");
         assert!(
-            p.judge("seal", key(1).id(), "sealer", "2026-06-01T00:00:00Z")
+            p.judge("seal", key(1).id(), "sealer", "2026-06-01T00:00:00Z", None)
                 .is_empty()
         );
     }
@@ -471,8 +553,9 @@ mod tests {
     #[test]
     fn each_rule_is_named() {
         let p = policy_with(&format!("[revoked]\nkey_ids = [\"{}\"]\n", key(2).id()));
-        let rule =
-            |k: PublicKey, role: &str, t: &str| p.judge("seal", k.id(), role, t)[0].rule.clone();
+        let rule = |k: PublicKey, role: &str, t: &str| {
+            p.judge("seal", k.id(), role, t, None)[0].rule.clone()
+        };
         assert_eq!(
             rule(key(1), "sealer", "2025-12-31T23:59:59Z"),
             "outside_validity"
@@ -493,6 +576,37 @@ mod tests {
             rule(key(3), "sealer", "2026-06-01T00:00:00Z"),
             "untrusted_signer"
         );
+    }
+
+    #[test]
+    fn key_storage_requirement_judges_the_claim() {
+        let pem = key(1).to_pem();
+        let with_storage = |storage: &str| {
+            let text = format!(
+                "version = 1\n[[signer]]\nname = \"Core\"\npublic_key = '''\n{pem}'''\nroles = [\"sealer\"]\nkey_storage = \"{storage}\"\n[[signer]]\nname = \"Courier\"\npublic_key = '''\n{pem}'''\nroles = [\"courier\"]\n"
+            );
+            Policy::parse(&text, Path::new("."))
+        };
+        let t = "2026-06-01T00:00:00Z";
+        let judge = |p: &Policy, role: &str, claim| p.judge("seal", key(1).id(), role, t, claim);
+        let p = with_storage("token").unwrap();
+        assert!(judge(&p, "sealer", Some(KeyStorage::Pkcs11)).is_empty());
+        for claim in [None, Some(KeyStorage::File), Some(KeyStorage::SshAgent)] {
+            let failures = judge(&p, "sealer", claim);
+            assert!(
+                failures.iter().any(|f| f.rule == "key_storage_not_allowed"),
+                "{claim:?}: {failures:?}"
+            );
+        }
+        // The same key in another role, whose entry requires nothing, is trusted.
+        assert!(judge(&p, "courier", None).is_empty());
+        let p = with_storage("token-or-agent").unwrap();
+        assert!(judge(&p, "sealer", Some(KeyStorage::SshAgent)).is_empty());
+        assert!(!judge(&p, "sealer", None).is_empty());
+        let p = with_storage("any").unwrap();
+        assert!(judge(&p, "sealer", None).is_empty());
+        let err = with_storage("hsm").unwrap_err();
+        assert!(err.contains("key_storage \"hsm\""), "{err}");
     }
 
     #[test]

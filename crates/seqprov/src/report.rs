@@ -148,6 +148,10 @@ pub struct SealSummary {
     pub key_id: String,
     /// Signer's public key (hex).
     pub public_key: String,
+    /// How the signer says its key was held (`pkcs11`, `ssh-agent`, `file`), when the
+    /// seal records it; a claim by the signer, not proof.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_storage: Option<String>,
     /// Seal time as claimed by the signer.
     pub time: String,
     /// Program that made the seal.
@@ -194,6 +198,7 @@ impl SealSummary {
             meaning: p.signer.meaning.clone(),
             key_id: bundle.seal.key_id.to_hex(),
             public_key: hex::encode(p.signer.public_key.0),
+            key_storage: p.signer.key_storage.map(|k| k.as_str().to_string()),
             time: p.time.clone(),
             tool: p.tool.clone(),
             subject: p.subject.name.clone(),

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::inspect::{Findings, InspectOptions, Inspection};
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 use seqprov_engine::ChunkSink;
 use seqprov_engine::hashing::{FileDigests, HashOptions, Progress};
 use seqprov_engine::schedule::{self, TreeFile};
@@ -132,7 +132,7 @@ pub fn check_bundle_outside(dir: &Path, bundle_path: &Path) -> Result<()> {
 /// Seal `dir` with `key`.
 pub fn seal_directory(
     dir: &Path,
-    key: &PrivateKey,
+    key: &dyn Signer,
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
@@ -378,7 +378,7 @@ pub(crate) fn finish_seal(
     dir: &Path,
     prepared: Prepared,
     digests: Vec<Option<FileOutcome>>,
-    key: &PrivateKey,
+    key: &dyn Signer,
     options: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<Sealed> {
@@ -483,7 +483,7 @@ pub(crate) fn finish_seal(
             warnings.push(external_link_warning(&entry.path, target));
         }
     }
-    let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts, progress);
+    let mut sealed = sign_entries_with(entries, &subject_name, key, options, facts, progress)?;
     check_seal_size(&sealed)?;
     sealed.warnings = warnings;
     Ok(sealed)
@@ -659,9 +659,9 @@ fn list_some(items: &[String]) -> String {
 pub fn sign_entries(
     entries: Vec<Entry>,
     subject_name: &str,
-    key: &PrivateKey,
+    key: &dyn Signer,
     options: &SealOptions,
-) -> Sealed {
+) -> Result<Sealed> {
     sign_entries_with(
         entries,
         subject_name,
@@ -677,21 +677,21 @@ pub fn sign_entries(
 pub fn sign_entries_with(
     entries: Vec<Entry>,
     subject_name: &str,
-    key: &PrivateKey,
+    key: &dyn Signer,
     options: &SealOptions,
     facts: SealFacts,
     progress: &dyn Progress,
-) -> Sealed {
+) -> Result<Sealed> {
     progress.phase("encode");
     let encoded: Vec<Vec<u8>> = entries.par_iter().map(Entry::to_cbor).collect();
     progress.phase("merkle");
     let root = merkle::root(&merkle::leaf_hashes(&encoded));
     progress.phase("sign");
-    let public = key.public();
+    let public = key.public_key_with_name();
     let signer_name = options
         .signer_name
         .clone()
-        .or_else(|| key.signer_name.clone())
+        .or_else(|| key.signer_name())
         .unwrap_or_else(|| format!("key {}", &public.id().to_hex()[..16]));
     let payload = SealPayload {
         format: SEAL_FORMAT.into(),
@@ -703,6 +703,7 @@ pub fn sign_entries_with(
             role: options.role.clone(),
             meaning: options.meaning.clone(),
             public_key: Bytes32(public.to_bytes()),
+            key_storage: key.key_storage().recorded(),
         },
         subject: Subject {
             name: subject_name.to_string(),
@@ -738,16 +739,16 @@ pub fn sign_entries_with(
         missing: facts.missing,
         unexpected: facts.unexpected,
     };
-    let seal = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key);
+    let seal = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, key)?;
     let mut bundle = Vec::with_capacity(seal.len() + entry_list::encoded_len(&encoded));
     bundle.extend_from_slice(&seal);
     entry_list::encode_into(&encoded, &mut bundle);
-    Sealed {
+    Ok(Sealed {
         bundle,
         payload,
         entries,
         warnings: Vec::new(),
-    }
+    })
 }
 
 /// Fill `seed` from the operating system's random source, in place (no copy to wipe).
@@ -763,6 +764,7 @@ fn fill_random(seed: &mut [u8; 32]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::PrivateKey;
 
     /// Issue 12 item 7: `seal` refuses to write a seal that no reader would accept, and
     /// writes one exactly at the limit.
@@ -775,7 +777,7 @@ mod tests {
                 signer_name: Some("n".repeat(len)),
                 ..SealOptions::default()
             };
-            sign_entries(Vec::new(), "run", &key, &options)
+            sign_entries(Vec::new(), "run", &key, &options).unwrap()
         };
         let seal_len = |sealed: &Sealed| seqprov_format::cbor::item_len(&sealed.bundle).unwrap();
         // Near the limit every head has its 5-byte form: one more byte of name is one more

@@ -10,7 +10,6 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::inspect::{InspectOptions, Inspection};
-use crate::keys::PrivateKey;
 use crate::seal::{self, FileOutcome, SealOptions, Sealed};
 use seqprov_engine::hashing::{FileDigests, HashOptions, NoProgress, Progress, Stamp};
 use seqprov_engine::schedule::{self, TreeFile};
@@ -653,7 +652,7 @@ fn merge_parts(plan: &Plan, parts: &[Part]) -> Result<Vec<Option<FileOutcome>>> 
 pub fn seal_from_parts(
     dir: &Path,
     input: &PartsInput<'_>,
-    key: &PrivateKey,
+    key: &dyn crate::keys::Signer,
     base: &SealOptions,
     progress: &dyn Progress,
 ) -> Result<(Sealed, ShardedSeal)> {

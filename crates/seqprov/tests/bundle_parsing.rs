@@ -18,7 +18,9 @@ fn one_file_bundle() -> Vec<u8> {
         content: None,
     };
     let key = PrivateKey::from_seed(&[1; 32], None);
-    sign_entries(vec![entry], "run", &key, &SealOptions::default()).bundle
+    sign_entries(vec![entry], "run", &key, &SealOptions::default())
+        .unwrap()
+        .bundle
 }
 
 /// Re-encode the entry list after `edit` changes its first entry's CBOR value.

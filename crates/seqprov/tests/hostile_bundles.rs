@@ -77,7 +77,7 @@ enum Answer {
 
 fn answer(entries: Vec<Entry>, run: &Path) -> Answer {
     let key = key();
-    let sealed = sign_entries(entries, "run", &key, &SealOptions::default());
+    let sealed = sign_entries(entries, "run", &key, &SealOptions::default()).unwrap();
     let bundle = match Bundle::parse(&sealed.bundle) {
         Err(e) => return Answer::ParseError(e.into()),
         Ok(bundle) => bundle,
@@ -365,7 +365,7 @@ fn sizes_summing_past_u64_max_are_an_error_not_a_panic() {
     huge.size = Some(u64::MAX);
     let mut empty = file("b.fastq");
     empty.size = Some(0);
-    let sealed = sign_entries(vec![huge, empty], "run", &key(), &SealOptions::default());
+    let sealed = sign_entries(vec![huge, empty], "run", &key(), &SealOptions::default()).unwrap();
     // b.fastq's size 0 -> 1: same length, so only the sum (and the root) change.
     let mut bytes = sealed.bundle;
     let needle = b"\x64size\x00";
@@ -398,13 +398,14 @@ fn a_zero_root_seal_does_not_accept_any_inclusion_path() {
         "run",
         &key,
         &SealOptions::default(),
-    );
+    )
+    .unwrap();
     let bundle = Bundle::parse(&sealed.bundle).unwrap();
     let real_proof = proof::prove(&bundle, &["a.fastq".to_string()]).unwrap();
     let (_, seal_len) = cbor::decode_first(&real_proof).unwrap();
     let mut payload = bundle.payload.clone();
     payload.root = Bytes32([0; 32]);
-    let mut forged = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, &key);
+    let mut forged = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, &key).unwrap();
     forged.extend_from_slice(&real_proof[seal_len..]);
     let (parsed, items) = proof::parse(&forged).unwrap();
     assert_eq!(items.len(), 1);
@@ -435,7 +436,7 @@ fn a_zero_root_seal_does_not_accept_any_inclusion_path() {
 fn a_proof_with_more_than_100000_events_is_malformed() {
     use seqprov::format::{bundle::MAX_EVENTS, proof};
     let key = key();
-    let sealed = sign_entries(vec![file("a.fastq")], "run", &key, &SealOptions::default());
+    let sealed = sign_entries(vec![file("a.fastq")], "run", &key, &SealOptions::default()).unwrap();
     let bundle = Bundle::parse(&sealed.bundle).unwrap();
     let draft = seqprov::custody::EventDraft {
         kind: seqprov::custody::EventKind::Attest,
@@ -449,7 +450,7 @@ fn a_proof_with_more_than_100000_events_is_malformed() {
         derived: None,
         time: None,
     };
-    let (_, event) = seqprov::custody::sign_next_event(&bundle, &key, &draft);
+    let (_, event) = seqprov::custody::sign_next_event(&bundle, &key, &draft).unwrap();
     let proof_bytes = proof::prove(&bundle, &["a.fastq".to_string()]).unwrap();
     let mut at_cap = proof_bytes.clone();
     for _ in 0..MAX_EVENTS {
@@ -475,7 +476,8 @@ fn a_proof_index_past_the_entry_count_is_a_root_mismatch() {
         "run",
         &key,
         &SealOptions::default(),
-    );
+    )
+    .unwrap();
     let bundle = Bundle::parse(&sealed.bundle).unwrap();
     let mut bytes = proof::prove(&bundle, &["b.fastq".to_string()]).unwrap();
     // The body's one item holds `"index": 1` (text key, then the uint 1).
@@ -506,14 +508,15 @@ fn a_wrong_external_symlink_count_is_malformed() {
         "run",
         &key,
         &SealOptions::default(),
-    );
+    )
+    .unwrap();
     let bundle = Bundle::parse(&sealed.bundle).unwrap();
     assert_eq!(bundle.payload.external_symlinks, 2);
     let (_, seal_len) = cbor::decode_first(&sealed.bundle).unwrap();
     for count in [0, 1, 3] {
         let mut payload = bundle.payload.clone();
         payload.external_symlinks = count;
-        let mut forged = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, &key);
+        let mut forged = cose::sign(payload.to_cbor(), SEAL_CONTENT_TYPE, &key).unwrap();
         forged.extend_from_slice(&sealed.bundle[seal_len..]);
         let err = Bundle::parse(&forged).unwrap_err().to_string();
         assert!(err.contains("outside the folder"), "{count}: {err}");

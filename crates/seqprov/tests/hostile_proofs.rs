@@ -34,6 +34,7 @@ fn proof_of(n: usize, chosen: &[usize]) -> (Vec<u8>, usize, Vec<ProofItem>) {
         &key,
         &SealOptions::default(),
     )
+    .unwrap()
     .bundle;
     let bundle = Bundle::parse(&bytes).unwrap();
     let patterns: Vec<String> = chosen.iter().map(|&i| format!("S{i:02}.fastq")).collect();

@@ -52,7 +52,9 @@ fn big_bundle(n: usize) -> Vec<u8> {
         })
         .collect();
     let key = PrivateKey::from_seed(&[3; 32], None);
-    sign_entries(entries, "run", &key, &SealOptions::default()).bundle
+    sign_entries(entries, "run", &key, &SealOptions::default())
+        .unwrap()
+        .bundle
 }
 
 #[test]

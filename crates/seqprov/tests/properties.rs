@@ -12,8 +12,8 @@ use seqprov::custody::{
 };
 use seqprov::format::entry_list;
 use seqprov::format::manifest::{
-    BrokenFile, Bytes32, DerivedFrom, Entry, EntryKind, FORMAT_VERSION, ModeClaim, SEAL_FORMAT,
-    SealPayload, SignerInfo, Subject, format_time,
+    BrokenFile, Bytes32, DerivedFrom, Entry, EntryKind, FORMAT_VERSION, KeyStorage, ModeClaim,
+    SEAL_FORMAT, SealPayload, SignerInfo, Subject, format_time,
 };
 use seqprov::illumina::fastq::FastqContent;
 use seqprov::illumina::run_mode::RunMode;
@@ -127,14 +127,27 @@ fn payload_time() -> impl Strategy<Value = String> {
 }
 
 fn signer() -> impl Strategy<Value = SignerInfo> {
-    (any::<String>(), any::<String>(), any::<String>(), bytes32()).prop_map(
-        |(name, role, meaning, public_key)| SignerInfo {
-            name,
-            role,
-            meaning,
-            public_key,
-        },
+    (
+        any::<String>(),
+        any::<String>(),
+        any::<String>(),
+        bytes32(),
+        prop_oneof![
+            Just(None),
+            Just(Some(KeyStorage::File)),
+            Just(Some(KeyStorage::Pkcs11)),
+            Just(Some(KeyStorage::SshAgent)),
+        ],
     )
+        .prop_map(
+            |(name, role, meaning, public_key, key_storage)| SignerInfo {
+                name,
+                role,
+                meaning,
+                public_key,
+                key_storage,
+            },
+        )
 }
 
 fn derived_from() -> impl Strategy<Value = DerivedFrom> {
@@ -158,7 +171,9 @@ fn derived_from() -> impl Strategy<Value = DerivedFrom> {
 /// the value `sign_entries` gives it), to be overwritten field by field.
 fn base_payload() -> SealPayload {
     let key = PrivateKey::from_seed(&[9; 32], None);
-    sign_entries(Vec::new(), "base", &key, &SealOptions::default()).payload
+    sign_entries(Vec::new(), "base", &key, &SealOptions::default())
+        .unwrap()
+        .payload
 }
 
 fn mode_claim() -> impl Strategy<Value = ModeClaim> {
@@ -412,7 +427,7 @@ fn small_bundle() -> (Vec<u8>, usize, usize) {
         },
         ..Default::default()
     };
-    let sealed = sign_entries(entries, "run", &key, &options);
+    let sealed = sign_entries(entries, "run", &key, &options).unwrap();
     let bundle = Bundle::parse(&sealed.bundle).expect("the untouched bundle parses");
     let courier = PrivateKey::from_seed(&COURIER_SEED, Some("Courier".into()));
     let draft = EventDraft {
@@ -427,7 +442,7 @@ fn small_bundle() -> (Vec<u8>, usize, usize) {
         derived: None,
         time: Some(fixed_time("2026-01-02T04:00:00Z")),
     };
-    let (_, raw) = custody::sign_next_event(&bundle, &courier, &draft);
+    let (_, raw) = custody::sign_next_event(&bundle, &courier, &draft).unwrap();
     let list_at = bundle.seal.raw.len();
     let event_at = sealed.bundle.len();
     let mut bytes = sealed.bundle;

@@ -112,7 +112,9 @@ fn entries(n: usize) -> Vec<Entry> {
 /// A bundle of `entries` with `events` custody events after the list.
 fn bundle_bytes(entries: Vec<Entry>, events: usize) -> Vec<u8> {
     let key = key();
-    let mut bytes = sign_entries(entries, "run", &key, &SealOptions::default()).bundle;
+    let mut bytes = sign_entries(entries, "run", &key, &SealOptions::default())
+        .unwrap()
+        .bundle;
     for _ in 0..events {
         let bundle = Bundle::parse(&bytes).unwrap();
         let draft = EventDraft {
@@ -127,7 +129,7 @@ fn bundle_bytes(entries: Vec<Entry>, events: usize) -> Vec<u8> {
             derived: None,
             time: None,
         };
-        let (_, raw) = sign_next_event(&bundle, &key, &draft);
+        let (_, raw) = sign_next_event(&bundle, &key, &draft).unwrap();
         bytes.extend_from_slice(&raw);
     }
     bytes
@@ -481,7 +483,7 @@ fn custody_events_straddling_the_refill_point_are_read_whole() {
     };
     let mut straddling = None;
     while bytes.len() < 2 << 20 {
-        let (_, raw) = sign_next_event(&bundle, &key, &draft);
+        let (_, raw) = sign_next_event(&bundle, &key, &draft).unwrap();
         if bytes.len() < 1 << 20 && bytes.len() + raw.len() > 1 << 20 {
             straddling = Some(bytes.len() + raw.len() / 2);
         }

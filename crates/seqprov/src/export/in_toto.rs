@@ -7,7 +7,7 @@ use seqprov_format::Bundle;
 use seqprov_format::cose::SignedMessage;
 use seqprov_format::manifest::{Entry, EntryKind};
 
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 
 use super::*;
 
@@ -110,15 +110,15 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// A DSSE envelope around `statement_json_bytes`, signed (pure Ed25519 over the PAE) with
 /// `key`; `keyid` is the key's seqprov key id in hex, payload and signature in standard
-/// base64.
-pub fn dsse_envelope(statement_json_bytes: &[u8], key: &PrivateKey) -> Value {
-    let signature = key.sign(&pae(DSSE_PAYLOAD_TYPE, statement_json_bytes));
-    json!({
+/// base64. The signature is verified against the key's public key before it is used.
+pub fn dsse_envelope(statement_json_bytes: &[u8], key: &dyn Signer) -> crate::Result<Value> {
+    let signature = crate::keys::sign_checked(key, &pae(DSSE_PAYLOAD_TYPE, statement_json_bytes))?;
+    Ok(json!({
         "payloadType": DSSE_PAYLOAD_TYPE,
         "payload": base64(statement_json_bytes),
         "signatures": [{
-            "keyid": key.public().id().to_hex(),
+            "keyid": key.key_id().to_hex(),
             "sig": base64(&signature.to_bytes()),
         }],
-    })
+    }))
 }

@@ -246,7 +246,9 @@ mod tests {
             },
             ..Default::default()
         };
-        sign_entries(entries, "run-1", key, &options).bundle
+        sign_entries(entries, "run-1", key, &options)
+            .unwrap()
+            .bundle
     }
 
     fn with_event(bytes: Vec<u8>, key: &PrivateKey, kind: EventKind, meaning: &str) -> Vec<u8> {
@@ -263,7 +265,7 @@ mod tests {
             derived: None,
             time: None,
         };
-        let (_, raw) = sign_next_event(&bundle, key, &draft);
+        let (_, raw) = sign_next_event(&bundle, key, &draft).unwrap();
         let mut out = bytes;
         out.extend_from_slice(&raw);
         out
@@ -288,7 +290,7 @@ mod tests {
     fn envelope_signature_verifies_strictly_over_the_pae() {
         let key = PrivateKey::from_seed(&[0x42; 32], None);
         let statement = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
-        let envelope = dsse_envelope(statement, &key);
+        let envelope = dsse_envelope(statement, &key).unwrap();
         assert_eq!(envelope["payloadType"], DSSE_PAYLOAD_TYPE);
         let payload = Base64::decode_vec(envelope["payload"].as_str().unwrap()).unwrap();
         assert_eq!(payload, statement);
@@ -460,7 +462,7 @@ mod tests {
                 derived: None,
                 time: None,
             };
-            let (_, raw) = sign_next_event(&bundle, &courier, &draft);
+            let (_, raw) = sign_next_event(&bundle, &courier, &draft).unwrap();
             let mut out = base;
             out.extend_from_slice(&raw);
             out

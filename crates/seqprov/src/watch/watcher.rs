@@ -23,7 +23,7 @@ use super::settle::{Fingerprint, fingerprint};
 use super::state_file::{RunState, WatchState};
 use crate::bundle_file::{OutputDir, Overwrite, default_bundle_path};
 use crate::error::{Error, Result};
-use crate::keys::PrivateKey;
+use crate::keys::Signer;
 use crate::policy::Policy;
 use crate::seal::{SealOptions, seal_directory};
 
@@ -113,7 +113,7 @@ enum SealResult {
 /// a signal: 0.
 pub fn watch(
     options: &WatchOptions,
-    key: Arc<PrivateKey>,
+    key: Arc<dyn Signer>,
     stop: &AtomicBool,
     emit: &mut dyn FnMut(&WatchEvent),
 ) -> Result<WatchOutcome> {
@@ -153,7 +153,7 @@ pub fn watch(
 
 struct Watcher<'a> {
     options: &'a WatchOptions,
-    key: Arc<PrivateKey>,
+    key: Arc<dyn Signer>,
     excludes: Excludes,
     roots: Vec<PathBuf>,
     state: WatchState,
@@ -549,7 +549,7 @@ impl Watcher<'_> {
                 .name("seqprov-watch-seal".into())
                 .spawn({
                     let dir = dir.clone();
-                    move || seal_one(&dir, &key, &options, &gate, &done)
+                    move || seal_one(&dir, &*key, &options, &gate, &done)
                 });
             if let Err(e) = spawned {
                 self.in_flight -= 1;
@@ -678,7 +678,7 @@ fn existing_bundle(dir: &Path) -> ExistingBundle {
 /// asked for, and the result of a written bundle is sent before the gate is let go.
 fn seal_one(
     dir: &Path,
-    key: &PrivateKey,
+    key: &dyn Signer,
     options: &SealOptions,
     gate: &Mutex<bool>,
     done: &Sender<(PathBuf, SealResult)>,
