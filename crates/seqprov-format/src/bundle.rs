@@ -4,7 +4,8 @@
 //! Parsing is strict and bounded (see `spec/bundle.md`, "Limits"): every item must be
 //! in deterministic encoding, entries must be sorted by path bytes without duplicates,
 //! and anything after the entry list that is not a whole COSE_Sign1 is reported with
-//! its offset.
+//! its offset. Timestamp records (untagged maps, `spec/timestamps.md`) may stand among the
+//! custody events of a bundle, never of a proof.
 
 use std::io::Read;
 
@@ -18,6 +19,7 @@ use crate::entry_list::{self, ListError, WindowError};
 use crate::error::{FormatError as Error, Result};
 use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
+use crate::timestamp_record::{MAX_RECORDS_PER_MESSAGE, TimestampRecord};
 
 /// Largest bundle file accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
@@ -45,6 +47,9 @@ pub struct Bundle {
     pub root_evidence: RootEvidence,
     /// The custody events that follow the entry list, as parsed messages.
     pub events: Vec<SignedMessage>,
+    /// The timestamp records among the custody events, in file order
+    /// (`spec/timestamps.md`); each covers the seal or an event before it.
+    pub timestamps: Vec<TimestampRecord>,
 }
 
 /// How the entries of a [`Bundle`] were checked against the signed root. A typed result,
@@ -165,13 +170,14 @@ impl Bundle {
         if (events_at + tail.len()) as u64 > MAX_BUNDLE_BYTES {
             return Err(malformed("bundle exceeds the size limit").into());
         }
-        let events = parse_events_from(&tail, events_at)?;
+        let (events, timestamps) = parse_tail(&tail, events_at, true)?;
         Ok(Bundle {
             seal,
             payload,
             entries,
             root_evidence,
             events,
+            timestamps,
         })
     }
 
@@ -229,21 +235,27 @@ fn parse_seal_item(raw: Vec<u8>) -> Result<(SignedMessage, SealPayload)> {
     Ok((seal, payload))
 }
 
-/// Parse the custody events from `offset` to the end of `bytes` (a bundle or a proof):
-/// each a whole, canonical, tagged COSE_Sign1; anything else is reported with its offset.
+/// Parse the custody events from `offset` to the end of `bytes` (a proof): each a whole,
+/// canonical, tagged COSE_Sign1; anything else (a timestamp record too) is reported with
+/// its offset.
 pub fn parse_events(bytes: &[u8], offset: usize) -> Result<Vec<SignedMessage>> {
-    parse_events_from(&bytes[offset.min(bytes.len())..], offset)
+    Ok(parse_tail(&bytes[offset.min(bytes.len())..], offset, false)?.0)
 }
 
-/// Parse the custody events that make up all of `tail`, which starts at byte `base` of
-/// its bundle or proof (offsets in messages are the file's).
-fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
+/// Parse the items that make up all of `tail`, which starts at byte `base` of its bundle
+/// or proof (offsets in messages are the file's): custody events, and when
+/// `records_allowed` timestamp records, each covering the seal or an event before it.
+fn parse_tail(
+    tail: &[u8],
+    base: usize,
+    records_allowed: bool,
+) -> Result<(Vec<SignedMessage>, Vec<TimestampRecord>)> {
     let mut events = Vec::new();
+    let mut records: Vec<TimestampRecord> = Vec::new();
+    // How many records cover each message so far (index 0: the seal).
+    let mut per_message: Vec<u8> = vec![0];
     let mut at = 0;
     while at < tail.len() {
-        if events.len() == MAX_EVENTS {
-            return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
-        }
         let offset = base + at;
         let rest = &tail[at..];
         let what = "custody event";
@@ -257,19 +269,54 @@ fn parse_events_from(tail: &[u8], base: usize) -> Result<Vec<SignedMessage>> {
                 }
             ))
         })?;
-        if !matches!(value, Value::Tag(18, _)) {
-            return Err(malformed(format!(
-                "{} bytes of garbage after byte {offset}: the item there is not a custody \
-                 event (tagged COSE_Sign1)",
-                rest.len()
-            )));
+        match value {
+            Value::Tag(18, _) => {
+                if events.len() == MAX_EVENTS {
+                    return Err(malformed(format!("more than {MAX_EVENTS} custody events")));
+                }
+                let event = cose::parse(&rest[..used])
+                    .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
+                events.push(event);
+                per_message.push(0);
+            }
+            Value::Map(_) if records_allowed => {
+                let record = TimestampRecord::from_cbor(&rest[..used])
+                    .map_err(|e| malformed(format!("timestamp record at byte {offset}: {e}")))?;
+                let covered = usize::try_from(record.covers)
+                    .ok()
+                    .filter(|&i| i <= events.len())
+                    .ok_or_else(|| {
+                        malformed(format!(
+                            "timestamp record at byte {offset} covers message {}, which does \
+                             not precede it",
+                            record.covers
+                        ))
+                    })?;
+                if usize::from(per_message[covered]) == MAX_RECORDS_PER_MESSAGE {
+                    return Err(malformed(format!(
+                        "timestamp record at byte {offset}: more than \
+                         {MAX_RECORDS_PER_MESSAGE} records cover message {covered}"
+                    )));
+                }
+                per_message[covered] += 1;
+                records.push(record);
+            }
+            _ => {
+                return Err(malformed(format!(
+                    "{} bytes of garbage after byte {offset}: the item there is not a custody \
+                     event (tagged COSE_Sign1){}",
+                    rest.len(),
+                    if records_allowed {
+                        " nor a timestamp record"
+                    } else {
+                        ""
+                    }
+                )));
+            }
         }
-        let event = cose::parse(&rest[..used])
-            .map_err(|e| malformed(format!("{what} at byte {offset}: {e}")))?;
-        events.push(event);
         at += used;
     }
-    Ok(events)
+    Ok((events, records))
 }
 
 /// Read the seal at the start of `window`: more is read until the seal's length is known
