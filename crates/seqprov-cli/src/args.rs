@@ -41,6 +41,9 @@ pub enum Command {
     /// Export a bundle for other tools: an in-toto statement in a signed DSSE envelope, or
     /// a FHIR R4 Provenance resource (see spec/export.md).
     Export(ExportArgs),
+    /// Ask RFC 3161 Time-Stamp Authorities for tokens over the seal or custody events and
+    /// store them in the bundle (see spec/timestamps.md).
+    Timestamp(TimestampArgs),
 }
 
 /// `seqprov custody ...`.
@@ -375,4 +378,40 @@ pub struct ProveArgs {
     /// Replace an existing proof file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Which messages `seqprov timestamp` stamps.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StampWhich {
+    /// The seal.
+    Seal,
+    /// The last message: the last custody event, else the seal.
+    Last,
+    /// Every message that has no token yet.
+    All,
+}
+
+/// Where to ask for trusted time (`--tsa`), shared by the commands that can stamp.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TsaArgs {
+    /// URL of an RFC 3161 Time-Stamp Authority (http:// or https://); repeatable: every
+    /// TSA named is asked, and all must answer.
+    #[arg(long = "tsa", value_name = "URL")]
+    pub tsa: Vec<String>,
+    /// Seconds one exchange with a TSA may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub tsa_timeout: u64,
+}
+
+/// `seqprov timestamp`.
+#[derive(Args, Debug)]
+pub struct TimestampArgs {
+    /// The bundle whose messages are stamped (tokens are appended to it).
+    pub bundle: PathBuf,
+    /// Which messages to stamp.
+    #[arg(long, value_enum, default_value_t = StampWhich::Last)]
+    pub which: StampWhich,
+    /// The TSAs to ask (at least one).
+    #[command(flatten)]
+    pub tsa: TsaArgs,
 }

@@ -11,6 +11,7 @@ mod progress_bar;
 mod seal_command;
 mod terminal_text;
 mod text_output;
+mod timestamp_command;
 mod verify_command;
 
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
+        Command::Timestamp(a) => timestamp_command::timestamp(a),
     };
     match outcome {
         Ok(status) => ExitCode::from(status.code()),

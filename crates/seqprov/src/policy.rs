@@ -147,6 +147,67 @@ pub struct Policy {
     pub revoked: HashSet<KeyId>,
     /// Requirements.
     pub requirements: Requirements,
+    /// Trusted time: which TSAs are believed, whether attestation is required
+    /// (`[timestamps]`, spec/timestamps.md §6).
+    pub timestamps: TimestampPolicy,
+}
+
+/// The `[timestamps]` table of a policy.
+#[derive(Clone, Debug)]
+pub struct TimestampPolicy {
+    /// TSA root certificates (and TSA certificates) whose tokens attest time.
+    pub trusted_tsa: Vec<x509_cert::Certificate>,
+    /// Whether every message (seal and custody events) must have an attested time.
+    pub require: bool,
+    /// Largest difference between claimed and attested time before a warning.
+    pub max_claim_skew: time::Duration,
+}
+
+impl Default for TimestampPolicy {
+    fn default() -> Self {
+        TimestampPolicy {
+            trusted_tsa: Vec::new(),
+            require: false,
+            max_claim_skew: time::Duration::minutes(10),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TimestampsFile {
+    #[serde(default)]
+    trusted_tsa: Vec<String>,
+    #[serde(default)]
+    require: bool,
+    #[serde(default)]
+    max_claim_skew: Option<String>,
+}
+
+/// Largest TSA certificate file read.
+const MAX_TSA_PEM_BYTES: u64 = 1 << 20;
+
+impl TimestampsFile {
+    fn load(self, base: &Path) -> std::result::Result<TimestampPolicy, String> {
+        let mut trusted_tsa = Vec::new();
+        for name in &self.trusted_tsa {
+            let full = base.join(name);
+            let file = seqprov_engine::bounded_read::read_regular_file(&full, MAX_TSA_PEM_BYTES)
+                .map_err(|e| format!("trusted_tsa {name:?}: {e}"))?;
+            let certs = crate::timestamp_token::read_pem_certificates(&file.bytes)
+                .map_err(|e| format!("trusted_tsa {name:?}: {e}"))?;
+            trusted_tsa.extend(certs);
+        }
+        let max_claim_skew = match &self.max_claim_skew {
+            Some(text) => parse_duration(text).map_err(|e| format!("max_claim_skew: {e}"))?,
+            None => TimestampPolicy::default().max_claim_skew,
+        };
+        Ok(TimestampPolicy {
+            trusted_tsa,
+            require: self.require,
+            max_claim_skew,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -159,6 +220,8 @@ struct PolicyFile {
     revoked: RevokedFile,
     #[serde(default)]
     requirements: Requirements,
+    #[serde(default)]
+    timestamps: TimestampsFile,
 }
 
 #[derive(Deserialize)]
@@ -330,10 +393,12 @@ impl Policy {
                 ));
             }
         }
+        let timestamps = file.timestamps.load(base)?;
         Ok(Policy {
             signers,
             revoked,
             requirements: file.requirements,
+            timestamps,
         })
     }
 

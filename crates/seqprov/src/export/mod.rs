@@ -177,7 +177,10 @@ pub fn judge(
         }
         None => {
             let checks = check_bundle(bundle, policy, &VerifyOptions::default());
-            Ok(finish(report_for(bundle, checks), Allowed::default()))
+            Ok(finish(
+                report_for(bundle, checks, policy),
+                Allowed::default(),
+            ))
         }
     }
 }

@@ -1,0 +1,595 @@
+//! RFC 3161 trusted timestamps through the real binary, against a real TSA: `openssl ts
+//! -reply` behind a loopback HTTP responder (tests/support/tsa_responder.py) that each
+//! test starts on 127.0.0.1 and stops, with a test CA and TSA certificates made by
+//! `openssl` in the test (spec/timestamps.md).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+fn seqprov() -> Command {
+    Command::cargo_bin("seqprov").unwrap()
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Process::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The TSA configurations: `good` (EKU timeStamping critical, chain to `ca.pem`),
+/// `expired` (a certificate of 2020 signing now), `noeku` (no extended key usage),
+/// `other` (a certificate of another CA), `nocerts` (good, without `certs=`).
+const TS_CONFIG: &str = "\
+[ tsa ]
+default_tsa = good
+[ common ]
+[ good ]
+serial = serial
+crypto_device = builtin
+signer_cert = tsa.pem
+certs = ca.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+other_policies = 1.2.3.4.5
+digests = sha256
+accuracy = secs:1
+ordering = no
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+[ nocerts ]
+serial = serial
+signer_cert = tsa.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha256
+[ expired ]
+serial = serial
+signer_cert = tsa-expired.pem
+certs = ca.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha256
+[ noeku ]
+serial = serial
+signer_cert = tsa-noeku.pem
+certs = ca.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha256
+[ other ]
+serial = serial
+signer_cert = other-tsa.pem
+certs = other-ca.pem
+signer_key = other-tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha256
+";
+
+const CA_CONFIG: &str = "\
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = db/index.txt
+serial = db/serial
+new_certs_dir = db
+certificate = ca.pem
+private_key = ca.key
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+[ any ]
+commonName = supplied
+";
+
+/// A test PKI: root `ca.pem`, TSA certificates for each configuration.
+fn make_pki(dir: &Path) {
+    fs::create_dir_all(dir.join("db")).unwrap();
+    fs::write(dir.join("db/index.txt"), "").unwrap();
+    fs::write(dir.join("db/serial"), "1000\n").unwrap();
+    fs::write(dir.join("serial"), "01\n").unwrap();
+    fs::write(dir.join("ts.cnf"), TS_CONFIG).unwrap();
+    fs::write(dir.join("ca.cnf"), CA_CONFIG).unwrap();
+    fs::write(
+        dir.join("tsa.ext"),
+        "extendedKeyUsage=critical,timeStamping\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    fs::write(dir.join("noeku.ext"), "basicConstraints=CA:FALSE\n").unwrap();
+    for (ca, subject) in [("ca", "Test TSA Root"), ("other-ca", "Other TSA Root")] {
+        openssl(
+            dir,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &format!("{ca}.key"),
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                &format!("{ca}.key"),
+                "-subj",
+                &format!("/CN={subject}"),
+                "-days",
+                "3650",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                &format!("{ca}.pem"),
+            ],
+        );
+    }
+    for key in ["tsa", "other-tsa"] {
+        openssl(
+            dir,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &format!("{key}.key"),
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-key",
+                &format!("{key}.key"),
+                "-subj",
+                "/CN=Test TSA",
+                "-out",
+                &format!("{key}.csr"),
+            ],
+        );
+    }
+    let sign = |csr: &str, ca: &str, ext: &str, out: &str, serial: &str| {
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                &format!("{ca}.pem"),
+                "-CAkey",
+                &format!("{ca}.key"),
+                "-set_serial",
+                serial,
+                "-days",
+                "365",
+                "-extfile",
+                ext,
+                "-out",
+                out,
+            ],
+        );
+    };
+    sign("tsa.csr", "ca", "tsa.ext", "tsa.pem", "4096");
+    sign("tsa.csr", "ca", "noeku.ext", "tsa-noeku.pem", "4097");
+    sign(
+        "other-tsa.csr",
+        "other-ca",
+        "tsa.ext",
+        "other-tsa.pem",
+        "4096",
+    );
+    // A certificate of "another TSA" (CN=Evil TSA) for the same key, with the issuer and
+    // serial of tsa.pem and exactly its length (the ECDSA signature's DER length varies):
+    // tried until it fits.
+    let der_len = |name: &str| {
+        let out = Process::new("openssl")
+            .current_dir(dir)
+            .args(["x509", "-in", name, "-outform", "DER"])
+            .output()
+            .unwrap();
+        out.stdout.len()
+    };
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "tsa.key",
+            "-subj",
+            "/CN=Evil TSA",
+            "-out",
+            "twin.csr",
+        ],
+    );
+    let fits = (0..64).any(|_| {
+        sign("twin.csr", "ca", "tsa.ext", "twin-tsa.pem", "4096");
+        der_len("twin-tsa.pem") == der_len("tsa.pem")
+    });
+    assert!(fits, "no twin certificate of the same length");
+    openssl(
+        dir,
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-in",
+            "tsa.csr",
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20210101000000Z",
+            "-extfile",
+            "tsa.ext",
+            "-notext",
+            "-out",
+            "tsa-expired.pem",
+        ],
+    );
+}
+
+/// A running loopback TSA; killed when dropped.
+struct Tsa {
+    child: Child,
+    url: String,
+}
+
+impl Tsa {
+    fn start(pki: &Path, section: &str, extra: &[&str]) -> Tsa {
+        let port_file = pki.join(format!("port-{section}-{}", extra.len()));
+        let _ = fs::remove_file(&port_file);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_responder.py");
+        let child = Process::new("python3")
+            .arg(script)
+            .arg(pki.join("ts.cnf"))
+            .arg(section)
+            .arg(&port_file)
+            .args(extra)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("python3 starts the TSA responder");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let port = loop {
+            if let Ok(port) = fs::read_to_string(&port_file) {
+                break port;
+            }
+            assert!(Instant::now() < deadline, "the TSA responder did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Tsa {
+            child,
+            url: format!("http://127.0.0.1:{}/tsr", port.trim()),
+        }
+    }
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A sealed folder `run` (key `core`), a custody event, and the PKI in `pki/`.
+struct Lab {
+    _work: TempDir,
+    root: PathBuf,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path().to_path_buf();
+        fs::create_dir_all(root.join("run")).unwrap();
+        fs::write(root.join("run/reads.fastq"), "@r1\nACGT\n+\nIIII\n").unwrap();
+        fs::create_dir_all(root.join("pki")).unwrap();
+        make_pki(&root.join("pki"));
+        let lab = Lab { _work: work, root };
+        lab.run(&["keygen", "--out", "core", "--name", "Core"])
+            .success();
+        lab.run(&["seal", "run", "--key", "core.key"]).success();
+        lab.run(&[
+            "custody",
+            "append",
+            "run.seqprov",
+            "--key",
+            "core.key",
+            "--kind",
+            "transfer",
+            "--to",
+            "Lab",
+        ])
+        .success();
+        fs::write(
+            lab.root.join("policy.toml"),
+            "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+             [timestamps]\ntrusted_tsa = [\"pki/ca.pem\"]\nrequire = true\n",
+        )
+        .unwrap();
+        lab
+    }
+
+    fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        seqprov().current_dir(&self.root).args(args).assert()
+    }
+
+    fn pki(&self) -> PathBuf {
+        self.root.join("pki")
+    }
+
+    fn bundle(&self) -> Vec<u8> {
+        fs::read(self.root.join("run.seqprov")).unwrap()
+    }
+
+    fn stamp(&self, tsa: &Tsa, which: &str) -> assert_cmd::assert::Assert {
+        self.run(&[
+            "timestamp",
+            "run.seqprov",
+            "--tsa",
+            &tsa.url,
+            "--which",
+            which,
+        ])
+    }
+
+    fn verify(&self) -> assert_cmd::assert::Assert {
+        self.run(&["verify", "run", "--policy", "policy.toml"])
+    }
+}
+
+#[test]
+fn a_real_tsa_stamps_the_seal_and_events_and_verify_attests_them() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all")
+        .success()
+        .stdout(predicates::str::contains("stamped the seal"))
+        .stdout(predicates::str::contains("stamped custody event 1"));
+    // Stamping `all` again asks nothing: every message has a token.
+    lab.stamp(&tsa, "all")
+        .success()
+        .stdout(predicates::str::contains("nothing was asked"));
+    lab.verify().code(0);
+}
+
+#[test]
+fn an_unreachable_tsa_is_one_error_line_exit_2_and_the_bundle_is_unchanged() {
+    let lab = Lab::new();
+    let before = lab.bundle();
+    // A port nobody listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = lab
+        .run(&[
+            "timestamp",
+            "run.seqprov",
+            "--tsa",
+            &format!("http://127.0.0.1:{port}/"),
+        ])
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot be reached"), "{stderr}");
+    assert_eq!(lab.bundle(), before);
+}
+
+#[test]
+fn a_replayed_answer_with_another_nonce_is_refused_and_nothing_is_written() {
+    let lab = Lab::new();
+    let saved = lab.pki().join("saved.tsr");
+    {
+        let tsa = Tsa::start(&lab.pki(), "good", &["--save", saved.to_str().unwrap()]);
+        lab.stamp(&tsa, "last").success();
+    }
+    let before = lab.bundle();
+    let replay = Tsa::start(&lab.pki(), "good", &["--replay", saved.to_str().unwrap()]);
+    lab.stamp(&replay, "last")
+        .code(2)
+        .stderr(predicates::str::contains("nonce"));
+    assert_eq!(lab.bundle(), before);
+}
+
+#[test]
+fn without_a_token_a_policy_that_requires_attestation_exits_3() {
+    let lab = Lab::new();
+    lab.verify()
+        .code(3)
+        .stdout(predicates::str::contains("timestamp_required"));
+}
+
+#[test]
+fn a_token_of_another_event_is_an_integrity_failure() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    // Move the seal's token onto event 1: rewrite `covers` 0 -> 1 in the first record.
+    let mut bytes = lab.bundle();
+    let needle = b"fcovers\x00";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("a record covering the seal");
+    bytes[at + needle.len() - 1] = 0x01;
+    fs::write(lab.root.join("run.seqprov"), &bytes).unwrap();
+    lab.verify()
+        .code(1)
+        .stdout(predicates::str::contains("another message"));
+}
+
+#[test]
+fn a_token_with_flipped_bytes_is_an_integrity_failure() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    let mut bytes = lab.bundle();
+    // Flip a byte inside the last token's signature (the last bytes of the file).
+    let n = bytes.len();
+    bytes[n - 5] ^= 0x01;
+    fs::write(lab.root.join("run.seqprov"), &bytes).unwrap();
+    lab.verify().code(1);
+}
+
+#[test]
+fn a_token_whose_certificate_was_swapped_for_another_tsas_is_an_integrity_failure() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    // Replace the TSA certificate inside the stored tokens with another TSA's certificate
+    // of the same length (same CA, same key, so the CMS signature still verifies): only
+    // the ESSCertID binding tells them apart.
+    let der = |name: &str| {
+        let out = Process::new("openssl")
+            .args([
+                "x509",
+                "-in",
+                lab.pki().join(name).to_str().unwrap(),
+                "-outform",
+                "DER",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let ours = der("tsa.pem");
+    let twin = der("twin-tsa.pem");
+    assert_eq!(ours.len(), twin.len());
+    let mut bytes = lab.bundle();
+    let mut swapped = 0;
+    while let Some(at) = bytes.windows(ours.len()).position(|w| w == ours.as_slice()) {
+        bytes[at..at + ours.len()].copy_from_slice(&twin);
+        swapped += 1;
+    }
+    assert!(swapped > 0, "the TSA certificate is in the tokens");
+    fs::write(lab.root.join("run.seqprov"), &bytes).unwrap();
+    lab.verify()
+        .code(1)
+        .stdout(predicates::str::contains("ESSCertID"));
+}
+
+#[test]
+fn a_tsa_of_an_untrusted_root_leaves_the_time_unattested_exit_3() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "other", &[]);
+    lab.stamp(&tsa, "all").success();
+    lab.verify()
+        .code(3)
+        .stdout(predicates::str::contains("not a trusted TSA root"));
+}
+
+#[test]
+fn a_tsa_certificate_expired_at_gen_time_leaves_the_time_unattested_exit_3() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "expired", &[]);
+    lab.stamp(&tsa, "all").success();
+    lab.verify().code(3).stdout(predicates::str::contains(
+        "was not valid at the token's time",
+    ));
+}
+
+#[test]
+fn a_tsa_certificate_without_the_time_stamping_eku_leaves_the_time_unattested_exit_3() {
+    // `openssl ts -reply` refuses to sign with such a certificate, so the token is made
+    // as a TSA with a misissued certificate would: the TSTInfo of a real token, signed
+    // again with `openssl cms -sign -cades` (which adds the ESSCertIDv2) by a
+    // certificate of the same CA without the extended key usage.
+    let lab = Lab::new();
+    let before = lab.bundle();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "last").success();
+    let after = lab.bundle();
+    let record =
+        seqprov::format::timestamp_record::TimestampRecord::from_cbor(&after[before.len()..])
+            .unwrap();
+    let pki = lab.pki();
+    fs::write(pki.join("real.der"), &record.token).unwrap();
+    openssl(
+        &pki,
+        &[
+            "cms",
+            "-verify",
+            "-noverify",
+            "-inform",
+            "DER",
+            "-in",
+            "real.der",
+            "-out",
+            "tst.der",
+        ],
+    );
+    openssl(
+        &pki,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-nodetach",
+            "-cades",
+            "-outform",
+            "DER",
+            "-econtent_type",
+            "1.2.840.113549.1.9.16.1.4",
+            "-signer",
+            "tsa-noeku.pem",
+            "-inkey",
+            "tsa.key",
+            "-md",
+            "sha256",
+            "-nosmimecap",
+            "-certfile",
+            "ca.pem",
+            "-in",
+            "tst.der",
+            "-out",
+            "noeku-token.der",
+        ],
+    );
+    let forged = fs::read(pki.join("noeku-token.der")).unwrap();
+    let mut bytes = before.clone();
+    bytes.extend(
+        seqprov::format::timestamp_record::TimestampRecord::new(record.covers, forged).to_cbor(),
+    );
+    fs::write(lab.root.join("run.seqprov"), &bytes).unwrap();
+    lab.verify()
+        .code(3)
+        .stdout(predicates::str::contains("extended key usage"));
+}
