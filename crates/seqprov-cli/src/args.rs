@@ -109,6 +109,9 @@ pub struct AppendArgs {
     /// Signer options.
     #[command(flatten)]
     pub signer: SignerArgs,
+    /// Stamp the new event with an RFC 3161 TSA (repeatable) once it is appended.
+    #[command(flatten)]
+    pub tsa: TsaArgs,
 }
 
 /// `seqprov custody show`.
@@ -144,6 +147,9 @@ pub struct ReceiveArgs {
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Stamp the new event with an RFC 3161 TSA (repeatable) once it is appended.
+    #[command(flatten)]
+    pub tsa: TsaArgs,
 }
 
 /// `seqprov keygen`.
@@ -260,6 +266,13 @@ pub struct SealArgs {
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Stamp the new seal with an RFC 3161 TSA (repeatable) before the bundle is written.
+    #[command(flatten)]
+    pub tsa: TsaArgs,
+    /// With --tsa: if a TSA fails, write the bundle anyway, unstamped (stamp it later with
+    /// `seqprov timestamp BUNDLE --which seal`); without it no bundle is written.
+    #[arg(long, requires = "tsa")]
+    pub timestamp_later: bool,
 }
 
 /// `seqprov verify`.

@@ -593,3 +593,102 @@ fn a_tsa_certificate_without_the_time_stamping_eku_leaves_the_time_unattested_ex
         .code(3)
         .stdout(predicates::str::contains("extended key usage"));
 }
+
+fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}/")
+}
+
+#[test]
+fn seal_custody_append_and_receive_stamp_in_the_same_step() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    fs::remove_file(lab.root.join("run.seqprov")).unwrap();
+    lab.run(&["seal", "run", "--key", "core.key", "--tsa", &tsa.url])
+        .success()
+        .stdout(predicates::str::contains("stamped the seal"));
+    lab.run(&[
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "core.key",
+        "--kind",
+        "transfer",
+        "--to",
+        "Lab",
+        "--tsa",
+        &tsa.url,
+    ])
+    .success()
+    .stdout(predicates::str::contains("stamped custody event 1"));
+    lab.run(&[
+        "receive",
+        "run",
+        "--policy",
+        "policy.toml",
+        "--key",
+        "core.key",
+        "--tsa",
+        &tsa.url,
+    ])
+    .success()
+    .stdout(predicates::str::contains("stamped custody event 2"));
+    lab.verify()
+        .code(0)
+        .stdout(predicates::str::contains("custody event 2: claimed"))
+        .stdout(predicates::str::contains("attested"));
+}
+
+#[test]
+fn seal_with_an_unreachable_tsa_writes_no_bundle_unless_timestamp_later() {
+    let lab = Lab::new();
+    fs::remove_file(lab.root.join("run.seqprov")).unwrap();
+    let url = closed_port_url();
+    lab.run(&["seal", "run", "--key", "core.key", "--tsa", &url])
+        .code(2)
+        .stderr(predicates::str::contains("no bundle was written"));
+    assert!(!lab.root.join("run.seqprov").exists());
+    lab.run(&[
+        "seal",
+        "run",
+        "--key",
+        "core.key",
+        "--tsa",
+        &url,
+        "--timestamp-later",
+    ])
+    .success()
+    .stderr(predicates::str::contains("--timestamp-later"));
+    assert!(lab.root.join("run.seqprov").exists());
+    // Stamped later, the bundle meets a policy that requires attestation of its seal.
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "seal").success();
+    lab.verify().code(0);
+}
+
+#[test]
+fn custody_append_with_an_unreachable_tsa_keeps_the_event_and_exits_2() {
+    let lab = Lab::new();
+    let url = closed_port_url();
+    lab.run(&[
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "core.key",
+        "--kind",
+        "attest",
+        "--tsa",
+        &url,
+    ])
+    .code(2)
+    .stderr(predicates::str::contains("appended but not stamped"));
+    lab.run(&["custody", "show", "run.seqprov"])
+        .success()
+        .stdout(predicates::str::contains("attest"));
+}

@@ -32,6 +32,9 @@ pub enum Which {
     Last,
     /// Every message not yet covered by a record whose token belongs to it.
     All,
+    /// One message: 0 the seal, `i` custody event `i` (the event a command just appended,
+    /// whatever was appended after it).
+    Message(u64),
 }
 
 /// One token obtained and appended.
@@ -148,6 +151,19 @@ pub fn request_token(
     Ok((token, checked))
 }
 
+/// Ask every TSA of `tsas` for a token over the message `raw` (its exact bytes), as
+/// [`request_token`] does; the first failure is the error.
+pub fn request_tokens(
+    raw: &[u8],
+    tsas: &[String],
+    timeout: Duration,
+) -> Result<Vec<(Vec<u8>, timestamp_token::CheckedToken)>> {
+    let imprint = message_imprint(raw);
+    tsas.iter()
+        .map(|url| request_token(url, &imprint, timeout))
+        .collect()
+}
+
 /// The exact bytes of message `index` of a bundle: 0 the seal, `i` custody event `i`.
 pub fn message_bytes(bundle: &Bundle, index: u64) -> Option<&[u8]> {
     match index {
@@ -165,6 +181,7 @@ pub fn select_messages(bundle: &Bundle, which: Which) -> Vec<u64> {
     match which {
         Which::Seal => vec![0],
         Which::Last => vec![last],
+        Which::Message(i) => vec![i.min(last)],
         Which::All => (0..=last)
             .filter(|&i| {
                 let imprint = message_imprint(message_bytes(bundle, i).unwrap_or_default());
