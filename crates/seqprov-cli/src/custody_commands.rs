@@ -268,6 +268,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
         ExitStatus::Verified
     };
     let seal = SealSummary::of(&bundle);
+    let stamped = !bundle.timestamps.is_empty() || (judged && policy.timestamps.require);
     let mut gaps = Vec::new();
     let mut previous = bundle.payload.time.clone();
     for record in &checks.chain.events {
@@ -292,7 +293,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
                 v
             })
             .collect();
-        let object = serde_json::json!({
+        let mut object = serde_json::json!({
             "custody_version": 1,
             "seal": seal,
             "signature": checks.signature,
@@ -304,9 +305,26 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
             "warnings": checks.chain.warnings,
             "exit_code": status.code(),
         });
+        if stamped {
+            object["timestamps"] = serde_json::to_value(&checks.times)?;
+        }
         println!("{}", serde_json::to_string_pretty(&object)?);
     } else {
         crate::text_output::print_timeline(&seal, &checks, &gaps, judged);
+        if stamped {
+            crate::text_output::print_times(&checks.times);
+            for problem in checks
+                .integrity
+                .iter()
+                .filter(|p| p.starts_with("timestamp"))
+            {
+                println!(
+                    "{:<13}{}",
+                    "TIMESTAMP",
+                    crate::terminal_text::terminal_safe(problem)
+                );
+            }
+        }
     }
     Ok(status)
 }

@@ -692,3 +692,63 @@ fn custody_append_with_an_unreachable_tsa_keeps_the_event_and_exits_2() {
         .success()
         .stdout(predicates::str::contains("attest"));
 }
+
+#[test]
+fn show_and_custody_show_print_claimed_and_attested_time_and_warn_on_skew() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    // The seal was made before this: wait so that the token's time is 2 s or more later.
+    std::thread::sleep(Duration::from_millis(2100));
+    lab.stamp(&tsa, "all").success();
+    lab.run(&["show", "run.seqprov"])
+        .success()
+        .stdout(predicates::str::contains("timestamp: seal claimed"))
+        .stdout(predicates::str::contains("by CN=Test TSA"));
+    lab.run(&["custody", "show", "run.seqprov", "--policy", "policy.toml"])
+        .success()
+        .stdout(predicates::str::contains("attested"))
+        .stdout(predicates::str::contains("by CN=Test TSA"));
+    let json = lab
+        .run(&[
+            "custody",
+            "show",
+            "run.seqprov",
+            "--policy",
+            "policy.toml",
+            "--json",
+        ])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let object: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(object["timestamps"][0]["message"], "seal");
+    assert_eq!(object["timestamps"][0]["tsa"], "CN=Test TSA");
+    fs::write(
+        lab.root.join("skew.toml"),
+        "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+         [timestamps]\ntrusted_tsa = [\"pki/ca.pem\"]\nmax_claim_skew = \"1s\"\n",
+    )
+    .unwrap();
+    lab.run(&["verify", "run", "--policy", "skew.toml"])
+        .code(0)
+        .stdout(predicates::str::contains("timestamp_skew"));
+}
+
+#[test]
+fn show_reports_a_token_that_does_not_belong_to_its_message() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "seal").success();
+    let mut bytes = lab.bundle();
+    let needle = b"fcovers\x00";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    bytes[at + needle.len() - 1] = 0x01;
+    fs::write(lab.root.join("run.seqprov"), &bytes).unwrap();
+    lab.run(&["show", "run.seqprov"])
+        .code(1)
+        .stdout(predicates::str::contains("DOES NOT belong"));
+}

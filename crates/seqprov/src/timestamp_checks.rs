@@ -153,3 +153,45 @@ pub fn check_timestamps(
     }
     checks
 }
+
+/// One stored token as `show` lists it, without a policy: what it states and whether it
+/// belongs to its message; whether its TSA is believed is `verify`'s question.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredToken {
+    /// `seal` or `custody event N`.
+    pub message: String,
+    /// Its `genTime`, when the token belongs to its message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gen_time: Option<String>,
+    /// The TSA's name (attacker text: escape before printing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tsa: Option<String>,
+    /// Why the token does not belong to its message, if it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// The tokens stored in `bundle`, each checked against its message (§5.1 only).
+pub fn stored_tokens(bundle: &Bundle) -> Vec<StoredToken> {
+    bundle
+        .timestamps
+        .iter()
+        .map(|record| {
+            let raw = message_bytes(bundle, record.covers).unwrap_or_default();
+            match timestamp_token::check_token(&record.token, &message_imprint(raw)) {
+                Ok(token) => StoredToken {
+                    message: subject(record.covers),
+                    gen_time: Some(token.gen_time_text()),
+                    tsa: Some(token.tsa_name),
+                    problem: None,
+                },
+                Err(why) => StoredToken {
+                    message: subject(record.covers),
+                    gen_time: None,
+                    tsa: None,
+                    problem: Some(why),
+                },
+            }
+        })
+        .collect()
+}
