@@ -752,3 +752,51 @@ fn show_reports_a_token_that_does_not_belong_to_its_message() {
         .code(1)
         .stdout(predicates::str::contains("DOES NOT belong"));
 }
+
+/// A policy trusting `core` and the test TSA root, with `core` revoked from `revoked_at`.
+fn revoking_policy(lab: &Lab, revoked_at: &str) -> &'static str {
+    let show = lab
+        .run(&["show", "run.seqprov", "--json"])
+        .get_output()
+        .stdout
+        .clone();
+    let object: serde_json::Value = serde_json::from_slice(&show).unwrap();
+    let key_id = object["seal"]["key_id"].as_str().unwrap().to_owned();
+    fs::write(
+        lab.root.join("revoked.toml"),
+        format!(
+            "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+             [timestamps]\ntrusted_tsa = [\"pki/ca.pem\"]\n\
+             [[revoked.key]]\nkey_id = \"{key_id}\"\nrevoked_at = {revoked_at}\n"
+        ),
+    )
+    .unwrap();
+    "revoked.toml"
+}
+
+#[test]
+fn a_key_revoked_later_stays_valid_for_signatures_attested_before_the_revocation() {
+    let lab = Lab::new();
+    let policy = revoking_policy(&lab, "2999-01-01T00:00:00Z");
+    // Not attested: the claimed time cannot keep a revoked key's signature valid.
+    lab.run(&["verify", "run", "--policy", policy])
+        .code(3)
+        .stdout(predicates::str::contains("revoked_key"))
+        .stdout(predicates::str::contains("not attested"));
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    lab.run(&["verify", "run", "--policy", policy]).code(0);
+}
+
+#[test]
+fn a_signature_attested_after_the_revocation_is_refused() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    let policy = revoking_policy(&lab, "2020-01-01T00:00:00Z");
+    lab.run(&["verify", "run", "--policy", policy])
+        .code(3)
+        .stdout(predicates::str::contains(
+            "was revoked at 2020-01-01T00:00:00Z",
+        ));
+}

@@ -180,7 +180,13 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     checks.policy.extend(stamped.policy.iter().cloned());
     checks.warnings.extend(stamped.warnings.iter().cloned());
     let seal_time = stamped.attested(0).unwrap_or(&seal.time).to_owned();
-    let seal_failures = policy.judge("seal", bundle.seal.key_id, &seal.signer.role, &seal_time);
+    let seal_failures = policy.judge_at(
+        "seal",
+        bundle.seal.key_id,
+        &seal.signer.role,
+        &seal_time,
+        stamped.attested(0).is_some(),
+    );
     checks.trusted = seal_failures.is_empty();
     // The compact record of missing files must expand, against the signed layout, to
     // exactly its count and digest (spec/bundle.md §6.3). Only a trusted signer's record
@@ -224,10 +230,15 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         }
         let subject = format!("custody event {}", record.position);
         let key_id = bundle.events[(record.position - 1) as usize].key_id;
-        let at = stamped
-            .attested(record.position as usize)
-            .unwrap_or(&payload.time);
-        let failures = policy.judge(&subject, key_id, &payload.signer.role, at);
+        let attested = stamped.attested(record.position as usize);
+        let at = attested.unwrap_or(&payload.time);
+        let failures = policy.judge_at(
+            &subject,
+            key_id,
+            &payload.signer.role,
+            at,
+            attested.is_some(),
+        );
         if failures.is_empty() {
             good_events.push(payload);
         }

@@ -4,7 +4,7 @@
 //! A key is judged at the time of the message it signed, as claimed by the signer in that
 //! message, not at verification time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -145,6 +145,10 @@ pub struct Policy {
     pub signers: Vec<TrustedSigner>,
     /// Revoked key ids: never trusted, whatever the signer list says.
     pub revoked: HashSet<KeyId>,
+    /// Keys revoked from a time on (`[[revoked.key]]` with `revoked_at`): a signature
+    /// whose time is attested (RFC 3161) before it stays valid; one attested at or after
+    /// it, or not attested, is refused (spec/timestamps.md §6).
+    pub revoked_at: HashMap<KeyId, time::OffsetDateTime>,
     /// Requirements.
     pub requirements: Requirements,
     /// Trusted time: which TSAs are believed, whether attestation is required
@@ -245,6 +249,23 @@ struct SignerFile {
 struct RevokedFile {
     #[serde(default)]
     key_ids: Vec<String>,
+    #[serde(default)]
+    key: Vec<RevokedKeyFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokedKeyFile {
+    key_id: String,
+    revoked_at: TimeValue,
+}
+
+fn parse_key_id(id: &str) -> std::result::Result<KeyId, String> {
+    hex::decode(id)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .map(KeyId)
+        .ok_or_else(|| format!("revoked key id {id:?} is not 64 hexadecimal digits"))
 }
 
 /// A time written as a TOML datetime or as a string.
@@ -376,11 +397,14 @@ impl Policy {
         }
         let mut revoked = HashSet::new();
         for id in file.revoked.key_ids {
-            let bytes: [u8; 32] = hex::decode(&id)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| format!("revoked key id {id:?} is not 64 hexadecimal digits"))?;
-            revoked.insert(KeyId(bytes));
+            revoked.insert(parse_key_id(&id)?);
+        }
+        let mut revoked_at = HashMap::new();
+        for key in &file.revoked.key {
+            let id = parse_key_id(&key.key_id)?;
+            let at = parse_policy_time(&key.revoked_at)
+                .map_err(|e| format!("revoked key {:?}: revoked_at {e}", key.key_id))?;
+            revoked_at.insert(id, at);
         }
         if let Some(gap) = &file.requirements.max_custody_gap {
             parse_duration(gap)?;
@@ -397,13 +421,49 @@ impl Policy {
         Ok(Policy {
             signers,
             revoked,
+            revoked_at,
             requirements: file.requirements,
             timestamps,
         })
     }
 
-    /// Judge a signature by `key_id` claiming `role` at `time`; empty when trusted.
+    /// Judge a signature by `key_id` claiming `role` at `time`; empty when trusted. The
+    /// time is the signer's claim (nothing attests it).
     pub fn judge(&self, subject: &str, key_id: KeyId, role: &str, time: &str) -> Vec<RuleFailure> {
+        self.judge_at(subject, key_id, role, time, false)
+    }
+
+    /// [`Policy::judge`], where `attested` says whether `time` is attested by a trusted
+    /// RFC 3161 token (then a key revoked from `revoked_at` on is still trusted for a
+    /// signature attested before it).
+    pub fn judge_at(
+        &self,
+        subject: &str,
+        key_id: KeyId,
+        role: &str,
+        time: &str,
+        attested: bool,
+    ) -> Vec<RuleFailure> {
+        if let Some(revoked_at) = self.revoked_at.get(&key_id) {
+            let before = attested && parse_time(time).is_ok_and(|t| t < *revoked_at);
+            if !before {
+                let when = seqprov_format::manifest::format_time(*revoked_at);
+                return vec![RuleFailure::new(
+                    "revoked_key",
+                    subject,
+                    if attested {
+                        format!(
+                            "key {key_id} was revoked at {when}; the signature is attested at {time}"
+                        )
+                    } else {
+                        format!(
+                            "key {key_id} was revoked at {when}, and the signature's time \
+                             ({time}, claimed) is not attested"
+                        )
+                    },
+                )];
+            }
+        }
         if self.revoked.contains(&key_id) {
             return vec![RuleFailure::new(
                 "revoked_key",
