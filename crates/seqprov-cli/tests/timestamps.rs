@@ -800,3 +800,103 @@ fn a_signature_attested_after_the_revocation_is_refused() {
             "was revoked at 2020-01-01T00:00:00Z",
         ));
 }
+
+/// Standard base64 decoded with coreutils' `base64 -d` (no decoder of our own).
+fn base64_decode(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Process::new("base64")
+        .arg("-d")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// The tokens stored in a bundle, in order (parsed with the library's reader).
+fn stored_tokens(bundle: &Path) -> Vec<Vec<u8>> {
+    seqprov::read_bundle(bundle)
+        .unwrap()
+        .timestamps
+        .into_iter()
+        .map(|r| r.token)
+        .collect()
+}
+
+#[test]
+fn fhir_and_in_toto_exports_carry_the_tokens() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    let tokens = stored_tokens(&lab.root.join("run.seqprov"));
+    assert_eq!(tokens.len(), 2);
+    let fhir = lab
+        .run(&[
+            "export",
+            "run.seqprov",
+            "--format",
+            "fhir",
+            "--policy",
+            "policy.toml",
+        ])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let fhir: serde_json::Value = serde_json::from_slice(&fhir).unwrap();
+    let stamps: Vec<&serde_json::Value> = fhir["signature"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["type"][0]["code"] == "1.2.840.10065.1.12.1.18")
+        .collect();
+    assert_eq!(stamps.len(), 2);
+    assert_eq!(stamps[0]["sigFormat"], "application/pkcs7-mime");
+    assert_eq!(
+        stamps[0]["targetFormat"],
+        "application/vnd.seqprov.seal+cbor"
+    );
+    assert_eq!(stamps[0]["who"]["display"], "CN=Test TSA");
+    assert_eq!(
+        base64_decode(stamps[0]["data"].as_str().unwrap()),
+        tokens[0]
+    );
+    assert_eq!(
+        base64_decode(stamps[1]["data"].as_str().unwrap()),
+        tokens[1]
+    );
+    let envelope = lab
+        .run(&[
+            "export",
+            "run.seqprov",
+            "--format",
+            "in-toto",
+            "--key",
+            "core.key",
+            "--policy",
+            "policy.toml",
+        ])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let envelope: serde_json::Value = serde_json::from_slice(&envelope).unwrap();
+    let statement: serde_json::Value =
+        serde_json::from_slice(&base64_decode(envelope["payload"].as_str().unwrap())).unwrap();
+    let carried = statement["predicate"]["timestamps"].as_array().unwrap();
+    assert_eq!(carried.len(), 2);
+    assert_eq!(carried[1]["covers"], 1);
+    assert_eq!(carried[1]["tsa"], "CN=Test TSA");
+    assert_eq!(
+        base64_decode(carried[1]["token"].as_str().unwrap()),
+        tokens[1]
+    );
+}
