@@ -900,3 +900,126 @@ fn fhir_and_in_toto_exports_carry_the_tokens() {
         tokens[1]
     );
 }
+
+/// The interop tier (run when `SEQPROV_PYTHON_TESTS=1`, as in CI): `openssl ts -verify`
+/// on every stored token against the exact message bytes, and Trail of Bits'
+/// `rfc3161-client` (PyPI) on tokens of a TSA configured without `certs=` (it rejects
+/// a certificate SET that is not DER-sorted, which OpenSSL's `certs=` chain is not).
+#[test]
+fn interop_openssl_ts_verify_and_rfc3161_client_check_the_stored_tokens() {
+    if std::env::var("SEQPROV_PYTHON_TESTS").as_deref() != Ok("1") {
+        println!(
+            "timestamps interop: did not run openssl ts -verify and rfc3161-client; \
+             set SEQPROV_PYTHON_TESTS=1"
+        );
+        return;
+    }
+    let lab = Lab::new();
+    let good = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&good, "all").success();
+    let bare = Tsa::start(&lab.pki(), "nocerts", &[]);
+    lab.stamp(&bare, "seal").success();
+    lab.stamp(&bare, "last").success();
+    let bundle = seqprov::read_bundle(&lab.root.join("run.seqprov")).unwrap();
+    assert_eq!(bundle.timestamps.len(), 4);
+    let pki = lab.pki();
+    // The venv beside the build (target/interop), made once.
+    let venv = std::env::var_os("SEQPROV_TIMESTAMP_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_BIN_EXE_seqprov"))
+                .parent()
+                .unwrap()
+                .join("../interop/timestamp-venv")
+        });
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let made = Process::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(made.success(), "python3 -m venv");
+    }
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/python/requirements-timestamps.txt");
+    let installed = Process::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements)
+        .status()
+        .unwrap();
+    assert!(installed.success(), "pip install rfc3161-client");
+    let checker =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/check_timestamp.py");
+    let message_of = |i: u64| match i {
+        0 => bundle.seal.raw.clone(),
+        i => bundle.events[i as usize - 1].raw.clone(),
+    };
+    let mut rfc3161_client_checked = 0;
+    for (n, record) in bundle.timestamps.iter().enumerate() {
+        let token = pki.join(format!("token{n}.der"));
+        let message = pki.join(format!("message{n}.bin"));
+        let other = pki.join(format!("other{n}.bin"));
+        fs::write(&token, &record.token).unwrap();
+        fs::write(&message, message_of(record.covers)).unwrap();
+        fs::write(&other, message_of(1 - record.covers.min(1))).unwrap();
+        let ts_verify = |data: &Path| {
+            Process::new("openssl")
+                .current_dir(&pki)
+                .args(["ts", "-verify", "-token_in", "-CAfile", "ca.pem", "-in"])
+                .arg(&token)
+                .arg("-data")
+                .arg(data)
+                .output()
+                .unwrap()
+                .status
+                .success()
+        };
+        assert!(ts_verify(&message), "openssl ts -verify refused token {n}");
+        assert!(
+            !ts_verify(&other),
+            "openssl ts -verify took token {n} for another message"
+        );
+        if n >= 2 {
+            // The tokens of the TSA without `certs=`: wrapped as a response by openssl.
+            let response = pki.join(format!("response{n}.tsr"));
+            openssl(
+                &pki,
+                &[
+                    "ts",
+                    "-reply",
+                    "-token_in",
+                    "-in",
+                    token.to_str().unwrap(),
+                    "-out",
+                    response.to_str().unwrap(),
+                ],
+            );
+            let check = |data: &Path| {
+                Process::new(&python)
+                    .arg(&checker)
+                    .arg(&response)
+                    .arg(pki.join("ca.pem"))
+                    .arg(data)
+                    .output()
+                    .unwrap()
+                    .status
+                    .success()
+            };
+            assert!(check(&message), "rfc3161-client refused token {n}");
+            assert!(
+                !check(&other),
+                "rfc3161-client took token {n} for another message"
+            );
+            rfc3161_client_checked += 1;
+        }
+    }
+    assert_eq!(rfc3161_client_checked, 2);
+}
