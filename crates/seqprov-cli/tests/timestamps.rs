@@ -1023,3 +1023,142 @@ fn interop_openssl_ts_verify_and_rfc3161_client_check_the_stored_tokens() {
     }
     assert_eq!(rfc3161_client_checked, 2);
 }
+
+/// The bundle as it stands, with `record` appended (a hostile record: the reader must
+/// refuse it or the verifier must judge it, with one error line and no panic).
+fn with_record(lab: &Lab, record: &seqprov::format::timestamp_record::TimestampRecord) {
+    let mut bytes = lab.bundle();
+    bytes.extend(record.to_cbor());
+    fs::write(lab.root.join("run.seqprov"), &bytes).unwrap();
+}
+
+#[test]
+fn hostile_records_are_refused_with_one_line_and_the_right_exit_code() {
+    use seqprov::format::timestamp_record::TimestampRecord;
+    let lab = Lab::new();
+    let original = lab.bundle();
+    // A token that is not DER: the verifier judges it, an integrity failure (exit 1).
+    with_record(
+        &lab,
+        &TimestampRecord::new(0, b"\x30\x82\xff\xffnot DER at all".to_vec()),
+    );
+    lab.verify()
+        .code(1)
+        .stdout(predicates::str::contains("is not valid DER"));
+    // A token over the limit: the bundle is malformed when read (exit 1).
+    fs::write(lab.root.join("run.seqprov"), &original).unwrap();
+    with_record(&lab, &TimestampRecord::new(0, vec![0x30; 65_537]));
+    let out = lab.verify().code(1).get_output().clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("1 to 65536 bytes"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A record covering a message that does not precede it: malformed (exit 1).
+    fs::write(lab.root.join("run.seqprov"), &original).unwrap();
+    with_record(&lab, &TimestampRecord::new(5, vec![0x30, 0x00]));
+    lab.verify()
+        .code(1)
+        .stderr(predicates::str::contains("does not precede it"));
+    // A ninth record on one message: malformed (exit 1).
+    fs::write(lab.root.join("run.seqprov"), &original).unwrap();
+    for _ in 0..9 {
+        with_record(&lab, &TimestampRecord::new(0, vec![0x30, 0x00]));
+    }
+    lab.verify()
+        .code(1)
+        .stderr(predicates::str::contains("more than 8 records"));
+}
+
+#[test]
+fn every_single_byte_change_of_a_real_token_is_judged_without_a_panic() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "seal").success();
+    let bundle = seqprov::read_bundle(&lab.root.join("run.seqprov")).unwrap();
+    let imprint = seqprov::timestamp_token::message_imprint(&bundle.seal.raw);
+    let token = bundle.timestamps[0].token.clone();
+    assert!(seqprov::timestamp_token::check_token(&token, &imprint).is_ok());
+    let mut refused = 0;
+    for at in 0..token.len() {
+        let mut changed = token.clone();
+        changed[at] ^= 0x5a;
+        if seqprov::timestamp_token::check_token(&changed, &imprint).is_err() {
+            refused += 1;
+        }
+    }
+    for len in 0..token.len() {
+        assert!(seqprov::timestamp_token::check_token(&token[..len], &imprint).is_err());
+    }
+    // Only bytes no check covers (inside the CA certificate the token carries beside the
+    // TSA's, which only the chain to a trusted root judges) may change unnoticed.
+    assert!(
+        refused * 10 > token.len() * 6,
+        "{refused} of {}",
+        token.len()
+    );
+}
+
+#[test]
+fn a_tsa_name_with_terminal_controls_is_escaped() {
+    let lab = Lab::new();
+    let pki = lab.pki();
+    openssl(
+        &pki,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "tsa.key",
+            "-utf8",
+            "-subj",
+            "/CN=Evil\u{1b}[2J TSA",
+            "-out",
+            "evil.csr",
+        ],
+    );
+    openssl(
+        &pki,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "evil.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "4242",
+            "-days",
+            "365",
+            "-extfile",
+            "tsa.ext",
+            "-out",
+            "tsa.pem",
+        ],
+    );
+    let tsa = Tsa::start(&pki, "good", &[]);
+    let out = lab.stamp(&tsa, "seal").success().get_output().clone();
+    assert!(
+        lab.bundle().contains(&0x1b),
+        "the TSA's name in the token holds an ESC"
+    );
+    let shown = lab
+        .run(&["show", "run.seqprov"])
+        .success()
+        .get_output()
+        .clone();
+    let verified = lab.verify().get_output().clone();
+    for text in [
+        &out.stdout,
+        &shown.stdout,
+        &verified.stdout,
+        &verified.stderr,
+    ] {
+        assert!(!text.contains(&0x1b), "{}", String::from_utf8_lossy(text));
+    }
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("Evil") && shown.contains("[2J TSA"),
+        "{shown}"
+    );
+}
