@@ -11,8 +11,20 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+/// The binary, with no proxy from the environment: the TSAs are on 127.0.0.1.
 fn seqprov() -> Command {
-    Command::cargo_bin("seqprov").unwrap()
+    let mut command = Command::cargo_bin("seqprov").unwrap();
+    for proxy in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env_remove(proxy);
+    }
+    command
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -1161,4 +1173,50 @@ fn a_tsa_name_with_terminal_controls_is_escaped() {
         shown.contains("Evil") && shown.contains("[2J TSA"),
         "{shown}"
     );
+}
+
+#[test]
+fn a_back_dated_event_passes_on_its_claim_but_fails_at_its_attested_time() {
+    // The attack of spec/threat-model.md §4.3: a key whose validity ended signs now and
+    // claims a time inside its window. Its claim alone passes; a token shows when it
+    // really existed, and the key is judged at that time.
+    let lab = Lab::new();
+    lab.run(&["keygen", "--out", "courier", "--name", "Courier"])
+        .success();
+    let key = seqprov::PrivateKey::load(
+        &lab.root.join("courier.key"),
+        seqprov::PermissionCheck::Strict,
+    )
+    .unwrap();
+    let draft = seqprov::custody::EventDraft {
+        kind: seqprov::custody::EventKind::Attest,
+        signer_name: None,
+        role: "courier".into(),
+        meaning: "approval".into(),
+        host: None,
+        to: None,
+        note: None,
+        verification: None,
+        derived: None,
+        time: Some(time::macros::datetime!(2024-06-01 12:00 UTC)),
+    };
+    seqprov::custody::append_event(&lab.root.join("run.seqprov"), &key, &draft).unwrap();
+    fs::write(
+        lab.root.join("window.toml"),
+        "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+         [[signer]]\nname = \"Courier\"\nkey = \"courier.pub\"\n\
+         valid_until = 2025-01-01T00:00:00Z\n\
+         [timestamps]\ntrusted_tsa = [\"pki/ca.pem\"]\n",
+    )
+    .unwrap();
+    lab.run(&["verify", "run", "--policy", "window.toml"])
+        .code(0);
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "last").success();
+    lab.run(&["verify", "run", "--policy", "window.toml"])
+        .code(3)
+        .stdout(predicates::str::contains(
+            "outside_validity (custody event 2)",
+        ))
+        .stdout(predicates::str::contains("timestamp_skew"));
 }
