@@ -19,7 +19,11 @@ use crate::entry_list::{self, ListError, WindowError};
 use crate::error::{FormatError as Error, Result};
 use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
-use crate::timestamp_record::{MAX_RECORDS_PER_MESSAGE, TimestampRecord};
+use crate::timestamp_record::{MAX_RECORDS_PER_MESSAGE, MAX_TOKEN_BYTES, TimestampRecord};
+
+/// Bytes of a timestamp record beside its token: the map, its keys, `format`, `version`,
+/// `covers` and the token's head (a record of a maximal token is 65 591 bytes).
+const MAX_RECORD_OVERHEAD: usize = 128;
 
 /// Largest bundle file accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
@@ -259,6 +263,18 @@ fn parse_tail(
         let offset = base + at;
         let rest = &tail[at..];
         let what = "custody event";
+        // A timestamp record (a map) is bounded from its heads before it is decoded: its
+        // token is attacker data of at most MAX_TOKEN_BYTES (spec/timestamps.md §7).
+        if records_allowed
+            && rest.first().is_some_and(|b| b >> 5 == 5)
+            && let Ok(len) = cbor::item_len(rest)
+            && len > MAX_TOKEN_BYTES + MAX_RECORD_OVERHEAD
+        {
+            return Err(malformed(format!(
+                "timestamp record at byte {offset} is {len} bytes; a token holds 1 to \
+                 {MAX_TOKEN_BYTES} bytes"
+            )));
+        }
         let (value, used) = cbor::decode_canonical(rest).map_err(|e| {
             malformed(format!(
                 "{} bytes of garbage or a torn write after byte {offset}: {}",
