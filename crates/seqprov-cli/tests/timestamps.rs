@@ -99,6 +99,29 @@ digests = sha256
 ess_cert_id_alg = sha256
 ";
 
+/// More TSAs: `rsa` (an RSA key and certificate under an RSA root), `p384` (P-384,
+/// SHA-384 signatures, the SHA-1 ESSCertID of RFC 2634 rather than ESSCertIDv2).
+const MORE_TS_CONFIG: &str = "\
+[ rsa ]
+serial = serial
+signer_cert = rsa-tsa.pem
+certs = rsa-ca.pem
+signer_key = rsa-tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha256
+[ p384 ]
+serial = serial
+signer_cert = p384-tsa.pem
+certs = ca.pem
+signer_key = p384-tsa.key
+signer_digest = sha384
+default_policy = 1.2.3.4.1
+digests = sha256
+ess_cert_id_alg = sha1
+";
+
 const CA_CONFIG: &str = "\
 [ ca ]
 default_ca = test_ca
@@ -122,7 +145,7 @@ fn make_pki(dir: &Path) {
     fs::write(dir.join("db/index.txt"), "").unwrap();
     fs::write(dir.join("db/serial"), "1000\n").unwrap();
     fs::write(dir.join("serial"), "01\n").unwrap();
-    fs::write(dir.join("ts.cnf"), TS_CONFIG).unwrap();
+    fs::write(dir.join("ts.cnf"), format!("{TS_CONFIG}{MORE_TS_CONFIG}")).unwrap();
     fs::write(dir.join("ca.cnf"), CA_CONFIG).unwrap();
     fs::write(
         dir.join("tsa.ext"),
@@ -215,6 +238,91 @@ fn make_pki(dir: &Path) {
         );
     };
     sign("tsa.csr", "ca", "tsa.ext", "tsa.pem", "4096");
+    // An RSA root and TSA, and a P-384 TSA under the EC root.
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "rsa-ca.key",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "rsa-ca.key",
+            "-subj",
+            "/CN=RSA TSA Root",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "rsa-ca.pem",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "rsa-tsa.key",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "rsa-tsa.key",
+            "-subj",
+            "/CN=RSA TSA",
+            "-out",
+            "rsa-tsa.csr",
+        ],
+    );
+    sign("rsa-tsa.csr", "rsa-ca", "tsa.ext", "rsa-tsa.pem", "4098");
+    openssl(
+        dir,
+        &[
+            "ecparam",
+            "-name",
+            "secp384r1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "p384-tsa.key",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "p384-tsa.key",
+            "-subj",
+            "/CN=P-384 TSA",
+            "-out",
+            "p384-tsa.csr",
+        ],
+    );
+    sign("p384-tsa.csr", "ca", "tsa.ext", "p384-tsa.pem", "4099");
     sign("tsa.csr", "ca", "noeku.ext", "tsa-noeku.pem", "4097");
     sign(
         "other-tsa.csr",
@@ -1219,4 +1327,28 @@ fn a_back_dated_event_passes_on_its_claim_but_fails_at_its_attested_time() {
             "outside_validity (custody event 2)",
         ))
         .stdout(predicates::str::contains("timestamp_skew"));
+}
+
+#[test]
+fn rsa_and_p384_tsas_with_either_ess_cert_id_are_attested() {
+    let lab = Lab::new();
+    fs::write(
+        lab.root.join("both.toml"),
+        "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+         [timestamps]\ntrusted_tsa = [\"pki/ca.pem\", \"pki/rsa-ca.pem\"]\nrequire = true\n",
+    )
+    .unwrap();
+    let rsa = Tsa::start(&lab.pki(), "rsa", &[]);
+    lab.stamp(&rsa, "seal").success();
+    let p384 = Tsa::start(&lab.pki(), "p384", &[]);
+    lab.stamp(&p384, "last").success();
+    lab.run(&["verify", "run", "--policy", "both.toml"])
+        .code(0)
+        .stdout(predicates::str::contains("seal: claimed"))
+        .stdout(predicates::str::contains("by CN=RSA TSA"))
+        .stdout(predicates::str::contains("by CN=P-384 TSA"));
+    // The RSA token's TSA is not trusted by a policy without the RSA root: exit 3.
+    lab.verify()
+        .code(3)
+        .stdout(predicates::str::contains("not a trusted TSA root"));
 }
