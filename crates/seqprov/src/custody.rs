@@ -140,6 +140,7 @@ fn append(
                 path.display()
             )));
         }
+        check_before_append(path, bundle)?;
         if bundle.events.len() >= seqprov_format::bundle::MAX_EVENTS {
             return Err(Error::Refused(format!(
                 "{} already holds {} custody events, the most a bundle may hold",
@@ -152,8 +153,20 @@ fn append(
     })
 }
 
+/// Refuse to append to a bundle that does not hold together (seal signature, entry root,
+/// every link): nobody should sign onto, or stamp, a broken chain. Exit 1.
+pub fn check_before_append(path: &Path, bundle: &Bundle) -> Result<()> {
+    crate::integrity::check_integrity(bundle).map_err(|problem| {
+        Error::Integrity(format!(
+            "refusing to append to {}: {problem}",
+            path.display()
+        ))
+    })
+}
+
 /// Append items to the bundle at `path` under its exclusive lock, as [`append_event`]
-/// does: `items` sees the bundle as re-read and checked under the lock and returns the
+/// does: `items` sees the bundle as re-read under the lock (it calls
+/// [`check_before_append`] where the bundle must hold together) and returns the
 /// bytes to append (whole canonical items: custody events, timestamp records) with a
 /// value handed back to the caller, or an error, in which case nothing is written.
 /// `items` is called once, unless the file was replaced while the lock was awaited
@@ -212,13 +225,6 @@ pub fn append_items<T>(
                     other => other.into(),
                 })?;
         let bundle = bundle_file::parse_bundle(&bytes)?;
-        let refuse = |problem: String| {
-            Error::Integrity(format!(
-                "refusing to append to {}: {problem}",
-                path.display()
-            ))
-        };
-        crate::integrity::check_integrity(&bundle).map_err(refuse)?;
         let (raw, value) = items(&bundle)?;
         let mut out = bytes;
         out.extend_from_slice(&raw);

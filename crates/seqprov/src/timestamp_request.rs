@@ -229,6 +229,7 @@ pub fn timestamp_bundle(
         return Ok(Vec::new());
     }
     crate::custody::append_items(path, |locked| {
+        crate::custody::check_before_append(path, locked)?;
         let mut out = Vec::new();
         let mut counts = std::collections::HashMap::<u64, usize>::new();
         for record in &locked.timestamps {
