@@ -49,6 +49,9 @@ pub enum Command {
     /// Export a bundle for other tools: an in-toto statement in a signed DSSE envelope, or
     /// a FHIR R4 Provenance resource (see spec/export.md).
     Export(ExportArgs),
+    /// Ask RFC 3161 Time-Stamp Authorities for tokens over the seal or custody events and
+    /// store them in the bundle (see spec/timestamps.md).
+    Timestamp(TimestampArgs),
     /// Watch instrument shares: find run folders under each ROOT, wait until each is
     /// complete and has stopped changing, seal each once beside itself, and report every
     /// step as one JSON line (see spec/watch.md).
@@ -144,6 +147,9 @@ pub struct AppendArgs {
     /// Signer options.
     #[command(flatten)]
     pub signer: SignerArgs,
+    /// Stamp the new event with an RFC 3161 TSA (repeatable) once it is appended.
+    #[command(flatten)]
+    pub tsa: TsaArgs,
 }
 
 /// `seqprov custody show`.
@@ -183,6 +189,9 @@ pub struct ReceiveArgs {
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Stamp the new event with an RFC 3161 TSA (repeatable) once it is appended.
+    #[command(flatten)]
+    pub tsa: TsaArgs,
 }
 
 /// `seqprov keygen`.
@@ -366,6 +375,13 @@ pub struct SealArgs {
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Stamp the new seal with an RFC 3161 TSA (repeatable) before the bundle is written.
+    #[command(flatten)]
+    pub tsa: TsaArgs,
+    /// With --tsa: if a TSA fails, write the bundle anyway, unstamped (stamp it later with
+    /// `seqprov timestamp BUNDLE --which seal`); without it no bundle is written.
+    #[arg(long, requires = "tsa")]
+    pub timestamp_later: bool,
 }
 
 /// `seqprov plan`.
@@ -575,6 +591,42 @@ pub struct ProveArgs {
     /// Replace an existing proof file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Which messages `seqprov timestamp` stamps.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StampWhich {
+    /// The seal.
+    Seal,
+    /// The last message: the last custody event, else the seal.
+    Last,
+    /// Every message that has no token yet.
+    All,
+}
+
+/// Where to ask for trusted time (`--tsa`), shared by the commands that can stamp.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TsaArgs {
+    /// URL of an RFC 3161 Time-Stamp Authority (http:// or https://); repeatable: every
+    /// TSA named is asked, and all must answer.
+    #[arg(long = "tsa", value_name = "URL")]
+    pub tsa: Vec<String>,
+    /// Seconds one exchange with a TSA may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub tsa_timeout: u64,
+}
+
+/// `seqprov timestamp`.
+#[derive(Args, Debug)]
+pub struct TimestampArgs {
+    /// The bundle whose messages are stamped (tokens are appended to it).
+    pub bundle: PathBuf,
+    /// Which messages to stamp.
+    #[arg(long, value_enum, default_value_t = StampWhich::Last)]
+    pub which: StampWhich,
+    /// The TSAs to ask (at least one).
+    #[command(flatten)]
+    pub tsa: TsaArgs,
 }
 
 /// `seqprov watch`.

@@ -68,6 +68,8 @@ struct ShowJson<'a> {
     seal: &'a SealSummary,
     show_version: u32,
     signature: SignatureStatus,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    timestamps: &'a [seqprov::timestamp_checks::StoredToken],
 }
 
 pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
@@ -109,7 +111,11 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
     } else {
         RootStatus::Mismatch
     };
-    let status = if signature == SignatureStatus::Valid && root == RootStatus::Match {
+    let tokens = seqprov::timestamp_checks::stored_tokens(&bundle);
+    let status = if signature == SignatureStatus::Valid
+        && root == RootStatus::Match
+        && tokens.iter().all(|t| t.problem.is_none())
+    {
         ExitStatus::Verified
     } else {
         ExitStatus::IntegrityFailure
@@ -124,6 +130,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
             seal: &summary,
             show_version: 1,
             signature,
+            timestamps: &tokens,
         };
         let mut out = std::io::stdout().lock();
         let written = serde_json::to_writer_pretty(&mut out, &object)
@@ -154,6 +161,29 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                 "DO NOT match the signed root"
             }
         );
+        for t in &tokens {
+            let claimed = match t.message.as_str() {
+                "seal" => Some(summary.time.clone()),
+                _ => None,
+            };
+            match (&t.gen_time, &t.tsa, &t.problem) {
+                (Some(at), Some(tsa), _) => println!(
+                    "timestamp: {}{}: token of {} by {} (`verify --policy` decides whether the \
+                     TSA is trusted)",
+                    crate::terminal_text::terminal_safe(&t.message),
+                    claimed
+                        .map(|c| format!(" claimed {}", crate::terminal_text::terminal_safe(&c)))
+                        .unwrap_or_default(),
+                    crate::terminal_text::terminal_safe(at),
+                    crate::terminal_text::terminal_safe(tsa)
+                ),
+                (_, _, problem) => println!(
+                    "timestamp: {}: token DOES NOT belong to it: {}",
+                    crate::terminal_text::terminal_safe(&t.message),
+                    crate::terminal_text::terminal_safe(problem.as_deref().unwrap_or_default())
+                ),
+            }
+        }
     }
     Ok(status)
 }

@@ -108,12 +108,18 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
         crate::terminal_text::terminal_safe(&payload.signer.role),
         crate::terminal_text::terminal_safe(&payload.time.to_string())
     );
+    crate::timestamp_command::stamp_new_event(&a.bundle, payload.seq, &a.tsa, false)?;
     Ok(ExitStatus::Verified)
 }
 
 /// Policy rules that a `receive` may leave unmet: they are requirements on the bundle as a
 /// whole (often met by this very receive, or later), not doubts about what was received.
-const RULES_RECEIVE_MAY_LEAVE: [&str; 3] = ["required_event", "custody_gap", "lineage"];
+const RULES_RECEIVE_MAY_LEAVE: [&str; 4] = [
+    "required_event",
+    "custody_gap",
+    "lineage",
+    "timestamp_required",
+];
 
 /// `seqprov receive`.
 pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
@@ -208,6 +214,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
             crate::terminal_text::terminal_safe(&payload.signer.role)
         );
     }
+    crate::timestamp_command::stamp_new_event(&bundle_path, payload.seq, &a.tsa, a.json)?;
     Ok(ExitStatus::Verified)
 }
 
@@ -274,6 +281,7 @@ pub fn show(a: CustodyShowArgs) -> Result<ExitStatus> {
         outln!("{}", timeline.to_json());
     } else {
         crate::text_output::print_timeline(&timeline);
+        crate::text_output::print_times(&timeline.timestamps);
     }
     Ok(timeline.exit_status())
 }

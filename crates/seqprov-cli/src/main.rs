@@ -28,6 +28,7 @@ mod seal_command;
 mod sharded_commands;
 mod terminal_text;
 mod text_output;
+mod timestamp_command;
 mod verify_command;
 mod watch_command;
 
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
+        Command::Timestamp(a) => timestamp_command::timestamp(a),
         Command::Watch(a) => watch_command::watch(a),
         Command::Completions(a) => completions_command::completions(a),
         Command::Man(a) => man_pages::man(a),

@@ -213,7 +213,9 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     seqprov::Progress::phase(&progress, "write");
     // Again, by the handle: the directory itself may have been moved into the folder.
     output.check_outside(&a.dir)?;
-    output.write(&sealed.bundle, overwrite, 0o644)?;
+    let bundle =
+        crate::timestamp_command::stamp_new_seal(sealed.bundle.clone(), &a.tsa, a.timestamp_later)?;
+    output.write(&bundle, overwrite, 0o644)?;
     if let Some(sharded) = &sharded {
         crate::sharded_commands::record_nodes(&a, &out, &*key, &options, &sealed, sharded)?;
     }

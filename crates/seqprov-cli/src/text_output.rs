@@ -128,6 +128,7 @@ pub fn print_report(report: &Report) {
     for w in &report.warnings {
         outln!("{:<13}{}", "WARNING", safe(w));
     }
+    print_times(&report.timestamps);
     if !report.custody.is_empty() {
         let linked = report
             .custody
@@ -285,5 +286,29 @@ fn status_word(status: seqprov::report::SignatureStatus) -> &'static str {
         seqprov::report::SignatureStatus::Valid => "valid",
         seqprov::report::SignatureStatus::Invalid => "INVALID",
         seqprov::report::SignatureStatus::NotChecked => "not checked",
+    }
+}
+
+/// Claimed and attested time of each message side by side (spec/timestamps.md §5.3).
+pub fn print_times(times: &[seqprov::timestamp_checks::MessageTime]) {
+    for t in times {
+        let claimed = t.claimed.as_deref().unwrap_or("unknown");
+        match (&t.attested, &t.tsa) {
+            (Some(at), Some(tsa)) => println!(
+                "{:<13}{}: claimed {}, attested {} by {}",
+                "TIME",
+                safe(&t.message),
+                safe(claimed),
+                safe(at),
+                safe(tsa)
+            ),
+            _ => println!(
+                "{:<13}{}: claimed {}, not attested ({} token(s))",
+                "TIME",
+                safe(&t.message),
+                safe(claimed),
+                t.tokens
+            ),
+        }
     }
 }

@@ -18,6 +18,11 @@ use crate::entry_list::{self, ListError, WindowError};
 use crate::error::{FormatError as Error, Result};
 use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
+use crate::timestamp_record::{MAX_RECORDS_PER_MESSAGE, MAX_TOKEN_BYTES, TimestampRecord};
+
+/// Bytes of a timestamp record beside its token: the map, its keys, `format`, `version`,
+/// `covers` and the token's head (a record of a maximal token is 65 591 bytes).
+const MAX_RECORD_OVERHEAD: usize = 128;
 
 /// Largest bundle file accepted, in bytes.
 pub const MAX_BUNDLE_BYTES: u64 = 4 << 30;
@@ -51,6 +56,9 @@ pub struct Bundle {
     pub root_evidence: RootEvidence,
     /// The custody events that follow the entry list, as parsed messages.
     pub events: Vec<SignedMessage>,
+    /// The timestamp records among the custody events, in file order
+    /// (`spec/timestamps.md`); each covers the seal or an event before it.
+    pub timestamps: Vec<TimestampRecord>,
 }
 
 /// How the entries of a [`Bundle`] were checked against the signed root. A typed result,
@@ -165,13 +173,14 @@ impl Bundle {
             entry_list::walk_window(&mut window, |_, _| {}).map_err(list_error)?;
             (Vec::new(), RootEvidence::NotDecoded)
         };
-        let events = read_events(&mut window)?;
+        let (events, timestamps) = read_tail(&mut window)?;
         Ok(Bundle {
             seal,
             payload,
             entries,
             root_evidence,
             events,
+            timestamps,
         })
     }
 
@@ -289,7 +298,39 @@ fn parse_event(
     rest: &[u8],
     offset: u64,
 ) -> std::result::Result<(SignedMessage, usize), EventError> {
+    match parse_tail_item(rest, offset, false)? {
+        (TailItem::Event(event), used) => Ok((*event, used)),
+        (TailItem::Record(_), _) => unreachable!("records are not parsed here"),
+    }
+}
+
+/// An item after the entry list of a bundle.
+enum TailItem {
+    /// A custody event (boxed: a record is much smaller).
+    Event(Box<SignedMessage>),
+    /// A timestamp record (`spec/timestamps.md`).
+    Record(TimestampRecord),
+}
+
+/// Parse the item at the start of `rest` (at byte `offset`): a custody event as
+/// [`parse_event`] does, or, when `records_allowed`, a timestamp record (an untagged map,
+/// bounded from its heads by the largest token before it is decoded).
+fn parse_tail_item(
+    rest: &[u8],
+    offset: u64,
+    records_allowed: bool,
+) -> std::result::Result<(TailItem, usize), EventError> {
     let what = "custody event";
+    if records_allowed
+        && rest.first().is_some_and(|b| b >> 5 == 5)
+        && let Ok(len) = cbor::item_len(rest)
+        && len > MAX_TOKEN_BYTES + MAX_RECORD_OVERHEAD
+    {
+        return Err(EventError::Malformed(malformed(format!(
+            "timestamp record at byte {offset} is {len} bytes; a token holds 1 to \
+             {MAX_TOKEN_BYTES} bytes"
+        ))));
+    }
     let too_large = || {
         EventError::Malformed(malformed(format!(
             "{what} at byte {offset} is more than the limit of {MAX_EVENT_BYTES} bytes"
@@ -316,39 +357,81 @@ fn parse_event(
             other => other.to_string(),
         },
     })?;
+    if records_allowed && matches!(value, Value::Map(_)) {
+        let record = TimestampRecord::from_cbor(&rest[..used]).map_err(|e| {
+            EventError::Malformed(malformed(format!("timestamp record at byte {offset}: {e}")))
+        })?;
+        return Ok((TailItem::Record(record), used));
+    }
     if !matches!(value, Value::Tag(18, _)) {
         return Err(EventError::Garbage {
             offset,
             torn: false,
-            why: "the item there is not a custody event (tagged COSE_Sign1)".into(),
+            why: format!(
+                "the item there is not a custody event (tagged COSE_Sign1){}",
+                if records_allowed {
+                    " nor a timestamp record"
+                } else {
+                    ""
+                }
+            ),
         });
     }
     let event = cose::parse(&rest[..used])
         .map_err(|e| EventError::Malformed(malformed(format!("{what} at byte {offset}: {e}"))))?;
-    Ok((event, used))
+    Ok((TailItem::Event(Box::new(event)), used))
 }
 
 /// Read the custody events from `window` to the end of the stream, one at a time: each is
 /// read until its length is known from its heads ([`fill_item`], never more than
 /// [`MAX_EVENT_BYTES`] and one read), decoded and its bytes dropped, so the file's tail
 /// is never held whole. A stream longer than [`MAX_BUNDLE_BYTES`] is refused.
-fn read_events<R: Read>(window: &mut ByteWindow<R>) -> Result<Vec<SignedMessage>, ReadError> {
+fn read_tail<R: Read>(
+    window: &mut ByteWindow<R>,
+) -> Result<(Vec<SignedMessage>, Vec<TimestampRecord>), ReadError> {
     let too_long = || ReadError::from(malformed("bundle exceeds the size limit"));
     let mut events = Vec::new();
+    let mut records: Vec<TimestampRecord> = Vec::new();
+    // How many records cover each message so far (index 0: the seal).
+    let mut per_message: Vec<u8> = vec![0];
     loop {
         if window.available().is_empty() && !window.read_more()? {
-            return Ok(events);
-        }
-        if events.len() == MAX_EVENTS {
-            return Err(malformed(format!("more than {MAX_EVENTS} custody events")).into());
+            return Ok((events, records));
         }
         fill_item(window, MAX_EVENT_BYTES)?;
         if window.offset() + window.available().len() as u64 > MAX_BUNDLE_BYTES {
             return Err(too_long());
         }
-        match parse_event(window.available(), window.offset()) {
-            Ok((event, used)) => {
-                events.push(event);
+        let offset = window.offset();
+        match parse_tail_item(window.available(), offset, true) {
+            Ok((TailItem::Event(event), used)) => {
+                if events.len() == MAX_EVENTS {
+                    return Err(malformed(format!("more than {MAX_EVENTS} custody events")).into());
+                }
+                events.push(*event);
+                per_message.push(0);
+                window.consume(used);
+            }
+            Ok((TailItem::Record(record), used)) => {
+                let covered = usize::try_from(record.covers)
+                    .ok()
+                    .filter(|&i| i <= events.len())
+                    .ok_or_else(|| {
+                        malformed(format!(
+                            "timestamp record at byte {offset} covers message {}, which does \
+                             not precede it",
+                            record.covers
+                        ))
+                    })?;
+                if usize::from(per_message[covered]) == MAX_RECORDS_PER_MESSAGE {
+                    return Err(malformed(format!(
+                        "timestamp record at byte {offset}: more than \
+                         {MAX_RECORDS_PER_MESSAGE} records cover message {covered}"
+                    ))
+                    .into());
+                }
+                per_message[covered] += 1;
+                records.push(record);
                 window.consume(used);
             }
             Err(e) => {

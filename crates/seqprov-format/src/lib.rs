@@ -4,7 +4,7 @@
 //! and the fuzzers target. It owns deterministic CBOR ([`cbor`]), COSE_Sign1 with
 //! Ed25519 ([`cose`], [`key_id`]), entries and entry paths ([`manifest`],
 //! [`entry_path`], [`entry_list`]), the signed exclude-pattern grammar ([`exclude`]),
-//! the Merkle tree and inclusion paths ([`merkle`]), custody event payloads ([`event`]),
+//! the Merkle tree and inclusion paths ([`merkle`]), custody event payloads ([`event`]), timestamp records ([`timestamp_record`]),
 //! what a seal records about sequencing data ([`run_record`]), and the encoding and
 //! strict, bounded decoding of bundles ([`bundle`]) and proofs ([`proof`]).
 //!
@@ -34,6 +34,7 @@ pub mod merkle;
 pub mod proof;
 pub mod run_record;
 pub mod shard;
+pub mod timestamp_record;
 
 pub use bundle::Bundle;
 pub use cose::{Ed25519Signer, SignedMessage};

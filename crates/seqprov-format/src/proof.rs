@@ -152,6 +152,7 @@ fn parse_with(bytes: &[u8], mut each: impl FnMut(&ProofItem)) -> Result<Bundle> 
         entries,
         root_evidence: RootEvidence::InclusionPaths { valid, invalid },
         events,
+        timestamps: Vec::new(),
     })
 }
 

@@ -14,6 +14,7 @@ use crate::integrity::check_seal_signature;
 use crate::lineage::{self, LineageReport};
 use crate::policy::{Policy, RuleFailure};
 use crate::report::{RootStatus, SignatureStatus};
+use crate::timestamp_checks::{MessageTime, check_timestamps};
 
 /// How to verify.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,6 +77,8 @@ pub struct BundleChecks {
     /// Warnings from the seal itself (what it recorded as incomplete or broken, a
     /// contradicted run-mode claim) and from the chain.
     pub warnings: Vec<String>,
+    /// Claimed and attested time of each message (empty when the seal does not hold).
+    pub times: Vec<MessageTime>,
 }
 
 /// Check signatures, root, chain, lineage and policy of a bundle.
@@ -89,6 +92,7 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         policy: Vec::new(),
         lineage: None,
         warnings: Vec::new(),
+        times: Vec::new(),
     };
     // The chain is listed even when the seal fails, so reports show every event.
     checks.chain = chain::check(bundle);
@@ -173,12 +177,29 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
             format!("the policy refuses run metadata that names two runs: {mismatch}"),
         ));
     }
-    let seal_failures = policy.judge(
+    // Trusted time (spec/timestamps.md): a token that does not belong to its message is an
+    // integrity failure; keys are judged at the attested time where one exists.
+    let claimed: Vec<Option<String>> = std::iter::once(Some(seal.time.clone()))
+        .chain(
+            checks
+                .chain
+                .events
+                .iter()
+                .map(|r| r.payload.as_ref().map(|p| p.time.clone())),
+        )
+        .collect();
+    let stamped = check_timestamps(bundle, policy, &claimed);
+    checks.integrity.extend(stamped.integrity.iter().cloned());
+    checks.policy.extend(stamped.policy.iter().cloned());
+    checks.warnings.extend(stamped.warnings.iter().cloned());
+    let seal_time = stamped.attested(0).unwrap_or(&seal.time).to_owned();
+    let seal_failures = policy.judge_at(
         "seal",
         bundle.seal.key_id,
         &seal.signer.role,
-        &seal.time,
+        &seal_time,
         seal.signer.key_storage,
+        stamped.attested(0).is_some(),
     );
     checks.trusted = seal_failures.is_empty();
     // The compact record of missing files must expand, against the signed layout, to
@@ -223,12 +244,15 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         }
         let subject = format!("custody event {}", record.position);
         let key_id = bundle.events[(record.position - 1) as usize].key_id;
-        let failures = policy.judge(
+        let attested = stamped.attested(record.position as usize);
+        let at = attested.unwrap_or(&payload.time);
+        let failures = policy.judge_at(
             &subject,
             key_id,
             &payload.signer.role,
-            &payload.time,
+            at,
             payload.signer.key_storage,
+            attested.is_some(),
         );
         if failures.is_empty() {
             good_events.push(payload);
@@ -288,6 +312,7 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     checks.integrity.extend(lineage.integrity);
     checks.policy.extend(lineage.policy);
     checks.lineage = lineage.report;
+    checks.times = stamped.times;
     checks
 }
 

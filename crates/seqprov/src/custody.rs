@@ -131,6 +131,60 @@ fn append(
     draft: &EventDraft,
     expected: Option<&BundleIdentity>,
 ) -> Result<EventPayload> {
+    append_items(path, |bundle| {
+        if let Some(expected) = expected
+            && BundleIdentity::of(bundle) != *expected
+        {
+            return Err(Error::Refused(format!(
+                "{} changed since it was verified (its seal or last custody event differs); \
+                 nothing was appended",
+                path.display()
+            )));
+        }
+        check_before_append(path, bundle)?;
+        if bundle.events.len() >= seqprov_format::bundle::MAX_EVENTS {
+            return Err(Error::Refused(format!(
+                "{} already holds {} custody events, the most a bundle may hold",
+                path.display(),
+                seqprov_format::bundle::MAX_EVENTS
+            )));
+        }
+        let (payload, raw) = sign_next_event(bundle, key, draft)?;
+        if raw.len() > seqprov_format::bundle::MAX_EVENT_BYTES {
+            return Err(Error::Refused(format!(
+                "the custody event would be {} bytes, more than the {} bytes an event may \
+                 take; nothing was appended",
+                raw.len(),
+                seqprov_format::bundle::MAX_EVENT_BYTES
+            )));
+        }
+        Ok((raw, payload))
+    })
+}
+
+/// Refuse to append to a bundle that does not hold together (seal signature, entry root,
+/// every link): nobody should sign onto, or stamp, a broken chain. Exit 1.
+pub fn check_before_append(path: &Path, bundle: &Bundle) -> Result<()> {
+    crate::integrity::check_integrity(bundle).map_err(|problem| {
+        Error::Integrity(format!(
+            "refusing to append to {}: {problem}",
+            path.display()
+        ))
+    })
+}
+
+/// Append items to the bundle at `path` under its exclusive lock, as [`append_event`]
+/// does: `items` sees the bundle as re-read under the lock (it calls
+/// [`check_before_append`] where the bundle must hold together) and returns the
+/// bytes to append (whole canonical items: custody events, timestamp records) with a
+/// value handed back to the caller, or an error, in which case nothing is written.
+/// `items` is called once, unless the file was replaced while the lock was awaited
+/// (then it is called again for the new file). What it appends must keep the bundle
+/// readable: that is the caller's to check against the bundle it is shown.
+pub fn append_items<T>(
+    path: &Path,
+    mut items: impl FnMut(&Bundle) -> Result<(Vec<u8>, T)>,
+) -> Result<T> {
     // Nothing is written through a link: a symlink planted at the bundle path could point
     // into a sealed folder or at anyone's bundle (hostile review round 2). The check is
     // repeated under the lock below, so a link swapped in meanwhile is refused too.
@@ -180,38 +234,7 @@ fn append(
                     other => other.into(),
                 })?;
         let bundle = bundle_file::parse_bundle(&bytes)?;
-        if let Some(expected) = expected
-            && BundleIdentity::of(&bundle) != *expected
-        {
-            return Err(Error::Refused(format!(
-                "{} changed since it was verified (its seal or last custody event differs); \
-                 nothing was appended",
-                path.display()
-            )));
-        }
-        let refuse = |problem: String| {
-            Error::Integrity(format!(
-                "refusing to append to {}: {problem}",
-                path.display()
-            ))
-        };
-        crate::integrity::check_integrity(&bundle).map_err(refuse)?;
-        if bundle.events.len() >= seqprov_format::bundle::MAX_EVENTS {
-            return Err(Error::Refused(format!(
-                "{} already holds {} custody events, the most a bundle may hold",
-                path.display(),
-                seqprov_format::bundle::MAX_EVENTS
-            )));
-        }
-        let (payload, raw) = sign_next_event(&bundle, key, draft)?;
-        if raw.len() > seqprov_format::bundle::MAX_EVENT_BYTES {
-            return Err(Error::Refused(format!(
-                "the custody event would be {} bytes, more than the {} bytes an event may \
-                 take; nothing was appended",
-                raw.len(),
-                seqprov_format::bundle::MAX_EVENT_BYTES
-            )));
-        }
+        let (raw, value) = items(&bundle)?;
         let mut out = bytes;
         out.extend_from_slice(&raw);
         if out.len() as u64 > seqprov_format::bundle::MAX_BUNDLE_BYTES {
@@ -228,6 +251,6 @@ fn append(
             locked.mode() & 0o777,
         )?;
         drop(file);
-        return Ok(payload);
+        return Ok(value);
     }
 }

@@ -61,6 +61,15 @@ pub enum Error {
     /// An operation refused to proceed to protect data (for example, overwriting a bundle).
     #[error("{0}")]
     Refused(String),
+    /// A Time-Stamp Authority could not be reached, refused, or answered something that
+    /// does not check (`spec/timestamps.md` §4); nothing was written.
+    #[error("time-stamp authority {tsa}: {reason}")]
+    Timestamp {
+        /// The TSA's URL.
+        tsa: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Signed data does not hold together (a broken custody chain, a lineage mismatch).
     #[error("integrity failure: {0}")]
     Integrity(String),
@@ -90,6 +99,7 @@ impl Error {
             | Error::UnsealableTree { .. }
             | Error::Key { .. }
             | Error::Policy { .. }
+            | Error::Timestamp { .. }
             | Error::Refused(_)
             | Error::Signing(_) => ExitStatus::UsageOrIo,
         }

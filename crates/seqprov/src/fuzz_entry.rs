@@ -51,6 +51,24 @@ pub fn proof(data: &[u8]) {
     }
 }
 
+/// An RFC 3161 time-stamp token (the `token` of a timestamp record): checked against an
+/// imprint (the first 32 bytes, when there are as many; else zeros) and, if it belongs,
+/// judged against the certificates it carries as if they were trusted roots.
+pub fn timestamp_token(data: &[u8]) {
+    let imprint: [u8; 32] = data
+        .get(..32)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; 32]);
+    for candidate in [data, data.get(32..).unwrap_or_default()] {
+        for imprint in [imprint, [0; 32]] {
+            if let Ok(token) = crate::timestamp_token::check_token(candidate, &imprint) {
+                let _ = token.gen_time_text();
+                let _ = crate::timestamp_token::attest(&token, &[]);
+            }
+        }
+    }
+}
+
 /// A lab policy (TOML). Key paths resolve below a directory that does not exist.
 pub fn policy(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {

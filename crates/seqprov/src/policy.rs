@@ -4,7 +4,7 @@
 //! A key is judged at the time of the message it signed, as claimed by the signer in that
 //! message, not at verification time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -192,8 +192,73 @@ pub struct Policy {
     pub signers: Vec<TrustedSigner>,
     /// Revoked key ids: never trusted, whatever the signer list says.
     pub revoked: HashSet<KeyId>,
+    /// Keys revoked from a time on (`[[revoked.key]]` with `revoked_at`): a signature
+    /// whose time is attested (RFC 3161) before it stays valid; one attested at or after
+    /// it, or not attested, is refused (spec/timestamps.md §6).
+    pub revoked_at: HashMap<KeyId, time::OffsetDateTime>,
     /// Requirements.
     pub requirements: Requirements,
+    /// Trusted time: which TSAs are believed, whether attestation is required
+    /// (`[timestamps]`, spec/timestamps.md §6).
+    pub timestamps: TimestampPolicy,
+}
+
+/// The `[timestamps]` table of a policy.
+#[derive(Clone, Debug)]
+pub struct TimestampPolicy {
+    /// TSA root certificates (and TSA certificates) whose tokens attest time.
+    pub trusted_tsa: Vec<x509_cert::Certificate>,
+    /// Whether every message (seal and custody events) must have an attested time.
+    pub require: bool,
+    /// Largest difference between claimed and attested time before a warning.
+    pub max_claim_skew: time::Duration,
+}
+
+impl Default for TimestampPolicy {
+    fn default() -> Self {
+        TimestampPolicy {
+            trusted_tsa: Vec::new(),
+            require: false,
+            max_claim_skew: time::Duration::minutes(10),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TimestampsFile {
+    #[serde(default)]
+    trusted_tsa: Vec<String>,
+    #[serde(default)]
+    require: bool,
+    #[serde(default)]
+    max_claim_skew: Option<String>,
+}
+
+/// Largest TSA certificate file read.
+const MAX_TSA_PEM_BYTES: u64 = 1 << 20;
+
+impl TimestampsFile {
+    fn load(self, base: &Path) -> std::result::Result<TimestampPolicy, String> {
+        let mut trusted_tsa = Vec::new();
+        for name in &self.trusted_tsa {
+            let full = base.join(name);
+            let file = seqprov_engine::bounded_read::read_regular_file(&full, MAX_TSA_PEM_BYTES)
+                .map_err(|e| format!("trusted_tsa {name:?}: {e}"))?;
+            let certs = crate::timestamp_token::read_pem_certificates(&file.bytes)
+                .map_err(|e| format!("trusted_tsa {name:?}: {e}"))?;
+            trusted_tsa.extend(certs);
+        }
+        let max_claim_skew = match &self.max_claim_skew {
+            Some(text) => parse_duration(text).map_err(|e| format!("max_claim_skew: {e}"))?,
+            None => TimestampPolicy::default().max_claim_skew,
+        };
+        Ok(TimestampPolicy {
+            trusted_tsa,
+            require: self.require,
+            max_claim_skew,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -206,6 +271,8 @@ struct PolicyFile {
     revoked: RevokedFile,
     #[serde(default)]
     requirements: Requirements,
+    #[serde(default)]
+    timestamps: TimestampsFile,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +298,23 @@ struct SignerFile {
 struct RevokedFile {
     #[serde(default)]
     key_ids: Vec<String>,
+    #[serde(default)]
+    key: Vec<RevokedKeyFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokedKeyFile {
+    key_id: String,
+    revoked_at: TimeValue,
+}
+
+fn parse_key_id(id: &str) -> std::result::Result<KeyId, String> {
+    hex::decode(id)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .map(KeyId)
+        .ok_or_else(|| format!("revoked key id {id:?} is not 64 hexadecimal digits"))
 }
 
 /// A time written as a TOML datetime or as a string.
@@ -374,11 +458,14 @@ impl Policy {
         }
         let mut revoked = HashSet::new();
         for id in file.revoked.key_ids {
-            let bytes: [u8; 32] = hex::decode(&id)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| format!("revoked key id {id:?} is not 64 hexadecimal digits"))?;
-            revoked.insert(KeyId(bytes));
+            revoked.insert(parse_key_id(&id)?);
+        }
+        let mut revoked_at = HashMap::new();
+        for key in &file.revoked.key {
+            let id = parse_key_id(&key.key_id)?;
+            let at = parse_policy_time(&key.revoked_at)
+                .map_err(|e| format!("revoked key {:?}: revoked_at {e}", key.key_id))?;
+            revoked_at.insert(id, at);
         }
         if let Some(gap) = &file.requirements.max_custody_gap {
             parse_duration(gap)?;
@@ -391,15 +478,19 @@ impl Policy {
                 ));
             }
         }
+        let timestamps = file.timestamps.load(base)?;
         Ok(Policy {
             signers,
             revoked,
+            revoked_at,
             requirements: file.requirements,
+            timestamps,
         })
     }
 
     /// Judge a signature by `key_id` claiming `role` at `time`, its signer claiming the key
-    /// was held in `key_storage` (absent: a key file); empty when trusted.
+    /// was held in `key_storage` (absent: a key file); empty when trusted. The time is the
+    /// signer's claim (nothing attests it).
     pub fn judge(
         &self,
         subject: &str,
@@ -408,6 +499,41 @@ impl Policy {
         time: &str,
         key_storage: Option<KeyStorage>,
     ) -> Vec<RuleFailure> {
+        self.judge_at(subject, key_id, role, time, key_storage, false)
+    }
+
+    /// [`Policy::judge`], where `attested` says whether `time` is attested by a trusted
+    /// RFC 3161 token (then a key revoked from `revoked_at` on is still trusted for a
+    /// signature attested before it).
+    pub fn judge_at(
+        &self,
+        subject: &str,
+        key_id: KeyId,
+        role: &str,
+        time: &str,
+        key_storage: Option<KeyStorage>,
+        attested: bool,
+    ) -> Vec<RuleFailure> {
+        if let Some(revoked_at) = self.revoked_at.get(&key_id) {
+            let before = attested && parse_time(time).is_ok_and(|t| t < *revoked_at);
+            if !before {
+                let when = seqprov_format::manifest::format_time(*revoked_at);
+                return vec![RuleFailure::new(
+                    "revoked_key",
+                    subject,
+                    if attested {
+                        format!(
+                            "key {key_id} was revoked at {when}; the signature is attested at {time}"
+                        )
+                    } else {
+                        format!(
+                            "key {key_id} was revoked at {when}, and the signature's time \
+                             ({time}, claimed) is not attested"
+                        )
+                    },
+                )];
+            }
+        }
         if self.revoked.contains(&key_id) {
             return vec![RuleFailure::new(
                 "revoked_key",

@@ -303,6 +303,11 @@ pub struct Report {
     /// The derivation link, when the seal records one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lineage: Option<LineageReport>,
+    /// Claimed and attested (RFC 3161) time of each message, when any message of the
+    /// bundle carries a timestamp token or the policy requires one
+    /// (spec/timestamps.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<crate::timestamp_checks::MessageTime>,
     /// Counts per class.
     pub summary: Summary,
     /// Every file problem, sorted by path (entries that are `ok` are only counted).
@@ -330,6 +335,7 @@ impl Report {
             warnings: Vec::new(),
             custody: Vec::new(),
             lineage: None,
+            timestamps: Vec::new(),
             summary: Summary::default(),
             files: Vec::new(),
         }

@@ -5,12 +5,14 @@ use seqprov_engine::FileDigests;
 use seqprov_format::{Bundle, Entry};
 
 use crate::bundle_checks::BundleChecks;
+use crate::policy::Policy;
 use crate::report::{
     FileClass, FileFinding, REPORT_VERSION, Report, SealSummary, Summary, Verdict,
 };
 
 /// A report holding what the bundle checks found, before any file is read.
-pub(crate) fn report_for(bundle: &Bundle, checks: BundleChecks) -> Report {
+pub(crate) fn report_for(bundle: &Bundle, checks: BundleChecks, policy: &Policy) -> Report {
+    let stamped = !bundle.timestamps.is_empty() || policy.timestamps.require;
     Report {
         report_version: REPORT_VERSION,
         tool: seqprov_format::TOOL.into(),
@@ -25,6 +27,7 @@ pub(crate) fn report_for(bundle: &Bundle, checks: BundleChecks) -> Report {
         warnings: [checks.warnings, checks.chain.warnings].concat(),
         custody: checks.chain.events,
         lineage: checks.lineage,
+        timestamps: if stamped { checks.times } else { Vec::new() },
         summary: Summary::default(),
         files: Vec::new(),
     }

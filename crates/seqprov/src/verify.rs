@@ -28,7 +28,7 @@ pub fn verify_directory(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let mut report = report_for(bundle, check_bundle(bundle, policy, &options));
+    let mut report = report_for(bundle, check_bundle(bundle, policy, &options), policy);
     if report.signature != SignatureStatus::Valid || report.root != RootStatus::Match {
         return Ok(finish(report, Allowed::default()));
     }

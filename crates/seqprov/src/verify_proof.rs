@@ -31,7 +31,7 @@ pub fn verify_files(
     options: VerifyOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let mut report = report_for(proof, check_bundle(proof, policy, &options));
+    let mut report = report_for(proof, check_bundle(proof, policy, &options), policy);
     if report.root == RootStatus::Mismatch {
         report.errors =
             vec!["an inclusion path in the proof does not lead to the signed Merkle root".into()];

@@ -25,7 +25,7 @@ pub fn verify_range(
     policy: &Policy,
     options: VerifyOptions<'_>,
 ) -> Result<Report> {
-    let mut report = report_for(source, check_bundle(source, policy, &options));
+    let mut report = report_for(source, check_bundle(source, policy, &options), policy);
     if report.signature != SignatureStatus::Valid || report.root != RootStatus::Match {
         return Ok(finish(report, Allowed::default()));
     }

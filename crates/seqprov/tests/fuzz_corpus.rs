@@ -7,13 +7,14 @@ use std::path::Path;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 8] = [
     ("bundle", seqprov::fuzz_entry::bundle),
     ("proof", seqprov::fuzz_entry::proof),
     ("policy", seqprov::fuzz_entry::policy),
     ("run_info", seqprov::fuzz_entry::run_info),
     ("structure", seqprov::fuzz_entry::structure),
     ("fastq", seqprov::fuzz_entry::fastq),
+    ("timestamp_token", seqprov::fuzz_entry::timestamp_token),
     ("shard", seqprov::fuzz_entry::shard),
 ];
 

@@ -61,6 +61,21 @@ pub fn provenance_for(source: &ExportSource<'_>) -> Value {
         ));
     }
 
+    for token in &source.timestamps {
+        signatures.push(json!({
+            "type": [{
+                "system": SIGNATURE_TYPE_SYSTEM,
+                "code": TIMESTAMP_SIGNATURE_CODE,
+                "display": "Timestamp Signature",
+            }],
+            "when": token.gen_time,
+            "who": { "display": fhir_string(&token.tsa).unwrap_or_else(|| "TSA".into()) },
+            "targetFormat": token.target_format,
+            "sigFormat": TIMESTAMP_SIG_FORMAT,
+            "data": base64(token.token),
+        }));
+    }
+
     let mut resource = Map::new();
     resource.insert("resourceType".into(), "Provenance".into());
     resource.insert("target".into(), Value::Array(targets));

@@ -27,7 +27,7 @@ pub fn statement_for(source: &ExportSource<'_>) -> Value {
     {
         digest.insert(DIRHASH_DIGEST_KEY.into(), dir_hash.into());
     }
-    json!({
+    let mut statement = json!({
         "_type": STATEMENT_TYPE,
         "subject": [{
             "name": payload.subject.name,
@@ -43,7 +43,23 @@ pub fn statement_for(source: &ExportSource<'_>) -> Value {
                 .map(|e| signed_message_json(e.message, &e.payload))
                 .collect::<Vec<_>>(),
         },
-    })
+    });
+    // Only a bundle with tokens gets the member: statements of other bundles are as before.
+    if !source.timestamps.is_empty() {
+        statement["predicate"]["timestamps"] = source
+            .timestamps
+            .iter()
+            .map(|t| {
+                json!({
+                    "covers": t.covers,
+                    "gen_time": t.gen_time,
+                    "tsa": t.tsa,
+                    "token": base64(t.token),
+                })
+            })
+            .collect();
+    }
+    statement
 }
 
 /// A signed payload as JSON (the payload's own fields, byte strings as lower-case hex),

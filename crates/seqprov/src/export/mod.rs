@@ -50,6 +50,10 @@ pub const DIRHASH_DIGEST_KEY: &str = "dirHash";
 pub const COSE_SIG_FORMAT: &str = "application/cose";
 /// Code system of `Signature.type` (ASTM E1762-95).
 pub const SIGNATURE_TYPE_SYSTEM: &str = "urn:iso-astm:E1762-95:2013";
+/// ASTM E1762 code of the FHIR signature that carries an RFC 3161 token.
+pub const TIMESTAMP_SIGNATURE_CODE: &str = "1.2.840.10065.1.12.1.18";
+/// `sigFormat` of a carried RFC 3161 token: a CMS SignedData.
+pub const TIMESTAMP_SIG_FORMAT: &str = "application/pkcs7-mime";
 /// Code system of `Provenance.agent.type`.
 pub const PARTICIPANT_TYPE_SYSTEM: &str =
     "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
@@ -71,6 +75,22 @@ pub struct ExportedEvent<'a> {
     pub payload: EventPayload,
 }
 
+/// An RFC 3161 token as exported (spec/timestamps.md, spec/export.md): the message it
+/// covers, what it states, and its exact DER bytes.
+#[derive(Clone, Debug)]
+pub struct ExportedToken<'a> {
+    /// The covered message: 0 for the seal, `i` for custody event `i`.
+    pub covers: u64,
+    /// The token's `genTime` (RFC 3339).
+    pub gen_time: String,
+    /// The TSA's name as the token states it.
+    pub tsa: String,
+    /// The content type of the covered message.
+    pub target_format: &'a str,
+    /// The DER `TimeStampToken`, exactly as in the bundle.
+    pub token: &'a [u8],
+}
+
 /// What an export describes: the seal, the chosen entries and the custody events.
 #[derive(Clone, Debug)]
 pub struct ExportSource<'a> {
@@ -82,6 +102,9 @@ pub struct ExportSource<'a> {
     pub entries: Vec<&'a Entry>,
     /// The custody events, in chain order.
     pub events: Vec<ExportedEvent<'a>>,
+    /// The timestamp tokens that belong to their messages, in bundle order (a proof has
+    /// none).
+    pub timestamps: Vec<ExportedToken<'a>>,
 }
 
 impl<'a> ExportSource<'a> {
@@ -103,11 +126,31 @@ impl<'a> ExportSource<'a> {
                     .map(|payload| ExportedEvent { message, payload })
             })
             .collect();
+        let timestamps = bundle
+            .timestamps
+            .iter()
+            .filter_map(|record| {
+                let message = match record.covers {
+                    0 => &bundle.seal,
+                    i => bundle.events.get(usize::try_from(i - 1).ok()?)?,
+                };
+                let imprint = crate::timestamp_token::message_imprint(&message.raw);
+                let checked = crate::timestamp_token::check_token(&record.token, &imprint).ok()?;
+                Some(ExportedToken {
+                    covers: record.covers,
+                    gen_time: checked.gen_time_text(),
+                    tsa: checked.tsa_name,
+                    target_format: &message.content_type,
+                    token: &record.token,
+                })
+            })
+            .collect();
         ExportSource {
             seal: &bundle.seal,
             payload: &bundle.payload,
             entries: entries.to_vec(),
             events,
+            timestamps,
         }
     }
 
@@ -177,7 +220,10 @@ pub fn judge(
         }
         None => {
             let checks = check_bundle(bundle, policy, &VerifyOptions::default());
-            Ok(finish(report_for(bundle, checks), Allowed::default()))
+            Ok(finish(
+                report_for(bundle, checks, policy),
+                Allowed::default(),
+            ))
         }
     }
 }
