@@ -50,6 +50,10 @@ pub struct CustodyTimeline {
     pub warnings: Vec<String>,
     /// The command's exit code.
     pub exit_code: u8,
+    /// Claimed and attested time of each message, when the bundle holds RFC 3161 tokens
+    /// or the policy requires them (spec/timestamps.md §6.1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<crate::timestamp_checks::MessageTime>,
 }
 
 impl CustodyTimeline {
@@ -63,6 +67,12 @@ impl CustodyTimeline {
             ExitStatus::Untrusted
         } else {
             ExitStatus::Verified
+        };
+        let stamped = !bundle.timestamps.is_empty() || (judged && policy.timestamps.require);
+        let timestamps = if stamped {
+            checks.times.clone()
+        } else {
+            Vec::new()
         };
         let mut previous = bundle.payload.time.clone();
         let events = checks
@@ -95,6 +105,7 @@ impl CustodyTimeline {
             policy: if judged { checks.policy } else { Vec::new() },
             warnings: checks.chain.warnings,
             exit_code: status.code(),
+            timestamps,
         }
     }
 
@@ -111,6 +122,7 @@ impl CustodyTimeline {
             policy: Vec::new(),
             warnings: Vec::new(),
             exit_code: status.code(),
+            timestamps: Vec::new(),
         }
     }
 

@@ -1155,6 +1155,7 @@ mod tests {
             summary.count(f.class);
         }
         Report {
+            timestamps: Vec::new(),
             report_version: REPORT_VERSION,
             tool: "seqprov 0.1.0".into(),
             verdict,
@@ -1337,6 +1338,7 @@ mod tests {
 
     fn timeline(signer: &str) -> CustodyTimeline {
         CustodyTimeline {
+            timestamps: Vec::new(),
             custody_version: 1,
             seal: Some(seal(signer)),
             signature: SignatureStatus::Valid,
