@@ -699,6 +699,13 @@ pub struct WatchArgs {
     /// Where a `pkcs11:` or `ssh-agent:` --key is found.
     #[command(flatten)]
     pub token: TokenArgs,
+    /// Stamp each new seal with RFC 3161 trusted time (as `seal --tsa`).
+    #[command(flatten)]
+    pub tsa: TsaArgs,
+    /// With --tsa: if a TSA fails, write the bundle anyway, unstamped (stamp it later with
+    /// `seqprov timestamp`); without it, the run gets an `error` event and no bundle.
+    #[arg(long, requires = "tsa")]
+    pub timestamp_later: bool,
     /// Never memory-map files; read them through a buffer.
     #[arg(long)]
     pub no_mmap: bool,

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use seqprov::watch::{EventKind, WaitingFor, WatchEvent, WatchOptions};
+use seqprov::watch::{EventKind, WaitingFor, WatchEvent, WatchOptions, WatchTimestamps};
 use seqprov::{ExitStatus, HashOptions};
 
 use crate::args::WatchArgs;
@@ -81,6 +81,11 @@ pub(crate) fn watch(a: WatchArgs) -> Result<ExitStatus> {
             allow_broken: a.allow_broken,
             ..Default::default()
         },
+        timestamps: (!a.tsa.tsa.is_empty()).then(|| WatchTimestamps {
+            tsa: a.tsa.tsa.clone(),
+            timeout: Duration::from_secs(a.tsa.tsa_timeout.max(1)),
+            later: a.timestamp_later,
+        }),
     };
     let outcome = seqprov::watch::watch(&options, key, &stop, &mut |event| sink.emit(event))?;
     if let Some(e) = sink.failed.take() {

@@ -1352,3 +1352,106 @@ fn rsa_and_p384_tsas_with_either_ess_cert_id_are_attested() {
         .code(3)
         .stdout(predicates::str::contains("not a trusted TSA root"));
 }
+
+/// Copy the bundled example run folder (complete: it has `RTAComplete.txt`) to `to`.
+fn copy_example_run(to: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/run-folder"),
+        to,
+    );
+}
+
+/// `watch --once` over `share` in the lab with `args`: exit code and event lines.
+fn watch_once(lab: &Lab, share: &str, args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let out = seqprov()
+        .current_dir(&lab.root)
+        .args([
+            "watch", share, "--key", "core.key", "--once", "--settle", "0s",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    let events = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code().unwrap(), events)
+}
+
+fn events_of<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["event"] == kind).collect()
+}
+
+#[test]
+fn watch_stamps_each_seal_and_a_failing_tsa_writes_no_bundle_unless_timestamp_later() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    copy_example_run(&lab.root.join("share/run1"));
+    let (code, events) = watch_once(&lab, "share", &["--tsa", &tsa.url]);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(events_of(&events, "sealed").len(), 1, "{events:?}");
+    lab.run(&["show", "share/run1.seqprov"])
+        .success()
+        .stdout(predicates::str::contains("timestamp: seal claimed"))
+        .stdout(predicates::str::contains("by CN=Test TSA"));
+    lab.run(&["verify", "share/run1", "--policy", "policy.toml"])
+        .code(0);
+
+    // A TSA nobody answers for: an error event, exit 2, and no bundle.
+    copy_example_run(&lab.root.join("down/run2"));
+    let url = closed_port_url();
+    let (code, events) = watch_once(&lab, "down", &["--tsa", &url]);
+    assert_eq!(code, 2, "{events:?}");
+    let errors = events_of(&events, "error");
+    assert_eq!(errors.len(), 1, "{events:?}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no bundle was written"),
+        "{events:?}"
+    );
+    assert!(events_of(&events, "sealed").is_empty(), "{events:?}");
+    assert!(!lab.root.join("down/run2.seqprov").exists());
+
+    // With --timestamp-later the run is sealed unstamped, with a warning, and stamped later.
+    let (code, events) = watch_once(&lab, "down", &["--tsa", &url, "--timestamp-later"]);
+    assert_eq!(code, 0, "{events:?}");
+    let sealed = events_of(&events, "sealed");
+    assert_eq!(sealed.len(), 1, "{events:?}");
+    assert!(
+        sealed[0]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("--timestamp-later")),
+        "{events:?}"
+    );
+    lab.run(&["verify", "down/run2", "--policy", "policy.toml"])
+        .code(3)
+        .stdout(predicates::str::contains("timestamp_required"));
+    lab.run(&[
+        "timestamp",
+        "down/run2.seqprov",
+        "--tsa",
+        &tsa.url,
+        "--which",
+        "seal",
+    ])
+    .success();
+    lab.run(&["verify", "down/run2", "--policy", "policy.toml"])
+        .code(0);
+}

@@ -32,6 +32,7 @@ use crate::custody_timeline::CustodyTimeline;
 use crate::error::{Error, Result};
 use crate::policy::RuleFailure;
 use crate::report::{FileClass, Report, RootStatus, SealSummary, Summary, Verdict};
+use crate::timestamp_checks::MessageTime;
 
 /// The `content` of the page's `<meta name="generator">`: how [`write_page`] knows a file
 /// it may replace is one of these pages.
@@ -180,6 +181,7 @@ pub fn verification_page(report: &Report, context: &PageContext) -> String {
                 &report.custody,
                 &claimed_gaps(report.seal.as_ref(), &report.custody),
                 &report.policy,
+                &report.timestamps,
             ))
         }
         @if let Some(lineage) = &report.lineage {
@@ -249,6 +251,7 @@ pub fn custody_page(timeline: &CustodyTimeline, context: &PageContext) -> String
                 &records,
                 &gaps,
                 &timeline.policy,
+                &timeline.timestamps,
             ))
         }
         (problems_section(&timeline.errors, &timeline.policy, &timeline.warnings))
@@ -867,7 +870,7 @@ fn timeline_points(
 }
 
 /// The timeline as inline SVG: one marker per claimed time on a proportional axis.
-fn timeline_svg(points: &[TimelinePoint]) -> Markup {
+fn timeline_svg(points: &[TimelinePoint], attested: usize, stamped: usize) -> Markup {
     const WIDTH: i64 = 960;
     const LEFT: i64 = 40;
     const RIGHT: i64 = 40;
@@ -935,9 +938,44 @@ fn timeline_svg(points: &[TimelinePoint]) -> Markup {
             }
             text x=(LEFT) y=(axis_y + 28) text-anchor="start" { "claimed: " (start) }
             text x=(WIDTH - RIGHT) y=(axis_y + 28) text-anchor="end" { (end) " (" (describe(last - first)) ")" }
-            // The place for attested (time-stamp authority) times: the report holds none.
+            // Attested (time-stamp authority) times are listed in the table below the drawing.
             text.lane #attested-lane x=(LEFT) y=(axis_y + 55) text-anchor="start" {
-                "attested times: none in this report (every time above is as claimed by its signer)"
+                @if attested == 0 {
+                    "attested times: none in this report (every time above is as claimed by its signer)"
+                } @else {
+                    "times above are as claimed by the signers; " (attested) " of " (stamped)
+                    " attested by a trusted time-stamp authority (table below)"
+                }
+            }
+        }
+    }
+}
+
+/// Claimed and attested time of each message side by side (RFC 3161 tokens,
+/// spec/timestamps.md §6.1); every string from a token is attacker text, escaped.
+fn trusted_time_table(times: &[MessageTime]) -> Markup {
+    html! {
+        table #trusted-time-table {
+            caption { "Trusted time (RFC 3161 tokens)" }
+            thead { tr { th { "Message" } th { "Claimed time" } th { "Attested time" } th { "Time-stamp authority" } th { "Tokens" } } }
+            tbody {
+                @for t in times {
+                    tr {
+                        td { (Shown(&t.message)) }
+                        td.mono.time { (Shown(t.claimed.as_deref().unwrap_or("unknown"))) }
+                        td.mono.time {
+                            @if let Some(at) = &t.attested { span.good { (Shown(at)) } }
+                            @else { span.caution { "not attested" } }
+                        }
+                        td {
+                            @if let Some(tsa) = &t.tsa { (Shown(tsa)) } @else { "—" }
+                            @if !t.unattested.is_empty() {
+                                ul.lines { @for why in &t.unattested { li.caution { (Shown(why)) } } }
+                            }
+                        }
+                        td { (t.tokens) }
+                    }
+                }
             }
         }
     }
@@ -953,8 +991,10 @@ fn custody_section(
     events: &[EventRecord],
     gaps: &[Option<i64>],
     policy: &[RuleFailure],
+    times: &[MessageTime],
 ) -> Markup {
     let points = timeline_points(seal, seal_ok, events);
+    let attested = times.iter().filter(|t| t.attested.is_some()).count();
     let by_subject = failures_by_subject(policy);
     let unplaced: Vec<u64> = events
         .iter()
@@ -965,7 +1005,10 @@ fn custody_section(
         section #custody {
             h2 { "Custody timeline" }
             @if !points.is_empty() {
-                (timeline_svg(&points))
+                (timeline_svg(&points, attested, times.len()))
+            }
+            @if !times.is_empty() {
+                (trusted_time_table(times))
             }
             @if !unplaced.is_empty() {
                 p.none { "Not on the drawing (no readable time): custody event(s) "
@@ -1370,6 +1413,43 @@ mod tests {
         broken.events[0].record.signature = SignatureStatus::Invalid;
         let page = custody_page(&broken, &context());
         assert!(page.contains("class=\"banner bad\"") && page.contains(">INTEGRITY FAILURE<"));
+    }
+
+    #[test]
+    fn a_custody_page_shows_claimed_and_attested_time_side_by_side_with_the_tsa_escaped() {
+        let mut stamped = timeline("Courier");
+        stamped.timestamps = vec![
+            MessageTime {
+                message: "seal".into(),
+                claimed: Some("2026-01-01T00:00:00Z".into()),
+                attested: Some("2026-01-01T00:00:02Z".into()),
+                tsa: Some("CN=Evil <script>alert(1)</script>".into()),
+                tokens: 1,
+                unattested: Vec::new(),
+            },
+            MessageTime {
+                message: "custody event 1".into(),
+                claimed: Some("2026-01-02T00:00:00Z".into()),
+                attested: None,
+                tsa: None,
+                tokens: 1,
+                unattested: vec!["the TSA's root is not trusted".into()],
+            },
+        ];
+        let page = custody_page(&stamped, &context());
+        assert!(page.contains("id=\"trusted-time-table\""));
+        assert!(page.contains("2026-01-01T00:00:02Z"), "the attested time");
+        assert!(page.contains("1 of 2 attested by a trusted time-stamp authority"));
+        assert!(page.contains("not attested") && page.contains("root is not trusted"));
+        assert!(
+            !page.contains("<script>alert(1)"),
+            "the TSA's name is escaped"
+        );
+        assert!(page.contains("&lt;script&gt;alert(1)"));
+        // Without tokens there is no table, and the lane says every time is claimed.
+        let plain = custody_page(&timeline("Courier"), &context());
+        assert!(!plain.contains("trusted-time-table"));
+        assert!(plain.contains("attested times: none in this report"));
     }
 
     #[test]

@@ -14,4 +14,4 @@ pub mod state_file;
 pub mod watcher;
 
 pub use event::{EVENT_VERSION, EventKind, WaitingFor, WatchEvent};
-pub use watcher::{WatchOptions, WatchOutcome, watch};
+pub use watcher::{WatchOptions, WatchOutcome, WatchTimestamps, watch};

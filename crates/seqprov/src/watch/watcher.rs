@@ -51,6 +51,20 @@ pub struct WatchOptions {
     pub state: Option<PathBuf>,
     /// How each run is sealed.
     pub seal: SealOptions,
+    /// RFC 3161 timestamps for each new seal (`--tsa`), as `seal --tsa` asks for them.
+    pub timestamps: Option<WatchTimestamps>,
+}
+
+/// Where a watch asks for trusted time over each seal it makes (`spec/watch.md` §2).
+#[derive(Clone, Debug)]
+pub struct WatchTimestamps {
+    /// The TSAs to ask; every one must answer.
+    pub tsa: Vec<String>,
+    /// How long one exchange with a TSA may take.
+    pub timeout: Duration,
+    /// When a TSA fails, write the bundle unstamped (with a warning) instead of writing
+    /// nothing (`--timestamp-later`).
+    pub later: bool,
 }
 
 /// How a watch ended.
@@ -543,13 +557,14 @@ impl Watcher<'_> {
             self.in_flight += 1;
             let key = Arc::clone(&self.key);
             let options = self.options.seal.clone();
+            let timestamps = self.options.timestamps.clone();
             let gate = Arc::clone(&self.gate);
             let done = done.clone();
             let spawned = std::thread::Builder::new()
                 .name("seqprov-watch-seal".into())
                 .spawn({
                     let dir = dir.clone();
-                    move || seal_one(&dir, &*key, &options, &gate, &done)
+                    move || seal_one(&dir, &*key, &options, timestamps.as_ref(), &gate, &done)
                 });
             if let Err(e) = spawned {
                 self.in_flight -= 1;
@@ -673,13 +688,55 @@ fn existing_bundle(dir: &Path) -> ExistingBundle {
     }
 }
 
+/// Ask every TSA of `timestamps` for a token over the new seal (the whole of `bundle`,
+/// which holds the seal alone) and append the records, as `seal --tsa` does. A failure
+/// is the error, unless `later`: then it becomes a warning and the bundle stays as it is.
+fn stamp_seal(
+    bundle: &mut Vec<u8>,
+    warnings: &mut Vec<String>,
+    timestamps: &WatchTimestamps,
+) -> Result<()> {
+    if timestamps.tsa.is_empty() {
+        return Ok(());
+    }
+    let (_, _, seal_len) = seqprov_format::bundle::parse_seal(bundle)?;
+    match crate::timestamp_request::request_tokens(
+        &bundle[..seal_len],
+        &timestamps.tsa,
+        timestamps.timeout,
+    ) {
+        Ok(tokens) => {
+            for (token, _) in tokens {
+                bundle.extend(
+                    seqprov_format::timestamp_record::TimestampRecord::new(0, token).to_cbor(),
+                );
+            }
+            Ok(())
+        }
+        Err(e) if timestamps.later => {
+            warnings.push(format!(
+                "{e}; the bundle is written without a timestamp (--timestamp-later): stamp it \
+                 with `seqprov timestamp BUNDLE --which seal`"
+            ));
+            Ok(())
+        }
+        Err(e) => Err(Error::Refused(format!(
+            "the seal could not be stamped, so no bundle was written \
+             (--timestamp-later writes it unstamped): {e}"
+        ))),
+    }
+}
+
 /// Seal one run folder to `DIR.seqprov` beside it, as `seal DIR` would, and send the
 /// result on `done`. The bundle is written only under the write gate, only if no stop was
 /// asked for, and the result of a written bundle is sent before the gate is let go.
+/// With `timestamps`, the seal is stamped before the gate is taken; a TSA that fails
+/// means no bundle (an `error` event, exit 2) unless `later` says to write it unstamped.
 fn seal_one(
     dir: &Path,
     key: &dyn Signer,
     options: &SealOptions,
+    timestamps: Option<&WatchTimestamps>,
     gate: &Mutex<bool>,
     done: &Sender<(PathBuf, SealResult)>,
 ) {
@@ -691,7 +748,10 @@ fn seal_one(
         if std::fs::symlink_metadata(&bundle).is_ok() {
             return Ok(SealResult::AlreadySealed(bundle));
         }
-        let sealed = seal_directory(dir, key, options, &crate::NoProgress)?;
+        let mut sealed = seal_directory(dir, key, options, &crate::NoProgress)?;
+        if let Some(timestamps) = timestamps {
+            stamp_seal(&mut sealed.bundle, &mut sealed.warnings, timestamps)?;
+        }
         let stopping = gate.lock().unwrap_or_else(|e| e.into_inner());
         if *stopping {
             return Ok(SealResult::Abandoned);
