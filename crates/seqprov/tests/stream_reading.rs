@@ -364,11 +364,11 @@ fn garbage_after_the_list_is_counted_to_the_end_of_the_file() {
     for (garbage, message) in [
         (
             vec![0u8; 8],
-            "8 bytes of garbage after byte {}: the item there is not a custody event (tagged COSE_Sign1)",
+            "8 bytes of garbage after byte {}: the item there is not a custody event (tagged COSE_Sign1) nor a timestamp record",
         ),
         (
             vec![0u8; 3 << 20],
-            "3145728 bytes of garbage after byte {}: the item there is not a custody event (tagged COSE_Sign1)",
+            "3145728 bytes of garbage after byte {}: the item there is not a custody event (tagged COSE_Sign1) nor a timestamp record",
         ),
         (
             vec![0xd2, 0x84],
