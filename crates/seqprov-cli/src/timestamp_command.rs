@@ -24,7 +24,7 @@ pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
     };
     let stamps = stamp(&a.bundle, &a.tsa, which, false)?;
     if stamps == 0 {
-        println!(
+        outln!(
             "every message of {} already has a token; nothing was asked",
             terminal_safe(&a.bundle.display().to_string())
         );
@@ -57,7 +57,7 @@ pub fn stamp(bundle: &Path, tsa: &TsaArgs, which: Which, to_stderr: bool) -> Res
         if to_stderr {
             eprintln!("seqprov: {line}");
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     }
     Ok(stamps.len())
@@ -75,7 +75,7 @@ pub fn stamp_new_seal(mut bundle: Vec<u8>, tsa: &TsaArgs, later: bool) -> Result
     match timestamp_request::request_tokens(&bundle[..seal_len], &tsa.tsa, timeout) {
         Ok(tokens) => {
             for ((token, checked), url) in tokens.into_iter().zip(&tsa.tsa) {
-                println!(
+                outln!(
                     "stamped the seal: {} by {} ({})",
                     terminal_safe(&checked.gen_time_text()),
                     terminal_safe(&checked.tsa_name),

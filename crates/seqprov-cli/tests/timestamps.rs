@@ -1352,3 +1352,56 @@ fn rsa_and_p384_tsas_with_either_ess_cert_id_are_attested() {
         .code(3)
         .stdout(predicates::str::contains("not a trusted TSA root"));
 }
+
+/// Hostile review (timestamps): the lines the timestamp code printed (`verify`'s and
+/// `custody show`'s `TIME` lines, `show`'s `timestamp:` lines, `timestamp`'s `stamped`
+/// lines) went through `println!`, which panics (exit 101, a backtrace) when standard
+/// output cannot be written; every other line goes through `outln!` (exit 2, one line).
+#[test]
+fn timestamp_lines_printed_with_println_panicked_on_a_failed_stdout_write() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    let before = lab.bundle();
+    let run_on_full_stdout = |args: &[&str]| {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut command = Process::new(assert_cmd::cargo::cargo_bin("seqprov"));
+        for proxy in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+            command.env_remove(proxy);
+        }
+        command
+            .current_dir(&lab.root)
+            .args(args)
+            .stdout(Stdio::from(full))
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["verify", "run", "--policy", "policy.toml"][..],
+        &["custody", "show", "run.seqprov", "--policy", "policy.toml"][..],
+        &["show", "run.seqprov"][..],
+        &[
+            "timestamp",
+            "run.seqprov",
+            "--tsa",
+            &tsa.url,
+            "--which",
+            "seal",
+        ][..],
+    ] {
+        let out = run_on_full_stdout(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("seqprov: error: writing to standard output"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // `timestamp` printed after its (complete) write: the new record stays.
+    assert!(lab.bundle().len() > before.len());
+    lab.verify().code(0);
+}
