@@ -6,17 +6,32 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use seqprov::ExitStatus;
-use seqprov::format::timestamp_record::TimestampRecord;
+use seqprov::format::timestamp_record::{MAX_RECORDS_PER_MESSAGE, TimestampRecord};
 use seqprov::timestamp_request::{self, Which};
 
 use crate::args::{StampWhich, TimestampArgs, TsaArgs};
 use crate::terminal_text::terminal_safe;
+
+/// Refuse more `--tsa` than records may cover one message (spec/timestamps.md §3.2, §4):
+/// checked before anything is signed, appended or asked, so that no command writes a
+/// bundle that no reader accepts or appends an event it then cannot stamp.
+pub fn check_tsa_count(tsa: &TsaArgs) -> Result<()> {
+    if tsa.tsa.len() > MAX_RECORDS_PER_MESSAGE {
+        bail!(
+            "{} --tsa given; name at most {MAX_RECORDS_PER_MESSAGE} (at most \
+             {MAX_RECORDS_PER_MESSAGE} timestamp records may cover one message)",
+            tsa.tsa.len()
+        );
+    }
+    Ok(())
+}
 
 /// `seqprov timestamp BUNDLE --tsa URL... [--which seal|last|all]`.
 pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
     if a.tsa.tsa.is_empty() {
         bail!("name at least one time-stamp authority with --tsa URL");
     }
+    check_tsa_count(&a.tsa)?;
     let which = match a.which {
         StampWhich::Seal => Which::Seal,
         StampWhich::Last => Which::Last,

@@ -1405,3 +1405,69 @@ fn timestamp_lines_printed_with_println_panicked_on_a_failed_stdout_write() {
     assert!(lab.bundle().len() > before.len());
     lab.verify().code(0);
 }
+
+/// Hostile review (timestamps): `seal` with more than 8 `--tsa` wrote all their records,
+/// exit 0, into a bundle that every reader refuses as malformed (at most 8 records may
+/// cover one message); `custody append` appended the event and only then refused the
+/// tokens. Now more than 8 TSAs is a usage error before anything is signed or asked.
+#[test]
+fn seal_with_more_than_eight_tsas_wrote_a_bundle_no_reader_accepts() {
+    let lab = Lab::new();
+    // A real TSA, named nine times: before the fix all nine answered and were written.
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    let mut tsas: Vec<&str> = Vec::new();
+    for _ in 0..9 {
+        tsas.extend(["--tsa", tsa.url.as_str()]);
+    }
+    fs::remove_file(lab.root.join("run.seqprov")).unwrap();
+    let mut seal = vec!["seal", "run", "--key", "core.key"];
+    seal.extend(&tsas);
+    lab.run(&seal)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    assert!(!lab.root.join("run.seqprov").exists());
+    lab.run(&["seal", "run", "--key", "core.key"]).success();
+    let before = lab.bundle();
+    let mut append = vec![
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "core.key",
+        "--kind",
+        "transfer",
+        "--to",
+        "Lab",
+    ];
+    append.extend(&tsas);
+    lab.run(&append)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    let mut receive = vec![
+        "receive",
+        "run",
+        "--policy",
+        "policy.toml",
+        "--key",
+        "core.key",
+    ];
+    receive.extend(&tsas);
+    lab.run(&receive)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    let mut stamp = vec!["timestamp", "run.seqprov"];
+    stamp.extend(&tsas);
+    lab.run(&stamp)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    assert_eq!(lab.bundle(), before);
+    // Eight are fine: the bundle reads and verifies.
+    fs::remove_file(lab.root.join("run.seqprov")).unwrap();
+    let mut eight = vec!["seal", "run", "--key", "core.key"];
+    for _ in 0..8 {
+        eight.extend(["--tsa", tsa.url.as_str()]);
+    }
+    lab.run(&eight).success();
+    lab.run(&["verify", "run", "--policy", "policy.toml"])
+        .code(0);
+}
