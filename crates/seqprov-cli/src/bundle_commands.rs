@@ -167,7 +167,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                 _ => None,
             };
             match (&t.gen_time, &t.tsa, &t.problem) {
-                (Some(at), Some(tsa), _) => println!(
+                (Some(at), Some(tsa), _) => outln!(
                     "timestamp: {}{}: token of {} by {} (`verify --policy` decides whether the \
                      TSA is trusted)",
                     crate::terminal_text::terminal_safe(&t.message),
@@ -177,7 +177,7 @@ pub(crate) fn show(a: ShowArgs) -> Result<ExitStatus> {
                     crate::terminal_text::terminal_safe(at),
                     crate::terminal_text::terminal_safe(tsa)
                 ),
-                (_, _, problem) => println!(
+                (_, _, problem) => outln!(
                     "timestamp: {}: token DOES NOT belong to it: {}",
                     crate::terminal_text::terminal_safe(&t.message),
                     crate::terminal_text::terminal_safe(problem.as_deref().unwrap_or_default())

@@ -59,6 +59,7 @@ fn draft(kind: EventKind, signer: &SignerArgs) -> Result<EventDraft> {
 
 /// `seqprov custody append`.
 pub fn append(a: AppendArgs) -> Result<ExitStatus> {
+    crate::timestamp_command::check_tsa_count(&a.tsa)?;
     let kind = match EventKind::parse(&a.kind) {
         Some(EventKind::Receive) => {
             bail!(
@@ -123,6 +124,7 @@ const RULES_RECEIVE_MAY_LEAVE: [&str; 4] = [
 
 /// `seqprov receive`.
 pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
+    crate::timestamp_command::check_tsa_count(&a.tsa)?;
     let key = crate::open_signer(
         &a.signer.key,
         a.signer.allow_insecure_key_permissions,

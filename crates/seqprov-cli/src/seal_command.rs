@@ -91,6 +91,7 @@ pub(crate) fn pubkey(a: PubkeyArgs) -> Result<ExitStatus> {
 }
 
 pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
+    crate::timestamp_command::check_tsa_count(&a.tsa)?;
     let key = crate::open_signer(&a.key, a.allow_insecure_key_permissions, &a.token)?;
     if let Some(name) = &a.signer {
         seqprov::keys::validate_signer_name(name).map_err(anyhow::Error::msg)?;

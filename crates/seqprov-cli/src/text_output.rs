@@ -294,7 +294,7 @@ pub fn print_times(times: &[seqprov::timestamp_checks::MessageTime]) {
     for t in times {
         let claimed = t.claimed.as_deref().unwrap_or("unknown");
         match (&t.attested, &t.tsa) {
-            (Some(at), Some(tsa)) => println!(
+            (Some(at), Some(tsa)) => outln!(
                 "{:<13}{}: claimed {}, attested {} by {}",
                 "TIME",
                 safe(&t.message),
@@ -302,7 +302,7 @@ pub fn print_times(times: &[seqprov::timestamp_checks::MessageTime]) {
                 safe(at),
                 safe(tsa)
             ),
-            _ => println!(
+            _ => outln!(
                 "{:<13}{}: claimed {}, not attested ({} token(s))",
                 "TIME",
                 safe(&t.message),

@@ -6,17 +6,32 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use seqprov::ExitStatus;
-use seqprov::format::timestamp_record::TimestampRecord;
+use seqprov::format::timestamp_record::{MAX_RECORDS_PER_MESSAGE, TimestampRecord};
 use seqprov::timestamp_request::{self, Which};
 
 use crate::args::{StampWhich, TimestampArgs, TsaArgs};
 use crate::terminal_text::terminal_safe;
+
+/// Refuse more `--tsa` than records may cover one message (spec/timestamps.md §3.2, §4):
+/// checked before anything is signed, appended or asked, so that no command writes a
+/// bundle that no reader accepts or appends an event it then cannot stamp.
+pub fn check_tsa_count(tsa: &TsaArgs) -> Result<()> {
+    if tsa.tsa.len() > MAX_RECORDS_PER_MESSAGE {
+        bail!(
+            "{} --tsa given; name at most {MAX_RECORDS_PER_MESSAGE} (at most \
+             {MAX_RECORDS_PER_MESSAGE} timestamp records may cover one message)",
+            tsa.tsa.len()
+        );
+    }
+    Ok(())
+}
 
 /// `seqprov timestamp BUNDLE --tsa URL... [--which seal|last|all]`.
 pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
     if a.tsa.tsa.is_empty() {
         bail!("name at least one time-stamp authority with --tsa URL");
     }
+    check_tsa_count(&a.tsa)?;
     let which = match a.which {
         StampWhich::Seal => Which::Seal,
         StampWhich::Last => Which::Last,
@@ -24,7 +39,7 @@ pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
     };
     let stamps = stamp(&a.bundle, &a.tsa, which, false)?;
     if stamps == 0 {
-        println!(
+        outln!(
             "every message of {} already has a token; nothing was asked",
             terminal_safe(&a.bundle.display().to_string())
         );
@@ -57,7 +72,7 @@ pub fn stamp(bundle: &Path, tsa: &TsaArgs, which: Which, to_stderr: bool) -> Res
         if to_stderr {
             eprintln!("seqprov: {line}");
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     }
     Ok(stamps.len())
@@ -75,7 +90,7 @@ pub fn stamp_new_seal(mut bundle: Vec<u8>, tsa: &TsaArgs, later: bool) -> Result
     match timestamp_request::request_tokens(&bundle[..seal_len], &tsa.tsa, timeout) {
         Ok(tokens) => {
             for ((token, checked), url) in tokens.into_iter().zip(&tsa.tsa) {
-                println!(
+                outln!(
                     "stamped the seal: {} by {} ({})",
                     terminal_safe(&checked.gen_time_text()),
                     terminal_safe(&checked.tsa_name),

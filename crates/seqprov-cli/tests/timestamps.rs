@@ -1455,3 +1455,122 @@ fn watch_stamps_each_seal_and_a_failing_tsa_writes_no_bundle_unless_timestamp_la
     lab.run(&["verify", "down/run2", "--policy", "policy.toml"])
         .code(0);
 }
+
+/// Hostile review (timestamps): the lines the timestamp code printed (`verify`'s and
+/// `custody show`'s `TIME` lines, `show`'s `timestamp:` lines, `timestamp`'s `stamped`
+/// lines) went through `println!`, which panics (exit 101, a backtrace) when standard
+/// output cannot be written; every other line goes through `outln!` (exit 2, one line).
+#[test]
+fn timestamp_lines_printed_with_println_panicked_on_a_failed_stdout_write() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    lab.stamp(&tsa, "all").success();
+    let before = lab.bundle();
+    let run_on_full_stdout = |args: &[&str]| {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut command = Process::new(assert_cmd::cargo::cargo_bin("seqprov"));
+        for proxy in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+            command.env_remove(proxy);
+        }
+        command
+            .current_dir(&lab.root)
+            .args(args)
+            .stdout(Stdio::from(full))
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["verify", "run", "--policy", "policy.toml"][..],
+        &["custody", "show", "run.seqprov", "--policy", "policy.toml"][..],
+        &["show", "run.seqprov"][..],
+        &[
+            "timestamp",
+            "run.seqprov",
+            "--tsa",
+            &tsa.url,
+            "--which",
+            "seal",
+        ][..],
+    ] {
+        let out = run_on_full_stdout(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("seqprov: error: writing to standard output"),
+            "{args:?}: {stderr}"
+        );
+    }
+    // `timestamp` printed after its (complete) write: the new record stays.
+    assert!(lab.bundle().len() > before.len());
+    lab.verify().code(0);
+}
+
+/// Hostile review (timestamps): `seal` with more than 8 `--tsa` wrote all their records,
+/// exit 0, into a bundle that every reader refuses as malformed (at most 8 records may
+/// cover one message); `custody append` appended the event and only then refused the
+/// tokens. Now more than 8 TSAs is a usage error before anything is signed or asked.
+#[test]
+fn seal_with_more_than_eight_tsas_wrote_a_bundle_no_reader_accepts() {
+    let lab = Lab::new();
+    // A real TSA, named nine times: before the fix all nine answered and were written.
+    let tsa = Tsa::start(&lab.pki(), "good", &[]);
+    let mut tsas: Vec<&str> = Vec::new();
+    for _ in 0..9 {
+        tsas.extend(["--tsa", tsa.url.as_str()]);
+    }
+    fs::remove_file(lab.root.join("run.seqprov")).unwrap();
+    let mut seal = vec!["seal", "run", "--key", "core.key"];
+    seal.extend(&tsas);
+    lab.run(&seal)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    assert!(!lab.root.join("run.seqprov").exists());
+    lab.run(&["seal", "run", "--key", "core.key"]).success();
+    let before = lab.bundle();
+    let mut append = vec![
+        "custody",
+        "append",
+        "run.seqprov",
+        "--key",
+        "core.key",
+        "--kind",
+        "transfer",
+        "--to",
+        "Lab",
+    ];
+    append.extend(&tsas);
+    lab.run(&append)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    let mut receive = vec![
+        "receive",
+        "run",
+        "--policy",
+        "policy.toml",
+        "--key",
+        "core.key",
+    ];
+    receive.extend(&tsas);
+    lab.run(&receive)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    let mut stamp = vec!["timestamp", "run.seqprov"];
+    stamp.extend(&tsas);
+    lab.run(&stamp)
+        .code(2)
+        .stderr(predicates::str::contains("at most 8"));
+    assert_eq!(lab.bundle(), before);
+    // Eight are fine: the bundle reads and verifies.
+    fs::remove_file(lab.root.join("run.seqprov")).unwrap();
+    let mut eight = vec!["seal", "run", "--key", "core.key"];
+    for _ in 0..8 {
+        eight.extend(["--tsa", tsa.url.as_str()]);
+    }
+    lab.run(&eight).success();
+    lab.run(&["verify", "run", "--policy", "policy.toml"])
+        .code(0);
+}
