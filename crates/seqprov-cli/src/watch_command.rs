@@ -21,6 +21,7 @@ fn duration(flag: &str, text: &str) -> Result<Duration> {
 }
 
 pub(crate) fn watch(a: WatchArgs) -> Result<ExitStatus> {
+    crate::timestamp_command::check_tsa_count(&a.tsa)?;
     let settle = duration("--settle", &a.settle)?;
     let interval = duration("--interval", &a.interval)?.max(Duration::from_secs(1));
     let timeout = duration("--timeout", &a.timeout)?;

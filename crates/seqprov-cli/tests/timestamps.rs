@@ -1410,6 +1410,15 @@ fn watch_stamps_each_seal_and_a_failing_tsa_writes_no_bundle_unless_timestamp_la
     lab.run(&["verify", "share/run1", "--policy", "policy.toml"])
         .code(0);
 
+    // Nine TSAs: more records than may cover one message, refused before watching.
+    let mut nine = vec!["--tsa"; 18];
+    for i in (1..18).step_by(2) {
+        nine[i] = tsa.url.as_str();
+    }
+    let (code, events) = watch_once(&lab, "share", &nine);
+    assert_eq!(code, 2, "{events:?}");
+    assert!(events.is_empty(), "{events:?}");
+
     // A TSA nobody answers for: an error event, exit 2, and no bundle.
     copy_example_run(&lab.root.join("down/run2"));
     let url = closed_port_url();
