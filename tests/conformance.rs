@@ -490,23 +490,28 @@ fn picard_reader_files_that_must_fail_are_caught() {
         .collect();
     let mut named_failing = 0;
     for entry in &parsed.entries {
-        let name = entry.path.rsplit('/').next().unwrap().to_ascii_lowercase();
+        let name = entry
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_ascii_lowercase();
         let must_fail = ["fail", "tooshort", "toolong", "toolarge", "bad"]
             .iter()
             .any(|w| name.contains(w));
         if must_fail {
             named_failing += 1;
             assert!(
-                broken.contains(&entry.path.as_str()),
+                broken.contains(&entry.path()),
                 "{} should be caught; broken: {broken:?}",
-                entry.path
+                entry.path()
             );
         }
         if name.contains("passing") {
             assert!(
-                !broken.contains(&entry.path.as_str()),
+                !broken.contains(&entry.path()),
                 "{} should pass",
-                entry.path
+                entry.path()
             );
         }
     }

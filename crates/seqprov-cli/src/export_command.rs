@@ -5,7 +5,6 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use seqprov::export;
-use seqprov::format::manifest::Entry;
 use seqprov::{ExitStatus, Overwrite, Report, Verdict};
 
 use crate::args::{ExportArgs, ExportFormat};
@@ -107,7 +106,7 @@ pub fn export(a: ExportArgs) -> Result<ExitStatus> {
             serde_json::to_vec(&export::dsse_envelope(&statement, &*key)?)?
         }
         None => {
-            let entries: Vec<&Entry> = bundle.entries.iter().collect();
+            let entries: Vec<_> = bundle.entries.iter().collect();
             let mut resource = export::fhir_provenance(&bundle, &entries);
             checks.record_in_provenance(&mut resource);
             export::fhir_json_pretty(&resource).into_bytes()

@@ -287,12 +287,16 @@ fn seal_while(change: Change, mode: Mode) {
             Some(0) => {
                 // One state read whole: the digest must be of a state the file had.
                 let bundle = seqprov::read_bundle(&work.bundle()).unwrap();
-                let entry = bundle.entries.iter().find(|e| e.path == "big.bin").unwrap();
+                let entry = bundle
+                    .entries
+                    .iter()
+                    .find(|e| e.path() == "big.bin")
+                    .unwrap();
                 assert!(
-                    work.is_real_state(change, entry.size.unwrap(), entry.blake3.unwrap().0),
+                    work.is_real_state(change, entry.size().unwrap(), entry.blake3().unwrap().0),
                     "{change:?} {mode:?}: sealed a digest of no state the file ever had \
                      (size {:?})",
-                    entry.size
+                    entry.size()
                 );
                 eprintln!(
                     "{change:?} {mode:?} attempt {attempt}: sealed a consistent snapshot \

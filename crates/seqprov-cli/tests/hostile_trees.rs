@@ -322,11 +322,11 @@ fn symlinks_are_sealed_as_symlinks_and_never_followed() {
     let links: Vec<(&str, &str)> = bundle
         .entries
         .iter()
-        .filter(|e| e.kind == seqprov::format::manifest::EntryKind::Symlink)
-        .map(|e| (e.path.as_str(), e.target.as_deref().unwrap()))
+        .filter(|e| e.kind() == seqprov::format::manifest::EntryKind::Symlink)
+        .map(|e| (e.path(), e.target().unwrap()))
         .collect();
     assert_eq!(links, LINKS);
-    let paths: Vec<&str> = bundle.entries.iter().map(|e| e.path.as_str()).collect();
+    let paths: Vec<&str> = bundle.entries.iter().map(|e| e.path()).collect();
     assert!(
         !paths.iter().any(|p| p.starts_with("to_dir/")
             || p.starts_with("escape_relative/")

@@ -203,25 +203,29 @@ fn a_proof_for_one_sample_reveals_nothing_about_another() {
     let b = bundle
         .entries
         .iter()
-        .find(|e| e.path.ends_with(B_NAME))
+        .find(|e| e.path().ends_with(B_NAME))
         .unwrap();
     let contains = |needle: &[u8]| proof.windows(needle.len()).any(|w| w == needle);
     assert!(!contains(B_NAME.as_bytes()), "B's name is in A's proof");
     assert!(!contains(b"PATIENT-BOB"), "B's patient id is in A's proof");
     assert!(
-        !contains(&b.blake3.unwrap().0),
+        !contains(&b.blake3().unwrap().0),
         "B's BLAKE3 is in A's proof"
     );
     assert!(
-        !contains(&b.sha256.unwrap().0),
+        !contains(&b.sha256().unwrap().0),
         "B's SHA-256 is in A's proof"
     );
-    assert!(!contains(&b.salt.0), "B's salt is in A's proof");
+    assert!(!contains(&b.salt().0), "B's salt is in A's proof");
     // B's leaf hash may stand in A's proof as a sibling: it is BLAKE3 over B's entry with
     // B's random salt, which the proof does not carry, so it cannot be tested against a
     // guessed name or digest.
-    for other in bundle.entries.iter().filter(|e| e.path.contains("other_")) {
-        assert!(!contains(other.path.as_bytes()));
+    for other in bundle
+        .entries
+        .iter()
+        .filter(|e| e.path().contains("other_"))
+    {
+        assert!(!contains(other.path().as_bytes()));
     }
     assert!(contains(A_NAME.as_bytes()));
 }

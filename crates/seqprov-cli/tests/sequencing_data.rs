@@ -351,9 +351,10 @@ fn recompressed_fastq_keeps_its_content_identity() {
         .assert()
         .success();
     let bundle = seqprov::read_bundle(&fx.root.join("fastq.seqprov")).unwrap();
-    let content = bundle.entries[0]
-        .content
-        .as_deref()
+    let content = bundle
+        .entries
+        .get(0)
+        .and_then(|e| e.content())
         .copied()
         .expect("content identity recorded");
     assert_eq!((content.reads, content.bases), (2, 20));

@@ -15,8 +15,9 @@ use crate::byte_window::ByteWindow;
 use crate::cbor::{self, DecodeError};
 use crate::cose::{self, SignedMessage};
 use crate::entry_list::{self, ListError, WindowError};
+use crate::entry_table::EntryTable;
 use crate::error::{FormatError as Error, Result};
-use crate::manifest::{Entry, SEAL_CONTENT_TYPE, SealPayload};
+use crate::manifest::{SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
 use crate::timestamp_record::{MAX_RECORDS_PER_MESSAGE, MAX_TOKEN_BYTES, TimestampRecord};
 
@@ -50,8 +51,8 @@ pub struct Bundle {
     pub seal: SignedMessage,
     /// The decoded seal payload.
     pub payload: SealPayload,
-    /// The entries, sorted by path bytes.
-    pub entries: Vec<Entry>,
+    /// The entries, sorted by path bytes, held compactly.
+    pub entries: EntryTable,
     /// What the entries show about the signed Merkle root.
     pub root_evidence: RootEvidence,
     /// The custody events that follow the entry list, as parsed messages.
@@ -159,19 +160,27 @@ impl Bundle {
             let capacity = usize::try_from(payload.entries.min(len_hint / 40 + 1))
                 .unwrap_or(usize::MAX)
                 .min(entry_list::MAX_ENTRIES);
-            let mut entries: Vec<Entry> = Vec::with_capacity(capacity);
+            let mut entries = EntryTable::with_capacity(capacity);
+            let mut full = false;
             let mut root = merkle::RootBuilder::new();
             entry_list::walk_window(&mut window, |entry, leaf| {
-                entries.push(entry);
+                full |= entries.push(&entry).is_err();
                 root.push(leaf);
             })
             .map_err(list_error)?;
+            if full {
+                return Err(malformed(format!(
+                    "entry list at byte {seal_len}: {}",
+                    crate::entry_table::TableFull
+                ))
+                .into());
+            }
             check_order(&entries, seal_len)?;
             check_counts(&payload, &entries)?;
             (entries, RootEvidence::Recomputed(root.finish()))
         } else {
             entry_list::walk_window(&mut window, |_, _| {}).map_err(list_error)?;
-            (Vec::new(), RootEvidence::NotDecoded)
+            (EntryTable::default(), RootEvidence::NotDecoded)
         };
         let (events, timestamps) = read_tail(&mut window)?;
         Ok(Bundle {
@@ -500,18 +509,22 @@ fn read_seal<R: Read>(
 
 /// The entries must be sorted by path bytes, without a repeated path, and no two may be
 /// the same path after Unicode normalisation.
-fn check_order(entries: &[Entry], offset: usize) -> Result<()> {
-    for pair in entries.windows(2) {
-        if pair[0].path.as_bytes() >= pair[1].path.as_bytes() {
+fn check_order(entries: &EntryTable, offset: usize) -> Result<()> {
+    let mut previous: Option<&str> = None;
+    for entry in entries {
+        let path = entry.path();
+        if let Some(before) = previous
+            && before.as_bytes() >= path.as_bytes()
+        {
             return Err(malformed(format!(
                 "entry list at byte {offset}: entries are not sorted by path bytes, or repeat \
-                 a path: {:?} then {:?}",
-                pair[0].path, pair[1].path
+                 a path: {before:?} then {path:?}"
             )));
         }
+        previous = Some(path);
     }
     if let Some((a, b)) =
-        crate::entry_path::normalisation_collision(entries.iter().map(|e| e.path.as_str()))
+        crate::entry_path::normalisation_collision(entries.iter().map(|e| e.path()))
     {
         return Err(malformed(format!(
             "entries {a:?} and {b:?} are the same path after Unicode normalisation (NFC)"
@@ -529,11 +542,11 @@ fn list_error(e: ListError, offset: usize) -> Error {
     }
 }
 
-fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
-    let files = entries.iter().filter(|e| e.size.is_some()).count() as u64;
+fn check_counts(payload: &SealPayload, entries: &EntryTable) -> Result<()> {
+    let files = entries.iter().filter(|e| e.size().is_some()).count() as u64;
     let bytes = entries
         .iter()
-        .filter_map(|e| e.size)
+        .filter_map(|e| e.size())
         .try_fold(0u64, u64::checked_add)
         .ok_or_else(|| malformed("the entries' sizes add up to more than 2^64 - 1 bytes"))?;
     if payload.entries != entries.len() as u64 || payload.files != files || payload.bytes != bytes {
@@ -549,9 +562,8 @@ fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
     let external = entries
         .iter()
         .filter(|e| {
-            e.target
-                .as_deref()
-                .is_some_and(|t| crate::entry_path::link_leaves_tree(&e.path, t))
+            e.target()
+                .is_some_and(|t| crate::entry_path::link_leaves_tree(e.path(), t))
         })
         .count() as u64;
     if payload.external_symlinks != external {
@@ -563,11 +575,11 @@ fn check_counts(payload: &SealPayload, entries: &[Entry]) -> Result<()> {
     let sha = payload.has_sha256();
     if let Some(e) = entries
         .iter()
-        .find(|e| e.size.is_some() && e.sha256.is_some() != sha)
+        .find(|e| e.size().is_some() && e.sha256().is_some() != sha)
     {
         return Err(malformed(format!(
             "entry {:?} does not carry exactly the digests the seal lists",
-            e.path
+            e.path()
         )));
     }
     Ok(())

@@ -31,34 +31,71 @@ pub fn validate(path: &str) -> Result<(), String> {
 
 /// The first two paths that are equal after Unicode normalisation (NFC) but differ as
 /// bytes: two such names look the same to a person and on some file systems.
-pub fn normalisation_collision<'a>(
-    paths: impl IntoIterator<Item = &'a str>,
-) -> Option<(&'a str, &'a str)> {
+pub fn normalisation_collision<'a, I>(paths: I) -> Option<(&'a str, &'a str)>
+where
+    I: IntoIterator<Item = &'a str>,
+    I::IntoIter: Clone,
+{
+    use std::hash::BuildHasher;
     use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
-    let needs_nfc =
-        |path: &str| !path.is_ascii() && is_nfc_quick(path.chars()) != IsNormalized::Yes;
-    let paths: Vec<&'a str> = paths.into_iter().collect();
-    // Two different paths that are both already in NFC cannot have the same NFC form: a
-    // collision needs a path that normalisation changes (ASCII never changes). Trees
-    // without one (nearly all) are done after one scan.
-    if !paths.iter().any(|p| needs_nfc(p)) {
-        return None;
-    }
-    let mut seen: std::collections::HashMap<std::borrow::Cow<'a, str>, &'a str> =
-        std::collections::HashMap::new();
-    for path in paths {
-        let key = if needs_nfc(path) {
-            std::borrow::Cow::Owned(path.nfc().collect::<String>())
+    // A path's key is its NFC form; a path the quick check passes is its own key (ASCII
+    // always is). The paths are distinct, so two of them collide only when one of them
+    // is a path normalisation may change (a "changing" path). Trees without one (nearly
+    // all) are done after one scan, holding nothing.
+    let changing = |path: &str| !path.is_ascii() && is_nfc_quick(path.chars()) != IsNormalized::Yes;
+    let key = |path: &'a str| -> std::borrow::Cow<'a, str> {
+        if changing(path) {
+            std::borrow::Cow::Owned(path.nfc().collect())
         } else {
             std::borrow::Cow::Borrowed(path)
-        };
-        if let Some(first) = seen.insert(key, path)
-            && first != path
-        {
-            return Some((first, path));
+        }
+    };
+    let paths = paths.into_iter();
+    let count = paths.clone().filter(|p| changing(p)).count();
+    if count == 0 {
+        return None;
+    }
+    // The keys of the changing paths, as 64-bit hashes under a per-process random key (so
+    // that no input can be made to collide on purpose), sorted: 8 bytes per changing
+    // path, never a copy of the paths. Then every path's key is looked up; a hash seen
+    // more often than the path itself accounts for is checked exactly.
+    let hasher = std::collections::hash_map::RandomState::new();
+    let mut hashes: Vec<u64> = Vec::with_capacity(count);
+    hashes.extend(
+        paths
+            .clone()
+            .filter(|p| changing(p))
+            .map(|p| hasher.hash_one(key(p).as_ref())),
+    );
+    hashes.sort_unstable();
+    for path in paths.clone() {
+        let path_key = key(path);
+        let hash = hasher.hash_one(path_key.as_ref());
+        let seen = hashes.partition_point(|&h| h < hash);
+        let times = hashes[seen..].iter().take_while(|&&h| h == hash).count();
+        if times > usize::from(changing(path)) {
+            // A changing path whose key is this path's, other than the path itself.
+            if let Some(other) = paths
+                .clone()
+                .find(|&other| other != path && changing(other) && key(other) == path_key)
+            {
+                return Some(ordered(paths.clone(), path, other));
+            }
         }
     }
     None
+}
+
+/// `a` and `b` in the order `paths` lists them.
+fn ordered<'a>(
+    mut paths: impl Iterator<Item = &'a str>,
+    a: &'a str,
+    b: &'a str,
+) -> (&'a str, &'a str) {
+    match paths.find(|&p| p == a || p == b) {
+        Some(first) if first == b => (b, a),
+        _ => (a, b),
+    }
 }
 
 /// Render raw file-name bytes for a message, escaping what is not printable UTF-8.

@@ -3,7 +3,7 @@
 //! The bytes of seqprov, and nothing else: the crate a second implementation mirrors
 //! and the fuzzers target. It owns deterministic CBOR ([`cbor`]), COSE_Sign1 with
 //! Ed25519 ([`cose`], [`key_id`]), entries and entry paths ([`manifest`],
-//! [`entry_path`], [`entry_list`]), the signed exclude-pattern grammar ([`exclude`]),
+//! [`entry_path`], [`entry_list`], [`entry_table`]), the signed exclude-pattern grammar ([`exclude`]),
 //! the Merkle tree and inclusion paths ([`merkle`]), custody event payloads ([`event`]), timestamp records ([`timestamp_record`]),
 //! what a seal records about sequencing data ([`run_record`]), and the encoding and
 //! strict, bounded decoding of bundles ([`bundle`]) and proofs ([`proof`]).
@@ -25,6 +25,7 @@ pub mod cbor;
 pub mod cose;
 pub mod entry_list;
 pub mod entry_path;
+pub mod entry_table;
 pub mod error;
 pub mod event;
 pub mod exclude;

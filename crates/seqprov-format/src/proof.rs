@@ -11,6 +11,7 @@
 use crate::bundle::{Bundle, RootEvidence};
 use crate::cbor;
 use crate::entry_list::{self, ListError, Reader};
+use crate::entry_table::EntryTable;
 use crate::error::{FormatError as Error, Result};
 use crate::exclude::Excludes;
 use crate::manifest::Entry;
@@ -65,13 +66,15 @@ pub fn prove_files(bundle: &Bundle, patterns: &[String]) -> Result<Proved> {
         .entries
         .iter()
         .enumerate()
-        .filter(|(_, e)| globs.excludes(&e.path))
+        .filter(|(_, e)| globs.excludes(e.path()))
         .map(|(i, _)| i)
         .collect();
     let chosen: Vec<usize> = matching
         .iter()
         .copied()
-        .filter(|&i| bundle.entries[i].kind == crate::manifest::EntryKind::File)
+        .filter(|&i| {
+            bundle.entries.get(i).map(|e| e.kind()) == Some(crate::manifest::EntryKind::File)
+        })
         .collect();
     if chosen.is_empty() {
         return Err(Error::Refused(format!(
@@ -87,15 +90,17 @@ pub fn prove_files(bundle: &Bundle, patterns: &[String]) -> Result<Proved> {
         &bundle
             .entries
             .iter()
-            .map(Entry::to_cbor)
+            .map(|e| e.to_entry().to_cbor())
             .collect::<Vec<_>>(),
     ));
     let items: Vec<ProofItem> = chosen
         .iter()
-        .map(|&i| ProofItem {
-            index: i as u64,
-            entry: bundle.entries[i].clone(),
-            path: levels.path(i),
+        .filter_map(|&i| {
+            bundle.entries.get(i).map(|entry| ProofItem {
+                index: i as u64,
+                entry: entry.to_entry(),
+                path: levels.path(i),
+            })
         })
         .collect();
     let mut out = bundle.seal.raw.clone();
@@ -132,7 +137,8 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Bundle> {
 
 fn parse_with(bytes: &[u8], mut each: impl FnMut(&ProofItem)) -> Result<Bundle> {
     let (seal, payload, seal_len) = crate::bundle::parse_seal(bytes)?;
-    let mut entries = Vec::new();
+    let mut entries = EntryTable::default();
+    let mut full = false;
     let (mut valid, mut invalid) = (0usize, 0usize);
     let body_len = read_body(&bytes[seal_len..], |item, leaf| {
         let root = merkle::root_from_path(leaf, item.index, payload.entries, &item.path);
@@ -142,8 +148,11 @@ fn parse_with(bytes: &[u8], mut each: impl FnMut(&ProofItem)) -> Result<Bundle> 
             invalid += 1;
         }
         each(&item);
-        entries.push(item.entry);
+        full |= entries.push(&item.entry).is_err();
     })?;
+    if full {
+        return Err(Error::Malformed(crate::entry_table::TableFull.to_string()));
+    }
     // The events follow, exactly as in a bundle.
     let events = crate::bundle::parse_events(bytes, seal_len + body_len)?;
     Ok(Bundle {

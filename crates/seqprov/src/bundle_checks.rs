@@ -136,7 +136,7 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     let external: Vec<(&str, &str)> = bundle
         .entries
         .iter()
-        .filter_map(|e| Some((e.path.as_str(), e.target.as_deref()?)))
+        .filter_map(|e| Some((e.path(), e.target()?)))
         .filter(|(path, target)| link_leaves_tree(path, target))
         .collect();
     for (path, target) in external.iter().take(MAX_LINKS_NAMED) {

@@ -144,7 +144,7 @@ pub fn check(bundle: &Bundle, inputs: &[Bundle], policy: &Policy, required: bool
                 }
                 if let Some(sheet) = recorded.sample_sheet {
                     report.sample_sheet_in_run =
-                        Some(input.entries.iter().any(|e| e.blake3 == Some(sheet)));
+                        Some(input.entries.iter().any(|e| e.blake3() == Some(sheet)));
                 }
             }
         }

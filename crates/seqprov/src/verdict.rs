@@ -2,7 +2,8 @@
 //! before untrusted signers before unmet policy rules (`spec/report.md`).
 
 use seqprov_engine::FileDigests;
-use seqprov_format::{Bundle, Entry};
+use seqprov_format::Bundle;
+use seqprov_format::entry_table::EntryRef;
 
 use crate::bundle_checks::BundleChecks;
 use crate::policy::Policy;
@@ -75,15 +76,15 @@ pub(crate) fn finding(path: &str, class: FileClass, detail: String) -> FileFindi
 }
 
 /// Compare sealed digests with found ones; `Some(detail)` if they differ.
-pub(crate) fn compare_file(entry: &Entry, found: &FileDigests) -> Option<String> {
-    let size = entry.size.unwrap_or_default();
+pub(crate) fn compare_file(entry: EntryRef<'_>, found: &FileDigests) -> Option<String> {
+    let size = entry.size().unwrap_or_default();
     if size != found.size {
         return Some(format!("size changed from {size} to {} bytes", found.size));
     }
-    if entry.blake3.map(|b| b.0) != Some(found.blake3) {
+    if entry.blake3().map(|b| b.0) != Some(found.blake3) {
         return Some("content differs (BLAKE3 mismatch, same size)".into());
     }
-    if let (Some(sealed), Some(now)) = (entry.sha256, found.sha256)
+    if let (Some(sealed), Some(now)) = (entry.sha256(), found.sha256)
         && sealed.0 != now
     {
         return Some("content differs (SHA-256 mismatch, same size)".into());

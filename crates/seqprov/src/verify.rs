@@ -8,9 +8,10 @@ use seqprov_engine::schedule::{self, TreeFile};
 use seqprov_engine::walk::{self, Node, NodeKind};
 use seqprov_engine::{FileDigests, HashOptions, Progress};
 use seqprov_format::entry_path::quoted;
+use seqprov_format::entry_table::EntryRef;
 use seqprov_format::exclude::Excludes;
 use seqprov_format::run_record::FastqContent;
-use seqprov_format::{Bundle, Entry, EntryKind};
+use seqprov_format::{Bundle, EntryKind};
 
 pub use crate::bundle_checks::VerifyOptions;
 use crate::bundle_checks::check_bundle;
@@ -81,10 +82,10 @@ fn compare_tree(
     let with_content: HashSet<&str> = bundle
         .entries
         .iter()
-        .filter(|e| e.content.is_some())
-        .map(|e| e.path.as_str())
+        .filter(|e| e.content().is_some())
+        .map(|e| e.path())
         .collect();
-    let sealed: HashSet<&str> = bundle.entries.iter().map(|e| e.path.as_str()).collect();
+    let sealed: HashSet<&str> = bundle.entries.iter().map(|e| e.path()).collect();
     let hash_options = HashOptions {
         sha256: bundle.payload.has_sha256(),
         read_mode: options.read_mode,
@@ -92,30 +93,32 @@ fn compare_tree(
 
     let mut summary = Summary::default();
     let mut findings = Vec::new();
-    let mut to_hash: Vec<(&Entry, &Node)> = Vec::new();
-    let mut missing: Vec<&Entry> = Vec::new();
+    let mut to_hash: Vec<(EntryRef<'_>, &Node)> = Vec::new();
+    let mut missing: Vec<EntryRef<'_>> = Vec::new();
     for entry in &bundle.entries {
-        let Some(node) = by_path.get(entry.path.as_str()) else {
+        let Some(node) = by_path.get(entry.path()) else {
             missing.push(entry);
             continue;
         };
-        match (entry.kind, &node.kind) {
+        match (entry.kind(), &node.kind) {
             (EntryKind::File, NodeKind::File { .. }) => to_hash.push((entry, node)),
             (EntryKind::Symlink, NodeKind::Symlink { target }) => match target {
-                Ok(target) if Some(target) == entry.target.as_ref() => summary.count(FileClass::Ok),
+                Ok(target) if Some(target.as_str()) == entry.target() => {
+                    summary.count(FileClass::Ok)
+                }
                 Ok(target) | Err(target) => findings.push(finding(
-                    &entry.path,
+                    entry.path(),
                     FileClass::Modified,
                     format!(
                         "symlink target changed from {} to {}",
-                        quoted(entry.target.as_deref().unwrap_or_default()),
+                        quoted(entry.target().unwrap_or_default()),
                         quoted(target)
                     ),
                 )),
             },
             (EntryKind::Dir, NodeKind::Dir { .. }) => summary.count(FileClass::Ok),
             (kind, found) => findings.push(finding(
-                &entry.path,
+                entry.path(),
                 FileClass::TypeChanged,
                 format!("sealed as {}, now a {}", kind.name(), found.name()),
             )),
@@ -128,7 +131,10 @@ fn compare_tree(
     let implied_dirs: HashSet<&str> = bundle
         .entries
         .iter()
-        .flat_map(|e| e.path.match_indices('/').map(|(i, _)| &e.path[..i]))
+        .flat_map(|e| {
+            let path = e.path();
+            path.match_indices('/').map(move |(i, _)| &path[..i])
+        })
         .collect();
     let extras: Vec<&Node> = nodes
         .iter()
@@ -139,7 +145,7 @@ fn compare_tree(
         })
         .collect();
     // Only extra files that could be a missing file moved elsewhere need hashing.
-    let missing_sizes: HashSet<u64> = missing.iter().filter_map(|e| e.size).collect();
+    let missing_sizes: HashSet<u64> = missing.iter().filter_map(|e| e.size()).collect();
     let extra_to_hash: Vec<&Node> = extras
         .iter()
         .copied()
@@ -185,17 +191,17 @@ fn compare_tree(
 
     for (entry, node) in &to_hash {
         let (found, content) = &hashed[node.path.as_str()];
-        match compare_file(entry, found) {
+        match compare_file(*entry, found) {
             None => summary.count(FileClass::Ok),
-            Some(_) if entry.content.is_some() && entry.content.as_deref() == content.as_ref() => {
+            Some(_) if entry.content().is_some() && entry.content() == content.as_ref() => {
                 let reads = content.map_or(0, |c| c.reads);
                 findings.push(finding(
-                    &entry.path,
+                    entry.path(),
                     FileClass::Recompressed,
                     format!("bytes differ but the FASTQ records are the same ({reads} reads)"),
                 ))
             }
-            Some(detail) => findings.push(finding(&entry.path, FileClass::Modified, detail)),
+            Some(detail) => findings.push(finding(entry.path(), FileClass::Modified, detail)),
         }
     }
 
@@ -216,15 +222,12 @@ fn compare_tree(
         }
     }
     for entry in missing {
-        let candidate = match entry.kind {
+        let candidate = match entry.kind() {
             EntryKind::File => entry
-                .size
-                .zip(entry.blake3)
+                .size()
+                .zip(entry.blake3())
                 .and_then(|(size, b3)| by_content.get_mut(&(size, b3.0))),
-            EntryKind::Symlink => entry
-                .target
-                .as_deref()
-                .and_then(|t| links_by_target.get_mut(t)),
+            EntryKind::Symlink => entry.target().and_then(|t| links_by_target.get_mut(t)),
             EntryKind::Dir => None,
         }
         .and_then(|paths| paths.pop());
@@ -234,15 +237,19 @@ fn compare_tree(
                 findings.push(FileFinding {
                     path: to.to_string(),
                     class: FileClass::Moved,
-                    from: Some(entry.path.clone()),
+                    from: Some(entry.path().to_string()),
                     file: None,
-                    detail: format!("sealed as {}, found at {}", quoted(&entry.path), quoted(to)),
+                    detail: format!(
+                        "sealed as {}, found at {}",
+                        quoted(entry.path()),
+                        quoted(to)
+                    ),
                 });
             }
             None => findings.push(finding(
-                &entry.path,
+                entry.path(),
                 FileClass::Missing,
-                format!("sealed {} is absent", entry.kind.name()),
+                format!("sealed {} is absent", entry.kind().name()),
             )),
         }
     }

@@ -91,18 +91,20 @@ pub fn verify_files(
             });
             continue;
         };
+        let Some(entry) = proof.entries.get(i) else {
+            continue;
+        };
         taken[i] = true;
-        let entry = &proof.entries[i];
         let (class, detail) = match compare_file(entry, found) {
             None => (FileClass::Ok, String::new()),
-            Some(_) if entry.content.is_some() && entry.content.as_deref() == content.as_ref() => (
+            Some(_) if entry.content().is_some() && entry.content() == content.as_ref() => (
                 FileClass::Recompressed,
                 "bytes differ but the FASTQ records are the same".to_string(),
             ),
             Some(difference) => (FileClass::Modified, difference),
         };
         findings.push(FileFinding {
-            path: entry.path.clone(),
+            path: entry.path().to_string(),
             class,
             from: None,
             file: Some(shown),
@@ -111,15 +113,15 @@ pub fn verify_files(
     }
     for (i, entry) in proof.entries.iter().enumerate() {
         if !taken[i] {
-            let detail = if entry.kind == EntryKind::File {
+            let detail = if entry.kind() == EntryKind::File {
                 "in the proof but no given file was taken as it".to_string()
             } else {
                 format!(
                     "a proof can check regular files only; this entry is a {}",
-                    entry.kind.name()
+                    entry.kind().name()
                 )
             };
-            findings.push(finding(&entry.path, FileClass::Missing, detail));
+            findings.push(finding(entry.path(), FileClass::Missing, detail));
         }
     }
     let mut summary = Summary::default();
@@ -190,10 +192,10 @@ fn pair_by_name(
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.kind == EntryKind::File)
+            .filter(|(_, e)| e.kind() == EntryKind::File)
             .filter(|(_, e)| match explicit {
-                Some(path) => &e.path == path,
-                None => Some(entry_name(&e.path)) == file.file_name().and_then(|n| n.to_str()),
+                Some(path) => e.path() == path,
+                None => Some(entry_name(e.path())) == file.file_name().and_then(|n| n.to_str()),
             })
             .map(|(i, _)| i)
             .collect();
@@ -208,7 +210,7 @@ fn pair_by_name(
             (many, _) => {
                 let paths: Vec<&str> = many
                     .iter()
-                    .map(|&i| proof.entries[i].path.as_str())
+                    .filter_map(|&i| proof.entries.get(i).map(|e| e.path()))
                     .collect();
                 return Err(Error::Refused(format!(
                     "{}: its name is shared by {} disclosed entries ({}); name one with --as {}=PATH",
@@ -225,7 +227,7 @@ fn pair_by_name(
                     "{} and {} both stand for the entry {:?}",
                     other.display(),
                     file.display(),
-                    proof.entries[i].path
+                    proof.entries.get(i).map(|e| e.path()).unwrap_or_default()
                 )));
             }
             claimed[i] = Some(file);
@@ -250,7 +252,7 @@ fn pair_by_content(
     for f in order {
         let found = &hashed[f].0;
         let hit = proof.entries.iter().enumerate().position(|(i, e)| {
-            !taken[i] && e.kind == EntryKind::File && compare_file(e, found).is_none()
+            !taken[i] && e.kind() == EntryKind::File && compare_file(e, found).is_none()
         });
         if let Some(i) = hit {
             taken[i] = true;

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use seqprov_engine::outboard;
-use seqprov_format::{Bundle, Entry, EntryKind};
+use seqprov_format::entry_table::EntryRef;
+use seqprov_format::{Bundle, EntryKind};
 
 use crate::bundle_checks::{ProofMatching, VerifyOptions, check_bundle};
 use crate::error::{Error, Result};
@@ -33,13 +34,13 @@ pub fn verify_range(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let candidates: Vec<&Entry> = source
+    let candidates: Vec<EntryRef<'_>> = source
         .entries
         .iter()
-        .filter(|e| e.kind == EntryKind::File)
+        .filter(|e| e.kind() == EntryKind::File)
         .filter(|e| match entry_path {
-            Some(path) => e.path == path,
-            None => e.path.rsplit('/').next() == Some(name.as_str()),
+            Some(path) => e.path() == path,
+            None => e.path().rsplit('/').next() == Some(name.as_str()),
         })
         .collect();
     let entry = match candidates.as_slice() {
@@ -59,18 +60,18 @@ pub fn verify_range(
     };
     // A file is accepted only as the entry whose name it bears (issue 12 item 1): naming
     // another entry with --entry is refused unless the caller gave up names explicitly.
-    if entry.path.rsplit('/').next() != Some(name.as_str())
+    if entry.path().rsplit('/').next() != Some(name.as_str())
         && options.proof_matching != ProofMatching::ContentIgnoringNames
     {
         return Err(Error::Refused(format!(
             "{} is named {name:?} but the entry {:?} is not; rename the file, or pass \
              --match-content-ignoring-names",
             file.display(),
-            entry.path
+            entry.path()
         )));
     }
-    let digest = entry.blake3.expect("file entries have a digest").0;
-    let size = entry.size.expect("file entries have a size");
+    let digest = entry.blake3().expect("file entries have a digest").0;
+    let size = entry.size().expect("file entries have a size");
     // The size first: a truncated or extended file is modified whatever its range says.
     let opened = seqprov_engine::hashing::open_path(file)?;
     let meta = opened.metadata().map_err(|e| Error::io(file, e))?;
@@ -83,7 +84,7 @@ pub fn verify_range(
     if meta.len() != size {
         report.summary.count(FileClass::Modified);
         report.files.push(finding(
-            &entry.path,
+            entry.path(),
             FileClass::Modified,
             format!(
                 "size changed from {size} to {} bytes (the range was not checked)",
@@ -111,13 +112,15 @@ pub fn verify_range(
     };
     report.summary.count(class);
     if !check.verified {
-        report.files.push(finding(&entry.path, class, check.detail));
+        report
+            .files
+            .push(finding(entry.path(), class, check.detail));
     } else {
         report.warnings.push(format!(
             "only bytes {start}..{} of {} were checked against the sealed BLAKE3; the rest \
              of the file was not read",
             start.saturating_add(len).min(size),
-            entry.path
+            entry.path()
         ));
     }
     let mut report = finish(report, Allowed::default());

@@ -214,7 +214,7 @@ fn entries_straddling_the_refill_point_are_checked_like_any_other() {
     assert!(bytes.len() > 1 << 20);
     let whole = Bundle::parse(&bytes).unwrap();
     assert!(whole.root_matches());
-    assert_eq!(whole.entries, list);
+    assert_eq!(whole.entries.to_entries(), list);
     assert_eq!(streamed(&bytes, vec![4093, 1, 7], true), parsed(&bytes));
 
     // Entry lengths differ by kind; find the entry that straddles 1 MiB by walking them.

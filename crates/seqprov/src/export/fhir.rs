@@ -3,14 +3,15 @@
 use serde_json::{Map, Value, json};
 
 use seqprov_format::Bundle;
+use seqprov_format::entry_table::EntryRef;
 use seqprov_format::event::EventKind;
-use seqprov_format::manifest::{Entry, SEAL_CONTENT_TYPE};
+use seqprov_format::manifest::SEAL_CONTENT_TYPE;
 
 use super::*;
 
 /// A FHIR R4 `Provenance` resource for the chosen entries of a bundle, with its seal and
 /// custody events (see `spec/export.md` §4).
-pub fn fhir_provenance(bundle: &Bundle, entries: &[&Entry]) -> Value {
+pub fn fhir_provenance(bundle: &Bundle, entries: &[EntryRef<'_>]) -> Value {
     provenance_for(&ExportSource::with_entries(bundle, entries))
 }
 
@@ -25,14 +26,15 @@ pub fn provenance_for(source: &ExportSource<'_>) -> Value {
         &payload.subject.name,
     )];
     for entry in &source.entries {
-        let digest = match (&entry.sha256, &entry.blake3) {
+        let (sha256, blake3) = (entry.sha256(), entry.blake3());
+        let digest = match (&sha256, &blake3) {
             (Some(d), _) if prefer_sha256 => Some((SHA256_ID_SYSTEM, d)),
             (_, Some(d)) => Some((BLAKE3_ID_SYSTEM, d)),
             _ => None,
         };
         targets.push(match digest {
-            Some((system, d)) => reference(system, &hex::encode(d.0), &entry.path),
-            None => display_only(&entry.path),
+            Some((system, d)) => reference(system, &hex::encode(d.0), entry.path()),
+            None => display_only(entry.path()),
         });
     }
 

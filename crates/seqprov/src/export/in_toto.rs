@@ -5,7 +5,8 @@ use sha2::{Digest, Sha256};
 
 use seqprov_format::Bundle;
 use seqprov_format::cose::SignedMessage;
-use seqprov_format::manifest::{Entry, EntryKind};
+use seqprov_format::entry_table::EntryRef;
+use seqprov_format::manifest::EntryKind;
 
 use crate::keys::Signer;
 
@@ -36,7 +37,7 @@ pub fn statement_for(source: &ExportSource<'_>) -> Value {
         "predicateType": PREDICATE_TYPE,
         "predicate": {
             "seal": signed_message_json(source.seal, payload),
-            "entries": source.entries.iter().map(|e| entry_json(e)).collect::<Vec<_>>(),
+            "entries": source.entries.iter().map(|&e| entry_json(e)).collect::<Vec<_>>(),
             "custody": source
                 .events
                 .iter()
@@ -79,8 +80,8 @@ pub(super) fn signed_message_json<T: serde::Serialize>(
 
 /// An entry as JSON: its fields as in the entry list (digests in lower-case hex), without
 /// the salt, which only matters for inclusion proofs.
-pub(super) fn entry_json(entry: &Entry) -> Value {
-    let mut object = match serde_json::to_value(entry) {
+pub(super) fn entry_json(entry: EntryRef<'_>) -> Value {
+    let mut object = match serde_json::to_value(entry.to_entry()) {
         Ok(Value::Object(object)) => object,
         _ => unreachable!("entries serialise to JSON objects"),
     };
@@ -92,20 +93,20 @@ pub(super) fn entry_json(entry: &Entry) -> Value {
 /// `hex(sha256(file)) "  " path "\n"` in path-byte order (Go's dirhash Hash1, in hex).
 /// `None` when a file lacks a SHA-256 digest or a path contains a newline (Hash1 refuses
 /// such names).
-pub fn dir_hash(entries: &[&Entry]) -> Option<String> {
-    let mut files: Vec<&Entry> = entries
+pub fn dir_hash(entries: &[EntryRef<'_>]) -> Option<String> {
+    let mut files: Vec<EntryRef<'_>> = entries
         .iter()
         .copied()
-        .filter(|e| e.kind == EntryKind::File)
+        .filter(|e| e.kind() == EntryKind::File)
         .collect();
-    files.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    files.sort_by(|a, b| a.path().as_bytes().cmp(b.path().as_bytes()));
     let mut summary = Sha256::new();
     for file in files {
-        if file.path.contains('\n') {
+        if file.path().contains('\n') {
             return None;
         }
-        let digest = file.sha256.as_ref()?;
-        summary.update(format!("{}  {}\n", hex::encode(digest.0), file.path).as_bytes());
+        let digest = file.sha256()?;
+        summary.update(format!("{}  {}\n", hex::encode(digest.0), file.path()).as_bytes());
     }
     Some(hex::encode(summary.finalize()))
 }

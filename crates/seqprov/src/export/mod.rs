@@ -26,8 +26,9 @@ use crate::report::Report;
 use crate::verdict::{Allowed, finish, report_for};
 use seqprov_format::Bundle;
 use seqprov_format::cose::SignedMessage;
+use seqprov_format::entry_table::EntryRef;
 use seqprov_format::event::EventPayload;
-use seqprov_format::manifest::{Entry, SealPayload};
+use seqprov_format::manifest::SealPayload;
 
 mod fhir;
 mod in_toto;
@@ -99,7 +100,7 @@ pub struct ExportSource<'a> {
     /// Its decoded payload.
     pub payload: &'a SealPayload,
     /// The entries to describe, in entry-list order: all of them, or a proof's subset.
-    pub entries: Vec<&'a Entry>,
+    pub entries: Vec<EntryRef<'a>>,
     /// The custody events, in chain order.
     pub events: Vec<ExportedEvent<'a>>,
     /// The timestamp tokens that belong to their messages, in bundle order (a proof has
@@ -110,13 +111,13 @@ pub struct ExportSource<'a> {
 impl<'a> ExportSource<'a> {
     /// Every entry and every custody event of a bundle.
     pub fn whole_bundle(bundle: &'a Bundle) -> ExportSource<'a> {
-        let entries: Vec<&Entry> = bundle.entries.iter().collect();
+        let entries: Vec<EntryRef<'a>> = bundle.entries.iter().collect();
         ExportSource::with_entries(bundle, &entries)
     }
 
     /// The chosen entries of a bundle with its seal and custody events. Events whose
     /// payload does not decode are left out ([`check_exportable`] refuses such bundles).
-    pub fn with_entries(bundle: &'a Bundle, entries: &[&'a Entry]) -> ExportSource<'a> {
+    pub fn with_entries(bundle: &'a Bundle, entries: &[EntryRef<'a>]) -> ExportSource<'a> {
         let events = bundle
             .events
             .iter()
@@ -246,7 +247,7 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     use seqprov_format::event::EventKind;
-    use seqprov_format::manifest::{EntryKind, SEAL_CONTENT_TYPE};
+    use seqprov_format::manifest::{Entry, EntryKind, SEAL_CONTENT_TYPE};
 
     use super::fhir::{fhir_string, reference, signature_type};
     use super::*;
@@ -425,8 +426,10 @@ mod tests {
     fn dir_hash_is_absent_for_a_newline_in_a_file_name() {
         let a = file("ok", 1, true);
         let b = file("new\nline", 2, true);
-        assert!(dir_hash(&[&a]).is_some());
-        assert!(dir_hash(&[&a, &b]).is_none());
+        let table = seqprov_format::entry_table::EntryTable::try_from([a, b].as_slice()).unwrap();
+        let (a, b) = (table.get(0).unwrap(), table.get(1).unwrap());
+        assert!(dir_hash(&[a]).is_some());
+        assert!(dir_hash(&[a, b]).is_none());
         // No files at all: SHA-256 of nothing, like `sha256sum` of empty input.
         assert_eq!(
             dir_hash(&[]).unwrap(),
@@ -515,7 +518,7 @@ mod tests {
         };
         let bundle = Bundle::parse(&bytes).unwrap();
         check_exportable(&bundle).unwrap();
-        let all: Vec<&Entry> = bundle.entries.iter().collect();
+        let all: Vec<EntryRef<'_>> = bundle.entries.iter().collect();
         let p = fhir_provenance(&bundle, &all);
         assert_eq!(p["resourceType"], "Provenance");
         assert_eq!(p["recorded"], bundle.payload.time);
@@ -565,7 +568,7 @@ mod tests {
     fn provenance_of_a_subset_names_only_the_chosen_files() {
         let key = PrivateKey::from_seed(&[1; 32], None);
         let bundle = Bundle::parse(&bundle_bytes(false, &key)).unwrap();
-        let chosen = vec![&bundle.entries[2]];
+        let chosen = vec![bundle.entries.get(2).unwrap()];
         let p = fhir_provenance(&bundle, &chosen);
         let targets = p["target"].as_array().unwrap();
         assert_eq!(targets.len(), 2);
@@ -580,7 +583,7 @@ mod tests {
     fn fhir_json_starts_with_the_resource_type() {
         let key = PrivateKey::from_seed(&[1; 32], None);
         let bundle = Bundle::parse(&bundle_bytes(false, &key)).unwrap();
-        let all: Vec<&Entry> = bundle.entries.iter().collect();
+        let all: Vec<EntryRef<'_>> = bundle.entries.iter().collect();
         let p = fhir_provenance(&bundle, &all);
         let text = fhir_json_pretty(&p);
         assert!(
