@@ -248,5 +248,56 @@ expect 2 "export needs --trust, --policy or --no-trust-check" \
 expect 2 "export --format in-toto needs --key" \
     "$seqprov" export run.seqprov $trusted --format in-toto
 
+# --- the JSON outputs against the schemas of spec/report.md §8 -------------------------
+# Outputs of every kind the spec names: verified, modified, moved, untrusted, policy not
+# satisfied (external symlinks, a required event), error; a proof with ok rows; a byte
+# range; show and custody show of a good and a broken bundle. Each must validate.
+
+mkdir -p schema
+sv() { local out="$1"; shift; "$seqprov" "$@" >"schema/$out.json" 2>/dev/null || true; }
+cp -R run schema-run
+"$seqprov" seal schema-run --key core.key --out schema-run.seqprov --outboard --quiet
+ln -s /etc/hostname schema-run/outside
+"$seqprov" seal schema-run --key core.key --out schema-links.seqprov --quiet --force 2>/dev/null || \
+    "$seqprov" seal schema-run --key core.key --out schema-links.seqprov --quiet
+rm schema-run/outside
+printf 'version = 1\n[[signer]]\nname = "Core Sealer"\nkey = "core.pub"\n[requirements]\nallow_external_symlinks = false\n' >links.toml
+printf 'version = 1\n[[signer]]\nname = "Core Sealer"\nkey = "core.pub"\n[requirements]\nrequired_events = [ { kind = "receive" } ]\n' >events.toml
+sv verified verify run --trust core.pub --trust courier.pub --trust lab.pub --json
+sv untrusted verify run --trust courier.pub --json
+sv required-event verify schema-run --bundle schema-run.seqprov --policy events.toml --json
+ln -s /etc/hostname schema-run/outside
+sv external-links verify schema-run --bundle schema-links.seqprov --policy links.toml --json
+rm schema-run/outside
+sv range verify "schema-run/sample 1/reads.bin" --range 0:1000 --bundle schema-run.seqprov --trust core.pub --json
+"$seqprov" prove schema-run.seqprov --path 'sample 1/*' --out schema.seqprov-proof >/dev/null
+sv proof verify "schema-run/sample 1/reads.bin" "schema-run/sample 1/sheet.tsv" --proof schema.seqprov-proof --trust core.pub --json
+printf 'changed' >>"schema-run/sample 1/sheet.tsv"
+mv schema-run/empty.dat schema-run/logs/moved.dat
+sv modified verify schema-run --bundle schema-run.seqprov --trust core.pub --json
+sv error verify schema-run --bundle no-such.seqprov --trust core.pub --json
+sv malformed verify run --bundle tampered/torn.seqprov --trust core.pub --json
+expect 0 "verify --json reports validate against spec/report.md §8" \
+    "$py" "$here/check_report_schema.py" "$root/spec/report.md" report \
+    schema/verified.json schema/untrusted.json schema/required-event.json \
+    schema/external-links.json schema/range.json schema/proof.json schema/modified.json \
+    schema/error.json schema/malformed.json
+sv show-good show run.seqprov --json
+sv show-torn show tampered/torn.seqprov --json
+expect 0 "show --json validates against spec/report.md §8" \
+    "$py" "$here/check_report_schema.py" "$root/spec/report.md" show \
+    schema/show-good.json schema/show-torn.json
+sv custody-good custody show run.seqprov --json
+sv custody-policy custody show run.seqprov --policy events.toml --json
+sv custody-torn custody show tampered/torn.seqprov --json
+expect 0 "custody show --json validates against spec/report.md §8" \
+    "$py" "$here/check_report_schema.py" "$root/spec/report.md" custody \
+    schema/custody-good.json schema/custody-policy.json schema/custody-torn.json
+# The check can fail: a report with a verdict the schema does not know is refused.
+"$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["verdict"]="almost_verified"; json.dump(d,open(sys.argv[2],"w"))' \
+    schema/verified.json schema/bad.json
+expect 1 "the schema check refuses a report with an unknown verdict" \
+    "$py" "$here/check_report_schema.py" "$root/spec/report.md" report schema/bad.json
+
 echo "run_interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

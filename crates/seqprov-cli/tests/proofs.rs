@@ -376,6 +376,10 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
     assert_eq!(out.status.code(), Some(0));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["verdict"], "range_verified", "{report:#}");
+    // The report names the file given and the entry it was checked as (issue 12 item 1).
+    assert_eq!(report["files"][0]["class"], "ok", "{report:#}");
+    assert_eq!(report["files"][0]["path"], "project/big.bam");
+    assert_eq!(report["files"][0]["file"], "fastq/project/big.bam");
     // Through a proof of that file, with the tree directory named.
     s.prove("**/big.bam", "big.seqprov-proof").success();
     let via_proof = range(&[
@@ -465,10 +469,20 @@ fn a_byte_range_of_a_large_file_is_checked_without_reading_it_all() {
     let out = renamed(&[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is named \"other.bin\""));
-    assert_eq!(
-        renamed(&["--match-content-ignoring-names"]).status.code(),
-        Some(0)
+    // Regression (issue 12 item 1): with names given up the range verified without the
+    // report saying that the name was not checked.
+    let out = renamed(&["--match-content-ignoring-names", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["warnings"].as_array().unwrap().iter().any(|w| {
+            let w = w.as_str().unwrap();
+            w.starts_with("names were not checked") && w.contains("project/big.bam")
+        }),
+        "{report:#}"
     );
+    assert_eq!(report["files"][0]["file"], "other.bin");
+    assert_eq!(report["files"][0]["path"], "project/big.bam");
     // Without its tree: an I/O error, not a verdict.
     fs::remove_dir_all(&tree_dir).unwrap();
     assert_eq!(range(&["--bundle", "fastq.seqprov"]).status.code(), Some(2));

@@ -9,8 +9,8 @@ use seqprov_format::{Bundle, EntryKind};
 use crate::bundle_checks::{ProofMatching, VerifyOptions, check_bundle};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::report::{FileClass, Report, RootStatus, SignatureStatus, Verdict};
-use crate::verdict::{Allowed, finding, finish, report_for};
+use crate::report::{FileClass, FileFinding, Report, RootStatus, SignatureStatus, Verdict};
+use crate::verdict::{Allowed, finish, report_for};
 
 /// Check one byte range of one sealed file (see [`seqprov_engine::outboard`]): the seal, chain and
 /// policy as usual, then only bytes `start .. start + len` of `file`, against the entry
@@ -60,16 +60,31 @@ pub fn verify_range(
     };
     // A file is accepted only as the entry whose name it bears (issue 12 item 1): naming
     // another entry with --entry is refused unless the caller gave up names explicitly.
-    if entry.path().rsplit('/').next() != Some(name.as_str())
-        && options.proof_matching != ProofMatching::ContentIgnoringNames
-    {
-        return Err(Error::Refused(format!(
-            "{} is named {name:?} but the entry {:?} is not; rename the file, or pass \
-             --match-content-ignoring-names",
+    if entry.path().rsplit('/').next() != Some(name.as_str()) {
+        if options.proof_matching != ProofMatching::ContentIgnoringNames {
+            return Err(Error::Refused(format!(
+                "{} is named {name:?} but the entry {:?} is not; rename the file, or pass \
+                 --match-content-ignoring-names",
+                file.display(),
+                entry.path()
+            )));
+        }
+        report.warnings.push(format!(
+            "names were not checked (--match-content-ignoring-names): {} was taken as the \
+             entry {}, whose name differs",
             file.display(),
             entry.path()
-        )));
+        ));
     }
+    // Every row names the file given and the entry it was checked as (issue 12 item 1).
+    let shown = file.display().to_string();
+    let row = |class: FileClass, detail: String| FileFinding {
+        path: entry.path().to_string(),
+        class,
+        from: None,
+        file: Some(shown.clone()),
+        detail,
+    };
     let digest = entry.blake3().expect("file entries have a digest").0;
     let size = entry.size().expect("file entries have a size");
     // The size first: a truncated or extended file is modified whatever its range says.
@@ -83,8 +98,7 @@ pub fn verify_range(
     }
     if meta.len() != size {
         report.summary.count(FileClass::Modified);
-        report.files.push(finding(
-            entry.path(),
+        report.files.push(row(
             FileClass::Modified,
             format!(
                 "size changed from {size} to {} bytes (the range was not checked)",
@@ -112,10 +126,9 @@ pub fn verify_range(
     };
     report.summary.count(class);
     if !check.verified {
-        report
-            .files
-            .push(finding(entry.path(), class, check.detail));
+        report.files.push(row(class, check.detail));
     } else {
+        report.files.push(row(class, String::new()));
         report.warnings.push(format!(
             "only bytes {start}..{} of {} were checked against the sealed BLAKE3; the rest \
              of the file was not read",

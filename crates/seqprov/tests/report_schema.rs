@@ -1,0 +1,170 @@
+//! The JSON Schemas of `spec/report.md` §8 know every verdict, finding class and policy
+//! rule the code can print (issue 12: the schema lacked `range_verified`, the `ok` rows and
+//! `file` member of proof reports, and the `run_mismatch` and `external_symlinks` rules,
+//! and nothing noticed). The interoperability tier validates real outputs against the
+//! same schemas (`tests/python/check_report_schema.py`); this test needs no Python.
+
+use std::fs;
+use std::path::Path;
+
+use seqprov::report::{FileClass, Verdict};
+use serde_json::Value;
+
+fn repository() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The schemas of §8, as printed there.
+fn schemas() -> Vec<Value> {
+    let spec = fs::read_to_string(repository().join("spec/report.md")).unwrap();
+    let start = spec.find("\n## 8. JSON Schema").expect("report.md has §8");
+    let end = spec[start..].find("\n## 9.").expect("report.md has §9") + start;
+    spec[start..end]
+        .split("```json\n")
+        .skip(1)
+        .map(|block| {
+            let json = &block[..block.find("\n```").expect("a closed block")];
+            serde_json::from_str(json).expect("each schema in §8 is JSON")
+        })
+        .collect()
+}
+
+fn report_schema() -> Value {
+    schemas()
+        .into_iter()
+        .find(|s| {
+            s["$id"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/report-v1.schema.json")
+        })
+        .expect("§8 has the report schema")
+}
+
+fn enum_of(value: &Value) -> Vec<String> {
+    value["enum"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_string())
+        .collect()
+}
+
+fn name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Every verdict; the `match` has no wildcard, so a new variant does not compile here
+/// until it is added to the list.
+fn all_verdicts() -> Vec<Verdict> {
+    let all = vec![
+        Verdict::Verified,
+        Verdict::RangeVerified,
+        Verdict::IntegrityFailure,
+        Verdict::Untrusted,
+        Verdict::PolicyNotSatisfied,
+        Verdict::Error,
+    ];
+    for v in &all {
+        match v {
+            Verdict::Verified
+            | Verdict::RangeVerified
+            | Verdict::IntegrityFailure
+            | Verdict::Untrusted
+            | Verdict::PolicyNotSatisfied
+            | Verdict::Error => {}
+        }
+    }
+    all
+}
+
+/// Every finding class, likewise.
+fn all_classes() -> Vec<FileClass> {
+    let all = vec![
+        FileClass::Ok,
+        FileClass::Modified,
+        FileClass::Missing,
+        FileClass::Extra,
+        FileClass::Moved,
+        FileClass::TypeChanged,
+        FileClass::Recompressed,
+    ];
+    for c in &all {
+        match c {
+            FileClass::Ok
+            | FileClass::Modified
+            | FileClass::Missing
+            | FileClass::Extra
+            | FileClass::Moved
+            | FileClass::TypeChanged
+            | FileClass::Recompressed => {}
+        }
+    }
+    all
+}
+
+#[test]
+fn the_schema_knows_every_verdict_and_finding_class() {
+    let schema = report_schema();
+    let verdicts = enum_of(&schema["properties"]["verdict"]);
+    for v in all_verdicts() {
+        assert!(verdicts.contains(&name(v)), "verdict {} not in §8", name(v));
+    }
+    let classes = enum_of(&schema["$defs"]["finding"]["properties"]["class"]);
+    for c in all_classes() {
+        assert!(classes.contains(&name(c)), "class {} not in §8", name(c));
+    }
+    assert!(
+        schema["$defs"]["finding"]["properties"]["file"].is_object(),
+        "the finding's `file` member is not in §8"
+    );
+}
+
+/// The rule names the library reports: the first string literal after each
+/// `RuleFailure::new(` in crates/seqprov/src.
+fn rules_in_code() -> Vec<String> {
+    let mut rules = Vec::new();
+    let mut dirs = vec![repository().join("crates/seqprov/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let code = fs::read_to_string(&path).unwrap();
+                for (at, _) in code.match_indices("RuleFailure::new(") {
+                    let rest = &code[at + "RuleFailure::new(".len()..];
+                    let rest = rest.trim_start();
+                    if let Some(literal) = rest.strip_prefix('"') {
+                        let rule = &literal[..literal.find('"').unwrap()];
+                        if !rules.iter().any(|r| r == rule) {
+                            rules.push(rule.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    rules
+}
+
+#[test]
+fn the_schema_and_the_rule_table_know_every_policy_rule() {
+    let rules = rules_in_code();
+    assert!(rules.len() >= 10, "found only {rules:?}");
+    let schema = enum_of(&report_schema()["$defs"]["rule_failure"]["properties"]["rule"]);
+    let spec = fs::read_to_string(repository().join("spec/report.md")).unwrap();
+    let start = spec.find("### 2.5").unwrap();
+    let table = &spec[start..start + spec[start..].find("\n### ").unwrap_or(4000)];
+    for rule in &rules {
+        assert!(schema.contains(rule), "rule {rule} is not in the §8 schema");
+        assert!(
+            table.contains(&format!("`{rule}`")),
+            "rule {rule} is not in report.md §2.5"
+        );
+    }
+}
