@@ -100,7 +100,9 @@ ess_cert_id_alg = sha256
 ";
 
 /// More TSAs: `rsa` (an RSA key and certificate under an RSA root), `p384` (P-384,
-/// SHA-384 signatures, the SHA-1 ESSCertID of RFC 2634 rather than ESSCertIDv2).
+/// SHA-384 signatures, the SHA-1 ESSCertID of RFC 2634 rather than ESSCertIDv2),
+/// `millis` (good, with a `genTime` in milliseconds: `YYYYMMDDhhmmss.fffZ`, trailing
+/// zeros of the fraction dropped by openssl).
 const MORE_TS_CONFIG: &str = "\
 [ rsa ]
 serial = serial
@@ -120,6 +122,22 @@ signer_digest = sha384
 default_policy = 1.2.3.4.1
 digests = sha256
 ess_cert_id_alg = sha1
+[ millis ]
+serial = serial
+crypto_device = builtin
+signer_cert = tsa.pem
+certs = ca.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+other_policies = 1.2.3.4.5
+digests = sha256
+accuracy = secs:1
+clock_precision_digits = 3
+ordering = no
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
 ";
 
 const CA_CONFIG: &str = "\
@@ -1582,4 +1600,98 @@ fn seal_with_more_than_eight_tsas_wrote_a_bundle_no_reader_accepts() {
     lab.run(&eight).success();
     lab.run(&["verify", "run", "--policy", "policy.toml"])
         .code(0);
+}
+
+/// A token's `genTime` as `openssl ts -text` prints it (`Dec  5 09:00:00.12 2026 GMT`),
+/// and as RFC 3339 text in whole seconds (`2026-12-05T09:00:00Z`).
+fn openssl_gen_time(pki: &Path, token: &[u8]) -> (String, String) {
+    let path = pki.join("gen-time-token.der");
+    fs::write(&path, token).unwrap();
+    let out = Process::new("openssl")
+        .args(["ts", "-reply", "-token_in", "-token_out", "-text", "-in"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "openssl ts -text");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Time stamp: "))
+        .expect("openssl prints the time stamp")
+        .to_string();
+    let [month, day, clock, year, "GMT"] = line.split_whitespace().collect::<Vec<_>>()[..] else {
+        panic!("unexpected openssl time stamp line {line:?}");
+    };
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = months.iter().position(|m| *m == month).unwrap() + 1;
+    let day: u32 = day.parse().unwrap();
+    let whole = clock.split('.').next().unwrap();
+    (line.clone(), format!("{year}-{month:02}-{day:02}T{whole}Z"))
+}
+
+#[test]
+fn a_tsa_whose_gen_time_has_milliseconds_was_refused() {
+    let lab = Lab::new();
+    let tsa = Tsa::start(&lab.pki(), "millis", &[]);
+    lab.stamp(&tsa, "all")
+        .success()
+        .stdout(predicates::str::contains("stamped the seal"))
+        .stdout(predicates::str::contains("stamped custody event 1"));
+    // (message covered, genTime as openssl prints it, whole seconds) of each token.
+    let gen_times = || {
+        seqprov::read_bundle(&lab.root.join("run.seqprov"))
+            .unwrap()
+            .timestamps
+            .iter()
+            .map(|r| {
+                let (line, whole) = openssl_gen_time(&lab.pki(), &r.token);
+                (r.covers, line, whole)
+            })
+            .collect::<Vec<_>>()
+    };
+    let has_fraction = |times: &[(u64, String, String)]| times.iter().any(|t| t.1.contains('.'));
+    // openssl writes no fraction for a whole .000 second (one time in a thousand): stamp
+    // the seal again until a token has one (at most 8 tokens may cover it).
+    let mut times = gen_times();
+    for _ in 0..5 {
+        if has_fraction(&times) {
+            break;
+        }
+        lab.stamp(&tsa, "seal").success();
+        times = gen_times();
+    }
+    assert!(
+        has_fraction(&times),
+        "no token's genTime has a fraction: {times:?}"
+    );
+    let verify = lab.verify().code(0).get_output().stdout.clone();
+    let verify = String::from_utf8(verify).unwrap();
+    let show = lab
+        .run(&["show", "run.seqprov"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let show = String::from_utf8(show).unwrap();
+    for (_, line, whole) in &times {
+        assert!(
+            show.contains(&format!("token of {whole} by CN=Test TSA")),
+            "show does not print the token's time {whole} ({line}):\n{show}"
+        );
+    }
+    // The attested time of each message is its earliest token's, in whole seconds.
+    for covers in [0, 1] {
+        let attested = times
+            .iter()
+            .filter(|t| t.0 == covers)
+            .map(|t| &t.2)
+            .min()
+            .expect("a token covers each message");
+        assert!(
+            verify.contains(&format!("attested {attested} by CN=Test TSA")),
+            "verify does not attest message {covers} at {attested}:\n{verify}"
+        );
+    }
 }

@@ -4,19 +4,24 @@
 //!
 //! Every byte of a token is attacker data: it is bounded before it is parsed and decoded
 //! with the strict DER decoder of the `der` crate family (`cms`, `x509-cert`,
-//! `x509-tsp`); nothing here panics on it.
+//! `x509-tsp`); nothing here panics on it. The one departure from `x509-tsp` is
+//! `genTime`, which RFC 3161 allows to carry a fraction of a second ([`GenTime`]).
 
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
-use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetString};
-use der::{Decode, Encode, Sequence};
+use der::asn1::{Int, ObjectIdentifier, OctetString};
+use der::{
+    DateTime, Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence,
+    Tag, Writer,
+};
 use sha2::Digest;
 use x509_cert::Certificate;
+use x509_cert::ext::Extensions;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectKeyIdentifier};
 use x509_cert::spki::AlgorithmIdentifierOwned;
-use x509_tsp::TstInfo;
+use x509_tsp::{Accuracy, MessageImprint, TsaPolicyId, TspVersion};
 
 pub use seqprov_format::timestamp_record::{MAX_TOKEN_BYTES, message_imprint};
 
@@ -94,11 +99,109 @@ struct SigningCertificateV2 {
     policies: Option<der::Any>,
 }
 
+/// `TSTInfo` of RFC 3161 §2.4.2, as `x509_tsp::TstInfo` but for `genTime` ([`GenTime`]):
+///
+/// ```text
+/// TSTInfo ::= SEQUENCE  {
+///     version                      INTEGER  { v1(1) },
+///     policy                       TSAPolicyId,
+///     messageImprint               MessageImprint,
+///     serialNumber                 INTEGER,
+///     genTime                      GeneralizedTime,
+///     accuracy                     Accuracy                 OPTIONAL,
+///     ordering                     BOOLEAN             DEFAULT FALSE,
+///     nonce                        INTEGER                  OPTIONAL,
+///     tsa                          [0] GeneralName          OPTIONAL,
+///     extensions                   [1] IMPLICIT Extensions   OPTIONAL  }
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+struct TstInfo {
+    version: TspVersion,
+    policy: TsaPolicyId,
+    message_imprint: MessageImprint,
+    serial_number: Int,
+    gen_time: GenTime,
+    #[asn1(optional = "true")]
+    accuracy: Option<Accuracy>,
+    #[asn1(default = "Default::default")]
+    ordering: bool,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    tsa: Option<GeneralName>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<Extensions>,
+}
+
+/// `TSTInfo.genTime`: a DER GeneralizedTime of the form RFC 3161 §2.4.2 gives,
+/// `YYYYMMDDhhmmss[.s...]Z` — a fraction of a second, if any, has at least one digit and
+/// no trailing zero. `der::asn1::GeneralizedTime` refuses any fraction; this keeps the
+/// content octets as received and the time truncated to whole seconds.
+#[derive(Clone, Debug, Eq, PartialEq)]
+struct GenTime {
+    /// The content octets, as they stand in the token.
+    text: Vec<u8>,
+    /// The time, the fraction of a second dropped.
+    whole_seconds: DateTime,
+}
+
+impl FixedTag for GenTime {
+    const TAG: Tag = Tag::GeneralizedTime;
+}
+
+impl<'a> DecodeValue<'a> for GenTime {
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        let text = reader.read_vec(header.length)?;
+        let whole_seconds = gen_time_whole_seconds(&text)?;
+        Ok(GenTime {
+            text,
+            whole_seconds,
+        })
+    }
+}
+
+impl EncodeValue for GenTime {
+    fn value_len(&self) -> der::Result<Length> {
+        Length::try_from(self.text.len())
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write(&self.text)
+    }
+}
+
+/// The time a `genTime` text states, truncated to whole seconds: exactly 14 digits
+/// `YYYYMMDDhhmmss` (a date and time from 1970 on that exists, seconds 00 to 59), then
+/// either `Z` or `.`, one or more digits the last of which is not `0`, and `Z` (X.690
+/// §11.7, RFC 3161 §2.4.2). Anything else is a DER value error.
+fn gen_time_whole_seconds(text: &[u8]) -> der::Result<DateTime> {
+    let bad = || Tag::GeneralizedTime.value_error();
+    let (digits, zone) = text.split_at_checked(14).ok_or_else(bad)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let fraction_ok = match zone {
+        [b'Z'] => true,
+        [b'.', fraction @ .., b'Z'] => {
+            fraction.iter().all(u8::is_ascii_digit)
+                && fraction.last().is_some_and(|&last| last != b'0')
+        }
+        _ => false,
+    };
+    if !fraction_ok {
+        return Err(bad());
+    }
+    // Two ASCII digits at `at` (checked above), 0 to 99.
+    let two = |at: usize| (digits[at] - b'0') * 10 + (digits[at + 1] - b'0');
+    let year = u16::from(two(0)) * 100 + u16::from(two(2));
+    DateTime::new(year, two(4), two(6), two(8), two(10), two(12)).map_err(|_| bad())
+}
+
 /// A token that belongs to its message (§5.1 passed): what it states, and the
 /// certificates it carries for §5.2.
 #[derive(Clone, Debug)]
 pub struct CheckedToken {
-    /// `genTime`, as seconds since the Unix epoch (fractions dropped).
+    /// `genTime`, as seconds since the Unix epoch (a fraction of a second is dropped).
     pub gen_time: i64,
     /// The TSA's name: `TSTInfo.tsa` if it is a directory name, else the TSA
     /// certificate's subject (attacker text: escape before printing).
@@ -208,7 +311,7 @@ pub fn check_token(token: &[u8], imprint: &[u8; 32]) -> Result<CheckedToken, Str
         _ => signer.tbs_certificate.subject.to_string(),
     };
     Ok(CheckedToken {
-        gen_time: unix_seconds(&tst.gen_time),
+        gen_time: unix_seconds(&tst.gen_time.whole_seconds),
         tsa_name,
         nonce: tst.nonce.as_ref().map(|n| n.as_bytes().to_vec()),
         serial: hex::encode(tst.serial_number.as_bytes()),
@@ -217,8 +320,8 @@ pub fn check_token(token: &[u8], imprint: &[u8; 32]) -> Result<CheckedToken, Str
     })
 }
 
-fn unix_seconds(time: &GeneralizedTime) -> i64 {
-    i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+fn unix_seconds(time: &DateTime) -> i64 {
+    i64::try_from(time.unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
 fn token_certificates(signed: &SignedData) -> Result<Vec<Certificate>, String> {
@@ -571,4 +674,106 @@ pub fn read_pem_certificates(pem: &[u8]) -> Result<Vec<Certificate>, String> {
         return Err("no certificate in it".into());
     }
     Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` as the content of a DER GeneralizedTime (encoded by `der`), decoded as a
+    /// `genTime`: its seconds since the epoch. The value re-encodes to the same bytes.
+    fn decode(text: &str) -> der::Result<i64> {
+        let der = der::Any::new(Tag::GeneralizedTime, text.as_bytes())?.to_der()?;
+        let gen_time = GenTime::from_der(&der)?;
+        assert_eq!(gen_time.to_der()?, der);
+        Ok(unix_seconds(&gen_time.whole_seconds))
+    }
+
+    #[test]
+    fn a_gen_time_with_a_fraction_of_a_second_was_refused() {
+        let second = 1_796_461_200; // 2026-12-05T09:00:00Z
+        assert_eq!(decode("20261205090000Z").unwrap(), second);
+        assert_eq!(decode("20261205090000.123Z").unwrap(), second);
+        assert_eq!(decode("20261205090000.5Z").unwrap(), second);
+        assert_eq!(decode("20261205090000.999999999Z").unwrap(), second);
+        assert_eq!(decode("20261205090059.01Z").unwrap(), second + 59);
+        for refused in [
+            "20261205090000.120Z", // a trailing zero in the fraction
+            "20261205090000.0Z",
+            "20261205090000.Z",  // a point without digits
+            "20261205090000,1Z", // a comma
+            "20261205090000.1",  // no Z
+            "20261205090000.1+0100",
+            "20261205090000.1aZ",
+            "20261205090000.-1Z",
+            "202612050900Z", // no seconds
+            "2026120509Z",
+            "20261205090000",
+            "20261205090000ZZ",
+            "+2026120509000Z",
+            "2026120509000aZ",
+            "20261305090000Z", // month 13
+            "20260005090000Z",
+            "20261200090000Z", // day 0
+            "20260230090000Z", // 30 February
+            "20261205240000Z", // hour 24
+            "20261205096000Z",
+            "20261205090060Z", // a leap second is not a DER GeneralizedTime here
+            "19691231235959Z", // before the epoch, as der refuses it
+            "",
+            "Z",
+        ] {
+            let error = decode(refused).expect_err(refused);
+            assert_eq!(
+                error.kind(),
+                der::ErrorKind::Value {
+                    tag: Tag::GeneralizedTime
+                },
+                "{refused}"
+            );
+        }
+        // Not a GeneralizedTime at all: the tag is checked.
+        let utc = der::Any::new(Tag::UtcTime, b"261205090000Z".as_slice())
+            .unwrap()
+            .to_der()
+            .unwrap();
+        assert!(GenTime::from_der(&utc).is_err());
+    }
+
+    #[test]
+    fn tst_info_decodes_as_x509_tsp_does_apart_from_gen_time() {
+        let theirs = x509_tsp::TstInfo {
+            version: TspVersion::V1,
+            policy: TsaPolicyId::new_unwrap("1.2.3.4.1"),
+            message_imprint: MessageImprint {
+                hash_algorithm: AlgorithmIdentifierOwned {
+                    oid: oid::SHA256,
+                    parameters: None,
+                },
+                hashed_message: OctetString::new([7u8; 32]).unwrap(),
+            },
+            serial_number: Int::new(&[1, 2, 3]).unwrap(),
+            gen_time: der::asn1::GeneralizedTime::from_unix_duration(
+                std::time::Duration::from_secs(1_796_461_200),
+            )
+            .unwrap(),
+            accuracy: Some(Accuracy {
+                seconds: Some(1),
+                millis: Some(500),
+                micros: None,
+            }),
+            ordering: true,
+            nonce: Some(Int::new(&[0x42; 8]).unwrap()),
+            tsa: None,
+            extensions: None,
+        };
+        let der = theirs.to_der().unwrap();
+        let ours = TstInfo::from_der(&der).unwrap();
+        assert_eq!(ours.to_der().unwrap(), der);
+        assert_eq!(unix_seconds(&ours.gen_time.whole_seconds), 1_796_461_200);
+        assert_eq!(ours.nonce, theirs.nonce);
+        assert_eq!(ours.accuracy, theirs.accuracy);
+        assert_eq!(ours.serial_number, theirs.serial_number);
+        assert!(ours.ordering);
+    }
 }
