@@ -851,3 +851,526 @@ fn links_leading_outside_are_warned_counted_and_refusable() {
     let out = clean.cmd(&["verify", "run", "--policy", "policy.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+// Every other text a bundle carries (issue 12 item 3): signer names, roles, meanings,
+// custody notes, recipients and hosts, link targets, warnings and policy details.
+
+/// A text an attacker signs into a bundle with a key of their own: `<label>` (to find it
+/// in the output), then ESC sequences (erase line, set the window title), a carriage
+/// return and a newline starting a forged line, a C1 CSI, a right-to-left override, an
+/// isolate, the line and paragraph separators, DEL and a tab.
+fn hostile(label: &str) -> String {
+    format!(
+        "<{label}>\u{1b}[2K\u{1b}]0;t\u{7}\r\nFORGED line\u{9b}31m\u{202e}\u{2066}\u{2028}\u{2029}\u{7f}\t"
+    )
+}
+
+/// How [`hostile`] must be shown in text output: every control as a visible escape.
+fn hostile_shown(label: &str) -> String {
+    format!(
+        "<{label}>\\x1b[2K\\x1b]0;t\\x07\\r\\nFORGED line\\u{{9b}}31m\\u{{202e}}\\u{{2066}}\\u{{2028}}\\u{{2029}}\\x7f\\t"
+    )
+}
+
+/// The bytes of text output hold no terminal control: no C0 control but `\n`, no DEL,
+/// no C1 control (UTF-8 `C2 80`–`C2 9F`), no bidi embedding, override or isolate
+/// (U+202A–U+202E, U+2066–U+2069), no line or paragraph separator (U+2028, U+2029); and
+/// no line starts with the text a hostile string tried to forge.
+fn assert_no_control_bytes(what: &str, bytes: &[u8]) {
+    let shown = String::from_utf8_lossy(bytes);
+    for (at, &b) in bytes.iter().enumerate() {
+        assert!(
+            !((b < 0x20 && b != b'\n') || b == 0x7f),
+            "{what}: byte {b:#04x} at {at}:\n{shown}"
+        );
+    }
+    for (at, pair) in bytes.windows(2).enumerate() {
+        assert!(
+            !(pair[0] == 0xc2 && (0x80..=0x9f).contains(&pair[1])),
+            "{what}: C1 control at {at}:\n{shown}"
+        );
+    }
+    for (at, triple) in bytes.windows(3).enumerate() {
+        let bidi = triple[0] == 0xe2
+            && ((triple[1] == 0x80 && (0xa8..=0xae).contains(&triple[2]))
+                || (triple[1] == 0x81 && (0xa6..=0xa9).contains(&triple[2])));
+        assert!(!bidi, "{what}: {triple:02x?} at {at}:\n{shown}");
+    }
+    for line in shown.lines() {
+        assert!(!line.starts_with("FORGED"), "{what}: forged line:\n{shown}");
+    }
+}
+
+/// Every string anywhere in a JSON value.
+fn json_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| json_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| json_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Text output of `args`: exit code, and stdout and stderr (each checked for control
+/// bytes) together.
+fn text_of(work: &Work, args: &[&str]) -> (i32, String) {
+    let out = work.cmd(args);
+    assert_no_control_bytes(&format!("{args:?} stdout"), &out.stdout);
+    assert_no_control_bytes(&format!("{args:?} stderr"), &out.stderr);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap(), text)
+}
+
+/// JSON output of `args`: exit code, and every string in it.
+fn json_of(work: &Work, args: &[&str]) -> (i32, Vec<String>) {
+    let out = work.cmd(args);
+    let value: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {out:?}"));
+    let mut strings = Vec::new();
+    json_strings(&value, &mut strings);
+    (out.status.code().unwrap(), strings)
+}
+
+/// Each labelled text is shown, escaped as [`hostile_shown`] says.
+fn assert_shown(what: &str, text: &str, labels: &[&str]) {
+    for label in labels {
+        assert!(
+            text.contains(&hostile_shown(label)),
+            "{what}: {label} is not shown escaped:\n{text}"
+        );
+    }
+}
+
+/// Each labelled text is carried exactly: some string holds it whole.
+fn assert_exact(what: &str, strings: &[String], labels: &[&str]) {
+    for label in labels {
+        let raw = hostile(label);
+        assert!(
+            strings.iter().any(|s| s.contains(&raw)),
+            "{what}: {label} is not carried exactly: {strings:#?}"
+        );
+    }
+}
+
+/// A keyless attacker cannot put a control into the lab's outputs through the CLI
+/// (`validate_signer_name` refuses C0 and C1 controls), but anyone may seal a folder with
+/// a key of their own and sign whatever texts they like. Every such text — the seal's
+/// signer, role and meaning, a custody event's signer, role, meaning, recipient, host and
+/// note, a link target (at seal and after the link was changed), the run-mismatch text, a
+/// broken file's reason, the derived-from subject, and a policy's signer names and roles
+/// as they come back in rule details — is escaped in `verify`, `show` and `custody show`
+/// text output (with no trust, `--trust` and `--policy`), and carried exactly in JSON.
+#[test]
+fn control_characters_in_signed_texts_never_reach_the_terminal() {
+    use seqprov::format::event::EventKind;
+    use seqprov::format::manifest::{BrokenFile, Bytes32, DerivedFrom, Entry, EntryKind};
+
+    let work = Work::new();
+    let content = b"@r\nACGT\n+\nIIII\n";
+    fs::write(work.run().join("a.fastq"), content).unwrap();
+    let target = format!("../{}", hostile("target"));
+    symlink(&target, work.run().join("link")).unwrap();
+
+    let key = seqprov::PrivateKey::from_seed(&[0x3c; 32], Some(hostile("keyfile")));
+    fs::write(work.root.join("mallory.pub"), key.public().to_pem()).unwrap();
+    let file = Entry {
+        size: Some(content.len() as u64),
+        blake3: Some(Bytes32(*blake3::hash(content).as_bytes())),
+        ..Entry::bare("a.fastq".into(), EntryKind::File, Bytes32([1; 32]))
+    };
+    let link = Entry {
+        target: Some(target.clone()),
+        ..Entry::bare("link".into(), EntryKind::Symlink, Bytes32([2; 32]))
+    };
+    let options = seqprov::SealOptions {
+        signer_name: Some(hostile("sealsigner")),
+        role: hostile("sealrole"),
+        meaning: hostile("sealmeaning"),
+        derived_from: Some(DerivedFrom {
+            seal: Bytes32([3; 32]),
+            root: Bytes32([4; 32]),
+            subject: hostile("derivedsubject"),
+            step: hostile("derivedstep"),
+            sample_sheet: None,
+        }),
+        ..seqprov::SealOptions::default()
+    };
+    let facts = seqprov::seal::SealFacts {
+        broken: vec![BrokenFile {
+            path: "a.fastq".into(),
+            reason: hostile("brokenreason"),
+        }],
+        run_mismatch: Some(hostile("mismatch")),
+        ..seqprov::seal::SealFacts::default()
+    };
+    let sealed = seqprov::seal::sign_entries_with(
+        vec![file, link],
+        "run",
+        &key,
+        &options,
+        facts,
+        &seqprov::NoProgress,
+    )
+    .unwrap();
+    fs::write(work.root.join("run.seqprov"), &sealed.bundle).unwrap();
+    let bundle = seqprov::read_bundle(&work.root.join("run.seqprov")).unwrap();
+    let draft = seqprov::custody::EventDraft {
+        kind: EventKind::Transfer,
+        signer_name: Some(hostile("evsigner")),
+        role: hostile("evrole"),
+        meaning: hostile("evmeaning"),
+        host: Some(hostile("evhost")),
+        to: Some(hostile("evto")),
+        note: Some(hostile("evnote")),
+        verification: None,
+        derived: None,
+        time: None,
+    };
+    let (_, event) = seqprov::custody::sign_next_event(&bundle, &key, &draft).unwrap();
+    let mut bytes = sealed.bundle.clone();
+    bytes.extend_from_slice(&event);
+    fs::write(work.root.join("run.seqprov"), &bytes).unwrap();
+
+    // One policy restricts the key's roles (rule details name the policy's signer and
+    // roles and the bundle's roles); the other trusts it in any role but lets other roles
+    // seal (`seal_role` names both).
+    let controls = r"\u001b[2K\r\nFORGED line\u009b31m\u202e\u2028";
+    fs::write(
+        work.root.join("policy.toml"),
+        format!(
+            "version = 1\n[[signer]]\nname = \"<polname>{controls}\"\nkey = \"mallory.pub\"\n\
+             roles = [\"<polrole>{controls}\"]\n[requirements]\n\
+             required_events = [{{ kind = \"receive\", role = \"<polreqrole>{controls}\" }}]\n\
+             allow_external_symlinks = false\nrefuse_run_mismatch = true\n"
+        ),
+    )
+    .unwrap();
+    fs::write(
+        work.root.join("policy2.toml"),
+        format!(
+            "version = 1\n[[signer]]\nname = \"<polname>{controls}\"\nkey = \"mallory.pub\"\n\
+             [requirements]\nseal_roles = [\"<polsealrole>{controls}\"]\n"
+        ),
+    )
+    .unwrap();
+
+    let trust = ["--trust", "mallory.pub"];
+    let verify = [&["verify", "run"][..], &trust].concat();
+    let (code, text) = text_of(&work, &verify);
+    assert_eq!(code, 0, "{text}");
+    assert_shown(
+        "verify",
+        &text,
+        &["sealsigner", "sealrole", "target", "mismatch"],
+    );
+    let (code, strings) = json_of(&work, &[&verify[..], &["--json"]].concat());
+    assert_eq!(code, 0);
+    assert_exact(
+        "verify --json",
+        &strings,
+        &["sealsigner", "sealrole", "target", "mismatch"],
+    );
+
+    let (code, text) = text_of(&work, &["show", "run.seqprov"]);
+    assert_eq!(code, 0, "{text}");
+    assert_shown("show", &text, &["sealsigner", "sealrole", "sealmeaning"]);
+    let (code, strings) = json_of(&work, &["show", "run.seqprov", "--json"]);
+    assert_eq!(code, 0);
+    let sealed_texts = ["sealsigner", "sealrole", "sealmeaning", "derivedsubject"];
+    assert_exact("show --json", &strings, &sealed_texts);
+
+    let event_texts = [
+        "sealsigner",
+        "sealrole",
+        "sealmeaning",
+        "evsigner",
+        "evrole",
+        "evmeaning",
+        "evhost",
+        "evto",
+        "evnote",
+    ];
+    for judged in [&[][..], &trust[..], &["--policy", "policy.toml"][..]] {
+        let args = [&["custody", "show", "run.seqprov"][..], judged].concat();
+        let (_, text) = text_of(&work, &args);
+        assert_shown(&format!("{args:?}"), &text, &event_texts);
+        let (_, strings) = json_of(&work, &[&args[..], &["--json"]].concat());
+        assert_exact(&format!("{args:?} --json"), &strings, &event_texts);
+    }
+
+    // Policy rule details name the policy's own texts and the bundle's.
+    for (policy, labels) in [
+        (
+            "policy.toml",
+            &["polname", "polrole", "polreqrole", "sealrole", "evrole"][..],
+        ),
+        ("policy2.toml", &["polsealrole", "sealrole"][..]),
+    ] {
+        for command in [&verify[..2], &["custody", "show", "run.seqprov"][..]] {
+            let args = [command, &["--policy", policy]].concat();
+            let (code, text) = text_of(&work, &args);
+            assert_eq!(code, 3, "{args:?}: {text}");
+            for label in labels {
+                assert!(
+                    text.contains(&format!("<{label}>")),
+                    "{args:?}: {label}:\n{text}"
+                );
+            }
+        }
+    }
+    let (_, text) = text_of(&work, &["verify", "run", "--policy", "policy.toml"]);
+    assert!(text.contains("<target>"), "{text}");
+
+    // The link changed: its old and new targets are both shown, escaped.
+    fs::remove_file(work.run().join("link")).unwrap();
+    symlink(
+        format!("../{}", hostile("newtarget")),
+        work.run().join("link"),
+    )
+    .unwrap();
+    let (code, text) = text_of(&work, &verify);
+    assert_eq!(code, 1, "{text}");
+    assert_shown("verify after the change", &text, &["newtarget"]);
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("INTEGRITY FAILURE"),
+        "{text}"
+    );
+    let (code, strings) = json_of(&work, &[&verify[..], &["--json"]].concat());
+    assert_eq!(code, 1);
+    assert_exact("verify --json after the change", &strings, &["newtarget"]);
+}
+
+/// What the CLI does accept from its user (bidi overrides, isolates and line separators
+/// are not control characters to `validate_signer_name`) is escaped too: signer names
+/// from `keygen --name` and `seal --signer`, roles, meanings, and a transfer's recipient,
+/// host and note from `custody append`. A C0 or C1 control is refused at the input.
+#[test]
+fn bidi_and_separator_characters_given_on_the_command_line_are_shown_escaped() {
+    let work = Work::new();
+    fs::write(work.run().join("a.fastq"), "@r\nACGT\n+\nIIII\n").unwrap();
+    let text = |label: &str| format!("<{label}>\u{202e}rev\u{2066}iso\u{2069}\u{2028}sep\u{200f}");
+    let shown = |label: &str| {
+        format!("<{label}>\\u{{202e}}rev\\u{{2066}}iso\\u{{2069}}\\u{{2028}}sep\\u{{200f}}")
+    };
+    for (args, what) in [
+        (
+            vec!["keygen", "--out", "bad", "--name", "a\u{1b}[2Kb"],
+            "ESC",
+        ),
+        (
+            vec!["keygen", "--out", "bad", "--name", "a\u{9b}b"],
+            "C1 CSI",
+        ),
+        (
+            vec!["seal", "run", "--key", "k.key", "--role", "a\rb"],
+            "CR",
+        ),
+        (
+            vec!["seal", "run", "--key", "k.key", "--meaning", "a\nb"],
+            "LF",
+        ),
+    ] {
+        let (code, out) = text_of(&work, &args);
+        assert_eq!(code, 2, "{what}: {out}");
+        assert!(out.contains("control character"), "{what}: {out}");
+    }
+    assert!(!work.root.join("run.seqprov").exists());
+
+    let name = text("keyname");
+    let (code, out) = text_of(&work, &["keygen", "--out", "lab", "--name", &name]);
+    assert_eq!(code, 0, "{out}");
+    let (signer, role, meaning) = (text("signer"), text("role"), text("meaning"));
+    let (code, out) = text_of(
+        &work,
+        &[
+            "seal",
+            "run",
+            "--key",
+            "k.key",
+            "--signer",
+            &signer,
+            "--role",
+            &role,
+            "--meaning",
+            &meaning,
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let (to, host, note) = (text("to"), text("host"), text("note"));
+    let (code, out) = text_of(
+        &work,
+        &[
+            "custody",
+            "append",
+            "run.seqprov",
+            "--kind",
+            "transfer",
+            "--key",
+            "lab.key",
+            "--role",
+            &role,
+            "--meaning",
+            &meaning,
+            "--to",
+            &to,
+            "--host",
+            &host,
+            "--note",
+            &note,
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&shown("keyname")), "{out}");
+
+    let (code, out) = text_of(
+        &work,
+        &["verify", "run", "--trust", "k.pub", "--trust", "lab.pub"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&shown("signer")) && out.contains(&shown("role")),
+        "{out}"
+    );
+    let (code, out) = text_of(&work, &["show", "run.seqprov"]);
+    assert_eq!(code, 0, "{out}");
+    for label in ["signer", "role", "meaning"] {
+        assert!(out.contains(&shown(label)), "show: {label}:\n{out}");
+    }
+    let (_, out) = text_of(
+        &work,
+        &[
+            "custody",
+            "show",
+            "run.seqprov",
+            "--trust",
+            "k.pub",
+            "--trust",
+            "lab.pub",
+        ],
+    );
+    for label in ["signer", "keyname", "role", "meaning", "to", "host", "note"] {
+        assert!(out.contains(&shown(label)), "custody show: {label}:\n{out}");
+    }
+    let (_, strings) = json_of(&work, &["custody", "show", "run.seqprov", "--json"]);
+    for label in ["signer", "keyname", "role", "meaning", "to", "host", "note"] {
+        assert!(
+            strings.contains(&text(label)),
+            "custody show --json: {label}"
+        );
+    }
+}
+
+/// A proof named on the command line (`verify FILE --proof P`) that is a FIFO, or a
+/// symlink to `/dev/zero`: refused at once with exit 2 and one error line naming it and
+/// its type (the handle, opened without blocking, is checked with `fstat`); never blocked
+/// on, never read without bound (issue 12 item 6).
+#[test]
+fn verify_refuses_a_proof_on_a_fifo_or_dev_zero_promptly() {
+    let work = Work::new();
+    fs::write(work.run().join("a.txt"), "a").unwrap();
+    assert_eq!(work.seal().status.code(), Some(0));
+    let fifo = work.root.join("fifo.seqprov-proof");
+    mkfifo(&fifo);
+    symlink("/dev/zero", work.root.join("zero.seqprov-proof")).unwrap();
+    for (proof, kind) in [
+        ("fifo.seqprov-proof", "FIFO"),
+        ("zero.seqprov-proof", "character device"),
+    ] {
+        let out = quick(
+            &work,
+            &["verify", "run/a.txt", "--proof", proof, "--trust", "k.pub"],
+        );
+        assert_refused_not_regular(&out, proof, kind);
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{out:?}");
+    }
+}
+
+/// A small but valid RunInfo.xml: one lane, one tile, two cycles.
+const RUN_INFO: &str = r#"<?xml version="1.0"?>
+<RunInfo Version="2">
+  <Run Id="261126_M01234_0042_000000000-ABCDE" Number="42">
+    <Flowcell>000000000-ABCDE</Flowcell>
+    <Instrument>M01234</Instrument>
+    <Date>261126</Date>
+    <Reads><Read Number="1" NumCycles="2" IsIndexedRead="N" /></Reads>
+    <FlowcellLayout LaneCount="1" SurfaceCount="1" SwathCount="1" TileCount="1">
+      <TileSet TileNamingConvention="FourDigit"><Tiles><Tile>1_1101</Tile></Tiles></TileSet>
+    </FlowcellLayout>
+  </Run>
+</RunInfo>
+"#;
+
+/// Run metadata that is a FIFO: the walk refuses the special file before any metadata is
+/// read (spec/cli.md §5 `seal` step 9: exit 2 naming it), without opening it and without
+/// blocking; nothing is written. For `RunInfo.xml` and for the run parameters file.
+#[test]
+fn seal_refuses_run_metadata_on_a_fifo_promptly() {
+    for name in ["RunInfo.xml", "RunParameters.xml"] {
+        let work = Work::new();
+        fs::write(work.run().join("a.txt"), "a").unwrap();
+        if name != "RunInfo.xml" {
+            fs::write(work.run().join("RunInfo.xml"), RUN_INFO).unwrap();
+        }
+        mkfifo(&work.run().join(name));
+        let watch = FifoWatch::start(&work.run().join(name));
+        let out = quick(
+            &work,
+            &["seal", "run", "--key", "k.key", "--allow-incomplete"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(&format!("run/{name}")), "{name}: {err}");
+        assert!(err.contains("is a fifo"), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(!watch.opened(), "seal opened {name}");
+        work.assert_nothing_written();
+    }
+}
+
+/// Run metadata that is a symlink to `/dev/zero`: a symlink is never followed, so it is
+/// not run metadata (spec/run-folders.md §1: a run folder is one with a *regular file*
+/// named `RunInfo.xml`; the run parameters file likewise). `seal` finishes at once, reads
+/// nothing from the device, records the link as a link (with the warning for a link that
+/// leads outside) and no run metadata from it; `verify` then checks the link's target
+/// text, promptly.
+#[test]
+fn seal_never_reads_run_metadata_through_a_symlink_to_dev_zero() {
+    for name in ["RunInfo.xml", "RunParameters.xml"] {
+        let work = Work::new();
+        fs::write(work.run().join("a.txt"), "a").unwrap();
+        let run_info = name != "RunInfo.xml";
+        if run_info {
+            fs::write(work.run().join("RunInfo.xml"), RUN_INFO).unwrap();
+        }
+        symlink("/dev/zero", work.run().join(name)).unwrap();
+        let out = quick(
+            &work,
+            &["seal", "run", "--key", "k.key", "--allow-incomplete"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        assert!(
+            err.contains(&format!(
+                "symlink {name} points outside the sealed folder (/dev/zero)"
+            )),
+            "{name}: {err}"
+        );
+        let shown = work.show_json();
+        // Run metadata only from a regular RunInfo.xml.
+        assert_eq!(
+            shown["seal"]["run"].is_string(),
+            run_info,
+            "{name}: {shown:#}"
+        );
+        let out = quick(&work, &["verify", "run", "--trust", "k.pub", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+    }
+}

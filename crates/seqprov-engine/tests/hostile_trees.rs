@@ -208,6 +208,88 @@ fn hashing_after_the_swap_reports_a_change_not_the_outside_digest() {
     }
 }
 
+/// Issue 12 item 22: which open path a file takes (a small file through its directory,
+/// opened with `O_DIRECTORY` beneath the root; a large one by its whole path beneath the
+/// root) decided whether a swapped directory came back as a change or as an I/O error
+/// (`Not a directory (os error 20)`), and the test above could go red under load. Here
+/// the directory is replaced by a regular FILE after the walk and before hashing, which
+/// makes every open path fail with ENOTDIR and never ELOOP or EXDEV: nothing races, so the
+/// classification itself is checked, on each open path. It must be `FileChanged`, naming
+/// the directory (batch) or the file (whole path).
+#[test]
+fn directory_replaced_by_a_file_is_a_change_on_every_open_path() {
+    let big = SMALL_FILE_MAX_BYTES as usize + 4096;
+    for name in ["file", "big"] {
+        for sha256 in [false, true] {
+            let work = layout();
+            fs::write(work.path().join("run/sub/big"), vec![b'i'; big]).unwrap();
+            let (tree, nodes) = seqprov_engine::walk::walk(&work.path().join("run")).unwrap();
+            let files: Vec<TreeFile<'_>> = nodes
+                .iter()
+                .filter(|n| n.path == format!("sub/{name}"))
+                .filter_map(TreeFile::of)
+                .collect();
+            assert_eq!(files.len(), 1);
+            fs::remove_dir_all(work.path().join("run/sub")).unwrap();
+            fs::write(work.path().join("run/sub"), OUTSIDE).unwrap();
+            let options = HashOptions {
+                sha256,
+                ..HashOptions::default()
+            };
+            let result = hash_tree_files(&tree, &files, &DigestsOnly, options, &NoProgress);
+            let case = format!("sub/{name}, sha256 {sha256}");
+            let expected = if name == "file" {
+                tree.root().join("sub")
+            } else {
+                tree.root().join("sub/big")
+            };
+            match result {
+                Err(Error::FileChanged { path, what }) => {
+                    assert_eq!(path, expected, "{case}");
+                    assert_eq!(
+                        what, "a directory on its path became a symlink or a file",
+                        "{case}"
+                    );
+                }
+                Err(other) => panic!("{case}: expected a FileChanged error, got {other:?}"),
+                Ok(d) => panic!("{case}: hashed something after the swap: {d:?}"),
+            }
+        }
+    }
+}
+
+/// The third open path, `hashing::hash_path` (a plain path, `O_NOFOLLOW`), and the
+/// mapping itself: ENOTDIR, ELOOP and EXDEV from an open are changes to the tree; any
+/// other error (here EACCES, EIO) stays an I/O error.
+#[test]
+fn enotdir_on_open_is_a_change_and_other_errors_stay_io_errors() {
+    let work = layout();
+    fs::remove_dir_all(work.path().join("run/sub")).unwrap();
+    fs::write(work.path().join("run/sub"), OUTSIDE).unwrap();
+    let path = work.path().join("run/sub/file");
+    match hashing::hash_path(&path, HashOptions::default(), &NoProgress) {
+        Err(Error::FileChanged { path: at, what }) => {
+            assert_eq!(at, path);
+            assert_eq!(what, "a directory on its path became a symlink or a file");
+        }
+        other => panic!("expected a FileChanged error, got {other:?}"),
+    }
+    for errno in [libc::ENOTDIR, libc::ELOOP, libc::EXDEV] {
+        let error = hashing::open_error(&path, std::io::Error::from_raw_os_error(errno));
+        assert!(
+            matches!(error, Error::FileChanged { .. }),
+            "errno {errno}: {error:?}"
+        );
+    }
+    for errno in [libc::EACCES, libc::EIO] {
+        let error = hashing::open_error(&path, std::io::Error::from_raw_os_error(errno));
+        assert!(
+            matches!(error, Error::Io { .. }),
+            "errno {errno}: {error:?}"
+        );
+    }
+}
+
 /// A file swapped for a symlink after the walk is not followed by the per-directory path
 /// either (the directory is opened beneath the root, the file by name with O_NOFOLLOW).
 #[test]
@@ -261,12 +343,14 @@ fn without_openat2_reads_still_stay_beneath_the_root() {
                 "dot_dot_and_absolute_paths_do_not_leave_the_tree",
                 "hashing_after_the_swap_reports_a_change_not_the_outside_digest",
                 "file_swapped_for_symlink_is_not_followed_by_name_in_its_directory",
+                "directory_replaced_by_a_file_is_a_change_on_every_open_path",
+                "enotdir_on_open_is_a_change_and_other_errors_stay_io_errors",
             ])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            stdout.contains("7 passed"),
+            stdout.contains("9 passed"),
             "openat2 failing with {errno}:\n{stdout}"
         );
     }
