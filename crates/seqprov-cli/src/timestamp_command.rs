@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use seqprov::ExitStatus;
-use seqprov::format::timestamp_record::{MAX_RECORDS_PER_MESSAGE, TimestampRecord};
+use seqprov::format::timestamp_record::MAX_RECORDS_PER_MESSAGE;
 use seqprov::timestamp_request::{self, Which};
 
 use crate::args::{StampWhich, TimestampArgs, TsaArgs};
@@ -82,21 +82,16 @@ pub fn stamp(bundle: &Path, tsa: &TsaArgs, which: Which, to_stderr: bool) -> Res
 /// they are written. A TSA failure is the command's error (no bundle is written) unless
 /// `later`, when the bundle is returned unstamped with a warning.
 pub fn stamp_new_seal(mut bundle: Vec<u8>, tsa: &TsaArgs, later: bool) -> Result<Vec<u8>> {
-    if tsa.tsa.is_empty() {
-        return Ok(bundle);
-    }
-    let (_, _, seal_len) = seqprov::format::bundle::parse_seal(&bundle)?;
     let timeout = Duration::from_secs(tsa.tsa_timeout.max(1));
-    match timestamp_request::request_tokens(&bundle[..seal_len], &tsa.tsa, timeout) {
+    match timestamp_request::stamp_new_seal(&mut bundle, &tsa.tsa, timeout) {
         Ok(tokens) => {
-            for ((token, checked), url) in tokens.into_iter().zip(&tsa.tsa) {
+            for (checked, url) in tokens.iter().zip(&tsa.tsa) {
                 outln!(
                     "stamped the seal: {} by {} ({})",
                     terminal_safe(&checked.gen_time_text()),
                     terminal_safe(&checked.tsa_name),
                     terminal_safe(url)
                 );
-                bundle.extend(TimestampRecord::new(0, token).to_cbor());
             }
             Ok(bundle)
         }

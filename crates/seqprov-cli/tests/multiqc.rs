@@ -5,27 +5,17 @@
 #[path = "../../../tests/support/pipeline_tools.rs"]
 mod pipeline_tools;
 
+mod tree_copy;
+
 use std::fs;
 use std::path::{Path, PathBuf};
+use tree_copy::copy_tree;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
 fn seqprov() -> Command {
     Command::cargo_bin("seqprov").unwrap()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A work directory with a key (whose holder's name is hostile markup) and three runs

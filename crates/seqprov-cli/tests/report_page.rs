@@ -6,9 +6,12 @@
 //! with and without JavaScript, no network request, print to PDF; the screenshots and
 //! PDFs are kept in `target/report-page-browser/`.
 
+mod tree_copy;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as ProcessCommand;
+use tree_copy::copy_tree;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -37,19 +40,6 @@ fn example_run(dir: &Path, name: &str) -> PathBuf {
     let to = dir.join(name);
     copy_tree(&from, &to);
     to
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Keys `core` and `courier`, a sealed, intact run `good` and a sealed run `bad` with a

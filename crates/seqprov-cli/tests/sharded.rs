@@ -7,10 +7,13 @@
 //! since the plan, garbage and oversized files.
 #![cfg(unix)]
 
+mod tree_copy;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
+use tree_copy::copy_tree;
 
 use assert_cmd::Command;
 use seqprov::format::shard::{Part, Plan};
@@ -65,7 +68,7 @@ impl Work {
     /// checked, a FASTQ) and a 5 MiB file that is cut.
     fn run_folder(&self) -> PathBuf {
         let run = self.root.join("run");
-        copy_dir(
+        copy_tree(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/run-folder"),
             &run,
         );
@@ -164,19 +167,6 @@ impl Work {
 
     fn plan(&self) -> Plan {
         Plan::from_cbor(&self.read("p.plan")).unwrap()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

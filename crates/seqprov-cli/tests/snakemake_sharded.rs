@@ -10,9 +10,12 @@
 //! `SEQPROV_SNAKEMAKE_VENV`, or else under the target directory.
 #![cfg(unix)]
 
+mod tree_copy;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tree_copy::copy_tree;
 
 const SEED: &str = "0909090909090909090909090909090909090909090909090909090909090909";
 const TIME: &str = "2026-01-02T03:04:05Z";
@@ -59,19 +62,6 @@ fn snakemake() -> PathBuf {
     venv.join("bin/snakemake")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn the_snakemake_workflow_seals_byte_identically_locally_and_through_a_cluster_executor() {
     if std::env::var("SEQPROV_PYTHON_TESTS").as_deref() != Ok("1") {
@@ -85,7 +75,7 @@ fn the_snakemake_workflow_seals_byte_identically_locally_and_through_a_cluster_e
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let run_dir = root.join("run");
-    copy_dir(
+    copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/run-folder"),
         &run_dir,
     );

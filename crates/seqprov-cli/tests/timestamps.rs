@@ -3,6 +3,8 @@
 //! test starts on 127.0.0.1 and stops, with a test CA and TSA certificates made by
 //! `openssl` in the test (spec/timestamps.md).
 
+mod tree_copy;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
@@ -1373,19 +1375,7 @@ fn rsa_and_p384_tsas_with_either_ess_cert_id_are_attested() {
 
 /// Copy the bundled example run folder (complete: it has `RTAComplete.txt`) to `to`.
 fn copy_example_run(to: &Path) {
-    fn copy(from: &Path, to: &Path) {
-        fs::create_dir_all(to).unwrap();
-        for entry in fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
-    copy(
+    tree_copy::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/run-folder"),
         to,
     );

@@ -164,6 +164,28 @@ pub fn request_tokens(
         .collect()
 }
 
+/// Stamp a bundle that holds a new seal and nothing after it (as `seal --tsa` and
+/// `watch --tsa` make): ask every TSA of `tsas` for a token over the seal's exact bytes
+/// and append one timestamp record per token to `bundle`. On failure `bundle` is left as
+/// it was; the caller decides whether to write it unstamped (`--timestamp-later`).
+pub fn stamp_new_seal(
+    bundle: &mut Vec<u8>,
+    tsas: &[String],
+    timeout: Duration,
+) -> Result<Vec<timestamp_token::CheckedToken>> {
+    if tsas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (_, _, seal_len) = seqprov_format::bundle::parse_seal(bundle)?;
+    let tokens = request_tokens(&bundle[..seal_len], tsas, timeout)?;
+    let mut checked = Vec::with_capacity(tokens.len());
+    for (token, token_checked) in tokens {
+        bundle.extend(TimestampRecord::new(0, token).to_cbor());
+        checked.push(token_checked);
+    }
+    Ok(checked)
+}
+
 /// The exact bytes of message `index` of a bundle: 0 the seal, `i` custody event `i`.
 pub fn message_bytes(bundle: &Bundle, index: u64) -> Option<&[u8]> {
     match index {

@@ -688,31 +688,15 @@ fn existing_bundle(dir: &Path) -> ExistingBundle {
     }
 }
 
-/// Ask every TSA of `timestamps` for a token over the new seal (the whole of `bundle`,
-/// which holds the seal alone) and append the records, as `seal --tsa` does. A failure
-/// is the error, unless `later`: then it becomes a warning and the bundle stays as it is.
+/// Stamp the new seal in `bundle` as `seal --tsa` does. A failure is the error, unless
+/// `later`: then it becomes a warning and the bundle stays as it is.
 fn stamp_seal(
     bundle: &mut Vec<u8>,
     warnings: &mut Vec<String>,
     timestamps: &WatchTimestamps,
 ) -> Result<()> {
-    if timestamps.tsa.is_empty() {
-        return Ok(());
-    }
-    let (_, _, seal_len) = seqprov_format::bundle::parse_seal(bundle)?;
-    match crate::timestamp_request::request_tokens(
-        &bundle[..seal_len],
-        &timestamps.tsa,
-        timestamps.timeout,
-    ) {
-        Ok(tokens) => {
-            for (token, _) in tokens {
-                bundle.extend(
-                    seqprov_format::timestamp_record::TimestampRecord::new(0, token).to_cbor(),
-                );
-            }
-            Ok(())
-        }
+    match crate::timestamp_request::stamp_new_seal(bundle, &timestamps.tsa, timestamps.timeout) {
+        Ok(_) => Ok(()),
         Err(e) if timestamps.later => {
             warnings.push(format!(
                 "{e}; the bundle is written without a timestamp (--timestamp-later): stamp it \
