@@ -1,0 +1,13 @@
+//! The services of the seqprov transparency log (spec/log.md §4–§6, §9).
+//!
+//! - [`log_service`]: `seqprov log serve`: the published files, `POST /add`, the page.
+//! - [`sequencer`]: group commit: one thread integrates every pending submission at once.
+//! - [`log_page`]: the page for people at `/`.
+//! - [`witness_service`]: `seqprov log witness`: `POST /add-checkpoint` (tlog-witness).
+//! - [`witness_push`]: the log's side of tlog-witness: asking witnesses to cosign.
+
+pub mod log_page;
+pub mod log_service;
+pub mod sequencer;
+pub mod witness_push;
+pub mod witness_service;
