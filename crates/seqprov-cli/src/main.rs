@@ -21,6 +21,7 @@ mod completions_command;
 mod custody_commands;
 mod export_command;
 mod key_reference;
+mod log_client_commands;
 mod man_pages;
 mod passphrase;
 mod progress_bar;
@@ -58,6 +59,8 @@ fn main() -> ExitCode {
         Command::Export(a) => export_command::export(a),
         Command::Timestamp(a) => timestamp_command::timestamp(a),
         Command::Watch(a) => watch_command::watch(a),
+        Command::Log(args::LogCommand::Submit(a)) => log_client_commands::submit(a),
+        Command::Log(args::LogCommand::Show(a)) => log_client_commands::show(a),
         Command::Completions(a) => completions_command::completions(a),
         Command::Man(a) => man_pages::man(a),
     };

@@ -308,6 +308,10 @@ pub struct Report {
     /// (spec/timestamps.md).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timestamps: Vec<crate::timestamp_checks::MessageTime>,
+    /// What `verify --log` found in each transparency log asked (spec/log.md §8); only
+    /// present with `--log`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_online: Vec<crate::log_online::OnlineCheck>,
     /// Counts per class.
     pub summary: Summary,
     /// Every file problem, sorted by path (entries that are `ok` are only counted).
@@ -336,6 +340,7 @@ impl Report {
             custody: Vec::new(),
             lineage: None,
             timestamps: Vec::new(),
+            log_online: Vec::new(),
             summary: Summary::default(),
             files: Vec::new(),
         }

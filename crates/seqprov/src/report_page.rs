@@ -1199,6 +1199,7 @@ mod tests {
         }
         Report {
             timestamps: Vec::new(),
+            log_online: Vec::new(),
             report_version: REPORT_VERSION,
             tool: "seqprov 0.1.0".into(),
             verdict,
@@ -1382,6 +1383,7 @@ mod tests {
     fn timeline(signer: &str) -> CustodyTimeline {
         CustodyTimeline {
             timestamps: Vec::new(),
+            log_online: Vec::new(),
             custody_version: 1,
             seal: Some(seal(signer)),
             signature: SignatureStatus::Valid,
