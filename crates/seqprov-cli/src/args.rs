@@ -88,7 +88,7 @@ pub struct ManArgs {
 #[derive(Subcommand, Debug)]
 pub enum CustodyCommand {
     /// Sign and append a custody event (crash- and concurrency-safe).
-    Append(AppendArgs),
+    Append(Box<AppendArgs>),
     /// Print the custody timeline: who, when, what, meaning, signature status, gaps.
     Show(CustodyShowArgs),
 }

@@ -57,7 +57,8 @@ fn origin_of(url: &str) -> Result<String> {
         log: url.to_owned(),
         reason: detail,
     };
-    let source = seqprov_log::tile_source::open_source(url).map_err(|e| unreachable(e.to_string()))?;
+    let source =
+        seqprov_log::tile_source::open_source(url).map_err(|e| unreachable(e.to_string()))?;
     let note = source
         .get("checkpoint", seqprov_log::checkpoint::MAX_CHECKPOINT_LEN)
         .map_err(|e| unreachable(format!("cannot be reached: {e}")))?;
@@ -103,11 +104,10 @@ pub(crate) fn submit_to_logs(
             let Ok(entry) = LogEntry::decode(&p.entry) else {
                 continue;
             };
-            if !selection.takes(&entry) || p.logged_by.iter().any(|o| *o == origin) {
+            if !selection.takes(&entry) || p.logged_by.contains(&origin) {
                 continue;
             }
-            match seqprov::log_client::submit(url, &p.submission.encode(), &p.entry, key, timeout)
-            {
+            match seqprov::log_client::submit(url, &p.submission.encode(), &p.entry, key, timeout) {
                 Ok(receipt) if receipt.origin != origin => {
                     failure = Some(seqprov::Error::Log {
                         log: url.clone(),

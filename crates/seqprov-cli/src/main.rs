@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify_command::verify(a),
         Command::Show(a) => bundle_commands::show(a),
         Command::Prove(a) => bundle_commands::prove(a),
-        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(a),
+        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(*a),
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),

@@ -58,7 +58,13 @@ impl LogServer {
         let port = free_port();
         let child = Process::new(assert_cmd::cargo::cargo_bin("seqprov"))
             .current_dir(root)
-            .args(["log", "serve", dir, "--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "log",
+                "serve",
+                dir,
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -119,7 +125,13 @@ impl Lab {
     /// `log init DIR` with the lab's log key and origin; returns the vkey.
     fn init_log(&self, dir: &str) -> String {
         self.run(&[
-            "log", "init", dir, "--key", "logkey.key", "--origin", ORIGIN,
+            "log",
+            "init",
+            dir,
+            "--key",
+            "logkey.key",
+            "--origin",
+            ORIGIN,
         ])
         .success();
         fs::read_to_string(self.root.join(dir).join("log.vkey"))
@@ -155,17 +167,8 @@ impl Lab {
 
     fn append(&self, bundle: &str, to: &str, log: &str) -> assert_cmd::assert::Assert {
         self.run(&[
-            "custody",
-            "append",
-            bundle,
-            "--key",
-            "core.key",
-            "--kind",
-            "transfer",
-            "--to",
-            to,
-            "--log",
-            log,
+            "custody", "append", bundle, "--key", "core.key", "--kind", "transfer", "--to", to,
+            "--log", log,
         ])
     }
 }
@@ -187,14 +190,23 @@ fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
         .stdout(contains(format!("logged the seal: entry 0 of {ORIGIN}")));
     lab.append("run.seqprov", "Sequencing core", &log.url)
         .success()
-        .stdout(contains(format!("logged custody event 1: entry 1 of {ORIGIN}")));
+        .stdout(contains(format!(
+            "logged custody event 1: entry 1 of {ORIGIN}"
+        )));
     // Offline: the receipts check against the trusted log key.
     lab.write_policy("required.toml", "require_receipts = true\n");
     lab.run(&["verify", "run", "--policy", "required.toml"])
         .code(0);
     // Online: consistent, the seal and its event are in the log, nothing else.
     let online = lab
-        .run(&["verify", "run", "--policy", "policy.toml", "--log", &log.url])
+        .run(&[
+            "verify",
+            "run",
+            "--policy",
+            "policy.toml",
+            "--log",
+            &log.url,
+        ])
         .code(0);
     let out = stdout_of(&online);
     assert!(out.contains("2 of 2 receipts consistent"), "{out}");
@@ -202,7 +214,13 @@ fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
     assert!(out.contains("0 other seals of this run"), "{out}");
     let json = lab
         .run(&[
-            "verify", "run", "--policy", "policy.toml", "--log", &log.url, "--json",
+            "verify",
+            "run",
+            "--policy",
+            "policy.toml",
+            "--log",
+            &log.url,
+            "--json",
         ])
         .code(0);
     let report: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
@@ -228,8 +246,15 @@ fn rollback_a_copy_missing_its_last_custody_event_is_exit_1_naming_the_event() {
     fs::copy(lab.path("run.seqprov"), lab.path("older.seqprov")).unwrap();
     lab.append("run.seqprov", "Lab B", &log.url).success();
     // The newest bundle passes; the older copy, handed over as if current, does not.
-    lab.run(&["verify", "run", "--policy", "policy.toml", "--log", &log.url])
-        .code(0);
+    lab.run(&[
+        "verify",
+        "run",
+        "--policy",
+        "policy.toml",
+        "--log",
+        &log.url,
+    ])
+    .code(0);
     // Offline, the older copy is a valid bundle: only the log knows better.
     lab.run(&[
         "verify",
@@ -282,20 +307,39 @@ fn a_second_seal_of_the_run_by_a_trusted_key_is_reported_and_fails_one_seal_per_
     ])
     .success();
     let reported = lab
-        .run(&["verify", "run", "--policy", "policy.toml", "--log", &log.url])
+        .run(&[
+            "verify",
+            "run",
+            "--policy",
+            "policy.toml",
+            "--log",
+            &log.url,
+        ])
         .code(0);
     let out = stdout_of(&reported);
     assert!(out.contains("1 other seals of this run"), "{out}");
     assert!(
-        out.contains("another seal of run 261125_EXAMPLE_0001_AEXAMPLEXX / flow cell EXAMPLEXX at entry 1"),
+        out.contains(
+            "another seal of run 261125_EXAMPLE_0001_AEXAMPLEXX / flow cell EXAMPLEXX at entry 1"
+        ),
         "{out}"
     );
     lab.write_policy("strict.toml", "one_seal_per_run = true\n");
     let refused = lab
-        .run(&["verify", "run", "--policy", "strict.toml", "--log", &log.url])
+        .run(&[
+            "verify",
+            "run",
+            "--policy",
+            "strict.toml",
+            "--log",
+            &log.url,
+        ])
         .code(3);
     let out = stdout_of(&refused);
-    assert!(out.contains("POLICY       one_seal_per_run (seal)"), "{out}");
+    assert!(
+        out.contains("POLICY       one_seal_per_run (seal)"),
+        "{out}"
+    );
     assert!(out.contains("POLICY NOT SATISFIED"), "{out}");
     // Both bundles fail alike: each sees the other.
     lab.run(&[
@@ -326,17 +370,9 @@ fn a_fork_signed_by_the_log_key_is_exit_1() {
     assert_eq!(vkey, lab.vkey);
     {
         let forked = lab.serve("forked");
-        lab.run(&[
-            "seal",
-            "other",
-            "--key",
-            "core.key",
-            "--log",
-            &forked.url,
-        ])
-        .success();
-        lab.append("other.seqprov", "Lab A", &forked.url)
+        lab.run(&["seal", "other", "--key", "core.key", "--log", &forked.url])
             .success();
+        lab.append("other.seqprov", "Lab A", &forked.url).success();
         let fork = lab
             .run(&[
                 "verify",
@@ -349,13 +385,23 @@ fn a_fork_signed_by_the_log_key_is_exit_1() {
             .code(1);
         let out = stdout_of(&fork);
         assert!(out.contains(&format!("log {ORIGIN}: fork: ")), "{out}");
-        assert!(out.contains("does not extend the tree of 1 entries"), "{out}");
+        assert!(
+            out.contains("does not extend the tree of 1 entries"),
+            "{out}"
+        );
     }
     // The same from a copy of the forked log's directory, and from an empty second
     // history (smaller than the receipt's tree).
-    lab.run(&["verify", "run", "--policy", "policy.toml", "--log", "forked"])
-        .code(1)
-        .stdout(contains("fork"));
+    lab.run(&[
+        "verify",
+        "run",
+        "--policy",
+        "policy.toml",
+        "--log",
+        "forked",
+    ])
+    .code(1)
+    .stdout(contains("fork"));
     lab.init_log("empty");
     lab.run(&["verify", "run", "--policy", "policy.toml", "--log", "empty"])
         .code(1)
@@ -458,7 +504,13 @@ fn log_show_lists_a_runs_entries_and_escapes_a_hostile_run_id() {
     let hostile = "RUN\u{202e}LIVE";
     let shown = lab
         .run(&[
-            "log", "show", &log.url, "--run", hostile, "--log-key", &lab.vkey,
+            "log",
+            "show",
+            &log.url,
+            "--run",
+            hostile,
+            "--log-key",
+            &lab.vkey,
         ])
         .code(0);
     let out = stdout_of(&shown);
@@ -467,7 +519,14 @@ fn log_show_lists_a_runs_entries_and_escapes_a_hostile_run_id() {
     assert!(out.contains("2 entries of run or flow cell"), "{out}");
     let json = lab
         .run(&[
-            "log", "show", "log", "--run", hostile, "--policy", "policy.toml", "--json",
+            "log",
+            "show",
+            "log",
+            "--run",
+            hostile,
+            "--policy",
+            "policy.toml",
+            "--json",
         ])
         .code(0);
     let listing: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
@@ -483,7 +542,13 @@ fn log_show_lists_a_runs_entries_and_escapes_a_hostile_run_id() {
     // A key of another log: the checkpoint is not trusted.
     lab.run(&["keygen", "--out", "otherlog"]).success();
     lab.run(&[
-        "log", "init", "otherdir", "--key", "otherlog.key", "--origin", ORIGIN,
+        "log",
+        "init",
+        "otherdir",
+        "--key",
+        "otherlog.key",
+        "--origin",
+        ORIGIN,
     ])
     .success();
     let other_vkey = fs::read_to_string(lab.path("otherdir/log.vkey")).unwrap();

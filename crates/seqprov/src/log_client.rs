@@ -182,7 +182,10 @@ mod tests {
 
     #[test]
     fn the_error_line_is_the_first_line_bounded() {
-        assert_eq!(error_line(b"signer not allowed\nsecond"), "signer not allowed");
+        assert_eq!(
+            error_line(b"signer not allowed\nsecond"),
+            "signer not allowed"
+        );
         assert_eq!(error_line(b""), "");
         let long = vec![b'a'; 1000];
         assert_eq!(error_line(&long).chars().count(), MAX_ERROR_LINE_CHARS + 1);

@@ -165,7 +165,11 @@ impl OnlineCheck {
     /// The policy rules the check fails: `one_seal_per_run` (when `one_seal_per_run` and
     /// another seal of the run is logged) and `log_receipt_required` (when
     /// `require_receipts` and the seal is not in the log).
-    pub fn rule_failures(&self, one_seal_per_run: bool, require_receipts: bool) -> Vec<RuleFailure> {
+    pub fn rule_failures(
+        &self,
+        one_seal_per_run: bool,
+        require_receipts: bool,
+    ) -> Vec<RuleFailure> {
         let mut failures = Vec::new();
         if one_seal_per_run {
             for other in &self.other_seals {
@@ -240,8 +244,8 @@ fn log_error(log: &str, reason: impl Into<String>) -> Error {
 /// that key must verify (else [`Error::Integrity`], exit 1) and it must carry
 /// `witness_quorum` cosignatures of trusted witnesses (else [`Error::Integrity`]).
 pub fn latest_checkpoint(url_or_dir: &str, trust: LogTrust<'_>) -> Result<LatestCheckpoint> {
-    let source = tile_source::open_source(url_or_dir)
-        .map_err(|e| log_error(url_or_dir, e.to_string()))?;
+    let source =
+        tile_source::open_source(url_or_dir).map_err(|e| log_error(url_or_dir, e.to_string()))?;
     let note = source
         .get("checkpoint", checkpoint::MAX_CHECKPOINT_LEN)
         .map_err(|e| log_error(url_or_dir, format!("reading its checkpoint: {e}")))?;
@@ -503,7 +507,11 @@ pub struct LogListing {
 /// List the entries of the log at `url_or_dir` (all, or those whose run id or flow cell
 /// is `run`), after opening its checkpoint with a trusted key and checking that the
 /// entries read hash to its root.
-pub fn list_entries(url_or_dir: &str, trust: LogTrust<'_>, run: Option<&str>) -> Result<LogListing> {
+pub fn list_entries(
+    url_or_dir: &str,
+    trust: LogTrust<'_>,
+    run: Option<&str>,
+) -> Result<LogListing> {
     let latest = latest_checkpoint(url_or_dir, trust)?;
     let (entries, unreadable) = read_entries(url_or_dir, &latest, &mut |entry| match run {
         None => true,

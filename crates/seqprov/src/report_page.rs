@@ -1383,7 +1383,6 @@ mod tests {
     fn timeline(signer: &str) -> CustodyTimeline {
         CustodyTimeline {
             timestamps: Vec::new(),
-            log_online: Vec::new(),
             custody_version: 1,
             seal: Some(seal(signer)),
             signature: SignatureStatus::Valid,

@@ -173,7 +173,9 @@ fn the_schema_and_the_rule_table_know_every_policy_rule() {
 /// objects are exactly the ones the schema requires and knows.
 #[test]
 fn the_schema_knows_every_member_of_the_online_log_check() {
-    use seqprov::log_online::{ListedEntry, OnlineCheck, ReceiptConsistency, ReceiptStatus, Rollback};
+    use seqprov::log_online::{
+        ListedEntry, OnlineCheck, ReceiptConsistency, ReceiptStatus, Rollback,
+    };
     let entry = ListedEntry {
         index: 3,
         kind: "custody".into(),
