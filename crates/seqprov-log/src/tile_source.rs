@@ -40,6 +40,9 @@ impl StoredHashes for SourceHashes<'_> {
     }
 }
 
+/// What [`scan_entries`] calls for each entry: `visit(index, entry)`.
+pub type EntryVisitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), LogError> + 'a;
+
 /// Reads every entry of the tree of `size` records in order, calls `visit(index, entry)`
 /// for each, and checks that their tree root is `root` (so a source cannot leave entries
 /// out or change them). The visit sees entries before the root is known to match; callers
@@ -48,7 +51,7 @@ pub fn scan_entries(
     source: &dyn TileSource,
     size: u64,
     root: &Hash,
-    visit: &mut dyn FnMut(u64, &[u8]) -> Result<(), LogError>,
+    visit: &mut EntryVisitor<'_>,
 ) -> Result<(), LogError> {
     todo!(
         "{} {size} {root:?} {}",
