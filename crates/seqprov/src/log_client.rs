@@ -192,6 +192,69 @@ mod tests {
         assert_eq!(error_line(b"\xff\x1b[2K"), "\u{fffd}\u{1b}[2K");
     }
 
+    use ed25519_dalek::SigningKey;
+    use seqprov_log::note_keys::LogSigner;
+    use sha2::{Digest, Sha256};
+
+    fn signer(seed: u8) -> LogSigner {
+        LogSigner {
+            origin: "lab.example.org/seqprov".into(),
+            key: SigningKey::from_bytes(&[seed; 32]),
+        }
+    }
+
+    /// A receipt of entry `index` (0 or 1) in the two-entry tree of `entries`.
+    fn receipt(entries: [&[u8]; 2], index: usize, signer: &LogSigner) -> Vec<u8> {
+        let leaves = entries.map(merkle::record_hash);
+        let mut node = Sha256::new();
+        node.update([1u8]);
+        node.update(leaves[0]);
+        node.update(leaves[1]);
+        let root: [u8; 32] = node.finalize().into();
+        TlogProof {
+            index: index as u64,
+            path: vec![leaves[1 - index]],
+            checkpoint: checkpoint::sign(signer, 2, &root),
+        }
+        .to_text()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_receipt_proving_its_entry_under_the_log_key_is_accepted() {
+        let log = signer(7);
+        let text = receipt([b"first", b"second"], 1, &log);
+        let checked = check_receipt(&text, b"second", Some(&log.verifier())).unwrap();
+        assert_eq!(checked.index, 1);
+        assert_eq!(checked.size, 2);
+        assert_eq!(checked.origin, "lab.example.org/seqprov");
+        assert!(checked.signature_checked);
+        assert_eq!(checked.proof.as_bytes(), text.as_slice());
+        // Without the key only the inclusion proof is checked.
+        assert!(
+            !check_receipt(&text, b"second", None)
+                .unwrap()
+                .signature_checked
+        );
+    }
+
+    #[test]
+    fn a_receipt_of_another_entry_another_key_or_garbage_is_refused() {
+        let log = signer(7);
+        let text = receipt([b"first", b"second"], 1, &log);
+        let why = check_receipt(&text, b"first", Some(&log.verifier())).unwrap_err();
+        assert!(why.contains("does not prove the entry"), "{why}");
+        let why = check_receipt(&text, b"second", Some(&signer(8).verifier())).unwrap_err();
+        assert!(why.contains("not signed by the log key"), "{why}");
+        let why = check_receipt(b"HTTP/1.1 200 OK\n", b"second", None).unwrap_err();
+        assert!(why.contains("does not parse"), "{why}");
+        // An index at or beyond the checkpoint's size.
+        let mut proof = TlogProof::parse(&text).unwrap();
+        proof.index = 2;
+        let why = check_receipt(proof.to_text().as_bytes(), b"second", None).unwrap_err();
+        assert!(why.contains("not below"), "{why}");
+    }
+
     #[test]
     fn an_unreachable_log_is_a_log_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
