@@ -94,20 +94,24 @@ pub(crate) fn submit_to_logs(
                 reason: format!("it is the log {origin:?}, which no --log-key names"),
             });
         }
-        let read = seqprov::read_bundle(bundle)
+        let pending = log_submission::submissions_of_bundle(bundle)
             .with_context(|| format!("reading bundle {}", bundle.display()))?;
-        let pending = log_submission::submissions_of_bundle(&read)?;
         let mut records = Vec::new();
         let mut lines = Vec::new();
         let mut failure = None;
         for p in pending {
-            let Ok(entry) = LogEntry::decode(&p.entry) else {
-                continue;
-            };
-            if !selection.takes(&entry) || p.logged_by.contains(&origin) {
+            let entry = &p.entry;
+            if !selection.takes(entry) || p.logged_by.contains(&origin) {
                 continue;
             }
-            match seqprov::log_client::submit(url, &p.submission.encode(), &p.entry, key, timeout) {
+            let entry_bytes = entry.encode();
+            match seqprov::log_client::submit(
+                url,
+                &p.submission.encode(),
+                &entry_bytes,
+                key,
+                timeout,
+            ) {
                 Ok(receipt) if receipt.origin != origin => {
                     failure = Some(seqprov::Error::Log {
                         log: url.clone(),
@@ -122,14 +126,14 @@ pub(crate) fn submit_to_logs(
                 Ok(receipt) => {
                     lines.push(format!(
                         "logged {}: entry {} of {} ({})",
-                        message_words(&entry),
+                        message_words(entry),
                         receipt.index,
                         terminal_safe(&receipt.origin),
                         terminal_safe(url)
                     ));
                     records.push(LogReceiptRecord {
                         covers: p.covers,
-                        entry: p.entry.clone(),
+                        entry: entry_bytes,
                         proof: receipt.proof,
                     });
                 }
