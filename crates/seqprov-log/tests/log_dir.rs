@@ -388,3 +388,49 @@ fn an_entry_over_65535_bytes_is_refused_and_nothing_is_appended() {
     assert_eq!(log.size(), 0);
     assert_eq!(append(&mut log, &[vec![0; 65_535]]), vec![0]);
 }
+
+/// Inclusion-proof latency at 1,000,000 entries (run with `--ignored --nocapture`); the
+/// target is p99 ≤ 10 ms.
+#[test]
+#[ignore]
+fn inclusion_proofs_at_a_million_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    new_log(dir);
+    let mut log = LogDir::open(dir).unwrap();
+    let started = std::time::Instant::now();
+    for batch in 0..100u64 {
+        let entries: Vec<Vec<u8>> = (batch * 10_000..(batch + 1) * 10_000).map(entry).collect();
+        append(&mut log, &entries);
+    }
+    let appended = started.elapsed();
+    drop(log);
+    let started = std::time::Instant::now();
+    let log = LogDir::open(dir).unwrap();
+    let opened = started.elapsed();
+    assert_eq!(log.size(), 1_000_000);
+    let mut times = Vec::new();
+    let mut index = 12_345u64;
+    for _ in 0..2000 {
+        index = (index * 7919 + 104_729) % 1_000_000;
+        let t = std::time::Instant::now();
+        let receipt = log.receipt(index).unwrap();
+        times.push(t.elapsed());
+        check_inclusion(
+            &receipt.path,
+            1_000_000,
+            &log.root_hash(),
+            index,
+            &merkle::record_hash(&entry(index)),
+        )
+        .unwrap();
+    }
+    times.sort();
+    let p99 = times[times.len() * 99 / 100];
+    println!(
+        "1,000,000 entries: append in 100 batches {appended:?}, open {opened:?}, receipt p50 {:?} p99 {p99:?} max {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    assert!(p99 < std::time::Duration::from_millis(10));
+}
