@@ -232,8 +232,15 @@ fn go_reference_checker_accepts_the_log_and_refuses_tampering() {
     };
     let mut args = log.args();
     args[3] = impostor.vkey();
+    // With the witness trusted, note.Open accepts the note on the cosignature alone; the
+    // checker itself requires the log's signature among the verified ones.
     assert_fails(
         &run_with(&binary, &args),
+        "checkpoint: not signed by the log key",
+    );
+    let without_witness: Vec<String> = [&args[..4], &args[8..]].concat();
+    assert_fails(
+        &run_with(&binary, &without_witness),
         "checkpoint: note.Open: note has no verifiable signatures",
     );
 
@@ -268,6 +275,17 @@ fn go_reference_checker_accepts_the_log_and_refuses_tampering() {
     let good_tile = std::fs::read(&tile).expect("tile");
     let mut altered = good_tile.clone();
     altered[100] ^= 1;
+    std::fs::write(&tile, &altered).expect("alter tile");
+    assert_fails(
+        &run_with(&binary, &log.args()),
+        "tile/0/000 does not hash to its entry in the tile above",
+    );
+    std::fs::write(&tile, &good_tile).expect("restore tile");
+    // An altered level-1 tile (the partial one of width 2): the recomputed root differs.
+    let tile = log.public("tile/1/000.p/2");
+    let good_tile = std::fs::read(&tile).expect("level-1 tile");
+    let mut altered = good_tile.clone();
+    altered[0] ^= 1;
     std::fs::write(&tile, &altered).expect("alter tile");
     assert_fails(&run_with(&binary, &log.args()), "the tiles hash to");
     std::fs::write(&tile, &good_tile).expect("restore tile");
