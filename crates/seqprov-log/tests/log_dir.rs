@@ -434,3 +434,36 @@ fn inclusion_proofs_at_a_million_entries() {
     );
     assert!(p99 < std::time::Duration::from_millis(10));
 }
+
+#[test]
+fn a_reader_falls_back_to_the_full_tile_when_a_partial_one_was_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    new_log(dir);
+    let all: Vec<Vec<u8>> = (0..300).map(entry).collect();
+    let mut log = LogDir::open(dir).unwrap();
+    append(&mut log, &all[..100]);
+    let (root_100, proof_100) = (log.root_hash(), log.receipt(42).unwrap().path);
+    append(&mut log, &all[100..]);
+    // tlog-tiles lets a log delete partial tiles once the full tile exists.
+    std::fs::remove_file(dir.join("public/tile/entries/000.p/100")).unwrap();
+    std::fs::remove_file(dir.join("public/tile/0/000.p/100")).unwrap();
+    let source = open_source(dir.to_str().unwrap()).unwrap();
+    let mut seen = 0;
+    scan_entries(source.as_ref(), 100, &root_100, &mut |i, e| {
+        assert_eq!(e, all[i as usize].as_slice());
+        seen += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, 100);
+    let hashes = SourceHashes::new(source.as_ref(), 100);
+    assert_eq!(
+        merkle::inclusion_proof(&hashes, 100, 42).unwrap(),
+        proof_100
+    );
+    // A partial tile missing with no full tile either is an error naming the partial one.
+    std::fs::remove_file(dir.join("public/tile/entries/001.p/44")).unwrap();
+    let err = scan_entries(source.as_ref(), 300, &log.root_hash(), &mut |_, _| Ok(())).unwrap_err();
+    assert!(err.to_string().contains("tile/entries/001.p/44"), "{err}");
+}
