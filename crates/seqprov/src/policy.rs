@@ -201,6 +201,8 @@ pub struct Policy {
     /// Trusted time: which TSAs are believed, whether attestation is required
     /// (`[timestamps]`, spec/timestamps.md §6).
     pub timestamps: TimestampPolicy,
+    /// Trusted transparency logs and witnesses, and the rules about receipts (`[log]`).
+    pub log: LogPolicy,
 }
 
 /// The `[timestamps]` table of a policy.
@@ -221,6 +223,72 @@ impl Default for TimestampPolicy {
             require: false,
             max_claim_skew: time::Duration::minutes(10),
         }
+    }
+}
+
+/// What the policy says about transparency logs (`[log]`, spec/log.md §7.2, §8).
+#[derive(Clone, Debug, Default)]
+pub struct LogPolicy {
+    /// Trusted logs (vkeys of type 0x01).
+    pub keys: Vec<seqprov_log::note_keys::LogVerifier>,
+    /// Trusted witnesses (vkeys of type 0x04).
+    pub witnesses: Vec<seqprov_log::note_keys::WitnessVerifier>,
+    /// Cosignatures of distinct trusted witnesses a checkpoint needs (default 0).
+    pub witness_quorum: usize,
+    /// The seal and every custody event must have a counted receipt.
+    pub require_receipts: bool,
+    /// With `verify --log`: another seal of the same run id or flow cell fails the rule
+    /// `one_seal_per_run`.
+    pub one_seal_per_run: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogFile {
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    witnesses: Vec<String>,
+    #[serde(default)]
+    witness_quorum: usize,
+    #[serde(default)]
+    require_receipts: bool,
+    #[serde(default)]
+    one_seal_per_run: bool,
+}
+
+impl LogFile {
+    fn load(self) -> std::result::Result<LogPolicy, String> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|v| {
+                seqprov_log::note_keys::LogVerifier::from_vkey(v)
+                    .map_err(|e| format!("[log] keys {v:?}: {e}"))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|v| {
+                seqprov_log::note_keys::WitnessVerifier::from_vkey(v)
+                    .map_err(|e| format!("[log] witnesses {v:?}: {e}"))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if self.witness_quorum > witnesses.len() {
+            return Err(format!(
+                "[log] witness_quorum {} is more than the {} witnesses listed",
+                self.witness_quorum,
+                witnesses.len()
+            ));
+        }
+        Ok(LogPolicy {
+            keys,
+            witnesses,
+            witness_quorum: self.witness_quorum,
+            require_receipts: self.require_receipts,
+            one_seal_per_run: self.one_seal_per_run,
+        })
     }
 }
 
@@ -273,6 +341,8 @@ struct PolicyFile {
     requirements: Requirements,
     #[serde(default)]
     timestamps: TimestampsFile,
+    #[serde(default)]
+    log: LogFile,
 }
 
 #[derive(Deserialize)]
@@ -479,12 +549,14 @@ impl Policy {
             }
         }
         let timestamps = file.timestamps.load(base)?;
+        let log = file.log.load()?;
         Ok(Policy {
             signers,
             revoked,
             revoked_at,
             requirements: file.requirements,
             timestamps,
+            log,
         })
     }
 
