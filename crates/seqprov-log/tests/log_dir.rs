@@ -353,11 +353,20 @@ fn a_tampered_tile_fails_the_scan_the_proofs_and_the_reopen() {
     assert!(err.to_string().contains("tile/entries/000"), "{err}");
     std::fs::write(&bundle_path, &original).unwrap();
 
-    // A changed hash tile gives proofs that do not verify; a short one is refused.
+    // A changed hash tile gives proofs that do not verify, and the log does not open;
+    // a short one is refused.
     let tile_path = dir.join("public/tile/0/000");
     let mut tile = std::fs::read(&tile_path).unwrap();
     tile[32 * 5] ^= 1;
     std::fs::write(&tile_path, &tile).unwrap();
+    let err = LogDir::open(dir)
+        .err()
+        .expect("a log with a bad hash tile opened");
+    assert!(
+        err.to_string()
+            .contains("the hash tile tile/0/000 does not hold the hashes of its entries"),
+        "{err}"
+    );
     let hashes = SourceHashes::new(source.as_ref(), 300);
     let proof = merkle::inclusion_proof(&hashes, 300, 4).unwrap();
     assert!(check_inclusion(&proof, 300, &root, 4, &merkle::record_hash(&all[4])).is_err());
