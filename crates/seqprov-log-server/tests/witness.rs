@@ -365,3 +365,32 @@ fn push_follows_409_and_keeps_verified_lines() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_slow_client_does_not_stop_the_witness() {
+    use std::io::Write;
+    let setup = setup();
+    let handle = start(&setup);
+    // Clients that announce a body and never send it hold a worker each, at most until
+    // the connection timeout; the others are answered meanwhile.
+    let mut idle = Vec::new();
+    for _ in 0..witness_service::WORKERS - 1 {
+        let mut stream = std::net::TcpStream::connect(handle.addr()).expect("connect");
+        stream
+            .write_all(
+                b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nold",
+            )
+            .expect("write");
+        idle.push(stream);
+    }
+    let tree = leaves("entry", 2);
+    let started = std::time::Instant::now();
+    let answer = add(
+        &handle,
+        0,
+        &[],
+        &checkpoint::sign(&setup.log, 2, &mth(&tree)),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

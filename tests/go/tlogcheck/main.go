@@ -56,16 +56,17 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func main() {
 	logDir := flag.String("log", "", "log directory or a copy of its public/ directory")
 	vkey := flag.String("vkey", "", "the log's verifier key")
-	var witnessKeys, oldCheckpoints multiFlag
+	var witnessKeys, oldCheckpoints, witnessRequests multiFlag
 	flag.Var(&witnessKeys, "witness", "a trusted witness vkey (type 0x04), repeatable")
 	flag.Var(&oldCheckpoints, "old", "an earlier checkpoint file the log must be consistent with, repeatable")
+	flag.Var(&witnessRequests, "witness-request", "a tlog-witness add-checkpoint body made by the log (old size, consistency proof, checkpoint), repeatable")
 	quorum := flag.Int("quorum", 0, "cosignatures by distinct trusted witnesses required on every checkpoint")
 	flag.Parse()
 	if *logDir == "" || *vkey == "" || flag.NArg()%2 != 0 {
 		fmt.Fprintln(os.Stderr, "usage: tlogcheck -log DIR -vkey VKEY [-witness VKEY]... [-quorum N] [-old CHECKPOINT]... [RECEIPT ENTRY]...")
 		os.Exit(2)
 	}
-	err := run(*logDir, *vkey, witnessKeys, *quorum, oldCheckpoints, flag.Args())
+	err := run(*logDir, *vkey, witnessKeys, *quorum, oldCheckpoints, witnessRequests, flag.Args())
 	if err != nil {
 		var failed *checkFailed
 		if errors.As(err, &failed) {
@@ -78,7 +79,7 @@ func main() {
 	fmt.Println("OK")
 }
 
-func run(logDir, vkey string, witnessKeys []string, quorum int, oldCheckpoints, pairs []string) error {
+func run(logDir, vkey string, witnessKeys []string, quorum int, oldCheckpoints, witnessRequests, pairs []string) error {
 	logVerifier, err := note.NewVerifier(vkey)
 	if err != nil {
 		return fmt.Errorf("log vkey: %v", err)
@@ -148,6 +149,17 @@ func run(logDir, vkey string, witnessKeys []string, quorum int, oldCheckpoints, 
 			return wrapFail(old, err)
 		}
 		fmt.Printf("%s: size %d is consistent with size %d\n", old, oldTree.N, tree.N)
+	}
+
+	for _, path := range witnessRequests {
+		body, err := readBounded(path, 32+63*45+1+maxCheckpoint)
+		if err != nil {
+			return err
+		}
+		if err := checkWitnessRequest(body, checker, tree, reader); err != nil {
+			return wrapFail(path, err)
+		}
+		fmt.Printf("%s: the log's consistency proof verifies with tlog.CheckTree and equals tlog.ProveTree's\n", path)
 	}
 
 	for i := 0; i < len(pairs); i += 2 {
@@ -523,6 +535,78 @@ func authenticateFullTiles(size int64, tiles *tileReader, reader tlog.HashReader
 			if tlog.NodeHash(left, right) != parent[0] {
 				return failf("%s does not hash to its entry in the tile above", tilePath(strconv.Itoa(l), n, w))
 			}
+		}
+	}
+	return nil
+}
+
+// checkWitnessRequest reads a tlog-witness add-checkpoint body as a witness would: the
+// old size, at most 63 proof lines, an empty line, the checkpoint (opened with note).
+// The old tree's root is recomputed from the tiles; the log's proof must satisfy
+// tlog.CheckTree and be exactly what tlog.ProveTree computes.
+func checkWitnessRequest(body []byte, c *checker, current tlog.Tree, reader tlog.HashReader) error {
+	i := bytes.IndexByte(body, '\n')
+	if i < 0 || !bytes.HasPrefix(body, []byte("old ")) {
+		return failf("no old line")
+	}
+	digits := string(body[4:i])
+	old, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || old < 0 || strconv.FormatInt(old, 10) != digits {
+		return failf("old line %q", digits)
+	}
+	rest := body[i+1:]
+	var proof tlog.TreeProof
+	for {
+		j := bytes.IndexByte(rest, '\n')
+		if j < 0 {
+			return failf("no empty line")
+		}
+		line := string(rest[:j])
+		rest = rest[j+1:]
+		if line == "" {
+			break
+		}
+		if len(proof) == 63 {
+			return failf("more than 63 proof lines")
+		}
+		raw, err := base64.StdEncoding.Strict().DecodeString(line)
+		if err != nil || len(raw) != 32 {
+			return failf("proof line %q", line)
+		}
+		var h tlog.Hash
+		copy(h[:], raw)
+		proof = append(proof, h)
+	}
+	tree, err := c.openCheckpoint(rest)
+	if err != nil {
+		return err
+	}
+	if tree.N > current.N || old > tree.N {
+		return failf("sizes old %d, checkpoint %d, log %d", old, tree.N, current.N)
+	}
+	if old == 0 || old == tree.N {
+		if len(proof) != 0 {
+			return failf("a proof where none is due")
+		}
+		return nil
+	}
+	oldRoot, err := tlog.TreeHash(old, reader)
+	if err != nil {
+		return err
+	}
+	if err := tlog.CheckTree(proof, tree.N, tree.Hash, old, oldRoot); err != nil {
+		return failf("tlog.CheckTree: %v", err)
+	}
+	expected, err := tlog.ProveTree(tree.N, old, reader)
+	if err != nil {
+		return err
+	}
+	if len(expected) != len(proof) {
+		return failf("%d proof lines, tlog.ProveTree gives %d", len(proof), len(expected))
+	}
+	for k := range proof {
+		if proof[k] != expected[k] {
+			return failf("proof line %d differs from tlog.ProveTree's", k)
 		}
 	}
 	return nil
