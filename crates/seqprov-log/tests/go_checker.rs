@@ -29,8 +29,13 @@ fn go_tests_enabled() -> bool {
     false
 }
 
-/// Builds tests/go/tlogcheck offline into the test's temporary directory.
+/// Builds tests/go/tlogcheck offline into the test's temporary directory, once.
 fn build_checker() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(go_build).clone()
+}
+
+fn go_build() -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/go/tlogcheck");
     let binary = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tlogcheck");
     let status = Command::new("go")
@@ -359,4 +364,34 @@ fn flip_base64(line: &str) -> String {
     let first = line.as_bytes()[0];
     let replacement = if first == b'A' { 'B' } else { 'A' };
     format!("{replacement}{}", &line[1..])
+}
+
+#[test]
+fn go_note_open_agrees_with_the_checkpoint_vectors() {
+    if !go_tests_enabled() {
+        return;
+    }
+    let binary = build_checker();
+    let vectors =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/vectors/log/checkpoints.json");
+    let outcome = check(&binary, &["-vectors", &vectors.to_string_lossy()]);
+    assert_eq!(outcome.code, 0, "{} {}", outcome.stdout, outcome.stderr);
+    // Go's note.Open verifies our cosignature/v1 lines through its Verifier interface.
+    assert!(
+        outcome
+            .stdout
+            .contains("vector cosigned: size 3, 1 witnesses"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("vector cosignature-does-not-verify: refused (note.Open: invalid signature")
+    );
+    // The one place Go's note package is more lenient than spec/log.md §6.
+    assert!(outcome.stdout.contains(
+        "vector second-log-line-does-not-verify: accepted by note.Open (a known difference)"
+    ));
+    assert_eq!(outcome.stdout.matches(": refused (").count(), 10);
 }
