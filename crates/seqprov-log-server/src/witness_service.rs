@@ -18,11 +18,12 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
@@ -374,8 +375,9 @@ impl Witness {
 pub struct WitnessHandle {
     addr: SocketAddr,
     server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
     witness: Arc<Witness>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl WitnessHandle {
@@ -396,7 +398,7 @@ impl WitnessHandle {
 
     /// Serves until the process ends (for `seqprov log witness`).
     pub fn wait(mut self) {
-        if let Some(thread) = self.thread.take() {
+        for thread in std::mem::take(&mut self.threads) {
             let _ = thread.join();
         }
     }
@@ -404,8 +406,12 @@ impl WitnessHandle {
 
 impl Drop for WitnessHandle {
     fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Each unblock wakes one waiting worker.
+        for _ in 0..self.threads.len() {
+            self.server.unblock();
+        }
+        for thread in std::mem::take(&mut self.threads) {
             let _ = thread.join();
         }
     }
@@ -452,14 +458,31 @@ fn handle(witness: &Witness, mut request: tiny_http::Request) {
     respond(request, answer);
 }
 
-/// Starts the witness on `addr` (e.g. `127.0.0.1:0`) in a thread; requests are answered
-/// one at a time.
+/// Read and write time limit of every connection (a client that sends its body slowly
+/// holds one worker for at most this long).
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Threads answering requests.
+pub const WORKERS: usize = 4;
+
+/// Starts the witness on `addr` (e.g. `127.0.0.1:0`): [`WORKERS`] threads answer
+/// requests; every connection has read and write timeouts of [`CONNECTION_TIMEOUT`].
 pub fn serve(addr: &str, config: WitnessConfig) -> Result<WitnessHandle, WitnessError> {
     let witness = Arc::new(Witness::new(config)?);
-    let server = Server::http(addr).map_err(|e| WitnessError::Bind {
+    let bind_error = |detail: String| WitnessError::Bind {
         addr: addr.to_string(),
-        detail: e.to_string(),
-    })?;
+        detail,
+    };
+    let listener = TcpListener::bind(addr).map_err(|e| bind_error(e.to_string()))?;
+    // Accepted connections inherit the listening socket's timeouts (Linux, BSD).
+    for which in [
+        rustix::net::sockopt::Timeout::Recv,
+        rustix::net::sockopt::Timeout::Send,
+    ] {
+        rustix::net::sockopt::set_socket_timeout(&listener, which, Some(CONNECTION_TIMEOUT))
+            .map_err(|e| bind_error(format!("setting the connection timeouts: {e}")))?;
+    }
+    let server = Server::from_listener(listener, None).map_err(|e| bind_error(e.to_string()))?;
     let bound = server
         .server_addr()
         .to_ip()
@@ -468,19 +491,29 @@ pub fn serve(addr: &str, config: WitnessConfig) -> Result<WitnessHandle, Witness
             detail: "not an IP address".to_string(),
         })?;
     let server = Arc::new(server);
-    let thread = {
-        let server = Arc::clone(&server);
-        let witness = Arc::clone(&witness);
-        std::thread::spawn(move || {
-            for request in server.incoming_requests() {
-                handle(&witness, request);
-            }
+    let stopping = Arc::new(AtomicBool::new(false));
+    let threads = (0..WORKERS)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            let witness = Arc::clone(&witness);
+            let stopping = Arc::clone(&stopping);
+            std::thread::spawn(move || {
+                loop {
+                    match server.recv() {
+                        Ok(request) => handle(&witness, request),
+                        // An unblock (shutdown) or an accept error (go on serving).
+                        Err(_) if stopping.load(Ordering::SeqCst) => break,
+                        Err(_) => {}
+                    }
+                }
+            })
         })
-    };
+        .collect();
     Ok(WitnessHandle {
         addr: bound,
         server,
-        thread: Some(thread),
+        threads,
         witness,
+        stopping,
     })
 }

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64ct::{Base64, Encoding};
 use ed25519_dalek::SigningKey;
 
 use seqprov_log::checkpoint;
@@ -28,8 +29,13 @@ fn go_tests_enabled() -> bool {
     false
 }
 
-/// Builds tests/go/tlogcheck offline into the test's temporary directory.
+/// Builds tests/go/tlogcheck offline into the test's temporary directory, once.
 fn build_checker() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(go_build).clone()
+}
+
+fn go_build() -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/go/tlogcheck");
     let binary = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tlogcheck");
     let status = Command::new("go")
@@ -140,6 +146,19 @@ fn build_log() -> TestLog {
         std::fs::write(dir.path().join(format!("entry-{index}")), entry(index))
             .expect("write entry");
     }
+    // The add-checkpoint bodies the log would send to a witness that holds `old`.
+    for old in [1u64, 300, 511] {
+        let mut body = format!("old {old}\n");
+        for hash in log_dir.consistency_proof(old).expect("consistency proof") {
+            body.push_str(&Base64::encode_string(&hash));
+            body.push('\n');
+        }
+        body.push('\n');
+        let mut body = body.into_bytes();
+        body.extend_from_slice(log_dir.checkpoint());
+        std::fs::write(dir.path().join(format!("witness-request-{old}")), body)
+            .expect("write request");
+    }
     drop(log_dir);
     TestLog {
         root,
@@ -177,6 +196,10 @@ impl TestLog {
             "-old".to_string(),
             self.file("old-300"),
         ];
+        for old in [1u64, 300, 511] {
+            args.push("-witness-request".to_string());
+            args.push(self.file(&format!("witness-request-{old}")));
+        }
         for index in [0u64, 1, 255, 256, 299, 511, 699] {
             args.push(self.file(&format!("receipt-{index}")));
             args.push(self.file(&format!("entry-{index}")));
@@ -219,6 +242,9 @@ fn go_reference_checker_accepts_the_log_and_refuses_tampering() {
             .stdout
             .contains("entry 5 included in size 300, consistent with the log")
     );
+    assert!(outcome.stdout.contains(
+        "witness-request-511: the log's consistency proof verifies with tlog.CheckTree and equals tlog.ProveTree's"
+    ));
     assert!(outcome.stdout.ends_with("OK\n"));
     // The public/ copy alone is enough.
     let mut public_args = log.args();
@@ -270,6 +296,25 @@ fn go_reference_checker_accepts_the_log_and_refuses_tampering() {
     std::fs::write(log.file("entry-256"), entry(256)).expect("restore entry");
     assert_eq!(run_with(&binary, &log.args()).code, 0);
 
+    // A consistency proof with one hash changed.
+    let request_path = log.file("witness-request-300");
+    let good_request = std::fs::read_to_string(&request_path).expect("request");
+    let proof_line = good_request
+        .split('\n')
+        .nth(1)
+        .expect("a proof line")
+        .to_string();
+    std::fs::write(
+        &request_path,
+        good_request.replacen(&proof_line, &flip_base64(&proof_line), 1),
+    )
+    .expect("tamper request");
+    assert_fails(
+        &run_with(&binary, &log.args()),
+        "witness-request-300: tlog.CheckTree",
+    );
+    std::fs::write(&request_path, &good_request).expect("restore request");
+
     // An altered hash tile (level 0, the first full tile).
     let tile = log.public("tile/0/000");
     let good_tile = std::fs::read(&tile).expect("tile");
@@ -319,4 +364,34 @@ fn flip_base64(line: &str) -> String {
     let first = line.as_bytes()[0];
     let replacement = if first == b'A' { 'B' } else { 'A' };
     format!("{replacement}{}", &line[1..])
+}
+
+#[test]
+fn go_note_open_agrees_with_the_checkpoint_vectors() {
+    if !go_tests_enabled() {
+        return;
+    }
+    let binary = build_checker();
+    let vectors =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/vectors/log/checkpoints.json");
+    let outcome = check(&binary, &["-vectors", &vectors.to_string_lossy()]);
+    assert_eq!(outcome.code, 0, "{} {}", outcome.stdout, outcome.stderr);
+    // Go's note.Open verifies our cosignature/v1 lines through its Verifier interface.
+    assert!(
+        outcome
+            .stdout
+            .contains("vector cosigned: size 3, 1 witnesses"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("vector cosignature-does-not-verify: refused (note.Open: invalid signature")
+    );
+    // The one place Go's note package is more lenient than spec/log.md §6.
+    assert!(outcome.stdout.contains(
+        "vector second-log-line-does-not-verify: accepted by note.Open (a known difference)"
+    ));
+    assert_eq!(outcome.stdout.matches(": refused (").count(), 10);
 }
