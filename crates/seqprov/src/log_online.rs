@@ -111,7 +111,7 @@ pub struct Rollback {
     pub detail: String,
 }
 
-/// What `verify --log` found (the report's `log_online` member, spec/report.md §2.9).
+/// What `verify --log` found (the report's `log_online` member, spec/report.md §2.10).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OnlineCheck {
     /// The log as given (URL or directory).
@@ -211,6 +211,16 @@ impl OnlineCheck {
                 report.verdict = Verdict::IntegrityFailure;
             }
         }
+        // The offline check may already have named the seal's missing receipt.
+        let failures: Vec<RuleFailure> = failures
+            .into_iter()
+            .filter(|f| {
+                !report
+                    .policy
+                    .iter()
+                    .any(|p| p.rule == f.rule && p.subject == f.subject)
+            })
+            .collect();
         if !failures.is_empty() {
             report.policy.extend(failures);
             if matches!(report.verdict, Verdict::Verified | Verdict::RangeVerified) {
