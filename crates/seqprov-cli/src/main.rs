@@ -21,6 +21,7 @@ mod completions_command;
 mod custody_commands;
 mod export_command;
 mod key_reference;
+mod log_client_commands;
 mod man_pages;
 mod passphrase;
 mod progress_bar;
@@ -52,12 +53,14 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify_command::verify(a),
         Command::Show(a) => bundle_commands::show(a),
         Command::Prove(a) => bundle_commands::prove(a),
-        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(a),
+        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(*a),
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
         Command::Timestamp(a) => timestamp_command::timestamp(a),
         Command::Watch(a) => watch_command::watch(a),
+        Command::Log(args::LogCommand::Submit(a)) => log_client_commands::submit(a),
+        Command::Log(args::LogCommand::Show(a)) => log_client_commands::show(a),
         Command::Completions(a) => completions_command::completions(a),
         Command::Man(a) => man_pages::man(a),
     };
