@@ -21,6 +21,7 @@ mod completions_command;
 mod custody_commands;
 mod export_command;
 mod key_reference;
+mod log_commands;
 mod man_pages;
 mod passphrase;
 mod progress_bar;
@@ -58,6 +59,8 @@ fn main() -> ExitCode {
         Command::Export(a) => export_command::export(a),
         Command::Timestamp(a) => timestamp_command::timestamp(a),
         Command::Watch(a) => watch_command::watch(a),
+        Command::Log(args::LogCommand::Init(a)) => log_commands::init(a),
+        Command::Log(args::LogCommand::Serve(a)) => log_commands::serve(a),
         Command::Completions(a) => completions_command::completions(a),
         Command::Man(a) => man_pages::man(a),
     };

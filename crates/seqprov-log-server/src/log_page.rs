@@ -189,13 +189,13 @@ fn layout(index: &LogIndex, title: &str, query: &str, body: Markup) -> String {
             body {
                 h1 { a href="/" { "Transparency log " } code { (Shown(&index.origin)) } }
                 p.note {
-                    "Verifier key: " code#vkey { (Shown(&index.vkey)) } br;
-                    "Checkpoint: " span#tree-size { (index.checkpoint.size) } " entries, "
+                    "Verifier key: " code id="vkey" { (Shown(&index.vkey)) } br;
+                    "Checkpoint: " span id="tree-size" { (index.checkpoint.size) } " entries, "
                     (witness_text(&index.checkpoint)) "."
                 }
                 form method="get" action="/" {
                     label for="q" { "Search run id, flow cell, seal or message digest, key id: " }
-                    input#q type="search" name="q" value=(query) maxlength="256";
+                    input id="q" type="search" name="q" value=(query) maxlength="256";
                     " " button type="submit" { "Search" }
                 }
                 (body)
@@ -247,10 +247,10 @@ pub fn front_page(index: &LogIndex) -> String {
     let body = html! {
         h2 { "Runs in the log" }
         @if runs.is_empty() {
-            p.note#no-runs { "No run has been logged yet." }
+            p.note id="no-runs" { "No run has been logged yet." }
         } @else {
             p.note { (runs.len()) " runs" @if runs.len() > MAX_ROWS { ", the " (MAX_ROWS) " most recent shown" } "." }
-            table#runs {
+            table id="runs" {
                 thead { tr { th { "Run" } th { "Flow cell" } th { "Seals" } th { "Entries" } th { "Last index" } } }
                 tbody {
                     @for (run, summary) in runs.iter().take(MAX_ROWS) {
@@ -289,9 +289,9 @@ pub fn search_page(index: &LogIndex, query: &str) -> String {
         .take(MAX_ROWS + 1)
         .collect();
     let body = html! {
-        h2 { "Entries matching " q#query { (Shown(query)) } }
+        h2 { "Entries matching " q id="query" { (Shown(query)) } }
         @if hits.is_empty() {
-            p.note#no-hits { "No entry matches." }
+            p.note id="no-hits" { "No entry matches." }
         } @else {
             @if hits.len() > MAX_ROWS { p.note { "The first " (MAX_ROWS) " matches are shown." } }
             (entry_table(index, &hits[..hits.len().min(MAX_ROWS)], true))
@@ -315,12 +315,12 @@ pub fn run_page(index: &LogIndex, run: &str) -> String {
         }
     }
     let body = html! {
-        h2 { "Run " span#run-id { (Shown(run)) } }
+        h2 { "Run " span id="run-id" { (Shown(run)) } }
         @if entries.is_empty() {
-            p.note#no-entries { "The log has no entry for this run." }
+            p.note id="no-entries" { "The log has no entry for this run." }
         }
         @if seals.len() > 1 {
-            p.warn#other-seals { "This run has " (seals.len()) " different seals in the log: \
+            p.warn id="other-seals" { "This run has " (seals.len()) " different seals in the log: \
                 a re-seal of the same run. Check which one you were given." }
         }
         @for seal in &seals {
@@ -333,9 +333,9 @@ pub fn run_page(index: &LogIndex, run: &str) -> String {
         }
         h3 { "Witnesses of checkpoint " (index.checkpoint.size) }
         @if index.checkpoint.witnesses.is_empty() {
-            p.note#witnesses { "No witness has cosigned this checkpoint." }
+            p.note id="witnesses" { "No witness has cosigned this checkpoint." }
         } @else {
-            ul#witnesses {
+            ul id="witnesses" {
                 @for (name, time) in &index.checkpoint.witnesses {
                     li { (Shown(name)) " at " (posix_time(*time)) }
                 }
