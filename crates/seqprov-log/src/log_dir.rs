@@ -1,13 +1,40 @@
 //! A log on disk (spec/log.md §3): creating it, holding its lock, appending batches with
 //! the write discipline that makes every acknowledged entry durable, recovering after a
 //! crash, and proving entries against the published checkpoint.
+//!
+//! In memory an open log keeps every stored hash of its tree (levels of complete subtree
+//! hashes, about 64 bytes per entry), a duplicate index (a 16-byte record-hash prefix per
+//! entry) and the entries of the last, partial entry bundle; proofs are computed from
+//! memory, and every tile is on disk under `public/` for readers.
 
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{self, MAX_CHECKPOINT_LEN};
+use crate::merkle::{self, StoredHashes};
+use crate::note_keys::{LogSigner, LogVerifier, check_key_name};
 use crate::proof_text::TlogProof;
-use crate::{Hash, LogError};
+use crate::tile_path::TilePath;
+use crate::{Hash, LogError, MAX_ENTRY_LEN, TILE_WIDTH, entry_bundle};
+
+/// The config file's name in a log directory.
+pub const CONFIG_FILE: &str = "seqprov-log.toml";
+/// The vkey file's name in a log directory.
+pub const VKEY_FILE: &str = "log.vkey";
+/// The lock file's name in a log directory.
+pub const LOCK_FILE: &str = "lock";
+/// The published directory's name in a log directory.
+pub const PUBLIC_DIR: &str = "public";
+
+/// The largest entry bundle: 256 entries of the largest size with their prefixes.
+pub const MAX_ENTRY_BUNDLE_LEN: usize = TILE_WIDTH as usize * (MAX_ENTRY_LEN + 2);
+/// The largest hash tile: 256 hashes.
+pub const MAX_HASH_TILE_LEN: usize = TILE_WIDTH as usize * 32;
 
 /// What `log init` records in `DIR/seqprov-log.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,14 +45,283 @@ pub struct LogConfig {
     pub key_path: PathBuf,
 }
 
+/// The config file's fields (spec/log.md §3).
+#[derive(Serialize, Deserialize)]
+struct ConfigFile {
+    format: String,
+    version: u64,
+    origin: String,
+    key_path: String,
+    /// POSIX seconds of `log init`.
+    created: u64,
+}
+
+const CONFIG_FORMAT: &str = "seqprov.log-config";
+
 /// Produces the published checkpoint note for a new tree: signs it with the log key and
 /// may add witness cosignatures. Called by [`LogDir::append`] after the tiles are durable
 /// and before the checkpoint is renamed into place.
 pub type Publish<'a> = dyn FnMut(u64, &Hash) -> Result<Vec<u8>, LogError> + 'a;
 
+/// Every stored hash of a tree: `levels[k][n]` is the hash of the complete subtree of
+/// `2^k` records starting at record `n·2^k`.
+#[derive(Default)]
+struct TreeHashes {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl TreeHashes {
+    fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    fn push(&mut self, record: Hash) {
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        self.levels[0].push(record);
+        let mut k = 0;
+        while self.levels[k].len().is_multiple_of(2) {
+            let level = &self.levels[k];
+            let node = merkle::node_hash(&level[level.len() - 2], &level[level.len() - 1]);
+            if self.levels.len() == k + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[k + 1].push(node);
+            k += 1;
+        }
+    }
+
+    /// Forgets every record from `size` on.
+    fn truncate(&mut self, size: u64) {
+        for (k, level) in self.levels.iter_mut().enumerate() {
+            level.truncate((size >> k) as usize);
+        }
+        while self.levels.last().is_some_and(|l| l.is_empty()) {
+            self.levels.pop();
+        }
+    }
+
+    /// The RFC 6962 root: the complete subtrees of the size's one bits, joined right to left.
+    fn root(&self) -> Hash {
+        let size = self.size();
+        let mut root: Option<Hash> = None;
+        for (k, level) in self.levels.iter().enumerate() {
+            if (size >> k) & 1 == 1 {
+                let subtree = level[level.len() - 1];
+                root = Some(match root {
+                    None => subtree,
+                    Some(right) => merkle::node_hash(&subtree, &right),
+                });
+            }
+        }
+        root.unwrap_or_else(merkle::empty_root)
+    }
+
+    /// The hashes at tree level `k`, `n`.. `n + width`, concatenated (a hash tile).
+    fn tile_bytes(&self, k: usize, start: usize, width: usize) -> Vec<u8> {
+        self.levels[k][start..start + width].concat()
+    }
+}
+
+impl StoredHashes for TreeHashes {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, LogError> {
+        indexes
+            .iter()
+            .map(|&i| {
+                let (level, n) = tlog_tiles::split_stored_hash_index(i);
+                self.levels
+                    .get(usize::from(level))
+                    .and_then(|l| l.get(usize::try_from(n).ok()?))
+                    .copied()
+                    .ok_or_else(|| {
+                        LogError::Verification(format!(
+                            "stored hash {i} (level {level}, {n}) is not in the tree of {} entries",
+                            self.size()
+                        ))
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Record hash → index, keyed by a 16-byte prefix (the full hash is in the tree); the
+/// rare entry whose prefix is taken goes to a second map under its full hash.
+#[derive(Default)]
+struct DuplicateIndex {
+    by_prefix: HashMap<[u8; 16], u64>,
+    collisions: HashMap<Hash, u64>,
+}
+
+impl DuplicateIndex {
+    fn prefix(hash: &Hash) -> [u8; 16] {
+        let mut p = [0; 16];
+        p.copy_from_slice(&hash[..16]);
+        p
+    }
+
+    fn find(&self, hash: &Hash, tree: &TreeHashes) -> Option<u64> {
+        if let Some(&i) = self.by_prefix.get(&Self::prefix(hash))
+            && tree.levels.first().and_then(|l| l.get(i as usize)) == Some(hash)
+        {
+            return Some(i);
+        }
+        self.collisions.get(hash).copied()
+    }
+
+    /// Records `hash` at `index` unless it is already there.
+    fn insert(&mut self, hash: &Hash, index: u64, tree: &TreeHashes) {
+        if self.find(hash, tree).is_some() {
+            return;
+        }
+        match self.by_prefix.entry(Self::prefix(hash)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(index);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions.insert(*hash, index);
+            }
+        }
+    }
+}
+
 /// An open log directory, holding its exclusive lock for as long as it lives.
 pub struct LogDir {
     root: PathBuf,
+    public: PathBuf,
+    config: LogConfig,
+    checkpoint: Vec<u8>,
+    tree: TreeHashes,
+    duplicates: DuplicateIndex,
+    /// The entries of the last entry bundle when it is partial (size % 256 of them).
+    tail: Vec<Vec<u8>>,
+    /// Held for the lifetime of the value: the flock is released when it closes.
+    _lock: File,
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> LogError {
+    LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads a file of at most `limit` bytes; `None` if it does not exist.
+pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, LogError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, e))?;
+    if bytes.len() > limit {
+        return Err(io_error(
+            path,
+            std::io::Error::other(format!("larger than {limit} bytes")),
+        ));
+    }
+    Ok(Some(bytes))
+}
+
+fn read_required(path: &Path, limit: usize) -> Result<Vec<u8>, LogError> {
+    read_bounded(path, limit)?
+        .ok_or_else(|| io_error(path, std::io::Error::from(std::io::ErrorKind::NotFound)))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, e))
+}
+
+/// Creates the missing directories of `dir`, noting each new one's parent for an fsync.
+fn create_dirs(dir: &Path, to_sync: &mut BTreeSet<PathBuf>) -> Result<(), LogError> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.is_dir() {
+        missing.push(at.to_path_buf());
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    for new_dir in missing.iter().rev() {
+        match fs::create_dir(new_dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error(new_dir, e)),
+        }
+        if let Some(parent) = new_dir.parent() {
+            to_sync.insert(parent.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at `path` by temporary file, fsync and rename; the directories to fsync
+/// afterwards are added to `to_sync`.
+fn write_durably(
+    path: &Path,
+    bytes: &[u8],
+    to_sync: &mut BTreeSet<PathBuf>,
+) -> Result<(), LogError> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io_error(path, std::io::Error::other("has no directory")))?;
+    create_dirs(dir, to_sync)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(".tmp");
+    let temp = dir.join(temp_name);
+    let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error(&temp, e))?;
+    drop(file);
+    fs::rename(&temp, path).map_err(|e| io_error(path, e))?;
+    to_sync.insert(dir.to_path_buf());
+    Ok(())
+}
+
+/// Writes one file durably, its directory fsynced before returning.
+fn write_file_now(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    let mut to_sync = BTreeSet::new();
+    write_durably(path, bytes, &mut to_sync)?;
+    to_sync.iter().try_for_each(|d| sync_dir(d))
+}
+
+/// The number of complete hashes at tile level `level` (tree level 8·level) in a tree of
+/// `size` records.
+pub(crate) fn level_count(size: u64, level: u8) -> u64 {
+    let shift = 8 * u32::from(level);
+    if shift >= 64 { 0 } else { size >> shift }
+}
+
+/// Whether `tile` lies within the tree of `size` records (its last hash or entry is in it).
+pub(crate) fn tile_within(tile: &TilePath, size: u64) -> bool {
+    let (count, index, width) = match *tile {
+        TilePath::Hash {
+            level,
+            index,
+            width,
+        } => (level_count(size, level), index, width),
+        TilePath::Entries { index, width } => (size, index, width),
+    };
+    index
+        .checked_mul(TILE_WIDTH)
+        .and_then(|start| start.checked_add(u64::from(width)))
+        .is_some_and(|end| end <= count)
+}
+
+/// The width of tile `index` when `count` hashes or entries exist at its level.
+pub(crate) fn tile_width(count: u64, index: u64) -> u16 {
+    (count - index * TILE_WIDTH).min(TILE_WIDTH) as u16
 }
 
 impl LogDir {
@@ -38,12 +334,78 @@ impl LogDir {
         key: &SigningKey,
         key_path: &Path,
     ) -> Result<String, LogError> {
-        todo!("{dir:?} {origin} {:?} {key_path:?}", key.verifying_key())
+        check_key_name(origin)?;
+        match fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    return Err(io_error(
+                        dir,
+                        std::io::Error::new(
+                            std::io::ErrorKind::AlreadyExists,
+                            "is not empty (a log is created in a new or empty directory)",
+                        ),
+                    ));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+            }
+            Err(e) => return Err(io_error(dir, e)),
+        }
+        let key_path = std::path::absolute(key_path).map_err(|e| io_error(key_path, e))?;
+        let key_path_text = key_path.to_str().ok_or_else(|| {
+            io_error(
+                &key_path,
+                std::io::Error::other("the key file path is not UTF-8"),
+            )
+        })?;
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let config = toml::to_string(&ConfigFile {
+            format: CONFIG_FORMAT.to_string(),
+            version: 1,
+            origin: origin.to_string(),
+            key_path: key_path_text.to_string(),
+            created,
+        })
+        .map_err(|e| io_error(&dir.join(CONFIG_FILE), std::io::Error::other(e)))?;
+        let signer = LogSigner {
+            origin: origin.to_string(),
+            key: key.clone(),
+        };
+        let vkey = signer.vkey();
+        write_file_now(&dir.join(CONFIG_FILE), config.as_bytes())?;
+        write_file_now(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
+        let lock = dir.join(LOCK_FILE);
+        File::create(&lock).map_err(|e| io_error(&lock, e))?;
+        let note = checkpoint::sign(&signer, 0, &merkle::empty_root());
+        write_file_now(&dir.join(PUBLIC_DIR).join("checkpoint"), &note)?;
+        sync_dir(dir)?;
+        Ok(vkey)
     }
 
     /// Reads a log's config without opening (locking) the log.
     pub fn read_config(dir: &Path) -> Result<LogConfig, LogError> {
-        todo!("{dir:?}")
+        let path = dir.join(CONFIG_FILE);
+        let bytes = read_required(&path, 64 * 1024)?;
+        let bad = |detail: String| LogError::Malformed {
+            what: "log config",
+            detail: format!("{}: {detail}", path.display()),
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|_| bad("not UTF-8".into()))?;
+        let file: ConfigFile = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        if file.format != CONFIG_FORMAT || file.version != 1 {
+            return Err(bad(format!(
+                "format {:?} version {} (expected {CONFIG_FORMAT:?} version 1)",
+                file.format, file.version
+            )));
+        }
+        check_key_name(&file.origin)?;
+        Ok(LogConfig {
+            origin: file.origin,
+            key_path: PathBuf::from(file.key_path),
+        })
     }
 
     /// Opens a log for appending: takes the exclusive lock (failing with
@@ -51,7 +413,129 @@ impl LogDir {
     /// and the entries up to its size (rebuilding the duplicate index and checking the
     /// root), and forgets anything beyond that size.
     pub fn open(dir: &Path) -> Result<LogDir, LogError> {
-        todo!("{dir:?}")
+        let config = Self::read_config(dir)?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| io_error(&lock_path, e))?;
+        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(LogError::Locked(dir.to_path_buf())),
+            Err(e) => return Err(io_error(&lock_path, e.into())),
+        }
+        let vkey_path = dir.join(VKEY_FILE);
+        let vkey_bytes = read_required(&vkey_path, 4096)?;
+        let vkey = String::from_utf8_lossy(&vkey_bytes);
+        let verifier = LogVerifier::from_vkey(vkey.trim_end_matches('\n'))?;
+        if verifier.origin != config.origin {
+            return Err(LogError::Verification(format!(
+                "{}: its vkey names the origin {:?}, its config {:?}",
+                dir.display(),
+                verifier.origin,
+                config.origin
+            )));
+        }
+        let public = dir.join(PUBLIC_DIR);
+        let note = read_required(&public.join("checkpoint"), MAX_CHECKPOINT_LEN)?;
+        let opened = checkpoint::open(&note, &verifier, &[])?;
+        let mut log = LogDir {
+            root: dir.to_path_buf(),
+            public,
+            config,
+            checkpoint: note,
+            tree: TreeHashes::default(),
+            duplicates: DuplicateIndex::default(),
+            tail: Vec::new(),
+            _lock: lock,
+        };
+        let size = opened.size;
+        for n in 0..size.div_ceil(TILE_WIDTH) {
+            let tile = TilePath::Entries {
+                index: n,
+                width: tile_width(size, n),
+            };
+            let path = log.public.join(tile.to_path());
+            let bytes = read_required(&path, MAX_ENTRY_BUNDLE_LEN)?;
+            let entries = entry_bundle::decode(&bytes, usize::from(tile_width(size, n)))
+                .map_err(|e| LogError::Verification(format!("{}: {e}", path.display())))?;
+            for entry in &entries {
+                let hash = merkle::record_hash(entry);
+                let index = log.tree.size();
+                log.tree.push(hash);
+                log.duplicates.insert(&hash, index, &log.tree);
+            }
+            if tile_width(size, n) < TILE_WIDTH as u16 {
+                log.tail = entries;
+            }
+        }
+        let root = log.tree.root();
+        if root != opened.root {
+            return Err(LogError::Verification(format!(
+                "{}: the log is corrupt: its {size} entries have the root {} but its checkpoint says {}",
+                dir.display(),
+                hex::encode(root),
+                hex::encode(opened.root)
+            )));
+        }
+        log.remove_unpublished()?;
+        Ok(log)
+    }
+
+    /// Removes the tiles a failed or interrupted append left beyond the published size, so
+    /// that no file under `public/` ever disagrees with a published tree.
+    fn remove_unpublished(&self) -> Result<(), LogError> {
+        let size = self.size();
+        let mut to_sync = BTreeSet::new();
+        let mut levels: Vec<(Option<u8>, u64)> = vec![(None, size)];
+        levels.extend((0..8u8).map(|l| (Some(l), level_count(size, l))));
+        for (level, count) in levels {
+            let tile = |index: u64, width: u16| match level {
+                None => TilePath::Entries { index, width },
+                Some(level) => TilePath::Hash {
+                    level,
+                    index,
+                    width,
+                },
+            };
+            let mut n = count / TILE_WIDTH;
+            loop {
+                let published = if n == count / TILE_WIDTH {
+                    count % TILE_WIDTH
+                } else {
+                    0
+                };
+                let full = self.public.join(tile(n, TILE_WIDTH as u16).to_path());
+                let partial_dir = self.public.join(tile(n, 1).to_path());
+                let partial_dir = partial_dir.parent().map(Path::to_path_buf);
+                let mut found = false;
+                if full.is_file() {
+                    found = true;
+                    fs::remove_file(&full).map_err(|e| io_error(&full, e))?;
+                    if let Some(d) = full.parent() {
+                        to_sync.insert(d.to_path_buf());
+                    }
+                }
+                if let Some(pdir) = partial_dir.filter(|d| d.is_dir()) {
+                    found = true;
+                    for w in (published + 1)..TILE_WIDTH {
+                        let path = pdir.join(w.to_string());
+                        if path.exists() {
+                            fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+                            to_sync.insert(pdir.clone());
+                        }
+                    }
+                }
+                if !found {
+                    break;
+                }
+                n += 1;
+            }
+        }
+        to_sync.iter().try_for_each(|d| sync_dir(d))
     }
 
     /// The log directory.
@@ -61,32 +545,54 @@ impl LogDir {
 
     /// The log's config.
     pub fn config(&self) -> &LogConfig {
-        todo!()
+        &self.config
     }
 
     /// The published tree size.
     pub fn size(&self) -> u64 {
-        todo!()
+        self.tree.size()
     }
 
     /// The published tree root.
     pub fn root_hash(&self) -> Hash {
-        todo!()
+        self.tree.root()
     }
 
     /// The published checkpoint note, verbatim.
     pub fn checkpoint(&self) -> &[u8] {
-        todo!()
+        &self.checkpoint
     }
 
     /// The index of an entry already in the log, if any.
     pub fn find(&self, entry: &[u8]) -> Option<u64> {
-        todo!("{}", entry.len())
+        self.duplicates
+            .find(&merkle::record_hash(entry), &self.tree)
     }
 
     /// The entry at `index` (< size).
     pub fn entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
-        todo!("{index}")
+        let size = self.size();
+        if index >= size {
+            return Err(LogError::Verification(format!(
+                "entry {index} is not in the log of {size} entries"
+            )));
+        }
+        let n = index / TILE_WIDTH;
+        let offset = (index % TILE_WIDTH) as usize;
+        if n == size / TILE_WIDTH {
+            return Ok(self.tail[offset].clone());
+        }
+        let path = self.public.join(
+            TilePath::Entries {
+                index: n,
+                width: TILE_WIDTH as u16,
+            }
+            .to_path(),
+        );
+        let bytes = read_required(&path, MAX_ENTRY_BUNDLE_LEN)?;
+        let mut entries = entry_bundle::decode(&bytes, TILE_WIDTH as usize)
+            .map_err(|e| LogError::Verification(format!("{}: {e}", path.display())))?;
+        Ok(entries.swap_remove(offset))
     }
 
     /// Appends a batch: entries already in the log (or repeated in the batch) keep their
@@ -98,23 +604,225 @@ impl LogDir {
         entries: &[Vec<u8>],
         publish: &mut Publish<'_>,
     ) -> Result<Vec<u64>, LogError> {
-        todo!("{}", entries.len() + std::ptr::addr_of!(publish) as usize)
+        if let Some((i, e)) = entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.len() > MAX_ENTRY_LEN)
+        {
+            return Err(LogError::Malformed {
+                what: "log entry",
+                detail: format!(
+                    "entry {i} of the batch has {} bytes, more than {MAX_ENTRY_LEN}",
+                    e.len()
+                ),
+            });
+        }
+        let old_size = self.size();
+        let mut indexes = Vec::with_capacity(entries.len());
+        let mut batch: HashMap<Hash, u64> = HashMap::new();
+        let mut new: Vec<(&[u8], Hash)> = Vec::new();
+        for entry in entries {
+            let hash = merkle::record_hash(entry);
+            if let Some(i) = self.duplicates.find(&hash, &self.tree) {
+                indexes.push(i);
+            } else if let Some(&i) = batch.get(&hash) {
+                indexes.push(i);
+            } else {
+                let i = old_size + new.len() as u64;
+                batch.insert(hash, i);
+                new.push((entry, hash));
+                indexes.push(i);
+            }
+        }
+        if new.is_empty() {
+            return Ok(indexes);
+        }
+        for (_, hash) in &new {
+            self.tree.push(*hash);
+        }
+        match self.write_and_publish(old_size, &new, publish) {
+            Ok(()) => {
+                for (i, (_, hash)) in new.iter().enumerate() {
+                    self.duplicates
+                        .insert(hash, old_size + i as u64, &self.tree);
+                }
+                Ok(indexes)
+            }
+            Err(e) => {
+                if self.checkpoint_size() == old_size {
+                    self.tree.truncate(old_size);
+                    // Best effort: the error that matters is the one already in hand.
+                    let _ = self.remove_unpublished();
+                } else {
+                    // The checkpoint was renamed into place before the error (its
+                    // directory fsync failed): the new tree is what readers see.
+                    for (i, (_, hash)) in new.iter().enumerate() {
+                        self.duplicates
+                            .insert(hash, old_size + i as u64, &self.tree);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The size the in-memory checkpoint note states.
+    fn checkpoint_size(&self) -> u64 {
+        checkpoint::parse_unverified(&self.checkpoint).map_or(0, |(_, size, _)| size)
+    }
+
+    /// Writes the tiles of the records `old_size..` (already pushed into the tree), asks
+    /// for the note and publishes it. Updates the checkpoint and the tail only once the
+    /// checkpoint is renamed into place.
+    fn write_and_publish(
+        &mut self,
+        old_size: u64,
+        new: &[(&[u8], Hash)],
+        publish: &mut Publish<'_>,
+    ) -> Result<(), LogError> {
+        let new_size = self.size();
+        let mut to_sync = BTreeSet::new();
+        // Entry bundles: the old partial bundle's entries, then the new ones.
+        let first_tile = old_size / TILE_WIDTH;
+        let pending: Vec<&[u8]> = self
+            .tail
+            .iter()
+            .map(Vec::as_slice)
+            .chain(new.iter().map(|(e, _)| *e))
+            .collect();
+        let mut new_tail = Vec::new();
+        for (j, chunk) in pending.chunks(TILE_WIDTH as usize).enumerate() {
+            let tile = TilePath::Entries {
+                index: first_tile + j as u64,
+                width: chunk.len() as u16,
+            };
+            write_durably(
+                &self.public.join(tile.to_path()),
+                &entry_bundle::encode(chunk)?,
+                &mut to_sync,
+            )?;
+            if chunk.len() < TILE_WIDTH as usize {
+                new_tail = chunk.iter().map(|e| e.to_vec()).collect();
+            }
+        }
+        // Hash tiles: at each tile level, the tiles whose hashes changed.
+        for level in 0..8u8 {
+            let (old_count, new_count) =
+                (level_count(old_size, level), level_count(new_size, level));
+            if new_count == old_count {
+                break;
+            }
+            let k = 8 * usize::from(level);
+            for n in old_count / TILE_WIDTH..new_count.div_ceil(TILE_WIDTH) {
+                let width = tile_width(new_count, n);
+                let tile = TilePath::Hash {
+                    level,
+                    index: n,
+                    width,
+                };
+                let bytes = self
+                    .tree
+                    .tile_bytes(k, (n * TILE_WIDTH) as usize, usize::from(width));
+                write_durably(&self.public.join(tile.to_path()), &bytes, &mut to_sync)?;
+            }
+        }
+        for dir in &to_sync {
+            sync_dir(dir)?;
+        }
+        let root = self.tree.root();
+        let note = publish(new_size, &root)?;
+        let (origin, size, note_root) = checkpoint::parse_unverified(&note)?;
+        if origin != self.config.origin || size != new_size || note_root != root {
+            return Err(LogError::Verification(format!(
+                "the checkpoint to publish states {origin:?} size {size}, not {:?} size {new_size} with the new root",
+                self.config.origin
+            )));
+        }
+        let mut to_sync = BTreeSet::new();
+        write_durably(&self.public.join("checkpoint"), &note, &mut to_sync)?;
+        self.checkpoint = note;
+        self.tail = new_tail;
+        to_sync.iter().try_for_each(|d| sync_dir(d))
     }
 
     /// The receipt of entry `index` against the published checkpoint.
     pub fn receipt(&self, index: u64) -> Result<TlogProof, LogError> {
-        todo!("{index}")
+        Ok(TlogProof {
+            index,
+            path: merkle::inclusion_proof(&self.tree, self.size(), index)?,
+            checkpoint: self.checkpoint.clone(),
+        })
     }
 
     /// The consistency proof from the tree of `old_size` to the published tree.
     pub fn consistency_proof(&self, old_size: u64) -> Result<Vec<Hash>, LogError> {
-        todo!("{old_size}")
+        merkle::consistency_proof(&self.tree, self.size(), old_size)
     }
 
     /// Reads a published file by its relative path (`checkpoint` or a tile path that
     /// [`crate::tile_path::TilePath::parse`] accepts and that lies within the published
     /// tree); `None` for any other path.
     pub fn read_public(&self, rel_path: &str) -> Result<Option<Vec<u8>>, LogError> {
-        todo!("{rel_path}")
+        if rel_path == "checkpoint" {
+            return Ok(Some(self.checkpoint.clone()));
+        }
+        let Ok(tile) = TilePath::parse(rel_path) else {
+            return Ok(None);
+        };
+        if !tile_within(&tile, self.size()) {
+            return Ok(None);
+        }
+        let limit = match tile {
+            TilePath::Hash { .. } => MAX_HASH_TILE_LEN,
+            TilePath::Entries { .. } => MAX_ENTRY_BUNDLE_LEN,
+        };
+        read_bounded(&self.public.join(tile.to_path()), limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_hashes_root_and_truncate_match_the_root_builder() {
+        let mut tree = TreeHashes::default();
+        let mut builder = merkle::RootBuilder::default();
+        assert_eq!(tree.root(), builder.root());
+        for i in 0..600u32 {
+            let h = merkle::record_hash(&i.to_be_bytes());
+            tree.push(h);
+            builder.push(h);
+            assert_eq!(tree.root(), builder.root(), "size {}", i + 1);
+        }
+        let mut small = merkle::RootBuilder::default();
+        for i in 0..257u32 {
+            small.push(merkle::record_hash(&i.to_be_bytes()));
+        }
+        tree.truncate(257);
+        assert_eq!(tree.size(), 257);
+        assert_eq!(tree.root(), small.root());
+        tree.truncate(0);
+        assert_eq!(tree.root(), merkle::empty_root());
+    }
+
+    #[test]
+    fn tiles_within_a_tree() {
+        let e = |index, width| TilePath::Entries { index, width };
+        let h = |level, index, width| TilePath::Hash {
+            level,
+            index,
+            width,
+        };
+        assert!(tile_within(&e(0, 256), 300));
+        assert!(tile_within(&e(1, 44), 300));
+        assert!(tile_within(&e(1, 3), 300));
+        assert!(!tile_within(&e(1, 45), 300));
+        assert!(!tile_within(&e(2, 1), 300));
+        assert!(tile_within(&h(1, 0, 1), 300));
+        assert!(!tile_within(&h(1, 0, 2), 300));
+        assert!(!tile_within(&h(2, 0, 1), 300));
+        assert!(!tile_within(&h(63, 0, 1), u64::MAX));
+        assert!(!tile_within(&e(u64::MAX, 256), u64::MAX));
     }
 }

@@ -1,8 +1,18 @@
 //! Reading a log that someone else runs: from a directory (a copy of `public/`, or a log
 //! directory) or over HTTP(S), with every response bounded; and checking what it serves.
 
-use crate::merkle::StoredHashes;
-use crate::{Hash, LogError};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::log_dir::{MAX_ENTRY_BUNDLE_LEN, level_count, read_bounded, tile_width};
+use crate::merkle::{self, RootBuilder, StoredHashes};
+use crate::tile_path::TilePath;
+use crate::{Hash, LogError, TILE_WIDTH, entry_bundle};
+
+/// How long connecting, and each wait for bytes, may take over HTTP.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a log's published files are read from.
 pub trait TileSource: Send + Sync {
@@ -14,10 +24,105 @@ pub trait TileSource: Send + Sync {
     fn describe(&self) -> String;
 }
 
+/// Refuses a relative path that is neither `checkpoint` nor a canonical tile path (so no
+/// request leaves the log's files).
+fn check_rel_path(rel_path: &str) -> Result<(), LogError> {
+    if rel_path == "checkpoint" {
+        return Ok(());
+    }
+    TilePath::parse(rel_path).map(|_| ())
+}
+
+/// A log's published files in a directory.
+struct DirSource {
+    dir: PathBuf,
+}
+
+impl TileSource for DirSource {
+    fn get(&self, rel_path: &str, limit: usize) -> Result<Vec<u8>, LogError> {
+        check_rel_path(rel_path)?;
+        let path = self.dir.join(rel_path);
+        read_bounded(&path, limit)?.ok_or_else(|| LogError::Io {
+            path,
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.dir.display().to_string()
+    }
+}
+
+/// A log's published files over HTTP(S).
+struct HttpSource {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl TileSource for HttpSource {
+    fn get(&self, rel_path: &str, limit: usize) -> Result<Vec<u8>, LogError> {
+        check_rel_path(rel_path)?;
+        let url = format!("{}/{rel_path}", self.base);
+        let remote = |detail: String| LogError::Remote {
+            url: url.clone(),
+            detail,
+        };
+        let mut response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| remote(format!("cannot be read: {e}")))?;
+        let status = response.status();
+        if status == 404 {
+            return Err(remote("not found (HTTP 404)".into()));
+        }
+        if status != 200 {
+            return Err(remote(format!("answered HTTP {status}")));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(limit as u64)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => {
+                    remote(format!("the answer is larger than {limit} bytes"))
+                }
+                e => remote(format!("reading the answer: {e}")),
+            })
+    }
+
+    fn describe(&self) -> String {
+        self.base.clone()
+    }
+}
+
 /// A source for `URL_OR_DIR`: `http://` or `https://` is read over HTTP (timeouts,
 /// bounded bodies), anything else is a directory (its `public/` if it has one).
 pub fn open_source(url_or_dir: &str) -> Result<Box<dyn TileSource>, LogError> {
-    todo!("{url_or_dir}")
+    if url_or_dir.starts_with("http://") || url_or_dir.starts_with("https://") {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(HTTP_TIMEOUT))
+            .timeout_recv_response(Some(HTTP_TIMEOUT))
+            .timeout_per_read(Some(HTTP_TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        return Ok(Box::new(HttpSource {
+            base: url_or_dir.trim_end_matches('/').to_string(),
+            agent,
+        }));
+    }
+    let dir = PathBuf::from(url_or_dir);
+    let public = dir.join(crate::log_dir::PUBLIC_DIR);
+    let dir = if public.is_dir() { public } else { dir };
+    if !dir.is_dir() {
+        return Err(LogError::Io {
+            path: dir,
+            source: std::io::Error::other("is not a directory (nor an http(s):// URL)"),
+        });
+    }
+    Ok(Box::new(DirSource { dir }))
 }
 
 /// The stored hashes of the tree of `size` records of a log read through `source`
@@ -25,20 +130,101 @@ pub fn open_source(url_or_dir: &str) -> Result<Box<dyn TileSource>, LogError> {
 pub struct SourceHashes<'a> {
     source: &'a dyn TileSource,
     size: u64,
+    tiles: Mutex<HashMap<TilePath, Vec<u8>>>,
 }
 
 impl<'a> SourceHashes<'a> {
     /// Hashes of the tree of `size` records.
     pub fn new(source: &'a dyn TileSource, size: u64) -> SourceHashes<'a> {
-        SourceHashes { source, size }
+        SourceHashes {
+            source,
+            size,
+            tiles: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The hash tile `tile`, fetched once; it must hold exactly its width of hashes.
+    fn tile(&self, tile: TilePath, width: u16) -> Result<Vec<u8>, LogError> {
+        let mut tiles = self.tiles.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bytes) = tiles.get(&tile) {
+            return Ok(bytes.clone());
+        }
+        let expected = usize::from(width) * 32;
+        let path = tile.to_path();
+        let bytes = self.source.get(&path, expected)?;
+        if bytes.len() != expected {
+            return Err(LogError::Verification(format!(
+                "{}: {path} has {} bytes, not {expected} ({width} hashes)",
+                self.source.describe(),
+                bytes.len()
+            )));
+        }
+        tiles.insert(tile, bytes.clone());
+        Ok(bytes)
+    }
+
+    /// The stored hash at tree level `level`, index `n`: read from the hash tile at tile
+    /// level `level / 8`, or computed from the `2^(level % 8)` hashes under it there.
+    fn hash(&self, level: u8, n: u64) -> Result<Hash, LogError> {
+        let not_in_tree = || {
+            LogError::Verification(format!(
+                "{}: hash {n} at level {level} is not in the tree of {} entries",
+                self.source.describe(),
+                self.size
+            ))
+        };
+        let tile_level = level / 8;
+        let below = u32::from(level % 8);
+        let count = 1u64 << below;
+        let first = n.checked_mul(count).ok_or_else(not_in_tree)?;
+        let hashes_at_level = level_count(self.size, tile_level);
+        if first
+            .checked_add(count)
+            .is_none_or(|end| end > hashes_at_level)
+        {
+            return Err(not_in_tree());
+        }
+        let index = first / TILE_WIDTH;
+        let width = tile_width(hashes_at_level, index);
+        let tile = TilePath::Hash {
+            level: tile_level,
+            index,
+            width,
+        };
+        let bytes = self.tile(tile, width)?;
+        let start = (first % TILE_WIDTH) as usize;
+        let mut hashes: Vec<Hash> = bytes[start * 32..(start + count as usize) * 32]
+            .chunks_exact(32)
+            .map(|c| {
+                let mut h = [0; 32];
+                h.copy_from_slice(c);
+                h
+            })
+            .collect();
+        while hashes.len() > 1 {
+            hashes = hashes
+                .chunks_exact(2)
+                .map(|pair| merkle::node_hash(&pair[0], &pair[1]))
+                .collect();
+        }
+        Ok(hashes[0])
     }
 }
 
 impl StoredHashes for SourceHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, LogError> {
-        todo!("{} {} {}", indexes.len(), self.size, self.source.describe())
+        indexes
+            .iter()
+            .map(|&i| {
+                let (level, n) = tlog_tiles::split_stored_hash_index(i);
+                self.hash(level, n)
+            })
+            .collect()
     }
 }
+
+/// What [`scan_entries`] calls for each entry: `visit(index, entry)`.
+pub type EntryVisitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), LogError> + 'a;
 
 /// Reads every entry of the tree of `size` records in order, calls `visit(index, entry)`
 /// for each, and checks that their tree root is `root` (so a source cannot leave entries
@@ -48,11 +234,25 @@ pub fn scan_entries(
     source: &dyn TileSource,
     size: u64,
     root: &Hash,
-    visit: &mut dyn FnMut(u64, &[u8]) -> Result<(), LogError>,
+    visit: &mut EntryVisitor<'_>,
 ) -> Result<(), LogError> {
-    todo!(
-        "{} {size} {root:?} {}",
-        source.describe(),
-        std::ptr::addr_of!(visit) as usize
-    )
+    let mut builder = RootBuilder::default();
+    for n in 0..size.div_ceil(TILE_WIDTH) {
+        let width = tile_width(size, n);
+        let path = TilePath::Entries { index: n, width }.to_path();
+        let bytes = source.get(&path, MAX_ENTRY_BUNDLE_LEN.min(usize::from(width) * 65_537))?;
+        let entries = entry_bundle::decode(&bytes, usize::from(width))
+            .map_err(|e| LogError::Verification(format!("{}: {path}: {e}", source.describe())))?;
+        for entry in entries {
+            visit(builder.size(), &entry)?;
+            builder.push(merkle::record_hash(&entry));
+        }
+    }
+    if builder.root() != *root {
+        return Err(LogError::Verification(format!(
+            "{}: its {size} entries do not have the checkpoint's root (entries changed, left out or added)",
+            source.describe()
+        )));
+    }
+    Ok(())
 }
