@@ -17,6 +17,9 @@ use crate::cose::{self, SignedMessage};
 use crate::entry_list::{self, ListError, WindowError};
 use crate::entry_table::EntryTable;
 use crate::error::{FormatError as Error, Result};
+use crate::log_receipt_record::{
+    self, LogReceiptRecord, MAX_RECEIPT_RECORD_BYTES, MAX_RECEIPTS_PER_MESSAGE,
+};
 use crate::manifest::{SEAL_CONTENT_TYPE, SealPayload};
 use crate::merkle;
 use crate::timestamp_record::{MAX_RECORDS_PER_MESSAGE, MAX_TOKEN_BYTES, TimestampRecord};
@@ -60,6 +63,9 @@ pub struct Bundle {
     /// The timestamp records among the custody events, in file order
     /// (`spec/timestamps.md`); each covers the seal or an event before it.
     pub timestamps: Vec<TimestampRecord>,
+    /// The log receipt records among the custody events, in file order
+    /// (`spec/log.md` §7.1); each covers the seal or an event before it.
+    pub log_receipts: Vec<LogReceiptRecord>,
 }
 
 /// How the entries of a [`Bundle`] were checked against the signed root. A typed result,
@@ -182,14 +188,15 @@ impl Bundle {
             entry_list::walk_window(&mut window, |_, _| {}).map_err(list_error)?;
             (EntryTable::default(), RootEvidence::NotDecoded)
         };
-        let (events, timestamps) = read_tail(&mut window)?;
+        let tail = read_tail(&mut window)?;
         Ok(Bundle {
             seal,
             payload,
             entries,
             root_evidence,
-            events,
-            timestamps,
+            events: tail.events,
+            timestamps: tail.timestamps,
+            log_receipts: tail.log_receipts,
         })
     }
 
@@ -309,7 +316,9 @@ fn parse_event(
 ) -> std::result::Result<(SignedMessage, usize), EventError> {
     match parse_tail_item(rest, offset, false)? {
         (TailItem::Event(event), used) => Ok((*event, used)),
-        (TailItem::Record(_), _) => unreachable!("records are not parsed here"),
+        (TailItem::Record(_) | TailItem::Receipt(_), _) => {
+            unreachable!("records are not parsed here")
+        }
     }
 }
 
@@ -319,11 +328,15 @@ enum TailItem {
     Event(Box<SignedMessage>),
     /// A timestamp record (`spec/timestamps.md`).
     Record(TimestampRecord),
+    /// A log receipt record (`spec/log.md` §7.1).
+    Receipt(LogReceiptRecord),
 }
 
 /// Parse the item at the start of `rest` (at byte `offset`): a custody event as
-/// [`parse_event`] does, or, when `records_allowed`, a timestamp record (an untagged map,
-/// bounded from its heads by the largest token before it is decoded).
+/// [`parse_event`] does, or, when `records_allowed`, a timestamp record or a log receipt
+/// record (an untagged map, bounded from its heads by the largest receipt record before
+/// it is decoded; a map whose `format` is `seqprov.log-receipt` is a receipt, any other
+/// map is read as a timestamp record).
 fn parse_tail_item(
     rest: &[u8],
     offset: u64,
@@ -333,11 +346,12 @@ fn parse_tail_item(
     if records_allowed
         && rest.first().is_some_and(|b| b >> 5 == 5)
         && let Ok(len) = cbor::item_len(rest)
-        && len > MAX_TOKEN_BYTES + MAX_RECORD_OVERHEAD
+        && len > MAX_RECEIPT_RECORD_BYTES.max(MAX_TOKEN_BYTES + MAX_RECORD_OVERHEAD)
     {
         return Err(EventError::Malformed(malformed(format!(
-            "timestamp record at byte {offset} is {len} bytes; a token holds 1 to \
-             {MAX_TOKEN_BYTES} bytes"
+            "record at byte {offset} is {len} bytes; a timestamp record holds a token of 1 to \
+             {MAX_TOKEN_BYTES} bytes, a log receipt record is at most \
+             {MAX_RECEIPT_RECORD_BYTES} bytes"
         ))));
     }
     let too_large = || {
@@ -366,6 +380,14 @@ fn parse_tail_item(
             other => other.to_string(),
         },
     })?;
+    if records_allowed && log_receipt_record::is_receipt_map(&value) {
+        let record = LogReceiptRecord::from_cbor(&rest[..used]).map_err(|e| {
+            EventError::Malformed(malformed(format!(
+                "log receipt record at byte {offset}: {e}"
+            )))
+        })?;
+        return Ok((TailItem::Receipt(record), used));
+    }
     if records_allowed && matches!(value, Value::Map(_)) {
         let record = TimestampRecord::from_cbor(&rest[..used]).map_err(|e| {
             EventError::Malformed(malformed(format!("timestamp record at byte {offset}: {e}")))
@@ -391,21 +413,33 @@ fn parse_tail_item(
     Ok((TailItem::Event(Box::new(event)), used))
 }
 
+/// What follows the entry list of a bundle.
+struct Tail {
+    events: Vec<SignedMessage>,
+    timestamps: Vec<TimestampRecord>,
+    log_receipts: Vec<LogReceiptRecord>,
+}
+
 /// Read the custody events from `window` to the end of the stream, one at a time: each is
 /// read until its length is known from its heads ([`fill_item`], never more than
 /// [`MAX_EVENT_BYTES`] and one read), decoded and its bytes dropped, so the file's tail
 /// is never held whole. A stream longer than [`MAX_BUNDLE_BYTES`] is refused.
-fn read_tail<R: Read>(
-    window: &mut ByteWindow<R>,
-) -> Result<(Vec<SignedMessage>, Vec<TimestampRecord>), ReadError> {
+fn read_tail<R: Read>(window: &mut ByteWindow<R>) -> Result<Tail, ReadError> {
     let too_long = || ReadError::from(malformed("bundle exceeds the size limit"));
     let mut events = Vec::new();
     let mut records: Vec<TimestampRecord> = Vec::new();
-    // How many records cover each message so far (index 0: the seal).
+    let mut receipts: Vec<LogReceiptRecord> = Vec::new();
+    // How many timestamp records and receipt records cover each message so far (index
+    // 0: the seal).
     let mut per_message: Vec<u8> = vec![0];
+    let mut receipts_per_message: Vec<u8> = vec![0];
     loop {
         if window.available().is_empty() && !window.read_more()? {
-            return Ok((events, records));
+            return Ok(Tail {
+                events,
+                timestamps: records,
+                log_receipts: receipts,
+            });
         }
         fill_item(window, MAX_EVENT_BYTES)?;
         if window.offset() + window.available().len() as u64 > MAX_BUNDLE_BYTES {
@@ -419,6 +453,29 @@ fn read_tail<R: Read>(
                 }
                 events.push(*event);
                 per_message.push(0);
+                receipts_per_message.push(0);
+                window.consume(used);
+            }
+            Ok((TailItem::Receipt(record), used)) => {
+                let covered = usize::try_from(record.covers)
+                    .ok()
+                    .filter(|&i| i <= events.len())
+                    .ok_or_else(|| {
+                        malformed(format!(
+                            "log receipt record at byte {offset} covers message {}, which \
+                             does not precede it",
+                            record.covers
+                        ))
+                    })?;
+                if usize::from(receipts_per_message[covered]) == MAX_RECEIPTS_PER_MESSAGE {
+                    return Err(malformed(format!(
+                        "log receipt record at byte {offset}: more than \
+                         {MAX_RECEIPTS_PER_MESSAGE} receipt records cover message {covered}"
+                    ))
+                    .into());
+                }
+                receipts_per_message[covered] += 1;
+                receipts.push(record);
                 window.consume(used);
             }
             Ok((TailItem::Record(record), used)) => {

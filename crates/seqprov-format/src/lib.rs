@@ -4,7 +4,7 @@
 //! and the fuzzers target. It owns deterministic CBOR ([`cbor`]), COSE_Sign1 with
 //! Ed25519 ([`cose`], [`key_id`]), entries and entry paths ([`manifest`],
 //! [`entry_path`], [`entry_list`], [`entry_table`]), the signed exclude-pattern grammar ([`exclude`]),
-//! the Merkle tree and inclusion paths ([`merkle`]), custody event payloads ([`event`]), timestamp records ([`timestamp_record`]),
+//! the Merkle tree and inclusion paths ([`merkle`]), custody event payloads ([`event`]), timestamp records ([`timestamp_record`]), transparency-log entries ([`log_entry`]) and receipt records ([`log_receipt_record`]),
 //! what a seal records about sequencing data ([`run_record`]), and the encoding and
 //! strict, bounded decoding of bundles ([`bundle`]) and proofs ([`proof`]).
 //!
@@ -30,6 +30,8 @@ pub mod error;
 pub mod event;
 pub mod exclude;
 pub mod key_id;
+pub mod log_entry;
+pub mod log_receipt_record;
 pub mod manifest;
 pub mod merkle;
 pub mod proof;

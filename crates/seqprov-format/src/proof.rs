@@ -162,6 +162,7 @@ fn parse_with(bytes: &[u8], mut each: impl FnMut(&ProofItem)) -> Result<Bundle> 
         root_evidence: RootEvidence::InclusionPaths { valid, invalid },
         events,
         timestamps: Vec::new(),
+        log_receipts: Vec::new(),
     })
 }
 

@@ -1,1 +1,519 @@
-//! (to be written: see lib.rs)
+//! `seqprov log witness`: a c2sp.org/tlog-witness witness (spec/log.md §6).
+//!
+//! It answers `POST /add-checkpoint`: the body is `old <size>`, at most 63 consistency
+//! proof lines, an empty line and a checkpoint. It keeps, per trusted log origin, the size
+//! and root of the last checkpoint it cosigned in a state file (temporary file, fsync,
+//! rename, directory fsync), and cosigns (`cosignature/v1`) only a checkpoint signed by
+//! the log's key that extends that tree. The check of `old` against the stored size and
+//! the update of the state are one critical section, so two requests cannot roll the
+//! state back.
+//!
+//! Answers: 200 and the cosignature line; 400 a malformed body or `old` past the
+//! checkpoint's size; 403 a checkpoint whose log signature is missing or bad; 404 an
+//! unknown origin (tlog-witness) or path; 405 another method; 409 `old` is not the stored
+//! size, the body the stored size (`text/x.tlog.size`); 413 a body over
+//! [`MAX_BODY_LEN`]; 422 a consistency proof that does not verify (a fork) or a size-0
+//! checkpoint whose root is not the empty tree's; 500 the state could not be written.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64ct::{Base64, Encoding};
+use sha2::{Digest, Sha256};
+use tiny_http::{Header, Method, Response, Server};
+
+use seqprov_log::checkpoint::{self, MAX_CHECKPOINT_LEN};
+use seqprov_log::merkle;
+use seqprov_log::note_keys::{LogVerifier, WitnessSigner};
+use seqprov_log::{Hash, LogError};
+
+/// The most consistency proof lines a request may carry (tlog-witness).
+pub const MAX_PROOF_LINES: usize = 63;
+
+/// The largest request body: the old line, 63 proof lines, the empty line, a checkpoint.
+pub const MAX_BODY_LEN: usize = 32 + MAX_PROOF_LINES * 45 + 1 + MAX_CHECKPOINT_LEN;
+
+/// The content type of a 409 answer.
+pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
+
+/// What the witness is: its key, the logs it follows, where it keeps its state.
+pub struct WitnessConfig {
+    /// The witness's signing key and name.
+    pub signer: WitnessSigner,
+    /// The trusted logs, one key per origin.
+    pub logs: Vec<LogVerifier>,
+    /// The directory of the state files (one per origin), created if absent.
+    pub state_dir: PathBuf,
+}
+
+/// What went wrong starting the witness.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// The listening address could not be bound.
+    #[error("cannot listen on {addr}: {detail}")]
+    Bind {
+        /// The address asked.
+        addr: String,
+        /// Why.
+        detail: String,
+    },
+    /// The state directory or a state file could not be read or created.
+    #[error(transparent)]
+    State(#[from] LogError),
+    /// Two trusted logs have the same origin.
+    #[error("two log keys for the origin {0:?}")]
+    DuplicateOrigin(String),
+}
+
+/// The tree the witness last cosigned for one origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WitnessedTree {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+}
+
+/// An answer of the witness: HTTP status, content type, body.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type`.
+    pub content_type: &'static str,
+    /// The body (one line).
+    pub body: String,
+}
+
+impl Answer {
+    fn text(status: u16, body: impl Into<String>) -> Answer {
+        let mut body = body.into();
+        body.push('\n');
+        Answer {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body,
+        }
+    }
+}
+
+/// The witness's state: the trusted logs and, behind one lock, the last cosigned trees.
+pub struct Witness {
+    config: WitnessConfig,
+    trees: Mutex<HashMap<String, WitnessedTree>>,
+}
+
+/// The state file of an origin: `state_dir/<hex SHA-256(origin)>`.
+pub fn state_path(state_dir: &Path, origin: &str) -> PathBuf {
+    state_dir.join(hex::encode(Sha256::digest(origin.as_bytes())))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> LogError {
+    LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads a state file: `<size>\n<base64 root>\n`; `None` if there is none.
+fn read_state(path: &Path) -> Result<Option<WitnessedTree>, LogError> {
+    let mut text = String::new();
+    match File::open(path) {
+        Ok(file) => {
+            file.take(128)
+                .read_to_string(&mut text)
+                .map_err(|e| io_error(path, e))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path, e)),
+    }
+    let malformed = || LogError::Malformed {
+        what: "witness state",
+        detail: format!("{} is not <size>\\n<root>\\n", path.display()),
+    };
+    let mut lines = text.split('\n');
+    let size = lines
+        .next()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(malformed)?;
+    let mut root = [0u8; 32];
+    let decoded = lines
+        .next()
+        .and_then(|r| Base64::decode(r, &mut root).ok().map(|d| d.len()));
+    if decoded != Some(32) || lines.next() != Some("") || lines.next().is_some() {
+        return Err(malformed());
+    }
+    Ok(Some(WitnessedTree { size, root }))
+}
+
+/// Writes a state file: temporary file, fsync, rename, directory fsync.
+fn write_state(path: &Path, tree: &WitnessedTree) -> Result<(), LogError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = path.with_extension("tmp");
+    let text = format!("{}\n{}\n", tree.size, Base64::encode_string(&tree.root));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(|e| io_error(&tmp, e))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, e))
+}
+
+/// The root of the empty tree, SHA-256 of nothing.
+fn empty_root() -> Hash {
+    Sha256::digest([]).into()
+}
+
+/// A parsed add-checkpoint body.
+struct AddCheckpoint<'a> {
+    old: u64,
+    proof: Vec<Hash>,
+    checkpoint: &'a [u8],
+}
+
+fn parse_body(body: &[u8]) -> Result<AddCheckpoint<'_>, String> {
+    let mut rest = body;
+    let mut next_line = || -> Result<&[u8], String> {
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or("the body ends before the empty line")?;
+        let line = &rest[..end];
+        rest = &rest[end + 1..];
+        Ok(line)
+    };
+    let old_line = next_line()?;
+    let old = old_line
+        .strip_prefix(b"old ")
+        .and_then(|d| std::str::from_utf8(d).ok())
+        .filter(|d| !d.is_empty() && (d.len() == 1 || !d.starts_with('0')))
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<u64>().ok())
+        .ok_or_else(|| {
+            format!(
+                "first line \"{}\" is not \"old <size>\"",
+                old_line[..old_line.len().min(40)].escape_ascii()
+            )
+        })?;
+    let mut proof = Vec::new();
+    loop {
+        let line = next_line()?;
+        if line.is_empty() {
+            break;
+        }
+        if proof.len() == MAX_PROOF_LINES {
+            return Err(format!("more than {MAX_PROOF_LINES} proof lines"));
+        }
+        let mut hash = [0u8; 32];
+        let ok = line.len() == 44
+            && std::str::from_utf8(line)
+                .ok()
+                .and_then(|l| Base64::decode(l, &mut hash).ok())
+                .is_some_and(|d| d.len() == 32);
+        if !ok {
+            return Err(format!(
+                "proof line \"{}\" is not the base64 of 32 bytes",
+                line[..line.len().min(48)].escape_ascii()
+            ));
+        }
+        proof.push(hash);
+    }
+    Ok(AddCheckpoint {
+        old,
+        proof,
+        checkpoint: rest,
+    })
+}
+
+impl Witness {
+    /// A witness with its state read from `config.state_dir` (created if absent).
+    pub fn new(config: WitnessConfig) -> Result<Witness, WitnessError> {
+        std::fs::create_dir_all(&config.state_dir).map_err(|e| io_error(&config.state_dir, e))?;
+        let mut trees = HashMap::new();
+        for (i, log) in config.logs.iter().enumerate() {
+            if config.logs[..i].iter().any(|l| l.origin == log.origin) {
+                return Err(WitnessError::DuplicateOrigin(log.origin.clone()));
+            }
+            if let Some(tree) = read_state(&state_path(&config.state_dir, &log.origin))? {
+                trees.insert(log.origin.clone(), tree);
+            }
+        }
+        Ok(Witness {
+            config,
+            trees: Mutex::new(trees),
+        })
+    }
+
+    /// The tree last cosigned for `origin`, if any.
+    pub fn witnessed(&self, origin: &str) -> Option<WitnessedTree> {
+        self.trees
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(origin)
+            .copied()
+    }
+
+    /// Handles one add-checkpoint body (already bounded) at POSIX `time`.
+    pub fn add_checkpoint(&self, body: &[u8], time: u64) -> Answer {
+        if body.len() > MAX_BODY_LEN {
+            return Answer::text(413, format!("body over {MAX_BODY_LEN} bytes"));
+        }
+        let request = match parse_body(body) {
+            Ok(request) => request,
+            Err(detail) => return Answer::text(400, detail),
+        };
+        let (origin, _, _) = match checkpoint::parse_unverified(request.checkpoint) {
+            Ok(parsed) => parsed,
+            Err(e) => return Answer::text(400, e.to_string()),
+        };
+        let Some(log) = self.config.logs.iter().find(|l| l.origin == origin) else {
+            return Answer::text(404, format!("unknown log origin {origin:?}"));
+        };
+        let opened = match checkpoint::open(request.checkpoint, log, &[]) {
+            Ok(opened) => opened,
+            Err(e) => return Answer::text(403, e.to_string()),
+        };
+        if request.old > opened.size {
+            return Answer::text(
+                400,
+                format!(
+                    "old size {} is past the checkpoint's {}",
+                    request.old, opened.size
+                ),
+            );
+        }
+        if opened.size == 0 && opened.root != empty_root() {
+            return Answer::text(
+                422,
+                "a checkpoint of size 0 whose root is not the empty tree's",
+            );
+        }
+        let mut trees = self
+            .trees
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stored = trees.get(&origin).copied();
+        let stored_size = stored.map_or(0, |t| t.size);
+        if request.old != stored_size {
+            return Answer {
+                status: 409,
+                content_type: SIZE_CONTENT_TYPE,
+                body: format!("{stored_size}\n"),
+            };
+        }
+        match stored {
+            None => {
+                if !request.proof.is_empty() {
+                    return Answer::text(422, "a consistency proof from size 0 must be empty");
+                }
+            }
+            Some(tree) if tree.size == opened.size => {
+                if tree.root != opened.root || !request.proof.is_empty() {
+                    return Answer::text(
+                        422,
+                        format!(
+                            "the checkpoint of size {} is not the cosigned tree of that size",
+                            opened.size
+                        ),
+                    );
+                }
+            }
+            Some(tree) => {
+                if let Err(e) = merkle::check_consistency(
+                    &request.proof,
+                    opened.size,
+                    &opened.root,
+                    tree.size,
+                    &tree.root,
+                ) {
+                    return Answer::text(
+                        422,
+                        format!(
+                            "the checkpoint of size {} does not extend the cosigned tree of size {}: {e}",
+                            opened.size, tree.size
+                        ),
+                    );
+                }
+            }
+        }
+        let new_tree = WitnessedTree {
+            size: opened.size,
+            root: opened.root,
+        };
+        if let Err(e) = write_state(&state_path(&self.config.state_dir, &origin), &new_tree) {
+            return Answer::text(500, format!("the witness state could not be written: {e}"));
+        }
+        trees.insert(origin, new_tree);
+        drop(trees);
+        let body = checkpoint::body(&opened.origin, opened.size, &opened.root);
+        Answer {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            body: self
+                .config
+                .signer
+                .cosignature_line(body.as_bytes(), time.max(1)),
+        }
+    }
+}
+
+/// A running witness; stopped (and its thread joined) when dropped.
+pub struct WitnessHandle {
+    addr: SocketAddr,
+    server: Arc<Server>,
+    threads: Vec<JoinHandle<()>>,
+    witness: Arc<Witness>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl WitnessHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL prefix of its endpoints (`http://ADDR`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The witness behind the service.
+    pub fn witness(&self) -> &Witness {
+        &self.witness
+    }
+
+    /// Serves until the process ends (for `seqprov log witness`).
+    pub fn wait(mut self) {
+        for thread in std::mem::take(&mut self.threads) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for WitnessHandle {
+    fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Each unblock wakes one waiting worker.
+        for _ in 0..self.threads.len() {
+            self.server.unblock();
+        }
+        for thread in std::mem::take(&mut self.threads) {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs())
+}
+
+fn respond(request: tiny_http::Request, answer: Answer) {
+    let mut response = Response::from_string(answer.body).with_status_code(answer.status);
+    if let Ok(header) = Header::from_bytes("Content-Type", answer.content_type) {
+        response = response.with_header(header);
+    }
+    // The client may have gone; nothing to do then.
+    let _ = request.respond(response);
+}
+
+fn handle(witness: &Witness, mut request: tiny_http::Request) {
+    let path = request.url().split('?').next().unwrap_or("");
+    if path != "/add-checkpoint" {
+        return respond(request, Answer::text(404, "not found"));
+    }
+    if *request.method() != Method::Post {
+        return respond(request, Answer::text(405, "use POST"));
+    }
+    if request.body_length().is_some_and(|len| len > MAX_BODY_LEN) {
+        return respond(
+            request,
+            Answer::text(413, format!("body over {MAX_BODY_LEN} bytes")),
+        );
+    }
+    let mut body = Vec::new();
+    if let Err(e) = request
+        .as_reader()
+        .take(MAX_BODY_LEN as u64 + 1)
+        .read_to_end(&mut body)
+    {
+        return respond(request, Answer::text(400, format!("reading the body: {e}")));
+    }
+    let answer = witness.add_checkpoint(&body, now());
+    respond(request, answer);
+}
+
+/// Read and write time limit of every connection (a client that sends its body slowly
+/// holds one worker for at most this long).
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Threads answering requests.
+pub const WORKERS: usize = 4;
+
+/// Starts the witness on `addr` (e.g. `127.0.0.1:0`): [`WORKERS`] threads answer
+/// requests; every connection has read and write timeouts of [`CONNECTION_TIMEOUT`].
+pub fn serve(addr: &str, config: WitnessConfig) -> Result<WitnessHandle, WitnessError> {
+    let witness = Arc::new(Witness::new(config)?);
+    let bind_error = |detail: String| WitnessError::Bind {
+        addr: addr.to_string(),
+        detail,
+    };
+    let listener = TcpListener::bind(addr).map_err(|e| bind_error(e.to_string()))?;
+    // Accepted connections inherit the listening socket's timeouts (Linux, BSD).
+    for which in [
+        rustix::net::sockopt::Timeout::Recv,
+        rustix::net::sockopt::Timeout::Send,
+    ] {
+        rustix::net::sockopt::set_socket_timeout(&listener, which, Some(CONNECTION_TIMEOUT))
+            .map_err(|e| bind_error(format!("setting the connection timeouts: {e}")))?;
+    }
+    let server = Server::from_listener(listener, None).map_err(|e| bind_error(e.to_string()))?;
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| WitnessError::Bind {
+            addr: addr.to_string(),
+            detail: "not an IP address".to_string(),
+        })?;
+    let server = Arc::new(server);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let threads = (0..WORKERS)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            let witness = Arc::clone(&witness);
+            let stopping = Arc::clone(&stopping);
+            std::thread::spawn(move || {
+                loop {
+                    match server.recv() {
+                        Ok(request) => handle(&witness, request),
+                        // An unblock (shutdown) or an accept error (go on serving).
+                        Err(_) if stopping.load(Ordering::SeqCst) => break,
+                        Err(_) => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    Ok(WitnessHandle {
+        addr: bound,
+        server,
+        threads,
+        witness,
+        stopping,
+    })
+}

@@ -481,8 +481,44 @@ impl LogDir {
                 hex::encode(opened.root)
             )));
         }
+        log.check_hash_tiles()?;
         log.remove_unpublished()?;
         Ok(log)
+    }
+
+    /// Requires every hash tile of the published tree, at its width for the published
+    /// size, to hold exactly the hashes recomputed from the entries (readers prove with
+    /// them).
+    fn check_hash_tiles(&self) -> Result<(), LogError> {
+        let size = self.size();
+        for level in 0..8u8 {
+            let count = level_count(size, level);
+            if count == 0 {
+                break;
+            }
+            for n in 0..count.div_ceil(TILE_WIDTH) {
+                let width = tile_width(count, n);
+                let tile = TilePath::Hash {
+                    level,
+                    index: n,
+                    width,
+                };
+                let path = self.public.join(tile.to_path());
+                let expected = self.tree.tile_bytes(
+                    8 * usize::from(level),
+                    (n * TILE_WIDTH) as usize,
+                    usize::from(width),
+                );
+                if read_required(&path, MAX_HASH_TILE_LEN)? != expected {
+                    return Err(LogError::Verification(format!(
+                        "{}: the log is corrupt: the hash tile {} does not hold the hashes of its entries",
+                        self.root.display(),
+                        tile.to_path()
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Removes the tiles a failed or interrupted append left beyond the published size, so

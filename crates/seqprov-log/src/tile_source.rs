@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::log_dir::{MAX_ENTRY_BUNDLE_LEN, level_count, read_bounded, tile_width};
+use crate::log_dir::{
+    MAX_ENTRY_BUNDLE_LEN, MAX_HASH_TILE_LEN, level_count, read_bounded, tile_width,
+};
 use crate::merkle::{self, RootBuilder, StoredHashes};
 use crate::tile_path::TilePath;
-use crate::{Hash, LogError, TILE_WIDTH, entry_bundle};
+use crate::{Hash, LogError, MAX_ENTRY_LEN, TILE_WIDTH, entry_bundle};
 
 /// How long connecting, and each wait for bytes, may take over HTTP.
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,6 +24,52 @@ pub trait TileSource: Send + Sync {
 
     /// How to name this source in messages (URL or directory).
     fn describe(&self) -> String;
+}
+
+/// The detail of a [`LogError::Remote`] for an HTTP 404.
+const NOT_FOUND_OVER_HTTP: &str = "not found (HTTP 404)";
+
+/// Whether a source's error says the file does not exist (rather than that it could not
+/// be read).
+fn is_not_found(error: &LogError) -> bool {
+    match error {
+        LogError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+        LogError::Remote { detail, .. } => detail == NOT_FOUND_OVER_HTTP,
+        _ => false,
+    }
+}
+
+/// Fetches a tile; when the source no longer has a partial tile (tlog-tiles lets a log
+/// delete it once the full one exists) fetches the full tile instead. Returns the bytes
+/// and the path of what was fetched, and whether that is the full tile.
+fn get_tile(
+    source: &dyn TileSource,
+    tile: TilePath,
+    limit: usize,
+    full_limit: usize,
+) -> Result<(Vec<u8>, String, bool), LogError> {
+    let full = match tile {
+        TilePath::Hash { level, index, .. } => TilePath::Hash {
+            level,
+            index,
+            width: TILE_WIDTH as u16,
+        },
+        TilePath::Entries { index, .. } => TilePath::Entries {
+            index,
+            width: TILE_WIDTH as u16,
+        },
+    };
+    if tile == full {
+        return Ok((source.get(&tile.to_path(), limit)?, tile.to_path(), true));
+    }
+    match source.get(&tile.to_path(), limit) {
+        Ok(bytes) => Ok((bytes, tile.to_path(), false)),
+        Err(e) if is_not_found(&e) => match source.get(&full.to_path(), full_limit) {
+            Ok(bytes) => Ok((bytes, full.to_path(), true)),
+            Err(_) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
 }
 
 /// Refuses a relative path that is neither `checkpoint` nor a canonical tile path (so no
@@ -74,7 +122,7 @@ impl TileSource for HttpSource {
             .map_err(|e| remote(format!("cannot be read: {e}")))?;
         let status = response.status();
         if status == 404 {
-            return Err(remote("not found (HTTP 404)".into()));
+            return Err(remote(NOT_FOUND_OVER_HTTP.into()));
         }
         if status != 200 {
             return Err(remote(format!("answered HTTP {status}")));
@@ -150,15 +198,17 @@ impl<'a> SourceHashes<'a> {
             return Ok(bytes.clone());
         }
         let expected = usize::from(width) * 32;
-        let path = tile.to_path();
-        let bytes = self.source.get(&path, expected)?;
-        if bytes.len() != expected {
+        let (mut bytes, path, full) = get_tile(self.source, tile, expected, MAX_HASH_TILE_LEN)?;
+        let wanted = if full { MAX_HASH_TILE_LEN } else { expected };
+        if bytes.len() != wanted {
             return Err(LogError::Verification(format!(
-                "{}: {path} has {} bytes, not {expected} ({width} hashes)",
+                "{}: {path} has {} bytes, not {wanted} ({} hashes)",
                 self.source.describe(),
-                bytes.len()
+                bytes.len(),
+                wanted / 32
             )));
         }
+        bytes.truncate(expected);
         tiles.insert(tile, bytes.clone());
         Ok(bytes)
     }
@@ -239,10 +289,17 @@ pub fn scan_entries(
     let mut builder = RootBuilder::default();
     for n in 0..size.div_ceil(TILE_WIDTH) {
         let width = tile_width(size, n);
-        let path = TilePath::Entries { index: n, width }.to_path();
-        let bytes = source.get(&path, MAX_ENTRY_BUNDLE_LEN.min(usize::from(width) * 65_537))?;
-        let entries = entry_bundle::decode(&bytes, usize::from(width))
+        let tile = TilePath::Entries { index: n, width };
+        let limit = usize::from(width) * (MAX_ENTRY_LEN + 2);
+        let (bytes, path, full) = get_tile(source, tile, limit, MAX_ENTRY_BUNDLE_LEN)?;
+        let count = if full {
+            TILE_WIDTH as usize
+        } else {
+            usize::from(width)
+        };
+        let mut entries = entry_bundle::decode(&bytes, count)
             .map_err(|e| LogError::Verification(format!("{}: {path}: {e}", source.describe())))?;
+        entries.truncate(usize::from(width));
         for entry in entries {
             visit(builder.size(), &entry)?;
             builder.push(merkle::record_hash(&entry));

@@ -353,11 +353,20 @@ fn a_tampered_tile_fails_the_scan_the_proofs_and_the_reopen() {
     assert!(err.to_string().contains("tile/entries/000"), "{err}");
     std::fs::write(&bundle_path, &original).unwrap();
 
-    // A changed hash tile gives proofs that do not verify; a short one is refused.
+    // A changed hash tile gives proofs that do not verify, and the log does not open;
+    // a short one is refused.
     let tile_path = dir.join("public/tile/0/000");
     let mut tile = std::fs::read(&tile_path).unwrap();
     tile[32 * 5] ^= 1;
     std::fs::write(&tile_path, &tile).unwrap();
+    let err = LogDir::open(dir)
+        .err()
+        .expect("a log with a bad hash tile opened");
+    assert!(
+        err.to_string()
+            .contains("the hash tile tile/0/000 does not hold the hashes of its entries"),
+        "{err}"
+    );
     let hashes = SourceHashes::new(source.as_ref(), 300);
     let proof = merkle::inclusion_proof(&hashes, 300, 4).unwrap();
     assert!(check_inclusion(&proof, 300, &root, 4, &merkle::record_hash(&all[4])).is_err());
@@ -387,4 +396,83 @@ fn an_entry_over_65535_bytes_is_refused_and_nothing_is_appended() {
     assert!(err.to_string().contains("65536 bytes"), "{err}");
     assert_eq!(log.size(), 0);
     assert_eq!(append(&mut log, &[vec![0; 65_535]]), vec![0]);
+}
+
+/// Inclusion-proof latency at 1,000,000 entries (run with `--ignored --nocapture`); the
+/// target is p99 ≤ 10 ms.
+#[test]
+#[ignore]
+fn inclusion_proofs_at_a_million_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    new_log(dir);
+    let mut log = LogDir::open(dir).unwrap();
+    let started = std::time::Instant::now();
+    for batch in 0..100u64 {
+        let entries: Vec<Vec<u8>> = (batch * 10_000..(batch + 1) * 10_000).map(entry).collect();
+        append(&mut log, &entries);
+    }
+    let appended = started.elapsed();
+    drop(log);
+    let started = std::time::Instant::now();
+    let log = LogDir::open(dir).unwrap();
+    let opened = started.elapsed();
+    assert_eq!(log.size(), 1_000_000);
+    let mut times = Vec::new();
+    let mut index = 12_345u64;
+    for _ in 0..2000 {
+        index = (index * 7919 + 104_729) % 1_000_000;
+        let t = std::time::Instant::now();
+        let receipt = log.receipt(index).unwrap();
+        times.push(t.elapsed());
+        check_inclusion(
+            &receipt.path,
+            1_000_000,
+            &log.root_hash(),
+            index,
+            &merkle::record_hash(&entry(index)),
+        )
+        .unwrap();
+    }
+    times.sort();
+    let p99 = times[times.len() * 99 / 100];
+    println!(
+        "1,000,000 entries: append in 100 batches {appended:?}, open {opened:?}, receipt p50 {:?} p99 {p99:?} max {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    assert!(p99 < std::time::Duration::from_millis(10));
+}
+
+#[test]
+fn a_reader_falls_back_to_the_full_tile_when_a_partial_one_was_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    new_log(dir);
+    let all: Vec<Vec<u8>> = (0..300).map(entry).collect();
+    let mut log = LogDir::open(dir).unwrap();
+    append(&mut log, &all[..100]);
+    let (root_100, proof_100) = (log.root_hash(), log.receipt(42).unwrap().path);
+    append(&mut log, &all[100..]);
+    // tlog-tiles lets a log delete partial tiles once the full tile exists.
+    std::fs::remove_file(dir.join("public/tile/entries/000.p/100")).unwrap();
+    std::fs::remove_file(dir.join("public/tile/0/000.p/100")).unwrap();
+    let source = open_source(dir.to_str().unwrap()).unwrap();
+    let mut seen = 0;
+    scan_entries(source.as_ref(), 100, &root_100, &mut |i, e| {
+        assert_eq!(e, all[i as usize].as_slice());
+        seen += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, 100);
+    let hashes = SourceHashes::new(source.as_ref(), 100);
+    assert_eq!(
+        merkle::inclusion_proof(&hashes, 100, 42).unwrap(),
+        proof_100
+    );
+    // A partial tile missing with no full tile either is an error naming the partial one.
+    std::fs::remove_file(dir.join("public/tile/entries/001.p/44")).unwrap();
+    let err = scan_entries(source.as_ref(), 300, &log.root_hash(), &mut |_, _| Ok(())).unwrap_err();
+    assert!(err.to_string().contains("tile/entries/001.p/44"), "{err}");
 }

@@ -10,7 +10,7 @@
 //! directories, proofs and byte ranges ([`verify_directory`], [`verify_files`],
 //! [`verify_range()`]),
 //! custody events, their chain and timeline ([`custody`], [`chain`],
-//! [`custody_timeline`]), lab policy and trust ([`policy`]), lineage between bundles
+//! [`custody_timeline`]), lab policy and trust ([`policy`]), transparency-log submissions, entries and receipts ([`log_submission`], [`log_receipts`]), lineage between bundles
 //! ([`lineage`]), the report and its exit codes ([`report`]), the report's HTML page
 //! ([`report_page`]) and its MultiQC form ([`multiqc`]), exports ([`export`]), and
 //! watching instrument shares to seal each run folder once it is finished ([`watch`]).
@@ -52,6 +52,8 @@ pub mod inspect;
 pub mod integrity;
 pub mod keys;
 pub mod lineage;
+pub mod log_receipts;
+pub mod log_submission;
 pub mod multiqc;
 pub mod policy;
 pub mod report;
