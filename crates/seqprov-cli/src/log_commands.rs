@@ -9,6 +9,10 @@ use seqprov::ExitStatus;
 use seqprov_log::log_dir::LogDir;
 use seqprov_log::note_keys::{WitnessVerifier, check_key_name};
 use seqprov_log_server::log_service::{self, ServeOptions};
+use seqprov_log_server::witness_push::WitnessEndpoint;
+
+/// How long the log waits for one witness before publishing without its cosignature.
+const WITNESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 use crate::args::{LogInitArgs, LogServeArgs};
 use crate::terminal_text::terminal_safe;
@@ -50,15 +54,21 @@ pub(crate) fn serve(a: LogServeArgs) -> Result<ExitStatus> {
                 .map_err(|e| anyhow::anyhow!("--witness-key {}: {e}", terminal_safe(vkey)))
         })
         .collect::<Result<Vec<_>>>()?;
-    let allow = a
-        .allow
-        .as_deref()
-        .map(seqprov::Policy::load)
-        .transpose()?;
-    let cosign: Option<Box<log_service::CosignCheckpoint>> = if a.witness.is_empty() {
+    let allow = a.allow.as_deref().map(seqprov::Policy::load).transpose()?;
+    let cosign = if a.witness.is_empty() {
         None
     } else {
-        bail!("--witness: pushing checkpoints to witnesses is not available in this build");
+        let endpoints = a
+            .witness
+            .iter()
+            .zip(&witness_keys)
+            .map(|(url, verifier)| WitnessEndpoint {
+                url: url.trim_end_matches('/').to_owned(),
+                verifier: verifier.clone(),
+                timeout: WITNESS_TIMEOUT,
+            })
+            .collect();
+        Some(log_service::witness_cosigner(&a.dir, endpoints))
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {

@@ -143,7 +143,7 @@ impl LogIndex {
         }
         let mut runs: Vec<(String, RunSummary)> =
             runs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        runs.sort_by(|a, b| b.1.last_index.cmp(&a.1.last_index));
+        runs.sort_by_key(|run| std::cmp::Reverse(run.1.last_index));
         runs
     }
 }
@@ -218,9 +218,12 @@ fn check_state(index: &LogIndex, entry: &PageEntry) -> String {
         "included in checkpoint {}, {} witness{}",
         index.checkpoint.size,
         index.checkpoint.witnesses.len(),
-        if index.checkpoint.witnesses.len() == 1 { "" } else { "es" }
-    )
-    + if entry.index < index.checkpoint.size {
+        if index.checkpoint.witnesses.len() == 1 {
+            ""
+        } else {
+            "es"
+        }
+    ) + if entry.index < index.checkpoint.size {
         ""
     } else {
         " (not yet published)"
@@ -324,8 +327,7 @@ pub fn run_page(index: &LogIndex, run: &str) -> String {
                 a re-seal of the same run. Check which one you were given." }
         }
         @for seal in &seals {
-            @let mut timeline: Vec<&PageEntry> = entries.iter().copied().filter(|e| &e.seal == seal).collect();
-            @let _ = timeline.sort_by_key(|e| (e.covers, u8::from(e.kind == "timestamp"), e.index));
+            @let timeline = timeline_of(&entries, seal);
             section.timeline {
                 h3 { "Seal " code.digest { (hex::encode(seal)) } }
                 (entry_table(index, &timeline, false))
@@ -343,6 +345,18 @@ pub fn run_page(index: &LogIndex, run: &str) -> String {
         }
     };
     layout(index, &format!("Run {run}"), "", body)
+}
+
+/// The entries of one seal in timeline order: the seal, then each custody event, each
+/// followed by its timestamps.
+fn timeline_of<'a>(entries: &[&'a PageEntry], seal: &[u8; 32]) -> Vec<&'a PageEntry> {
+    let mut timeline: Vec<&PageEntry> = entries
+        .iter()
+        .copied()
+        .filter(|e| &e.seal == seal)
+        .collect();
+    timeline.sort_by_key(|e| (e.covers, u8::from(e.kind == "timestamp"), e.index));
+    timeline
 }
 
 fn entry_table(index: &LogIndex, entries: &[&PageEntry], with_run: bool) -> Markup {
@@ -422,7 +436,10 @@ mod tests {
             search_page(&index, hostile),
         ] {
             assert!(!page.contains("<img"), "{page}");
-            assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+            assert!(
+                page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+                "{page}"
+            );
         }
     }
 

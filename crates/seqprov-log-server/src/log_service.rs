@@ -27,6 +27,7 @@ use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::log_page::{self, CheckpointView, LogIndex};
 use crate::sequencer::{self, SequencerError, SequencerHandle};
+use crate::witness_push::{self, WitnessEndpoint};
 
 /// The largest `POST /add` body accepted (a submission carries a seal, an event and a
 /// token; a seal is small, but the limit matches the bundle reader's message limit).
@@ -56,6 +57,34 @@ pub type AdmitSubmission = dyn Fn(&[u8]) -> Result<Vec<u8>, Refusal> + Send + Sy
 /// Asks witnesses to cosign a signed checkpoint note of the tree `(size, root)`; returns
 /// the cosignature lines it got (a witness that does not answer is left out).
 pub type CosignCheckpoint = dyn FnMut(&[u8]) -> Vec<String> + Send;
+
+/// Asks `witnesses` (each with its tlog-witness URL) to cosign every new checkpoint of the
+/// log in `dir`, with a consistency proof read from the log's durable tiles; a witness
+/// that fails is left out, and its old size is learned again from its 409 answer.
+pub fn witness_cosigner(dir: &Path, witnesses: Vec<WitnessEndpoint>) -> Box<CosignCheckpoint> {
+    let public = dir.to_string_lossy().into_owned();
+    let mut endpoints: Vec<(WitnessEndpoint, u64)> =
+        witnesses.into_iter().map(|w| (w, 0)).collect();
+    Box::new(move |note: &[u8]| {
+        let Ok((_, size, _)) = checkpoint::parse_unverified(note) else {
+            return Vec::new();
+        };
+        let Ok(source) = seqprov_log::tile_source::open_source(&public) else {
+            return Vec::new();
+        };
+        let proof = |old: u64| {
+            let hashes = seqprov_log::tile_source::SourceHashes::new(&*source, size);
+            seqprov_log::merkle::consistency_proof(&hashes, size, old)
+        };
+        let (lines, results) = witness_push::cosign_all(&endpoints, note, &proof);
+        for ((_, old), result) in endpoints.iter_mut().zip(results) {
+            if let Ok(cosigned) = result {
+                *old = cosigned;
+            }
+        }
+        lines
+    })
+}
 
 /// What `seqprov log serve` was told.
 pub struct ServeOptions {
@@ -120,8 +149,8 @@ pub fn load_log_signer(dir: &Path) -> Result<LogSigner, ServeError> {
 pub fn submission_check(allow: Option<Policy>) -> Box<AdmitSubmission> {
     Box::new(move |body: &[u8]| {
         let submission = seqprov::log_submission::Submission::decode(body).map_err(refusal)?;
-        let entry =
-            seqprov::log_submission::check_submission(&submission, allow.as_ref()).map_err(refusal)?;
+        let entry = seqprov::log_submission::check_submission(&submission, allow.as_ref())
+            .map_err(refusal)?;
         Ok(entry.encode())
     })
 }
@@ -143,7 +172,12 @@ pub fn serve(
     let signer = load_log_signer(&options.dir)?;
     let verifier = LogVerifier::from_vkey(&signer.vkey())?;
     let log = LogDir::open(&options.dir)?;
-    let index = Arc::new(Mutex::new(build_index(&log, &signer, &verifier, &options.witness_keys)?));
+    let index = Arc::new(Mutex::new(build_index(
+        &log,
+        &signer,
+        &verifier,
+        &options.witness_keys,
+    )?));
     let log = Arc::new(RwLock::new(log));
 
     let mut cosign = options.cosign;
@@ -181,7 +215,10 @@ pub fn serve(
     let listener = TcpListener::bind(options.listen)
         .map_err(io_error(format!("binding {}", options.listen)))?;
     // Accepted connections inherit the listening socket's timeouts (Linux, BSD).
-    for which in [rustix::net::sockopt::Timeout::Recv, rustix::net::sockopt::Timeout::Send] {
+    for which in [
+        rustix::net::sockopt::Timeout::Recv,
+        rustix::net::sockopt::Timeout::Send,
+    ] {
         rustix::net::sockopt::set_socket_timeout(&listener, which, Some(CONNECTION_TIMEOUT))
             .map_err(|e| ServeError::Io {
                 what: "setting the connection timeouts".into(),
@@ -260,7 +297,10 @@ fn build_index(
             what: "log directory",
             detail: format!("{path} is missing"),
         })?;
-        for (i, entry) in entry_bundle::decode(&bytes, width as usize)?.iter().enumerate() {
+        for (i, entry) in entry_bundle::decode(&bytes, width as usize)?
+            .iter()
+            .enumerate()
+        {
             index.add(tile * TILE_WIDTH + i as u64, entry);
         }
         tile += 1;
@@ -389,7 +429,10 @@ fn published_file(rel: &str, service: &Service) -> Reply {
             let (content_type, cache) = if rel == "checkpoint" {
                 ("text/plain; charset=utf-8", "no-cache")
             } else if matches!(TilePath::parse(rel), Ok(t) if tile_is_full(&t)) {
-                ("application/octet-stream", "public, max-age=31536000, immutable")
+                (
+                    "application/octet-stream",
+                    "public, max-age=31536000, immutable",
+                )
             } else {
                 ("application/octet-stream", "no-cache")
             };

@@ -134,7 +134,7 @@ fn commit(
             Err(poisoned) => poisoned.into_inner(),
         };
         let old_size = dir.size();
-        dir.append(&distinct, &mut **publish).map(|indexes| {
+        dir.append(&distinct, &mut **publish).inspect(|indexes| {
             let fresh: Vec<(u64, Vec<u8>)> = indexes
                 .iter()
                 .zip(&distinct)
@@ -142,7 +142,6 @@ fn commit(
                 .map(|(index, entry)| (*index, entry.clone()))
                 .collect();
             on_commit(&fresh, dir.checkpoint());
-            indexes
         })
     };
     match outcome {
