@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 seconds="${1:-10}"
 seed="${SEQPROV_FUZZ_SEED:-1}"
 export RUSTC_BOOTSTRAP=1
-targets=(bundle proof policy run_info structure fastq shard timestamp_token)
+targets=(bundle proof policy run_info structure fastq shard timestamp_token log_note)
 cargo fuzz build -s none -O
 status=0
 for target in "${targets[@]}"; do

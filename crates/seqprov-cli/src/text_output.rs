@@ -129,6 +129,7 @@ pub fn print_report(report: &Report) {
         outln!("{:<13}{}", "WARNING", safe(w));
     }
     print_times(&report.timestamps);
+    print_receipts(&report.log_receipts);
     if !report.custody.is_empty() {
         let linked = report
             .custody
@@ -286,6 +287,43 @@ fn status_word(status: seqprov::report::SignatureStatus) -> &'static str {
         seqprov::report::SignatureStatus::Valid => "valid",
         seqprov::report::SignatureStatus::Invalid => "INVALID",
         seqprov::report::SignatureStatus::NotChecked => "not checked",
+    }
+}
+
+/// One line per log receipt record (spec/log.md §7.2, spec/report.md §8).
+pub fn print_receipts(receipts: &[seqprov::log_receipt_checks::ReceiptReport]) {
+    use seqprov::log_receipt_checks::ReceiptStatus;
+    for r in receipts {
+        let status = match r.status {
+            ReceiptStatus::Counted => "counted",
+            ReceiptStatus::Unwitnessed => "unwitnessed (not counted)",
+            ReceiptStatus::UntrustedLog => "untrusted log (ignored)",
+            ReceiptStatus::Invalid => "INVALID",
+            ReceiptStatus::Modified => "MODIFIED",
+        };
+        let at = match (r.index, r.tree_size) {
+            (Some(index), Some(size)) => format!(" at index {index} of {size}"),
+            (Some(index), None) => format!(" at index {index}"),
+            _ => String::new(),
+        };
+        let witnesses = if r.witnesses.is_empty() {
+            String::new()
+        } else {
+            format!(", witnessed by {}", safe(&r.witnesses.join(", ")))
+        };
+        outln!(
+            "{:<13}{}{}: log {}{}{}: {}",
+            "LOG",
+            safe(&r.message),
+            r.kind
+                .as_deref()
+                .map(|k| format!(" ({})", safe(k)))
+                .unwrap_or_default(),
+            safe(&r.log),
+            at,
+            witnesses,
+            status
+        );
     }
 }
 

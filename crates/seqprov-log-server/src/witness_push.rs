@@ -227,3 +227,53 @@ pub fn cosign_all(
     }
     (lines, results)
 }
+
+/// The witnesses of one log, with the size each last cosigned: what `seqprov log serve
+/// --witness URL --witness-key VKEY` runs for every new checkpoint. Consistency proofs
+/// are read from the log's own hash tiles, which [`seqprov_log::log_dir::LogDir::append`]
+/// makes durable before it asks for the checkpoint.
+pub struct WitnessPusher {
+    log_dir: std::path::PathBuf,
+    witnesses: Vec<(WitnessEndpoint, u64)>,
+    failures: Vec<(String, String)>,
+}
+
+impl WitnessPusher {
+    /// Witnesses of the log in `log_dir` (its directory or its `public/`); each starts at
+    /// size 0 (a witness that holds more answers 409 with its size).
+    pub fn new(log_dir: &std::path::Path, witnesses: Vec<WitnessEndpoint>) -> WitnessPusher {
+        WitnessPusher {
+            log_dir: log_dir.to_path_buf(),
+            witnesses: witnesses.into_iter().map(|w| (w, 0)).collect(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Asks every witness to cosign `note` (a signed checkpoint of this log) and returns
+    /// the verified cosignature lines to append; witnesses that failed are left out and
+    /// listed by [`WitnessPusher::failures`]. Fits `log_service::CosignCheckpoint`.
+    pub fn cosign(&mut self, note: &[u8]) -> Vec<String> {
+        self.failures.clear();
+        let log_dir = self.log_dir.to_string_lossy().into_owned();
+        let proof = |old: u64| -> Result<Vec<Hash>, LogError> {
+            let (_, size, _) = checkpoint::parse_unverified(note)?;
+            let source = seqprov_log::tile_source::open_source(&log_dir)?;
+            let hashes = seqprov_log::tile_source::SourceHashes::new(&*source, size);
+            seqprov_log::merkle::consistency_proof(&hashes, size, old)
+        };
+        let (lines, results) = cosign_all(&self.witnesses, note, &proof);
+        for ((endpoint, size), result) in self.witnesses.iter_mut().zip(results) {
+            match result {
+                Ok(new_size) => *size = new_size,
+                Err(e) => self.failures.push((endpoint.url.clone(), e.to_string())),
+            }
+        }
+        lines
+    }
+
+    /// The witnesses (URL) that gave no cosignature in the last [`WitnessPusher::cosign`],
+    /// and why.
+    pub fn failures(&self) -> &[(String, String)] {
+        &self.failures
+    }
+}

@@ -394,3 +394,70 @@ fn a_slow_client_does_not_stop_the_witness() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn a_log_dir_publishes_checkpoints_cosigned_by_a_live_witness() {
+    use seqprov_log::log_dir::LogDir;
+    use seqprov_log_server::witness_push::WitnessPusher;
+    let setup = setup();
+    let handle = start(&setup);
+    let log_path = setup.state_dir.parent().expect("parent").join("log");
+    LogDir::init(
+        &log_path,
+        ORIGIN,
+        &setup.log.key,
+        &log_path.with_extension("key"),
+    )
+    .expect("init");
+    let mut log_dir = LogDir::open(&log_path).expect("open");
+    let endpoint = WitnessEndpoint {
+        url: handle.url(),
+        verifier: setup.witness.verifier(),
+        timeout: Duration::from_secs(10),
+    };
+    let mut pusher = WitnessPusher::new(&log_path, vec![endpoint]);
+    // Batches across a tile boundary: each checkpoint is cosigned with a consistency
+    // proof read from the log's tiles.
+    let mut next = 0u32;
+    for batch in [1u32, 2, 260, 1, 40] {
+        let entries: Vec<Vec<u8>> = (next..next + batch)
+            .map(|i| format!("entry {i}").into_bytes())
+            .collect();
+        next += batch;
+        let mut publish = |size: u64, root: &Hash| {
+            let note = checkpoint::sign(&setup.log, size, root);
+            let lines = pusher.cosign(&note);
+            checkpoint::add_signature_lines(&note, &lines)
+        };
+        log_dir.append(&entries, &mut publish).expect("append");
+        assert!(pusher.failures().is_empty(), "{:?}", pusher.failures());
+        let opened = checkpoint::open(
+            log_dir.checkpoint(),
+            &setup.log.verifier(),
+            &[setup.witness.verifier()],
+        )
+        .expect("open the published checkpoint");
+        assert_eq!(opened.size, u64::from(next));
+        assert_eq!(opened.witnesses.len(), 1, "size {next} not cosigned");
+        let stored = handle.witness().witnessed(ORIGIN).expect("witnessed");
+        assert_eq!((stored.size, stored.root), (opened.size, opened.root));
+    }
+    // The witness gone: the checkpoint is published without its cosignature.
+    drop(handle);
+    let mut publish = |size: u64, root: &Hash| {
+        let note = checkpoint::sign(&setup.log, size, root);
+        let lines = pusher.cosign(&note);
+        checkpoint::add_signature_lines(&note, &lines)
+    };
+    log_dir
+        .append(&[b"entry after".to_vec()], &mut publish)
+        .expect("append");
+    assert_eq!(pusher.failures().len(), 1);
+    let opened = checkpoint::open(
+        log_dir.checkpoint(),
+        &setup.log.verifier(),
+        &[setup.witness.verifier()],
+    )
+    .expect("open");
+    assert!(opened.witnesses.is_empty());
+}

@@ -79,6 +79,8 @@ pub struct BundleChecks {
     pub warnings: Vec<String>,
     /// Claimed and attested time of each message (empty when the seal does not hold).
     pub times: Vec<MessageTime>,
+    /// The log receipt records as checked (empty when the seal does not hold).
+    pub log_receipts: Vec<crate::log_receipt_checks::ReceiptReport>,
 }
 
 /// Check signatures, root, chain, lineage and policy of a bundle.
@@ -93,6 +95,7 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
         lineage: None,
         warnings: Vec::new(),
         times: Vec::new(),
+        log_receipts: Vec::new(),
     };
     // The chain is listed even when the seal fails, so reports show every event.
     checks.chain = chain::check(bundle);
@@ -313,6 +316,12 @@ pub fn check_bundle(bundle: &Bundle, policy: &Policy, options: &VerifyOptions<'_
     checks.policy.extend(lineage.policy);
     checks.lineage = lineage.report;
     checks.times = stamped.times;
+    // Transparency-log receipts (spec/log.md §7.2).
+    let logged = crate::log_receipt_checks::check_receipts(bundle, policy);
+    checks.integrity.extend(logged.integrity);
+    checks.policy.extend(logged.policy);
+    checks.warnings.extend(logged.warnings);
+    checks.log_receipts = logged.receipts;
     checks
 }
 

@@ -139,3 +139,36 @@ pub fn shard(data: &[u8]) {
         }
     }
 }
+
+/// Transparency log texts (spec/log.md §1, §6, §7): a checkpoint note opened with a fixed
+/// log key and witness key, a `tlog-proof@v1` receipt (and its checkpoint), and vkeys.
+///
+/// # Panics
+/// When a receipt that parses does not print back to a receipt with the same content.
+pub fn log_note(data: &[u8]) {
+    use seqprov_log::checkpoint;
+    use seqprov_log::note_keys::{LogSigner, LogVerifier, WitnessSigner, WitnessVerifier};
+    use seqprov_log::proof_text::TlogProof;
+    // The keys of spec/vectors/log/checkpoints.json.
+    let log = LogSigner {
+        origin: "lab.example.org/seqprov".to_string(),
+        key: ed25519_dalek::SigningKey::from_bytes(&[0x11; 32]),
+    }
+    .verifier();
+    let witness = WitnessSigner {
+        name: "witness.example.org/w1".to_string(),
+        key: ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]),
+    }
+    .verifier();
+    let _ = checkpoint::open(data, &log, std::slice::from_ref(&witness));
+    let _ = checkpoint::parse_unverified(data);
+    if let Ok(proof) = TlogProof::parse(data) {
+        let _ = checkpoint::open(&proof.checkpoint, &log, std::slice::from_ref(&witness));
+        let again = TlogProof::parse(proof.to_text().as_bytes()).expect("a printed receipt parses");
+        assert_eq!(again, proof);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = LogVerifier::from_vkey(text);
+        let _ = WitnessVerifier::from_vkey(text);
+    }
+}

@@ -52,6 +52,7 @@ pub mod inspect;
 pub mod integrity;
 pub mod keys;
 pub mod lineage;
+pub mod log_receipt_checks;
 pub mod log_receipts;
 pub mod log_submission;
 pub mod multiqc;

@@ -201,6 +201,88 @@ pub struct Policy {
     /// Trusted time: which TSAs are believed, whether attestation is required
     /// (`[timestamps]`, spec/timestamps.md §6).
     pub timestamps: TimestampPolicy,
+    /// Trusted transparency logs and witnesses, and what receipts must show (`[log]`,
+    /// spec/log.md §7.2).
+    pub log: LogPolicy,
+}
+
+/// The `[log]` table of a policy (spec/log.md §7.2, policy.md).
+#[derive(Clone, Debug, Default)]
+pub struct LogPolicy {
+    /// Trusted logs, from their vkeys (`keys`).
+    pub keys: Vec<seqprov_log::note_keys::LogVerifier>,
+    /// Trusted witnesses, from their vkeys (`witnesses`).
+    pub witnesses: Vec<seqprov_log::note_keys::WitnessVerifier>,
+    /// Cosignatures by distinct trusted witnesses a receipt's checkpoint needs to count
+    /// (`witness_quorum`, default 0).
+    pub witness_quorum: usize,
+    /// Whether the seal and every custody event need a counted receipt
+    /// (`require_receipts`).
+    pub require_receipts: bool,
+    /// Whether another seal of the same run in the log fails the policy
+    /// (`one_seal_per_run`; checked online only, `verify --log`).
+    pub one_seal_per_run: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogFile {
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    witnesses: Vec<String>,
+    #[serde(default)]
+    witness_quorum: u32,
+    #[serde(default)]
+    require_receipts: bool,
+    #[serde(default)]
+    one_seal_per_run: bool,
+}
+
+impl LogFile {
+    fn load(self) -> std::result::Result<LogPolicy, String> {
+        use seqprov_log::note_keys::{LogVerifier, WitnessVerifier};
+        let mut keys: Vec<LogVerifier> = Vec::new();
+        for (i, vkey) in self.keys.iter().enumerate() {
+            let key = LogVerifier::from_vkey(vkey).map_err(|e| format!("log.keys[{i}]: {e}"))?;
+            if keys.iter().any(|k| k.origin == key.origin) {
+                return Err(format!(
+                    "log.keys[{i}]: a second key for the log {:?} (one key per origin)",
+                    key.origin
+                ));
+            }
+            keys.push(key);
+        }
+        let mut witnesses: Vec<WitnessVerifier> = Vec::new();
+        for (i, vkey) in self.witnesses.iter().enumerate() {
+            let witness =
+                WitnessVerifier::from_vkey(vkey).map_err(|e| format!("log.witnesses[{i}]: {e}"))?;
+            if witnesses.iter().any(|w| w.name == witness.name) {
+                return Err(format!(
+                    "log.witnesses[{i}]: a second key for the witness {:?} (one key per name)",
+                    witness.name
+                ));
+            }
+            witnesses.push(witness);
+        }
+        let witness_quorum = self.witness_quorum as usize;
+        if witness_quorum > witnesses.len() {
+            return Err(format!(
+                "log.witness_quorum: {witness_quorum} is more than the {} witnesses listed",
+                witnesses.len()
+            ));
+        }
+        if self.require_receipts && keys.is_empty() {
+            return Err("log.require_receipts: true, but log.keys lists no trusted log".into());
+        }
+        Ok(LogPolicy {
+            keys,
+            witnesses,
+            witness_quorum,
+            require_receipts: self.require_receipts,
+            one_seal_per_run: self.one_seal_per_run,
+        })
+    }
 }
 
 /// The `[timestamps]` table of a policy.
@@ -273,6 +355,8 @@ struct PolicyFile {
     requirements: Requirements,
     #[serde(default)]
     timestamps: TimestampsFile,
+    #[serde(default)]
+    log: LogFile,
 }
 
 #[derive(Deserialize)]
@@ -479,12 +563,14 @@ impl Policy {
             }
         }
         let timestamps = file.timestamps.load(base)?;
+        let log = file.log.load()?;
         Ok(Policy {
             signers,
             revoked,
             revoked_at,
             requirements: file.requirements,
             timestamps,
+            log,
         })
     }
 

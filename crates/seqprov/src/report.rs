@@ -308,6 +308,10 @@ pub struct Report {
     /// (spec/timestamps.md).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timestamps: Vec<crate::timestamp_checks::MessageTime>,
+    /// The transparency-log receipt records and what each showed, when the bundle holds
+    /// any (spec/log.md §7.2, spec/report.md §8).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_receipts: Vec<crate::log_receipt_checks::ReceiptReport>,
     /// Counts per class.
     pub summary: Summary,
     /// Every file problem, sorted by path (entries that are `ok` are only counted).
@@ -336,6 +340,7 @@ impl Report {
             custody: Vec::new(),
             lineage: None,
             timestamps: Vec::new(),
+            log_receipts: Vec::new(),
             summary: Summary::default(),
             files: Vec::new(),
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 8] = [
+const TARGETS: [(&str, Target); 9] = [
     ("bundle", seqprov::fuzz_entry::bundle),
     ("proof", seqprov::fuzz_entry::proof),
     ("policy", seqprov::fuzz_entry::policy),
@@ -16,6 +16,7 @@ const TARGETS: [(&str, Target); 8] = [
     ("fastq", seqprov::fuzz_entry::fastq),
     ("timestamp_token", seqprov::fuzz_entry::timestamp_token),
     ("shard", seqprov::fuzz_entry::shard),
+    ("log_note", seqprov::fuzz_entry::log_note),
 ];
 
 #[test]

@@ -168,3 +168,43 @@ fn the_schema_and_the_rule_table_know_every_policy_rule() {
         );
     }
 }
+
+/// Every receipt status the library reports is in the `log_receipts` schema of §8 and
+/// the table of §2.9; the `match` has no wildcard, so a new status does not compile here
+/// until it is listed.
+#[test]
+fn the_schema_knows_every_log_receipt_status() {
+    use seqprov::log_receipt_checks::ReceiptStatus;
+    let all = [
+        ReceiptStatus::Counted,
+        ReceiptStatus::Unwitnessed,
+        ReceiptStatus::UntrustedLog,
+        ReceiptStatus::Invalid,
+        ReceiptStatus::Modified,
+    ];
+    for s in &all {
+        match s {
+            ReceiptStatus::Counted
+            | ReceiptStatus::Unwitnessed
+            | ReceiptStatus::UntrustedLog
+            | ReceiptStatus::Invalid
+            | ReceiptStatus::Modified => {}
+        }
+    }
+    let schema = report_schema();
+    let item = &schema["properties"]["log_receipts"]["items"];
+    let statuses = enum_of(&item["properties"]["status"]);
+    let spec = fs::read_to_string(repository().join("spec/report.md")).unwrap();
+    let start = spec
+        .find("### 2.9 `log_receipts`")
+        .expect("report.md has §2.9");
+    let table = &spec[start..start + spec[start..].find("\n## ").unwrap()];
+    for s in all {
+        assert!(statuses.contains(&name(s)), "status {} not in §8", name(s));
+        assert!(
+            table.contains(&format!("`{}`", name(s))),
+            "status {} not in §2.9",
+            name(s)
+        );
+    }
+}
