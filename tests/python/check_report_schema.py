@@ -2,8 +2,9 @@
 
     python check_report_schema.py SPEC_REPORT_MD KIND FILE...
 
-KIND is `report` (verify --json, receive --json), `show` (show --json) or `custody`
-(custody show --json). The three schemas are taken from the ```json blocks of §8 of
+KIND is `report` (verify --json, receive --json), `show` (show --json), `custody`
+(custody show --json) or `log-show` (log show --json). The schemas are taken from the
+```json blocks of §8 of
 spec/report.md, exactly as the spec prints them, and refer to each other by `$id`.
 Exits 0 when every FILE validates, 1 otherwise (naming the file and the first error).
 """
@@ -19,6 +20,7 @@ IDS = {
     "report": "https://example.invalid/seqprov/spec/report-v1.schema.json",
     "show": "https://example.invalid/seqprov/spec/show-v1.schema.json",
     "custody": "https://example.invalid/seqprov/spec/custody-v1.schema.json",
+    "log-show": "https://example.invalid/seqprov/spec/log-show-v1.schema.json",
 }
 
 

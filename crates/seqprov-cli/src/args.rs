@@ -88,7 +88,7 @@ pub struct ManArgs {
 #[derive(Subcommand, Debug)]
 pub enum CustodyCommand {
     /// Sign and append a custody event (crash- and concurrency-safe).
-    Append(AppendArgs),
+    Append(Box<AppendArgs>),
     /// Print the custody timeline: who, when, what, meaning, signature status, gaps.
     Show(CustodyShowArgs),
 }
@@ -154,6 +154,9 @@ pub struct AppendArgs {
     /// Stamp the new event with an RFC 3161 TSA (repeatable) once it is appended.
     #[command(flatten)]
     pub tsa: TsaArgs,
+    /// Submit the new event (and its tokens) to transparency logs once it is appended.
+    #[command(flatten)]
+    pub log: LogSubmitTargets,
 }
 
 /// `seqprov custody show`.
@@ -196,6 +199,9 @@ pub struct ReceiveArgs {
     /// Stamp the new event with an RFC 3161 TSA (repeatable) once it is appended.
     #[command(flatten)]
     pub tsa: TsaArgs,
+    /// Submit the new event (and its tokens) to transparency logs once it is appended.
+    #[command(flatten)]
+    pub log: LogSubmitTargets,
 }
 
 /// `seqprov keygen`.
@@ -386,6 +392,9 @@ pub struct SealArgs {
     /// `seqprov timestamp BUNDLE --which seal`); without it no bundle is written.
     #[arg(long, requires = "tsa")]
     pub timestamp_later: bool,
+    /// Submit the new seal (and its tokens) to transparency logs once it is written.
+    #[command(flatten)]
+    pub log: LogSubmitTargets,
 }
 
 /// `seqprov plan`.
@@ -519,6 +528,13 @@ pub struct VerifyArgs {
     /// mismatch refuses the parts and names the part [default: 0.01].
     #[arg(long, value_name = "FRACTION", requires = "from_parts")]
     pub recheck: Option<f64>,
+    /// Also check online against a transparency log (a URL or a copy of its directory):
+    /// consistency with the bundle's receipts (a fork is exit 1), custody events logged
+    /// but missing from the bundle (a rollback, exit 1), other seals of the same run
+    /// (exit 3 with the policy's `one_seal_per_run`). Repeatable; the log's key must be in
+    /// the policy's `[log] keys` (spec/log.md §8).
+    #[arg(long = "log", value_name = "URL_OR_DIR", conflicts_with_all = ["proof", "range"])]
+    pub log: Vec<String>,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -631,6 +647,9 @@ pub struct TimestampArgs {
     /// The TSAs to ask (at least one).
     #[command(flatten)]
     pub tsa: TsaArgs,
+    /// Submit the new tokens to transparency logs once they are stored.
+    #[command(flatten)]
+    pub log: LogSubmitTargets,
 }
 
 /// `seqprov watch`.
@@ -719,6 +738,27 @@ pub struct WatchArgs {
 // `log witness`: log-notes; `log submit` and `log show`: log-client. Each adds its variant
 // to LogCommand and its Args struct after the others'.
 
+// ---- log client (helper log-client): `--log URL` on the commands that write messages,
+// `seqprov log submit` and `seqprov log show`. Kept apart from the log server's
+// arguments to ease merging.
+
+/// Where `--log URL` submits new messages (spec/log.md §4–§5, §7).
+#[derive(Args, Debug, Clone, Default)]
+pub struct LogSubmitTargets {
+    /// URL of a seqprov transparency log (http:// or https://): every message this command
+    /// writes is submitted to it (POST URL/add) and its receipt stored in the bundle;
+    /// repeatable. A log that cannot be reached is exit 2; what was written stays valid.
+    #[arg(long = "log", value_name = "URL")]
+    pub log: Vec<String>,
+    /// The log's vkey (repeatable): each receipt's checkpoint must be signed by it
+    /// [default: none; only the receipt's inclusion proof is checked before it is stored].
+    #[arg(long, value_name = "VKEY", requires = "log")]
+    pub log_key: Vec<String>,
+    /// Seconds one exchange with a log may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "log")]
+    pub log_timeout: u64,
+}
+
 /// `seqprov log ...`.
 #[derive(Subcommand, Debug)]
 pub enum LogCommand {
@@ -726,6 +766,12 @@ pub enum LogCommand {
     Init(LogInitArgs),
     /// Serve the log: its checkpoint and tiles, POST /add and the page for people.
     Serve(LogServeArgs),
+    /// Submit every message of a bundle that has no receipt from the log yet, and store
+    /// the receipts in the bundle.
+    Submit(LogSubmitArgs),
+    /// List a log's entries (index, kind, run, flow cell, covered message, seal digest,
+    /// signer key id) after checking them against its signed checkpoint.
+    Show(LogShowArgs),
 }
 
 /// `seqprov log init`.
@@ -763,4 +809,34 @@ pub struct LogServeArgs {
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: u16,
+}
+
+/// `seqprov log submit`.
+#[derive(Args, Debug)]
+pub struct LogSubmitArgs {
+    /// The bundle whose messages are submitted (receipts are appended to it).
+    pub bundle: PathBuf,
+    /// The logs (at least one).
+    #[command(flatten)]
+    pub log: LogSubmitTargets,
+}
+
+/// `seqprov log show`.
+#[derive(Args, Debug)]
+pub struct LogShowArgs {
+    /// The log: a URL or a directory (a log directory or a copy of its public/ folder).
+    #[arg(value_name = "URL_OR_DIR")]
+    pub log: String,
+    /// Only the entries whose run id or flow cell is ID.
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The log's trusted vkey (repeatable) [default: the policy's [log] keys].
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Vec<String>,
+    /// A lab policy whose [log] keys and witnesses are trusted.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
 }

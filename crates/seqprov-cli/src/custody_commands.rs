@@ -110,6 +110,12 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
         crate::terminal_text::terminal_safe(&payload.time.to_string())
     );
     crate::timestamp_command::stamp_new_event(&a.bundle, payload.seq, &a.tsa, false)?;
+    crate::log_client_commands::submit_new(
+        &a.bundle,
+        &a.log,
+        crate::log_client_commands::Selection::Message(payload.seq),
+        false,
+    )?;
     Ok(ExitStatus::Verified)
 }
 
@@ -217,6 +223,12 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         );
     }
     crate::timestamp_command::stamp_new_event(&bundle_path, payload.seq, &a.tsa, a.json)?;
+    crate::log_client_commands::submit_new(
+        &bundle_path,
+        &a.log,
+        crate::log_client_commands::Selection::Message(payload.seq),
+        a.json,
+    )?;
     Ok(ExitStatus::Verified)
 }
 

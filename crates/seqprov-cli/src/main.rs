@@ -21,6 +21,7 @@ mod completions_command;
 mod custody_commands;
 mod export_command;
 mod key_reference;
+mod log_client_commands;
 mod log_commands;
 mod man_pages;
 mod passphrase;
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify_command::verify(a),
         Command::Show(a) => bundle_commands::show(a),
         Command::Prove(a) => bundle_commands::prove(a),
-        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(a),
+        Command::Custody(args::CustodyCommand::Append(a)) => custody_commands::append(*a),
         Command::Custody(args::CustodyCommand::Show(a)) => custody_commands::show(a),
         Command::Receive(a) => custody_commands::receive(a),
         Command::Export(a) => export_command::export(a),
@@ -61,6 +62,8 @@ fn main() -> ExitCode {
         Command::Watch(a) => watch_command::watch(a),
         Command::Log(args::LogCommand::Init(a)) => log_commands::init(a),
         Command::Log(args::LogCommand::Serve(a)) => log_commands::serve(a),
+        Command::Log(args::LogCommand::Submit(a)) => log_client_commands::submit(a),
+        Command::Log(args::LogCommand::Show(a)) => log_client_commands::show(a),
         Command::Completions(a) => completions_command::completions(a),
         Command::Man(a) => man_pages::man(a),
     };

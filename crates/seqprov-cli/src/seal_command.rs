@@ -221,6 +221,12 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
         crate::sharded_commands::record_nodes(&a, &out, &*key, &options, &sealed, sharded)?;
     }
     progress.report_timings();
+    crate::log_client_commands::submit_new(
+        &out,
+        &a.log,
+        crate::log_client_commands::Selection::Message(0),
+        false,
+    )?;
     const SHOWN: usize = 20;
     for warning in sealed.warnings.iter().take(SHOWN) {
         eprintln!(

@@ -150,6 +150,7 @@ pub fn print_report(report: &Report) {
             safe(&lineage.status.to_string())
         );
     }
+    crate::log_client_commands::print_online(&report.log_online);
     if let Some(seal) = &report.seal {
         outln!(
             "seal: {} ({}) key {} at {}; signature {}; key {}",

@@ -38,7 +38,13 @@ pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
         StampWhich::All => Which::All,
     };
     let stamps = stamp(&a.bundle, &a.tsa, which, false)?;
-    if stamps == 0 {
+    crate::log_client_commands::submit_new(
+        &a.bundle,
+        &a.log,
+        crate::log_client_commands::Selection::TokensOver(&stamps),
+        false,
+    )?;
+    if stamps.is_empty() {
         outln!(
             "every message of {} already has a token; nothing was asked",
             terminal_safe(&a.bundle.display().to_string())
@@ -49,8 +55,8 @@ pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
 
 /// Stamp `which` messages of the bundle at `bundle` with every TSA of `tsa`, print one
 /// line per stored token (on standard error when standard output carries JSON), and
-/// return how many were stored.
-pub fn stamp(bundle: &Path, tsa: &TsaArgs, which: Which, to_stderr: bool) -> Result<usize> {
+/// return the message each stored token covers.
+pub fn stamp(bundle: &Path, tsa: &TsaArgs, which: Which, to_stderr: bool) -> Result<Vec<u64>> {
     let stamps = timestamp_request::timestamp_bundle(
         bundle,
         &tsa.tsa,
@@ -75,7 +81,7 @@ pub fn stamp(bundle: &Path, tsa: &TsaArgs, which: Which, to_stderr: bool) -> Res
             outln!("{line}");
         }
     }
-    Ok(stamps.len())
+    Ok(stamps.iter().map(|s| s.covers).collect())
 }
 
 /// `seal --tsa`: stamp the new seal and append the records to the bundle bytes before

@@ -274,7 +274,7 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
             let bundle_path = bundle_path_for(dir, &a.bundle)?;
             let bundle = seqprov::read_bundle(&bundle_path)
                 .with_context(|| format!("reading bundle {}", bundle_path.display()))?;
-            if a.from_parts.is_empty() {
+            let report = if a.from_parts.is_empty() {
                 seqprov::verify_directory(dir, &bundle, &policy, options, &progress)
             } else {
                 let precomputed = crate::sharded_commands::digests_from_parts(
@@ -292,6 +292,14 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
                     },
                     &progress,
                 )
+            };
+            match report {
+                Ok(mut report) if !a.log.is_empty() => {
+                    progress.finish();
+                    crate::log_client_commands::check_logs(&a.log, &bundle, &policy, &mut report)?;
+                    Ok(report)
+                }
+                other => other,
             }
         }
     };

@@ -70,6 +70,15 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A transparency log could not be reached, refused a submission, or answered a
+    /// receipt that does not check (spec/log.md §4, §7.2); nothing was stored.
+    #[error("log {log}: {reason}")]
+    Log {
+        /// The log's URL or directory.
+        log: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Signed data does not hold together (a broken custody chain, a lineage mismatch).
     #[error("integrity failure: {0}")]
     Integrity(String),
@@ -100,6 +109,7 @@ impl Error {
             | Error::Key { .. }
             | Error::Policy { .. }
             | Error::Timestamp { .. }
+            | Error::Log { .. }
             | Error::Refused(_)
             | Error::Signing(_) => ExitStatus::UsageOrIo,
         }

@@ -52,6 +52,8 @@ pub mod inspect;
 pub mod integrity;
 pub mod keys;
 pub mod lineage;
+pub mod log_client;
+pub mod log_online;
 pub mod log_receipt_checks;
 pub mod log_receipts;
 pub mod log_submission;

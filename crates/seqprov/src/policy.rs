@@ -842,6 +842,58 @@ mod tests {
     }
 
     #[test]
+    fn the_log_table_parses_and_its_errors_name_the_field() {
+        use seqprov_log::note_keys::{LogSigner, WitnessSigner};
+        let log = LogSigner {
+            origin: "lab.example.org/seqprov".into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
+        }
+        .vkey();
+        let witness = WitnessSigner {
+            name: "witness.example.org".into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&[2; 32]),
+        }
+        .vkey();
+        let good = format!(
+            "version = 1\n[log]\nkeys = [\"{log}\"]\nwitnesses = [\"{witness}\"]\n\
+             witness_quorum = 1\nrequire_receipts = true\none_seal_per_run = true\n"
+        );
+        let policy = Policy::parse(&good, Path::new(".")).unwrap();
+        assert_eq!(policy.log.keys[0].origin, "lab.example.org/seqprov");
+        assert_eq!(policy.log.witnesses[0].name, "witness.example.org");
+        assert_eq!(policy.log.witness_quorum, 1);
+        assert!(policy.log.require_receipts && policy.log.one_seal_per_run);
+        let defaults = Policy::parse("version = 1\n", Path::new(".")).unwrap();
+        assert!(defaults.log.keys.is_empty() && !defaults.log.require_receipts);
+        for (text, why) in [
+            (
+                format!("version = 1\n[log]\nkeys = [\"{witness}\"]\n"),
+                "log.keys[0]:",
+            ),
+            (
+                format!("version = 1\n[log]\nkeys = [\"{log}\", \"{log}\"]\n"),
+                "log.keys[1]: a second key",
+            ),
+            (
+                format!("version = 1\n[log]\nwitnesses = [\"{log}\"]\n"),
+                "log.witnesses[0]:",
+            ),
+            (
+                format!("version = 1\n[log]\nwitnesses = [\"{witness}\"]\nwitness_quorum = 2\n"),
+                "log.witness_quorum: 2 is more than the 1 witnesses listed",
+            ),
+            (
+                "version = 1\n[log]\nrequire_receipts = true\n".into(),
+                "log.require_receipts: true, but log.keys lists no trusted log",
+            ),
+            ("version = 1\n[log]\nquorum = 1\n".into(), "quorum"),
+        ] {
+            let err = Policy::parse(&text, Path::new(".")).unwrap_err();
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("72h").unwrap(), time::Duration::hours(72));
         assert_eq!(parse_duration("3d").unwrap(), time::Duration::days(3));

@@ -308,6 +308,10 @@ pub struct Report {
     /// (spec/timestamps.md).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timestamps: Vec<crate::timestamp_checks::MessageTime>,
+    /// What `verify --log` found in each transparency log asked (spec/log.md §8); only
+    /// present with `--log`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_online: Vec<crate::log_online::OnlineCheck>,
     /// The transparency-log receipt records and what each showed, when the bundle holds
     /// any (spec/log.md §7.2, spec/report.md §8).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -340,6 +344,7 @@ impl Report {
             custody: Vec::new(),
             lineage: None,
             timestamps: Vec::new(),
+            log_online: Vec::new(),
             log_receipts: Vec::new(),
             summary: Summary::default(),
             files: Vec::new(),

@@ -199,6 +199,9 @@ pub fn verification_page(report: &Report, context: &PageContext) -> String {
                 }
             }
         }
+        @if !report.log_receipts.is_empty() {
+            (log_receipts_section(&report.log_receipts))
+        }
         (problems_section(&report.errors, &report.policy, &report.warnings))
         (findings_section(&report.summary, &report.files))
         (footer_markup(context))
@@ -951,6 +954,47 @@ fn timeline_svg(points: &[TimelinePoint], attested: usize, stamped: usize) -> Ma
     }
 }
 
+/// The transparency-log receipt records and what each showed (spec/log.md §7.2,
+/// spec/report.md §2.9); the log's origin and witness names are attacker text, escaped.
+fn log_receipts_section(receipts: &[crate::log_receipt_checks::ReceiptReport]) -> Markup {
+    use crate::log_receipt_checks::ReceiptStatus;
+    html! {
+        section #log-receipts {
+            h2 { "Transparency log receipts" }
+            table #log-receipts-table {
+                thead { tr { th { "Message" } th { "Entry" } th { "Log" } th { "Index" } th { "Witnesses" } th { "Status" } } }
+                tbody {
+                    @for r in receipts {
+                        tr {
+                            td { (Shown(&r.message)) }
+                            td { (Shown(r.kind.as_deref().unwrap_or("—"))) }
+                            td.mono { (Shown(&r.log)) }
+                            td.mono {
+                                @match (r.index, r.tree_size) {
+                                    (Some(i), Some(n)) => { (i) " of " (n) }
+                                    (Some(i), None) => { (i) }
+                                    _ => { "—" }
+                                }
+                            }
+                            td { @if r.witnesses.is_empty() { "none" } @else { (Shown(&r.witnesses.join(", "))) } }
+                            td {
+                                @match r.status {
+                                    ReceiptStatus::Counted => { span.good { "counted" } }
+                                    ReceiptStatus::Unwitnessed => { span.caution { "unwitnessed (not counted)" } }
+                                    ReceiptStatus::UntrustedLog => { span.caution { "untrusted log (ignored)" } }
+                                    ReceiptStatus::Invalid => { span.bad { "invalid" } }
+                                    ReceiptStatus::Modified => { span.bad { "modified" } }
+                                }
+                                @if let Some(detail) = &r.detail { br; (Shown(detail)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Claimed and attested time of each message side by side (RFC 3161 tokens,
 /// spec/timestamps.md §6.1); every string from a token is attacker text, escaped.
 fn trusted_time_table(times: &[MessageTime]) -> Markup {
@@ -1199,6 +1243,7 @@ mod tests {
         }
         Report {
             timestamps: Vec::new(),
+            log_online: Vec::new(),
             log_receipts: Vec::new(),
             report_version: REPORT_VERSION,
             tool: "seqprov 0.1.0".into(),
@@ -1248,6 +1293,41 @@ mod tests {
         assert!(!page.contains("INTEGRITY FAILURE"));
         assert!(page.contains("id=\"no-findings\""));
         assert!(is_report_page(page.as_bytes()));
+    }
+
+    #[test]
+    fn log_receipts_are_listed_with_their_status_and_hostile_origins_escaped() {
+        use crate::log_receipt_checks::{ReceiptReport, ReceiptStatus};
+        let mut with = report(Verdict::Verified, vec![], "Core");
+        with.log_receipts = vec![
+            ReceiptReport {
+                message: "seal".into(),
+                kind: Some("seal".into()),
+                log: "lab.example.org/seqprov".into(),
+                index: Some(0),
+                tree_size: Some(2),
+                witnesses: vec!["witness.example.org".into()],
+                status: ReceiptStatus::Counted,
+                detail: None,
+            },
+            ReceiptReport {
+                message: "custody event 1".into(),
+                kind: Some("custody".into()),
+                log: "<script>alert(1)</script>".into(),
+                index: None,
+                tree_size: None,
+                witnesses: Vec::new(),
+                status: ReceiptStatus::UntrustedLog,
+                detail: Some("from a log the policy does not list: ignored".into()),
+            },
+        ];
+        let page = verification_page(&with, &context());
+        assert!(page.contains("id=\"log-receipts-table\""));
+        assert!(page.contains("0 of 2") && page.contains("witness.example.org"));
+        assert!(page.contains(">counted<") && page.contains("untrusted log (ignored)"));
+        assert!(!page.contains("<script>alert(1)"), "the origin is escaped");
+        let plain = verification_page(&report(Verdict::Verified, vec![], "Core"), &context());
+        assert!(!plain.contains("log-receipts-table"));
     }
 
     #[test]

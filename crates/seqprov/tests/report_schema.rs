@@ -169,6 +169,83 @@ fn the_schema_and_the_rule_table_know_every_policy_rule() {
     }
 }
 
+/// The members `verify --log` prints (`log_online`, report.md §2.10) and their entry
+/// objects are exactly the ones the schema requires and knows.
+#[test]
+fn the_schema_knows_every_member_of_the_online_log_check() {
+    use seqprov::log_online::{
+        ListedEntry, OnlineCheck, ReceiptConsistency, ReceiptStatus, Rollback,
+    };
+    let entry = ListedEntry {
+        index: 3,
+        kind: "custody".into(),
+        covers: 2,
+        run: Some("RUN".into()),
+        flowcell: Some("FC".into()),
+        seal: "00".repeat(32),
+        message: "11".repeat(32),
+        signer: "22".repeat(32),
+    };
+    let check = OnlineCheck {
+        log: "http://127.0.0.1:1".into(),
+        origin: "lab.example.org/seqprov".into(),
+        size: 4,
+        root: "33".repeat(32),
+        witnesses: vec!["w.example".into()],
+        receipts: vec![ReceiptConsistency {
+            covers: 0,
+            index: 0,
+            size: 1,
+            status: ReceiptStatus::Fork,
+            detail: "x".into(),
+        }],
+        seal_logged: true,
+        entries: vec![entry.clone()],
+        rollback: vec![Rollback {
+            entry: entry.clone(),
+            detail: "y".into(),
+        }],
+        other_seals: vec![entry],
+        unreadable_entries: 0,
+    };
+    let json = serde_json::to_value(&check).unwrap();
+    let schema = report_schema();
+    assert_eq!(
+        schema["properties"]["log_online"]["items"]["$ref"],
+        "#/$defs/log_online"
+    );
+    let defs = &schema["$defs"];
+    let keys_of = |v: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let required_of = |v: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = v["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_string())
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys_of(&json), required_of(&defs["log_online"]));
+    assert_eq!(keys_of(&json), keys_of(&defs["log_online"]["properties"]));
+    let entry_keys = keys_of(&json["entries"][0]);
+    assert_eq!(entry_keys, keys_of(&defs["log_entry"]["properties"]));
+    let receipt = &defs["log_online"]["properties"]["receipts"]["items"];
+    assert_eq!(keys_of(&json["receipts"][0]), required_of(receipt));
+    let statuses = enum_of(&receipt["properties"]["status"]);
+    for s in [
+        ReceiptStatus::Consistent,
+        ReceiptStatus::Fork,
+        ReceiptStatus::NotSigned,
+    ] {
+        assert!(statuses.contains(&name(s)), "status {} not in §8", name(s));
+    }
+}
+
 /// Every receipt status the library reports is in the `log_receipts` schema of §8 and
 /// the table of §2.9; the `match` has no wildcard, so a new status does not compile here
 /// until it is listed.
