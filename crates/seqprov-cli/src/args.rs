@@ -56,8 +56,8 @@ pub enum Command {
     /// complete and has stopped changing, seal each once beside itself, and report every
     /// step as one JSON line (see spec/watch.md).
     Watch(WatchArgs),
-    /// The transparency log (spec/log.md): submit a bundle's messages, list a log's
-    /// entries.
+    /// The lab's transparency log (spec/log.md): create it, serve it, witness it, submit to
+    /// it, show it.
     #[command(subcommand)]
     Log(LogCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on standard
@@ -734,6 +734,10 @@ pub struct WatchArgs {
     pub no_mmap: bool,
 }
 
+// ---- `seqprov log …` (spec/log.md). `log init` and `log serve`: helper log-server;
+// `log witness`: log-notes; `log submit` and `log show`: log-client. Each adds its variant
+// to LogCommand and its Args struct after the others'.
+
 // ---- log client (helper log-client): `--log URL` on the commands that write messages,
 // `seqprov log submit` and `seqprov log show`. Kept apart from the log server's
 // arguments to ease merging.
@@ -758,12 +762,53 @@ pub struct LogSubmitTargets {
 /// `seqprov log ...`.
 #[derive(Subcommand, Debug)]
 pub enum LogCommand {
+    /// Create an empty log in DIR (which must be absent or empty) and print its verifier key.
+    Init(LogInitArgs),
+    /// Serve the log: its checkpoint and tiles, POST /add and the page for people.
+    Serve(LogServeArgs),
     /// Submit every message of a bundle that has no receipt from the log yet, and store
     /// the receipts in the bundle.
     Submit(LogSubmitArgs),
     /// List a log's entries (index, kind, run, flow cell, covered message, seal digest,
     /// signer key id) after checking them against its signed checkpoint.
     Show(LogShowArgs),
+}
+
+/// `seqprov log init`.
+#[derive(Args, Debug)]
+pub struct LogInitArgs {
+    /// The new log's directory.
+    pub dir: PathBuf,
+    /// The log's private key (a seqprov key file from `seqprov keygen`); it signs every
+    /// checkpoint and stays where it is (its path is recorded in DIR/seqprov-log.toml).
+    #[arg(long, value_name = "LOG_KEY")]
+    pub key: PathBuf,
+    /// The log's origin, a schema-less URL such as `lab.example.org/seqprov`.
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: String,
+}
+
+/// `seqprov log serve`.
+#[derive(Args, Debug)]
+pub struct LogServeArgs {
+    /// The log directory (`seqprov log init`).
+    pub dir: PathBuf,
+    /// The address to listen on, exactly (e.g. 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Append only submissions whose signer this policy trusts (spec/policy.md).
+    #[arg(long, value_name = "POLICY.toml")]
+    pub allow: Option<PathBuf>,
+    /// A witness to ask for a cosignature of every new checkpoint (its tlog-witness base
+    /// URL); repeatable, each with its --witness-key in the same order.
+    #[arg(long, value_name = "URL")]
+    pub witness: Vec<String>,
+    /// The verifier key of the witness named by the --witness at the same position.
+    #[arg(long, value_name = "VKEY")]
+    pub witness_key: Vec<String>,
+    /// Worker threads answering requests.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
 }
 
 /// `seqprov log submit`.

@@ -22,6 +22,7 @@ mod custody_commands;
 mod export_command;
 mod key_reference;
 mod log_client_commands;
+mod log_commands;
 mod man_pages;
 mod passphrase;
 mod progress_bar;
@@ -59,6 +60,8 @@ fn main() -> ExitCode {
         Command::Export(a) => export_command::export(a),
         Command::Timestamp(a) => timestamp_command::timestamp(a),
         Command::Watch(a) => watch_command::watch(a),
+        Command::Log(args::LogCommand::Init(a)) => log_commands::init(a),
+        Command::Log(args::LogCommand::Serve(a)) => log_commands::serve(a),
         Command::Log(args::LogCommand::Submit(a)) => log_client_commands::submit(a),
         Command::Log(args::LogCommand::Show(a)) => log_client_commands::show(a),
         Command::Completions(a) => completions_command::completions(a),

@@ -1,1 +1,552 @@
-//! (to be written: see lib.rs)
+//! `seqprov log serve` (spec/log.md §4): the published files (`GET /checkpoint`,
+//! `GET /tile/…`, read only through [`LogDir::read_public`], so no request path ever
+//! reaches the file system), `POST /add` (a submission checked, then appended by the
+//! [`sequencer`]), and the page (`GET /`, `/?q=`, `/run?id=`).
+//!
+//! A pool of worker threads takes requests from tiny_http's queue, so a slow client holds
+//! one worker and no other; every connection has read and write timeouts. Every error is
+//! a status and one line of text, and appends nothing. [`serve`] returns once `stop` is
+//! set: it stops taking requests, lets the batch in progress finish and its waiters be
+//! answered, and releases the log.
+
+use std::io::Read as _;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use seqprov::Policy;
+use seqprov_log::checkpoint::{self, OpenedCheckpoint};
+use seqprov_log::entry_bundle;
+use seqprov_log::log_dir::LogDir;
+use seqprov_log::note_keys::{LogSigner, LogVerifier, WitnessVerifier};
+use seqprov_log::tile_path::TilePath;
+use seqprov_log::{LogError, TILE_WIDTH};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::log_page::{self, CheckpointView, LogIndex};
+use crate::sequencer::{self, SequencerError, SequencerHandle};
+use crate::witness_push::{self, WitnessEndpoint};
+
+/// The largest `POST /add` body accepted (a submission carries a seal, an event and a
+/// token; a seal is small, but the limit matches the bundle reader's message limit).
+pub const MAX_SUBMISSION_LEN: usize = 17 * 1024 * 1024;
+
+/// Worker threads answering requests.
+pub const DEFAULT_WORKERS: usize = 16;
+
+/// Read and write timeout of every connection.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often idle workers look at the stop flag.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A refused submission: the HTTP status and the one line of text the client gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// 400, 403, 413, 422 … (spec/log.md §4).
+    pub status: u16,
+    /// One line saying why.
+    pub reason: String,
+}
+
+/// Checks a submission body and returns the log entry it becomes (spec/log.md §5).
+pub type AdmitSubmission = dyn Fn(&[u8]) -> Result<Vec<u8>, Refusal> + Send + Sync;
+
+/// Asks witnesses to cosign a signed checkpoint note of the tree `(size, root)`; returns
+/// the cosignature lines it got (a witness that does not answer is left out).
+pub type CosignCheckpoint = dyn FnMut(&[u8]) -> Vec<String> + Send;
+
+/// Asks `witnesses` (each with its tlog-witness URL) to cosign every new checkpoint of the
+/// log in `dir`, with a consistency proof read from the log's durable tiles; a witness
+/// that fails is left out, and its old size is learned again from its 409 answer.
+pub fn witness_cosigner(dir: &Path, witnesses: Vec<WitnessEndpoint>) -> Box<CosignCheckpoint> {
+    let public = dir.to_string_lossy().into_owned();
+    let mut endpoints: Vec<(WitnessEndpoint, u64)> =
+        witnesses.into_iter().map(|w| (w, 0)).collect();
+    Box::new(move |note: &[u8]| {
+        let Ok((_, size, _)) = checkpoint::parse_unverified(note) else {
+            return Vec::new();
+        };
+        let Ok(source) = seqprov_log::tile_source::open_source(&public) else {
+            return Vec::new();
+        };
+        let proof = |old: u64| {
+            let hashes = seqprov_log::tile_source::SourceHashes::new(&*source, size);
+            seqprov_log::merkle::consistency_proof(&hashes, size, old)
+        };
+        let (lines, results) = witness_push::cosign_all(&endpoints, note, &proof);
+        for ((_, old), result) in endpoints.iter_mut().zip(results) {
+            if let Ok(cosigned) = result {
+                *old = cosigned;
+            }
+        }
+        lines
+    })
+}
+
+/// What `seqprov log serve` was told.
+pub struct ServeOptions {
+    /// The log directory (`log init`).
+    pub dir: PathBuf,
+    /// The address to bind, exactly as given.
+    pub listen: SocketAddr,
+    /// Only submissions whose signer this policy trusts are appended (`--allow`).
+    pub allow: Option<Policy>,
+    /// The witnesses' vkeys (`--witness-key`): whose cosignatures the page counts.
+    pub witness_keys: Vec<WitnessVerifier>,
+    /// Asks the witnesses (`--witness`), if any.
+    pub cosign: Option<Box<CosignCheckpoint>>,
+    /// Worker threads.
+    pub workers: usize,
+}
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The log directory could not be opened or read.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The log key could not be loaded.
+    #[error(transparent)]
+    Key(#[from] seqprov::Error),
+    /// The address could not be bound or a thread could not be started.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let what = what.into();
+    move |source| ServeError::Io { what, source }
+}
+
+/// Shared by the workers.
+struct Service {
+    log: Arc<RwLock<LogDir>>,
+    index: Arc<Mutex<LogIndex>>,
+    sequencer: Mutex<Option<SequencerHandle>>,
+    admit: Box<AdmitSubmission>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Loads the log's signing key named in its config, as a [`LogSigner`].
+pub fn load_log_signer(dir: &Path) -> Result<LogSigner, ServeError> {
+    let config = LogDir::read_config(dir)?;
+    let key = seqprov::PrivateKey::load(&config.key_path, seqprov::PermissionCheck::Strict)?;
+    Ok(LogSigner {
+        origin: config.origin,
+        key: key.signing_key().clone(),
+    })
+}
+
+/// The submission check of spec/log.md §5 with `--allow POLICY`.
+pub fn submission_check(allow: Option<Policy>) -> Box<AdmitSubmission> {
+    Box::new(move |body: &[u8]| {
+        let submission = seqprov::log_submission::Submission::decode(body).map_err(refusal)?;
+        let entry = seqprov::log_submission::check_submission(&submission, allow.as_ref())
+            .map_err(refusal)?;
+        Ok(entry.encode())
+    })
+}
+
+fn refusal(r: seqprov::log_submission::SubmissionRefusal) -> Refusal {
+    Refusal {
+        status: r.status,
+        reason: r.reason,
+    }
+}
+
+/// Runs the log service until `stop` is set. `listening` is called once with the bound
+/// address, before the first request is taken.
+pub fn serve(
+    options: ServeOptions,
+    stop: Arc<AtomicBool>,
+    listening: &mut dyn FnMut(SocketAddr),
+) -> Result<(), ServeError> {
+    let signer = load_log_signer(&options.dir)?;
+    let verifier = LogVerifier::from_vkey(&signer.vkey())?;
+    let log = LogDir::open(&options.dir)?;
+    let index = Arc::new(Mutex::new(build_index(
+        &log,
+        &signer,
+        &verifier,
+        &options.witness_keys,
+    )?));
+    let log = Arc::new(RwLock::new(log));
+
+    let mut cosign = options.cosign;
+    let publish: sequencer::PublishCheckpoint = Box::new(move |size, root| {
+        let note = checkpoint::sign(&signer, size, root);
+        match cosign.as_mut() {
+            Some(cosign) => {
+                let lines = cosign(&note);
+                if lines.is_empty() {
+                    Ok(note)
+                } else {
+                    checkpoint::add_signature_lines(&note, &lines)
+                }
+            }
+            None => Ok(note),
+        }
+    });
+    let commit_index = Arc::clone(&index);
+    let witness_keys = options.witness_keys.clone();
+    let on_commit: sequencer::OnCommit = Box::new(move |fresh, note| {
+        let mut index = match commit_index.lock() {
+            Ok(index) => index,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (i, entry) in fresh {
+            index.add(*i, entry);
+        }
+        if let Ok(opened) = checkpoint::open(note, &verifier, &witness_keys) {
+            index.checkpoint = view_of(&opened);
+        }
+    });
+    let (handle, sequencer_thread) = sequencer::start(Arc::clone(&log), publish, on_commit)
+        .map_err(io_error("starting the sequencer"))?;
+
+    let listener = TcpListener::bind(options.listen)
+        .map_err(io_error(format!("binding {}", options.listen)))?;
+    // Accepted connections inherit the listening socket's timeouts (Linux, BSD).
+    for which in [
+        rustix::net::sockopt::Timeout::Recv,
+        rustix::net::sockopt::Timeout::Send,
+    ] {
+        rustix::net::sockopt::set_socket_timeout(&listener, which, Some(CONNECTION_TIMEOUT))
+            .map_err(|e| ServeError::Io {
+                what: "setting the connection timeouts".into(),
+                source: e.into(),
+            })?;
+    }
+    let bound = listener
+        .local_addr()
+        .map_err(io_error("reading the bound address"))?;
+    let server = Server::from_listener(listener, None).map_err(|e| ServeError::Io {
+        what: format!("serving {bound}"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let service = Arc::new(Service {
+        log,
+        index,
+        sequencer: Mutex::new(Some(handle)),
+        admit: submission_check_or(options.allow),
+        stop: Arc::clone(&stop),
+    });
+    listening(bound);
+
+    let server = Arc::new(server);
+    let mut workers = Vec::new();
+    for n in 0..options.workers.max(1) {
+        let server = Arc::clone(&server);
+        let service = Arc::clone(&service);
+        let worker = std::thread::Builder::new()
+            .name(format!("seqprov-log-worker-{n}"))
+            .spawn(move || work(&server, &service))
+            .map_err(io_error("starting a worker"))?;
+        workers.push(worker);
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+    // Every worker has answered its request; close the queue so the sequencer ends after
+    // the batch it is on.
+    drop(server);
+    if let Ok(mut handle) = service.sequencer.lock() {
+        handle.take();
+    }
+    let _ = sequencer_thread.join();
+    Ok(())
+}
+
+fn submission_check_or(allow: Option<Policy>) -> Box<AdmitSubmission> {
+    submission_check(allow)
+}
+
+fn view_of(opened: &OpenedCheckpoint) -> CheckpointView {
+    CheckpointView {
+        size: opened.size,
+        witnesses: opened.witnesses.clone(),
+    }
+}
+
+/// The page's index of every entry in the log, read tile by tile.
+fn build_index(
+    log: &LogDir,
+    signer: &LogSigner,
+    verifier: &LogVerifier,
+    witness_keys: &[WitnessVerifier],
+) -> Result<LogIndex, ServeError> {
+    let mut index = LogIndex::new(signer.origin.clone(), signer.vkey());
+    let size = log.size();
+    let mut tile = 0u64;
+    while tile * TILE_WIDTH < size {
+        let width = (size - tile * TILE_WIDTH).min(TILE_WIDTH);
+        let path = TilePath::Entries {
+            index: tile,
+            width: width as u16,
+        }
+        .to_path();
+        let bytes = log.read_public(&path)?.ok_or_else(|| LogError::Malformed {
+            what: "log directory",
+            detail: format!("{path} is missing"),
+        })?;
+        for (i, entry) in entry_bundle::decode(&bytes, width as usize)?
+            .iter()
+            .enumerate()
+        {
+            index.add(tile * TILE_WIDTH + i as u64, entry);
+        }
+        tile += 1;
+    }
+    if let Ok(opened) = checkpoint::open(log.checkpoint(), verifier, witness_keys) {
+        index.checkpoint = view_of(&opened);
+    } else {
+        index.checkpoint.size = size;
+    }
+    Ok(index)
+}
+
+/// One worker: take requests until stopped.
+fn work(server: &Server, service: &Service) {
+    while !service.stop.load(Ordering::Relaxed) {
+        match server.recv_timeout(POLL) {
+            Ok(Some(request)) => answer(request, service),
+            Ok(None) => {}
+            Err(_) => std::thread::sleep(POLL),
+        }
+    }
+}
+
+/// A response: status, content type, body and extra headers.
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    cache: Option<&'static str>,
+    csp: bool,
+}
+
+impl Reply {
+    fn text(status: u16, line: &str) -> Reply {
+        let mut body = line.replace(['\r', '\n'], " ").into_bytes();
+        body.push(b'\n');
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body,
+            cache: Some("no-store"),
+            csp: false,
+        }
+    }
+
+    fn page(html: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: html.into_bytes(),
+            cache: Some("no-cache"),
+            csp: true,
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> Option<Header> {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+fn answer(mut request: Request, service: &Service) {
+    let reply = route(&mut request, service);
+    let mut response = Response::from_data(reply.body).with_status_code(reply.status);
+    let mut headers = vec![
+        header("Content-Type", reply.content_type),
+        header("X-Content-Type-Options", "nosniff"),
+    ];
+    if let Some(cache) = reply.cache {
+        headers.push(header("Cache-Control", cache));
+    }
+    if reply.csp {
+        headers.push(header(
+            "Content-Security-Policy",
+            &log_page::CONTENT_SECURITY_POLICY,
+        ));
+    }
+    for h in headers.into_iter().flatten() {
+        response.add_header(h);
+    }
+    let _ = request.respond(response);
+}
+
+fn route(request: &mut Request, service: &Service) -> Reply {
+    let url = request.url().to_owned();
+    let (path, query) = match url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url.as_str(), None),
+    };
+    let method = request.method().clone();
+    let is_get = matches!(method, Method::Get | Method::Head);
+    match path {
+        "/add" => {
+            if method != Method::Post {
+                return Reply::text(405, "use POST for /add");
+            }
+            add(request, service)
+        }
+        "/" | "/run" => {
+            if !is_get {
+                return Reply::text(405, "use GET for the page");
+            }
+            page(path, query, service)
+        }
+        _ => {
+            if let Some(rel) = path.strip_prefix('/')
+                && query.is_none()
+                && (rel == "checkpoint" || rel.starts_with("tile/"))
+            {
+                if !is_get {
+                    return Reply::text(405, "the log's files are read with GET");
+                }
+                return published_file(rel, service);
+            }
+            Reply::text(404, "no such path")
+        }
+    }
+}
+
+fn published_file(rel: &str, service: &Service) -> Reply {
+    let log = match service.log.read() {
+        Ok(log) => log,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    match log.read_public(rel) {
+        Ok(Some(body)) => {
+            let (content_type, cache) = if rel == "checkpoint" {
+                ("text/plain; charset=utf-8", "no-cache")
+            } else if matches!(TilePath::parse(rel), Ok(t) if tile_is_full(&t)) {
+                (
+                    "application/octet-stream",
+                    "public, max-age=31536000, immutable",
+                )
+            } else {
+                ("application/octet-stream", "no-cache")
+            };
+            Reply {
+                status: 200,
+                content_type,
+                body,
+                cache: Some(cache),
+                csp: false,
+            }
+        }
+        Ok(None) => Reply::text(404, "no such file in the log"),
+        Err(e) => Reply::text(500, &format!("reading the log: {e}")),
+    }
+}
+
+fn tile_is_full(tile: &TilePath) -> bool {
+    match tile {
+        TilePath::Hash { width, .. } | TilePath::Entries { width, .. } => {
+            u64::from(*width) == TILE_WIDTH
+        }
+    }
+}
+
+fn page(path: &str, query: Option<&str>, service: &Service) -> Reply {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .take(8)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let index = match service.index.lock() {
+        Ok(index) => index,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if path == "/run" {
+        return match value("id") {
+            Some(run) => Reply::page(log_page::run_page(&index, run)),
+            None => Reply::text(400, "/run needs ?id=RUN"),
+        };
+    }
+    match value("q") {
+        Some(q) if !q.is_empty() => Reply::page(log_page::search_page(&index, q)),
+        _ => Reply::page(log_page::front_page(&index)),
+    }
+}
+
+fn add(request: &mut Request, service: &Service) -> Reply {
+    if service.stop.load(Ordering::Relaxed) {
+        return Reply::text(503, "the log is shutting down");
+    }
+    let content_type = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Content-Type"))
+        .map(|h| h.value.as_str().to_owned());
+    let essence = content_type
+        .as_deref()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() != Some("application/cbor") {
+        return Reply::text(415, "a submission is Content-Type: application/cbor");
+    }
+    let Some(length) = request.body_length() else {
+        return Reply::text(411, "a submission needs a Content-Length");
+    };
+    if length > MAX_SUBMISSION_LEN {
+        return Reply::text(
+            413,
+            &format!("the submission is over {MAX_SUBMISSION_LEN} bytes"),
+        );
+    }
+    let mut body = Vec::with_capacity(length);
+    match request
+        .as_reader()
+        .take(length as u64)
+        .read_to_end(&mut body)
+    {
+        Ok(n) if n == length => {}
+        Ok(_) => return Reply::text(400, "the body is shorter than its Content-Length"),
+        Err(e) => return Reply::text(400, &format!("reading the body: {e}")),
+    }
+    let entry = match (service.admit)(&body) {
+        Ok(entry) => entry,
+        Err(refusal) => return Reply::text(refusal.status, &refusal.reason),
+    };
+    let handle = match service.sequencer.lock() {
+        Ok(handle) => handle.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let Some(handle) = handle else {
+        return Reply::text(503, "the log is shutting down");
+    };
+    let index = match handle.append(entry) {
+        Ok(index) => index,
+        Err(SequencerError::Stopped) => return Reply::text(503, "the log is shutting down"),
+        Err(e) => return Reply::text(500, &e.to_string()),
+    };
+    let log = match service.log.read() {
+        Ok(log) => log,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    match log.receipt(index) {
+        Ok(proof) => Reply {
+            status: 200,
+            content_type: "text/plain; charset=utf-8",
+            body: proof.to_text().into_bytes(),
+            cache: Some("no-store"),
+            csp: false,
+        },
+        Err(e) => Reply::text(500, &format!("making the receipt: {e}")),
+    }
+}

@@ -1,1 +1,163 @@
-//! (to be written: see lib.rs)
+//! Group commit (spec/log.md §3): request threads hand each checked entry to one
+//! sequencer thread over a bounded channel; the sequencer takes everything pending (at
+//! most [`MAX_BATCH`] entries), appends it with one [`LogDir::append`] (tiles durable,
+//! checkpoint signed, cosigned and durable) and only then answers every waiter with its
+//! entry's index. The same entry submitted twice, in one batch or in two, is one entry.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+
+use seqprov_log::log_dir::LogDir;
+use seqprov_log::{Hash, LogError};
+
+/// The most entries one batch integrates.
+pub const MAX_BATCH: usize = 4096;
+
+/// How many submissions may wait for the sequencer before request threads block.
+pub const QUEUE_DEPTH: usize = 2 * MAX_BATCH;
+
+/// Makes the published checkpoint for a new tree (size, root): signs it and adds witness
+/// cosignatures ([`LogDir::append`]'s `publish`).
+pub type PublishCheckpoint = Box<dyn FnMut(u64, &Hash) -> Result<Vec<u8>, LogError> + Send>;
+
+/// Told of every batch once it is published: the entries new to the log with their
+/// indexes (duplicates left out) and the published checkpoint.
+pub type OnCommit = Box<dyn FnMut(&[(u64, Vec<u8>)], &[u8]) + Send>;
+
+/// Why a submission was not appended.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SequencerError {
+    /// The sequencer has stopped (the server is shutting down).
+    #[error("the log is shutting down")]
+    Stopped,
+    /// Appending the batch failed; nothing of it was published.
+    #[error("the log could not append: {0}")]
+    Append(String),
+}
+
+/// One submission waiting for its batch.
+struct Job {
+    entry: Vec<u8>,
+    reply: SyncSender<Result<u64, SequencerError>>,
+}
+
+/// A request thread's way to the sequencer; cheap to clone.
+#[derive(Clone)]
+pub struct SequencerHandle {
+    jobs: SyncSender<Job>,
+}
+
+impl SequencerHandle {
+    /// Submits one entry and waits until the checkpoint that includes it is durable;
+    /// returns the entry's index (an earlier index if the entry was already in the log).
+    pub fn append(&self, entry: Vec<u8>) -> Result<u64, SequencerError> {
+        let (reply, answer) = sync_channel(1);
+        let job = Job { entry, reply };
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job)) => {
+                self.jobs.send(job).map_err(|_| SequencerError::Stopped)?;
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(SequencerError::Stopped),
+        }
+        answer.recv().map_err(|_| SequencerError::Stopped)?
+    }
+}
+
+/// Starts the sequencer thread over `log`. It runs until every [`SequencerHandle`] is
+/// dropped, then integrates what is still queued and ends.
+pub fn start(
+    log: Arc<RwLock<LogDir>>,
+    publish: PublishCheckpoint,
+    on_commit: OnCommit,
+) -> std::io::Result<(SequencerHandle, JoinHandle<()>)> {
+    let (jobs, queue) = sync_channel(QUEUE_DEPTH);
+    let thread = std::thread::Builder::new()
+        .name("seqprov-log-sequencer".into())
+        .spawn(move || run(&log, &queue, publish, on_commit))?;
+    Ok((SequencerHandle { jobs }, thread))
+}
+
+/// The sequencer loop: one batch at a time until the channel is closed and empty.
+fn run(
+    log: &RwLock<LogDir>,
+    queue: &Receiver<Job>,
+    mut publish: PublishCheckpoint,
+    mut on_commit: OnCommit,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit(log, batch, &mut publish, &mut on_commit);
+    }
+}
+
+/// Integrates one batch and answers its waiters.
+fn commit(
+    log: &RwLock<LogDir>,
+    batch: Vec<Job>,
+    publish: &mut PublishCheckpoint,
+    on_commit: &mut OnCommit,
+) {
+    // Each distinct entry once, in order of arrival; `slot[i]` is job i's distinct entry.
+    let mut distinct: Vec<Vec<u8>> = Vec::with_capacity(batch.len());
+    let mut slot = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    {
+        let mut seen: HashMap<&[u8], usize> = HashMap::with_capacity(batch.len());
+        let mut order: Vec<(usize, usize)> = Vec::with_capacity(batch.len());
+        for (i, job) in batch.iter().enumerate() {
+            let next = seen.len();
+            let at = *seen.entry(job.entry.as_slice()).or_insert(next);
+            if at == next {
+                order.push((i, at));
+            }
+            slot.push(at);
+        }
+        for (i, _) in order {
+            distinct.push(batch[i].entry.clone());
+        }
+    }
+    for job in batch {
+        replies.push(job.reply);
+    }
+    let outcome = {
+        let mut dir = match log.write() {
+            Ok(dir) => dir,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let old_size = dir.size();
+        dir.append(&distinct, &mut **publish).inspect(|indexes| {
+            let fresh: Vec<(u64, Vec<u8>)> = indexes
+                .iter()
+                .zip(&distinct)
+                .filter(|(index, _)| **index >= old_size)
+                .map(|(index, entry)| (*index, entry.clone()))
+                .collect();
+            on_commit(&fresh, dir.checkpoint());
+        })
+    };
+    match outcome {
+        Ok(indexes) => {
+            for (reply, at) in replies.into_iter().zip(slot) {
+                let answer = indexes.get(at).copied().ok_or_else(|| {
+                    SequencerError::Append("the log returned too few indexes".into())
+                });
+                let _ = reply.send(answer);
+            }
+        }
+        Err(e) => {
+            let error = SequencerError::Append(e.to_string());
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+    }
+}

@@ -212,6 +212,12 @@ impl PrivateKey {
         PublicKey::from_verifying_key(self.key.verifying_key(), self.signer_name.clone())
     }
 
+    /// The Ed25519 key itself, for signing formats other than seqprov's (the transparency
+    /// log's checkpoint notes and witness cosignatures, spec/log.md §1).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Sign a message (pure Ed25519, RFC 8032).
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.key.sign(message)
