@@ -1,3 +1,5 @@
+// seqprov patch: the two warnings of the release (an unused re-export, an unused trait) silenced.
+#![allow(unused_imports, dead_code)]
 //! # Simple usage
 //!
 //! ## Creating the server
