@@ -269,3 +269,45 @@ fn the_entry_of_another_message_is_a_modified_bundle() {
         ))
         .stdout(contains("MODIFIED"));
 }
+
+#[test]
+fn hostile_receipt_records_are_refused_or_shown_escaped_with_one_line() {
+    let lab = Lab::new();
+    lab.policy(0, false);
+    let original = fs::read(lab.bundle_path()).unwrap();
+    let records = lab.log_messages(&log_signer(ORIGIN, 0x51), false);
+    // A proof over the limit: the bundle is malformed when read (exit 1, one line).
+    let long = LogReceiptRecord {
+        proof: "p".repeat(65_537),
+        ..records[0].clone()
+    };
+    lab.append_raw(&long);
+    let out = lab.verify(&[]).code(1).get_output().clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("log receipt proof is 65537 bytes; a proof holds 1 to 65536 bytes"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A receipt whose checkpoint names an origin with a terminal escape: not a log the
+    // policy lists, reported with the escape shown, never sent to the terminal.
+    fs::write(lab.bundle_path(), &original).unwrap();
+    let hostile = LogReceiptRecord {
+        proof: "c2sp.org/tlog-proof@v1\nindex 0\n\nevil\u{1b}[2J.example\n1\nAAAA\n".into(),
+        ..records[0].clone()
+    };
+    lab.append_raw(&hostile);
+    let out = lab.verify(&[]).code(0).get_output().clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert!(stdout.contains("untrusted log (ignored)"), "{stdout}");
+    // A receipt record covering a message after it: malformed (exit 1).
+    fs::write(lab.bundle_path(), &original).unwrap();
+    lab.append_raw(&LogReceiptRecord {
+        covers: 2,
+        ..records[0].clone()
+    });
+    lab.verify(&[])
+        .code(1)
+        .stderr(contains("covers message 2, which does not precede it"));
+}
