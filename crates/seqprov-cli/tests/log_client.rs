@@ -182,7 +182,6 @@ fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
     let lab = Lab::new();
     let log = lab.serve("log");
@@ -238,7 +237,6 @@ fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn rollback_a_copy_missing_its_last_custody_event_is_exit_1_naming_the_event() {
     let lab = Lab::new();
     let log = lab.serve("log");
@@ -291,7 +289,6 @@ fn rollback_a_copy_missing_its_last_custody_event_is_exit_1_naming_the_event() {
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn a_second_seal_of_the_run_by_a_trusted_key_is_reported_and_fails_one_seal_per_run() {
     let lab = Lab::new();
     let log = lab.serve("log");
@@ -359,7 +356,6 @@ fn a_second_seal_of_the_run_by_a_trusted_key_is_reported_and_fails_one_seal_per_
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn a_fork_signed_by_the_log_key_is_exit_1() {
     let lab = Lab::new();
     {
@@ -413,7 +409,6 @@ fn a_fork_signed_by_the_log_key_is_exit_1() {
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn log_submit_adds_the_receipts_a_bundle_sealed_without_log_lacks() {
     let lab = Lab::new();
     lab.run(&["seal", "run", "--key", "core.key"]).success();
@@ -457,7 +452,6 @@ fn log_submit_adds_the_receipts_a_bundle_sealed_without_log_lacks() {
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn an_unreachable_log_is_exit_2_with_one_line_and_the_bundle_stays_valid() {
     let lab = Lab::new();
     let closed = closed_port_url();
@@ -486,7 +480,6 @@ fn an_unreachable_log_is_exit_2_with_one_line_and_the_bundle_stays_valid() {
 }
 
 #[test]
-#[ignore = "needs `seqprov log init` and `log serve` (helper log-server), not landed yet"]
 fn log_show_lists_a_runs_entries_and_escapes_a_hostile_run_id() {
     let lab = Lab::new();
     let info = fs::read_to_string(lab.path("run/RunInfo.xml")).unwrap();
