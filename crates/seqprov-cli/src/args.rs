@@ -772,6 +772,9 @@ pub enum LogCommand {
     /// List a log's entries (index, kind, run, flow cell, covered message, seal digest,
     /// signer key id) after checking them against its signed checkpoint.
     Show(LogShowArgs),
+    /// Run a witness (c2sp.org/tlog-witness) for the lab's logs: cosign each new
+    /// checkpoint that extends the tree it last cosigned (POST /add-checkpoint).
+    Witness(LogWitnessArgs),
 }
 
 /// `seqprov log init`.
@@ -839,4 +842,24 @@ pub struct LogShowArgs {
     /// A lab policy whose [log] keys and witnesses are trusted.
     #[arg(long, value_name = "POLICY.toml")]
     pub policy: Option<PathBuf>,
+}
+
+/// `seqprov log witness` (helper log-notes).
+#[derive(Args, Debug)]
+pub struct LogWitnessArgs {
+    /// The witness's private key (a seqprov key file from `seqprov keygen`).
+    #[arg(long, value_name = "WITNESS_KEY")]
+    pub key: PathBuf,
+    /// The witness's name, a schema-less URL such as `witness.example.org/w1`.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// A log to witness: its verifier key (`seqprov log init` prints it); repeatable.
+    #[arg(long = "log-key", value_name = "VKEY", required = true)]
+    pub log_key: Vec<String>,
+    /// The directory where the witness keeps the last tree it cosigned for each log.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+    /// The address to listen on, exactly (e.g. 127.0.0.1:8081; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
 }

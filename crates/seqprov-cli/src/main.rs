@@ -23,6 +23,7 @@ mod export_command;
 mod key_reference;
 mod log_client_commands;
 mod log_commands;
+mod log_witness_command;
 mod man_pages;
 mod passphrase;
 mod progress_bar;
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Command::Log(args::LogCommand::Serve(a)) => log_commands::serve(a),
         Command::Log(args::LogCommand::Submit(a)) => log_client_commands::submit(a),
         Command::Log(args::LogCommand::Show(a)) => log_client_commands::show(a),
+        Command::Log(args::LogCommand::Witness(a)) => log_witness_command::witness(a),
         Command::Completions(a) => completions_command::completions(a),
         Command::Man(a) => man_pages::man(a),
     };
