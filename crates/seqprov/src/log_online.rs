@@ -23,7 +23,6 @@ use seqprov_log::tile_source::{self, SourceHashes, TileSource};
 
 use crate::error::{Error, Result};
 use crate::policy::RuleFailure;
-use crate::report::{Report, Verdict};
 
 /// The keys an online check trusts (policy.md `[log]`).
 #[derive(Clone, Copy, Debug)]
@@ -197,38 +196,6 @@ impl OnlineCheck {
             ));
         }
         failures
-    }
-
-    /// Add what the check found to `report` and recompute its verdict: forks and
-    /// rollbacks are integrity failures (exit 1), the rules of [`Self::rule_failures`]
-    /// are unmet policy (exit 3, unless the report is already worse).
-    pub fn apply_to(self, report: &mut Report, one_seal_per_run: bool, require_receipts: bool) {
-        let errors = self.errors();
-        let failures = self.rule_failures(one_seal_per_run, require_receipts);
-        if !errors.is_empty() {
-            report.errors.extend(errors);
-            if report.verdict != Verdict::Error {
-                report.verdict = Verdict::IntegrityFailure;
-            }
-        }
-        // The offline check may already have named the seal's missing receipt.
-        let failures: Vec<RuleFailure> = failures
-            .into_iter()
-            .filter(|f| {
-                !report
-                    .policy
-                    .iter()
-                    .any(|p| p.rule == f.rule && p.subject == f.subject)
-            })
-            .collect();
-        if !failures.is_empty() {
-            report.policy.extend(failures);
-            if matches!(report.verdict, Verdict::Verified | Verdict::RangeVerified) {
-                report.verdict = Verdict::PolicyNotSatisfied;
-            }
-        }
-        report.exit_code = report.exit_status().code();
-        report.log_online.push(self);
     }
 }
 

@@ -366,3 +366,39 @@ impl Report {
         serde_json::to_string_pretty(self).expect("reports always serialise")
     }
 }
+
+// Kept here, not in log_online, so that report -> log_online is the only direction between
+// the two modules (tests/architecture.rs: no module imports another in a circle).
+impl crate::log_online::OnlineCheck {
+    /// Add what the check found to `report` and recompute its verdict: forks and
+    /// rollbacks are integrity failures (exit 1), the rules of [`Self::rule_failures`]
+    /// are unmet policy (exit 3, unless the report is already worse).
+    pub fn apply_to(self, report: &mut Report, one_seal_per_run: bool, require_receipts: bool) {
+        let errors = self.errors();
+        let failures = self.rule_failures(one_seal_per_run, require_receipts);
+        if !errors.is_empty() {
+            report.errors.extend(errors);
+            if report.verdict != Verdict::Error {
+                report.verdict = Verdict::IntegrityFailure;
+            }
+        }
+        // The offline check may already have named the seal's missing receipt.
+        let failures: Vec<RuleFailure> = failures
+            .into_iter()
+            .filter(|f| {
+                !report
+                    .policy
+                    .iter()
+                    .any(|p| p.rule == f.rule && p.subject == f.subject)
+            })
+            .collect();
+        if !failures.is_empty() {
+            report.policy.extend(failures);
+            if matches!(report.verdict, Verdict::Verified | Verdict::RangeVerified) {
+                report.verdict = Verdict::PolicyNotSatisfied;
+            }
+        }
+        report.exit_code = report.exit_status().code();
+        report.log_online.push(self);
+    }
+}
