@@ -199,6 +199,11 @@ fn page_names(commands: &[String]) -> Vec<String> {
     names.extend([
         "seqprov-custody-append.1".into(),
         "seqprov-custody-show.1".into(),
+        "seqprov-log-init.1".into(),
+        "seqprov-log-serve.1".into(),
+        "seqprov-log-show.1".into(),
+        "seqprov-log-submit.1".into(),
+        "seqprov-log-witness.1".into(),
     ]);
     names.sort();
     names
