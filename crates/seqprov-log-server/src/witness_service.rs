@@ -16,8 +16,8 @@
 //! checkpoint whose root is not the empty tree's; 500 the state could not be written.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +29,7 @@ use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
 use tiny_http::{Header, Method, Response, Server};
 
+use seqprov::bundle_file::{Overwrite, write_atomically};
 use seqprov_log::checkpoint::{self, MAX_CHECKPOINT_LEN};
 use seqprov_log::merkle;
 use seqprov_log::note_keys::{LogVerifier, WitnessSigner};
@@ -153,29 +154,13 @@ fn read_state(path: &Path) -> Result<Option<WitnessedTree>, LogError> {
     Ok(Some(WitnessedTree { size, root }))
 }
 
-/// Writes a state file: temporary file, fsync, rename, directory fsync.
+/// Writes a state file the way seqprov writes every file it replaces
+/// (`seqprov::bundle_file::write_atomically`: temporary file, fsync, rename, directory
+/// fsync).
 fn write_state(path: &Path, tree: &WitnessedTree) -> Result<(), LogError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = path.with_extension("tmp");
     let text = format!("{}\n{}\n", tree.size, Base64::encode_string(&tree.root));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(|e| io_error(&tmp, e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_error(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error(dir, e))
-}
-
-/// The root of the empty tree, SHA-256 of nothing.
-fn empty_root() -> Hash {
-    Sha256::digest([]).into()
+    write_atomically(path, text.as_bytes(), Overwrite::Replace)
+        .map_err(|e| io_error(path, std::io::Error::other(e.to_string())))
 }
 
 /// A parsed add-checkpoint body.
@@ -296,7 +281,7 @@ impl Witness {
                 ),
             );
         }
-        if opened.size == 0 && opened.root != empty_root() {
+        if opened.size == 0 && opened.root != merkle::empty_root() {
             return Answer::text(
                 422,
                 "a checkpoint of size 0 whose root is not the empty tree's",
