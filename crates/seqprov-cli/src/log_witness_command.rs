@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use seqprov::ExitStatus;
 use seqprov_log::note_keys::{LogVerifier, WitnessSigner, check_key_name};
+use seqprov_log_server::http_limits::HttpLimits;
 use seqprov_log_server::witness_service::{self, WitnessConfig};
 
 use crate::args::LogWitnessArgs;
@@ -46,6 +47,7 @@ pub(crate) fn witness(a: LogWitnessArgs) -> Result<ExitStatus> {
             signer,
             logs,
             state_dir: a.state,
+            http: HttpLimits::default(),
         },
     )?;
     outln!("{}", terminal_safe(&vkey));
