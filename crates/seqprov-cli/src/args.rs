@@ -859,7 +859,18 @@ pub struct LogWitnessArgs {
     /// The directory where the witness keeps the last tree it cosigned for each log.
     #[arg(long, value_name = "DIR")]
     pub state: PathBuf,
-    /// The address to listen on, exactly (e.g. 127.0.0.1:8081; port 0 picks a free one).
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: std::net::SocketAddr,
+    /// Serve add-checkpoint (tlog-witness) on this address, exactly (e.g. 127.0.0.1:8081;
+    /// port 0 picks a free one), until SIGTERM or SIGINT.
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        required_unless_present = "log",
+        conflicts_with = "log"
+    )]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Instead of serving: read this log's latest checkpoint and tiles (its URL or a copy
+    /// of its directory), cosign the checkpoint if it extends the tree cosigned last, print
+    /// the cosigned checkpoint, and exit.
+    #[arg(long, value_name = "URL_OR_DIR")]
+    pub log: Option<String>,
 }

@@ -113,6 +113,7 @@ pub fn append(a: AppendArgs) -> Result<ExitStatus> {
     crate::log_client_commands::submit_new(
         &a.bundle,
         &a.log,
+        &[],
         crate::log_client_commands::Selection::Message(payload.seq),
         false,
     )?;
@@ -138,6 +139,8 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     )?;
     let mut event = draft(EventKind::Receive, &a.signer)?;
     let bundle_path = crate::command_inputs::bundle_path_for(&a.dir, &a.bundle)?;
+    // The policy's trusted logs also check the receipts of `--log` (with `--log-key`).
+    let mut trusted_logs = Vec::new();
     let outcome = (|| -> Result<(seqprov::Report, Bytes32, BundleIdentity)> {
         let policy = crate::load_policy(&a.trust)?;
         let bundle = seqprov::read_bundle(&bundle_path)
@@ -149,6 +152,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
         };
         let report = seqprov::verify_directory(&a.dir, &bundle, &policy, options, &progress);
         progress.finish();
+        trusted_logs = policy.log.keys.clone();
         Ok((report?, bundle.payload.root, BundleIdentity::of(&bundle)))
     })();
     let (mut report, root, verified) = match outcome {
@@ -226,6 +230,7 @@ pub fn receive(a: ReceiveArgs) -> Result<ExitStatus> {
     crate::log_client_commands::submit_new(
         &bundle_path,
         &a.log,
+        &trusted_logs,
         crate::log_client_commands::Selection::Message(payload.seq),
         a.json,
     )?;

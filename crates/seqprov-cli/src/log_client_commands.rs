@@ -72,16 +72,23 @@ fn origin_of(url: &str) -> Result<String> {
 /// answered all of them). Prints one line per receipt (on standard error when `to_stderr`)
 /// and returns how many were stored. A log that cannot be reached or refuses is the error
 /// (exit 2); receipts already stored stay.
+///
+/// Each receipt's checkpoint must be signed by a key of `--log-key` or `trusted_logs`
+/// (a policy's `[log] keys`) for the log's origin; with neither given only its inclusion
+/// proof is checked, and a note on standard error says so.
 pub(crate) fn submit_to_logs(
     bundle: &Path,
     targets: &LogSubmitTargets,
+    trusted_logs: &[LogVerifier],
     selection: Selection<'_>,
     to_stderr: bool,
 ) -> Result<usize> {
     if targets.log.is_empty() {
         return Ok(0);
     }
-    let keys = parse_log_keys(&targets.log_key)?;
+    let mut keys = parse_log_keys(&targets.log_key)?;
+    keys.extend(trusted_logs.iter().cloned());
+
     let timeout = Duration::from_secs(targets.log_timeout.max(1));
     let mut stored = 0;
     for url in &targets.log {
@@ -91,7 +98,9 @@ pub(crate) fn submit_to_logs(
         if !keys.is_empty() && key.is_none() {
             bail!(seqprov::Error::Log {
                 log: url.clone(),
-                reason: format!("it is the log {origin:?}, which no --log-key names"),
+                reason: format!(
+                    "it is the log {origin:?}, which no --log-key (nor the policy's [log] keys) names"
+                ),
             });
         }
         let pending = log_submission::submissions_of_bundle(bundle)
@@ -159,6 +168,12 @@ pub(crate) fn submit_to_logs(
             return Err(anyhow::Error::new(e));
         }
     }
+    if keys.is_empty() && stored > 0 {
+        eprintln!(
+            "seqprov: note: no --log-key: the receipts' inclusion proofs are checked, but not \
+             who signed their checkpoints (verify checks that against the policy's [log] keys)"
+        );
+    }
     Ok(stored)
 }
 
@@ -180,13 +195,14 @@ fn message_words(entry: &LogEntry) -> String {
 pub(crate) fn submit_new(
     bundle: &Path,
     targets: &LogSubmitTargets,
+    trusted_logs: &[LogVerifier],
     selection: Selection<'_>,
     to_stderr: bool,
 ) -> Result<()> {
     if targets.log.is_empty() {
         return Ok(());
     }
-    submit_to_logs(bundle, targets, selection, to_stderr).with_context(|| {
+    submit_to_logs(bundle, targets, trusted_logs, selection, to_stderr).with_context(|| {
         format!(
             "{} is written and stays valid, but not every new message is logged (run \
              `seqprov log submit` later)",
@@ -201,7 +217,7 @@ pub(crate) fn submit(a: LogSubmitArgs) -> Result<ExitStatus> {
     if a.log.log.is_empty() {
         bail!("name at least one log with --log URL");
     }
-    let stored = submit_to_logs(&a.bundle, &a.log, Selection::NotYetLogged, false)?;
+    let stored = submit_to_logs(&a.bundle, &a.log, &[], Selection::NotYetLogged, false)?;
     if stored == 0 {
         outln!(
             "every message of {} already has a receipt from each log; nothing was submitted",

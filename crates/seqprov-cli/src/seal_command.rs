@@ -224,6 +224,7 @@ pub(crate) fn seal(a: SealArgs) -> Result<ExitStatus> {
     crate::log_client_commands::submit_new(
         &out,
         &a.log,
+        &[],
         crate::log_client_commands::Selection::Message(0),
         false,
     )?;

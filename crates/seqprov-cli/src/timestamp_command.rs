@@ -41,6 +41,7 @@ pub fn timestamp(a: TimestampArgs) -> Result<ExitStatus> {
     crate::log_client_commands::submit_new(
         &a.bundle,
         &a.log,
+        &[],
         crate::log_client_commands::Selection::TokensOver(&stamps),
         false,
     )?;

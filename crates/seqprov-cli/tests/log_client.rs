@@ -236,6 +236,63 @@ fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
         .code(0);
 }
 
+/// Regression (review of issue 14): `receive --log` stored a receipt whose checkpoint no
+/// trusted key signed unless `--log-key` was given, although its `--policy` names the
+/// log's key. An impostor log with the lab's origin and another key is now refused.
+#[test]
+fn receive_checks_the_receipt_against_the_policys_log_key() {
+    let lab = Lab::new();
+    lab.run(&["seal", "run", "--key", "core.key", "-q"])
+        .success();
+    lab.run(&["keygen", "--out", "impostorkey", "--name", "Impostor"])
+        .success();
+    lab.run(&[
+        "log",
+        "init",
+        "impostor",
+        "--key",
+        "impostorkey.key",
+        "--origin",
+        ORIGIN,
+    ])
+    .success();
+    let impostor = lab.serve("impostor");
+    let receive = |log: &str, policy: &[&str]| {
+        let mut args = vec!["receive", "run", "--key", "core.key", "--role", "lab"];
+        args.extend_from_slice(policy);
+        args.extend_from_slice(&["--log", log]);
+        lab.run(&args)
+    };
+    let refused = receive(&impostor.url, &["--policy", "policy.toml"]).code(2);
+    let err = stderr_of(&refused);
+    assert!(
+        err.contains("does not verify") || err.contains("no signature by the log key"),
+        "{err}"
+    );
+    // The receive event is appended (and stays valid); no receipt was stored for it.
+    let bundle = seqprov::read_bundle(&lab.path("run.seqprov")).unwrap();
+    assert_eq!(bundle.events.len(), 1);
+    assert!(bundle.log_receipts.is_empty());
+    // The lab's own log, with the policy: stored.
+    let log = lab.serve("log");
+    receive(&log.url, &["--policy", "policy.toml"])
+        .success()
+        .stdout(contains(format!(
+            "logged custody event 2: entry 0 of {ORIGIN}"
+        )));
+    // With --trust only (no policy naming a log), nothing can check who signed: the
+    // impostor's receipt is stored and a note says its signature was not checked; verify
+    // with the policy then finds it (exit 1).
+    let stored = receive(&impostor.url, &["--trust", "core.pub"]).success();
+    assert!(
+        stderr_of(&stored).contains("no --log-key: the receipts' inclusion proofs are checked"),
+        "{}",
+        stderr_of(&stored)
+    );
+    lab.run(&["verify", "run", "--policy", "policy.toml"])
+        .code(1);
+}
+
 #[test]
 fn rollback_a_copy_missing_its_last_custody_event_is_exit_1_naming_the_event() {
     let lab = Lab::new();

@@ -247,6 +247,15 @@ impl Witness {
         })
     }
 
+    /// The key of the followed log whose origin is `origin`, if any.
+    pub fn followed_log(&self, origin: &str) -> Option<LogVerifier> {
+        self.config
+            .logs
+            .iter()
+            .find(|l| l.origin == origin)
+            .cloned()
+    }
+
     /// The tree last cosigned for `origin`, if any.
     pub fn witnessed(&self, origin: &str) -> Option<WitnessedTree> {
         self.trees
