@@ -212,6 +212,15 @@ fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
     assert!(out.contains("2 of 2 receipts consistent"), "{out}");
     assert!(out.contains("this seal is logged"), "{out}");
     assert!(out.contains("0 other seals of this run"), "{out}");
+    // No [log] max_checkpoint_age: the report says that freshness was not proven.
+    assert!(
+        out.contains(&format!(
+            "WARNING      log {ORIGIN}: the freshness of its checkpoint (2 entries) was not \
+             proven (the policy sets no [log] max_checkpoint_age): a stale checkpoint would \
+             hide later events"
+        )),
+        "{out}"
+    );
     let json = lab
         .run(&[
             "verify",

@@ -140,8 +140,8 @@ impl TileSource for HttpSource {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(remote(format!(
-                "not read: reading the log took longer than {} s in all",
-                self.limits.total.as_secs()
+                "not read: reading the log took longer than the {} s allowed in all",
+                self.limits.total.as_secs_f64()
             )));
         }
         let mut response = self
@@ -151,7 +151,12 @@ impl TileSource for HttpSource {
             .timeout_global(Some(self.limits.request.min(left)))
             .build()
             .call()
-            .map_err(|e| remote(format!("cannot be read: {}", timeout_words(e, self.limits))))?;
+            .map_err(|e| {
+                remote(format!(
+                    "cannot be read: {}",
+                    timeout_words(e, self.limits, left)
+                ))
+            })?;
         let status = response.status();
         if status == 404 {
             return Err(remote(NOT_FOUND_OVER_HTTP.into()));
@@ -170,7 +175,7 @@ impl TileSource for HttpSource {
                 }
                 e => remote(format!(
                     "reading the answer: {}",
-                    timeout_words(e, self.limits)
+                    timeout_words(e, self.limits, left)
                 )),
             })
     }
@@ -180,9 +185,14 @@ impl TileSource for HttpSource {
     }
 }
 
-/// A ureq error in words; a timeout says which limit it hit.
-fn timeout_words(error: ureq::Error, limits: HttpLimits) -> String {
+/// A ureq error in words; a timeout says which limit it hit (`left`: what remained of
+/// the total when the request started).
+fn timeout_words(error: ureq::Error, limits: HttpLimits, left: Duration) -> String {
     match error {
+        ureq::Error::Timeout(ureq::Timeout::Global) if left < limits.request => format!(
+            "no complete answer before the end of the {} s allowed for reading the log in all",
+            limits.total.as_secs_f64()
+        ),
         ureq::Error::Timeout(ureq::Timeout::Global) => format!(
             "no complete answer within {} s (the time limit of one request)",
             limits.request.as_secs_f64()

@@ -277,6 +277,18 @@ impl LogFile {
                 witnesses.len()
             ));
         }
+        // A cosignature does not sign the witness name: one key under two names is one
+        // witness, and counts once (spec/log.md §6).
+        let mut keys_listed: Vec<[u8; 32]> = witnesses.iter().map(|w| w.key.to_bytes()).collect();
+        keys_listed.sort_unstable();
+        keys_listed.dedup();
+        if witness_quorum > keys_listed.len() {
+            return Err(format!(
+                "log.witness_quorum: {witness_quorum} is more than the {} distinct witness keys \
+                 listed (one key is listed under several names; it counts once)",
+                keys_listed.len()
+            ));
+        }
         if self.require_receipts && keys.is_empty() {
             return Err("log.require_receipts: true, but log.keys lists no trusted log".into());
         }

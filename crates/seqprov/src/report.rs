@@ -18,7 +18,7 @@ pub const REPORT_VERSION: u32 = 1;
 /// How every warning a report can carry begins, in the order `spec/report.md` §2.4
 /// lists them: the texts after these prefixes are informative, the prefixes are stable
 /// (a test checks that the spec lists each and that the code emits no other).
-pub const WARNING_PREFIXES: [&str; 13] = [
+pub const WARNING_PREFIXES: [&str; 14] = [
     "sealed incomplete: ",
     "sealed with ",
     "sealed although a format check failed: ",
@@ -32,6 +32,7 @@ pub const WARNING_PREFIXES: [&str; 13] = [
     "only bytes ",
     "extra file allowed by policy: ",
     "recompressed file allowed by policy: ",
+    "log ",
 ];
 
 /// How a sealed or found path compares with the seal.

@@ -746,6 +746,20 @@ fn one_witness_key_under_two_names_does_not_meet_a_quorum_of_two() {
     policy.log.witness_quorum = 2;
     let error = lab.check_with("run.seqprov", "log", &policy).unwrap_err();
     assert_eq!(error.exit_status().code(), 1);
+    // A policy file that says so is refused when loaded.
+    let text = format!(
+        "version = 1\n[log]\nwitnesses = [\"{}\", \"{}\"]\nwitness_quorum = 2\n",
+        witness.verifier().vkey(),
+        alias.verifier().vkey()
+    );
+    let refused = Policy::parse(&text, Path::new(".")).unwrap_err();
+    assert!(
+        refused.contains(
+            "log.witness_quorum: 2 is more than the 1 distinct witness keys listed (one key is \
+             listed under several names; it counts once)"
+        ),
+        "{refused}"
+    );
     assert!(
         error.to_string().contains(
             "carries 1 cosignatures of distinct trusted witness keys, fewer than the 2 the \
