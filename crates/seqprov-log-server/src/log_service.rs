@@ -25,7 +25,7 @@ use seqprov_log::{LogError, TILE_WIDTH};
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::http_limits::{self, HttpLimits};
-use crate::log_page::{self, CheckpointView, LogIndex};
+use crate::log_page::{self, CheckpointView, LogIndex, PageRequest};
 use crate::sequencer::{self, SequencerError, SequencerHandle};
 use crate::witness_push::{self, WitnessEndpoint};
 
@@ -459,20 +459,27 @@ fn page(path: &str, query: Option<&str>, service: &Service) -> Reply {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let index = match service.index.lock() {
-        Ok(index) => index,
-        Err(poisoned) => poisoned.into_inner(),
+    let request = if path == "/run" {
+        match value("id") {
+            Some(run) => PageRequest::Run(run.to_owned()),
+            None => return Reply::text(400, "/run needs ?id=RUN"),
+        }
+    } else {
+        match value("q") {
+            Some(q) if !q.is_empty() => PageRequest::Search(q.to_owned()),
+            _ => PageRequest::Front,
+        }
     };
-    if path == "/run" {
-        return match value("id") {
-            Some(run) => Reply::page(log_page::run_page(&index, run)),
-            None => Reply::text(400, "/run needs ?id=RUN"),
+    // The index's lock (which the sequencer takes after every batch) is held only to copy
+    // what the page shows; the page is rendered after it is released.
+    let snapshot = {
+        let index = match service.index.lock() {
+            Ok(index) => index,
+            Err(poisoned) => poisoned.into_inner(),
         };
-    }
-    match value("q") {
-        Some(q) if !q.is_empty() => Reply::page(log_page::search_page(&index, q)),
-        _ => Reply::page(log_page::front_page(&index)),
-    }
+        index.snapshot(&request)
+    };
+    Reply::page(snapshot.render())
 }
 
 fn add(request: &mut Request, service: &Service) -> Reply {
