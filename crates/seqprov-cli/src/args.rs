@@ -535,6 +535,10 @@ pub struct VerifyArgs {
     /// the policy's `[log] keys` (spec/log.md §8).
     #[arg(long = "log", value_name = "URL_OR_DIR", conflicts_with_all = ["proof", "range"])]
     pub log: Vec<String>,
+    /// Seconds one request to a --log URL may take, from connecting to the last byte of
+    /// the answer (all requests to one log together: at most 10 minutes).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "log")]
+    pub log_timeout: u64,
     /// Reading options.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -842,6 +846,10 @@ pub struct LogShowArgs {
     /// A lab policy whose [log] keys and witnesses are trusted.
     #[arg(long, value_name = "POLICY.toml")]
     pub policy: Option<PathBuf>,
+    /// Seconds one request to the log may take, from connecting to the last byte of the
+    /// answer (all requests together: at most 10 minutes).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub log_timeout: u64,
 }
 
 /// `seqprov log witness` (helper log-notes).

@@ -12,6 +12,7 @@ use seqprov::format::log_receipt_record::LogReceiptRecord;
 use seqprov::log_online::{self, LogTrust, OnlineCheck, ReceiptStatus};
 use seqprov::log_submission;
 use seqprov_log::note_keys::LogVerifier;
+use seqprov_log::tile_source::HttpLimits;
 
 use crate::args::{LogShowArgs, LogSubmitArgs, LogSubmitTargets};
 use crate::terminal_text::terminal_safe;
@@ -50,15 +51,24 @@ fn parse_log_keys(vkeys: &[String]) -> Result<Vec<LogVerifier>> {
         .collect()
 }
 
+/// The HTTP time limits of `--log-timeout SECONDS` (each request; all of one log
+/// together within the default total).
+fn http_limits(seconds: u64) -> HttpLimits {
+    HttpLimits {
+        request: Duration::from_secs(seconds.max(1)),
+        ..HttpLimits::default()
+    }
+}
+
 /// The origin of the log at `url`, from its checkpoint (so that messages it already
 /// logged are not submitted again).
-fn origin_of(url: &str) -> Result<String> {
+fn origin_of(url: &str, limits: HttpLimits) -> Result<String> {
     let unreachable = |detail: String| seqprov::Error::Log {
         log: url.to_owned(),
         reason: detail,
     };
-    let source =
-        seqprov_log::tile_source::open_source(url).map_err(|e| unreachable(e.to_string()))?;
+    let source = seqprov_log::tile_source::open_source_with(url, limits)
+        .map_err(|e| unreachable(e.to_string()))?;
     let note = source
         .get("checkpoint", seqprov_log::checkpoint::MAX_CHECKPOINT_LEN)
         .map_err(|e| unreachable(format!("cannot be reached: {e}")))?;
@@ -93,7 +103,7 @@ pub(crate) fn submit_to_logs(
     let mut stored = 0;
     for url in &targets.log {
         seqprov::log_client::add_url(url)?;
-        let origin = origin_of(url)?;
+        let origin = origin_of(url, http_limits(targets.log_timeout))?;
         let key = keys.iter().find(|k| k.origin == origin);
         if !keys.is_empty() && key.is_none() {
             bail!(seqprov::Error::Log {
@@ -246,8 +256,8 @@ pub(crate) fn show(a: LogShowArgs) -> Result<ExitStatus> {
     let (logs, policy) = show_trust(&a)?;
     let trust = LogTrust {
         logs: &logs,
-        witnesses: &policy.log.witnesses,
-        witness_quorum: policy.log.witness_quorum,
+        http: http_limits(a.log_timeout),
+        ..LogTrust::of(&policy)
     };
     let listing = log_online::list_entries(&a.log, trust, a.run.as_deref())?;
     if a.json {
@@ -310,27 +320,30 @@ pub(crate) fn show(a: LogShowArgs) -> Result<ExitStatus> {
 }
 
 /// `verify --log`: check `bundle` against every log named and add the findings to
-/// `report`.
+/// `report`; then every trusted log with a receipt in the bundle must have been one of
+/// them (else the report's verdict is `error`, exit 2, naming the log).
 pub(crate) fn check_logs(
     logs: &[String],
+    log_timeout: u64,
     bundle: &seqprov::Bundle,
     policy: &seqprov::Policy,
     report: &mut seqprov::Report,
 ) -> Result<()> {
     let trust = LogTrust {
-        logs: &policy.log.keys,
-        witnesses: &policy.log.witnesses,
-        witness_quorum: policy.log.witness_quorum,
+        http: http_limits(log_timeout),
+        ..LogTrust::of(policy)
     };
     for url in logs {
         let check = log_online::check_online(url, bundle, trust)
-            .with_context(|| format!("checking against log {url}"))?;
+            .with_context(|| format!("checking against log {}", terminal_safe(url)))?;
         check.apply_to(
             report,
             policy.log.one_seal_per_run,
             policy.log.require_receipts,
         );
     }
+    let unchecked = log_online::receipts_not_checked(bundle, &policy.log.keys, &report.log_online);
+    report.apply_unchecked_receipts(unchecked);
     Ok(())
 }
 
@@ -363,6 +376,26 @@ pub(crate) fn print_online(checks: &[OnlineCheck]) {
             c.entries.len(),
             c.other_seals.len()
         );
+        if c.freshness.status == log_online::FreshnessStatus::Proven {
+            outln!(
+                "{:<13}checkpoint of {} is fresh: {}",
+                "LOG",
+                terminal_safe(&c.origin),
+                terminal_safe(&c.freshness.detail)
+            );
+        }
+        for u in &c.untrusted_entries {
+            outln!(
+                "{:<13}entry {} ({} of seal {}, covers {}) is signed by key {}, which the \
+                 policy does not trust: not counted",
+                "LOG",
+                u.index,
+                u.kind,
+                &u.seal[..16],
+                u.covers,
+                &u.signer[..16]
+            );
+        }
         for o in &c.other_seals {
             outln!(
                 "{:<13}another seal of run {} / flow cell {} at entry {}: seal {} signed by \

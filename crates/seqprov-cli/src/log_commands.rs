@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use seqprov::ExitStatus;
 use seqprov_log::log_dir::LogDir;
 use seqprov_log::note_keys::{WitnessVerifier, check_key_name};
+use seqprov_log_server::http_limits::HttpLimits;
 use seqprov_log_server::log_service::{self, ServeOptions};
 use seqprov_log_server::witness_push::WitnessEndpoint;
 
@@ -82,6 +83,7 @@ pub(crate) fn serve(a: LogServeArgs) -> Result<ExitStatus> {
         witness_keys,
         cosign,
         workers: usize::from(a.workers),
+        http: HttpLimits::default(),
     };
     log_service::serve(options, stop, &mut |bound| {
         outln!("listening on {bound}");

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use seqprov::ExitStatus;
 use seqprov_log::note_keys::{LogVerifier, WitnessSigner, check_key_name};
+use seqprov_log_server::http_limits::HttpLimits;
 use seqprov_log_server::witness_pull::{self, PullError, PullOutcome};
 use seqprov_log_server::witness_service::{self, Witness, WitnessConfig};
 
@@ -43,6 +44,7 @@ pub(crate) fn witness(a: LogWitnessArgs) -> Result<ExitStatus> {
         signer,
         logs,
         state_dir: a.state,
+        http: HttpLimits::default(),
     };
     let listen = match (a.listen, a.log) {
         (_, Some(log)) => return pull(config, &log),

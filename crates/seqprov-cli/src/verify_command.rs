@@ -296,7 +296,13 @@ fn run_verify(a: &VerifyArgs) -> Result<Report> {
             match report {
                 Ok(mut report) if !a.log.is_empty() => {
                     progress.finish();
-                    crate::log_client_commands::check_logs(&a.log, &bundle, &policy, &mut report)?;
+                    crate::log_client_commands::check_logs(
+                        &a.log,
+                        a.log_timeout,
+                        &bundle,
+                        &policy,
+                        &mut report,
+                    )?;
                     Ok(report)
                 }
                 other => other,

@@ -212,6 +212,15 @@ fn seal_with_log_stores_a_receipt_and_verify_with_the_log_policy_passes() {
     assert!(out.contains("2 of 2 receipts consistent"), "{out}");
     assert!(out.contains("this seal is logged"), "{out}");
     assert!(out.contains("0 other seals of this run"), "{out}");
+    // No [log] max_checkpoint_age: the report says that freshness was not proven.
+    assert!(
+        out.contains(&format!(
+            "WARNING      log {ORIGIN}: the freshness of its checkpoint (2 entries) was not \
+             proven (the policy sets no [log] max_checkpoint_age): a stale checkpoint would \
+             hide later events"
+        )),
+        "{out}"
+    );
     let json = lab
         .run(&[
             "verify",
@@ -611,4 +620,221 @@ fn log_show_lists_a_runs_entries_and_escapes_a_hostile_run_id() {
     let other_vkey = fs::read_to_string(lab.path("otherdir/log.vkey")).unwrap();
     lab.run(&["log", "show", &log.url, "--log-key", other_vkey.trim()])
         .code(1);
+}
+
+/// What a [`HostileServer`] answers every request with.
+#[derive(Clone, Copy)]
+enum Hostile {
+    /// A 200 with a long body, one byte every 200 ms.
+    Trickle,
+    /// A redirect to a URL that would answer.
+    Redirect,
+}
+
+/// A loopback HTTP server that answers badly, stopped when dropped.
+struct HostileServer {
+    url: String,
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HostileServer {
+    fn start(mode: Hostile, redirect_to: &str) -> HostileServer {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let location = redirect_to.to_owned();
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let stopping = stopping.clone();
+                let location = location.clone();
+                std::thread::spawn(move || {
+                    let mut request = [0u8; 4096];
+                    let _ = stream.read(&mut request);
+                    match mode {
+                        Hostile::Trickle => {
+                            let _ = stream
+                                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+                            while !stopping.load(Ordering::SeqCst) {
+                                if stream.write_all(b"x").is_err() {
+                                    break;
+                                }
+                                std::thread::sleep(Duration::from_millis(200));
+                            }
+                        }
+                        Hostile::Redirect => {
+                            let _ = stream.write_all(
+                                format!(
+                                    "HTTP/1.1 302 Found\r\nLocation: {location}/checkpoint\r\n\
+                                     Content-Length: 0\r\n\r\n"
+                                )
+                                .as_bytes(),
+                            );
+                        }
+                    }
+                });
+            }
+        });
+        HostileServer {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for HostileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// F3: a server that trickles its answer byte by byte is cut off by --log-timeout, on
+/// `verify --log`, `log show` and the origin lookup of `seal --log`: exit 2, one line.
+#[test]
+fn a_log_that_trickles_its_answer_is_cut_off_by_the_time_limit_exit_2() {
+    let lab = Lab::new();
+    lab.run(&["seal", "run", "--key", "core.key"]).success();
+    let slow = HostileServer::start(Hostile::Trickle, "");
+    let commands: [Vec<&str>; 3] = [
+        vec![
+            "verify",
+            "run",
+            "--policy",
+            "policy.toml",
+            "--log",
+            &slow.url,
+            "--log-timeout",
+            "1",
+        ],
+        vec![
+            "log",
+            "show",
+            &slow.url,
+            "--log-key",
+            &lab.vkey,
+            "--log-timeout",
+            "1",
+        ],
+        vec![
+            "custody",
+            "append",
+            "run.seqprov",
+            "--key",
+            "core.key",
+            "--kind",
+            "transfer",
+            "--to",
+            "Lab",
+            "--log",
+            &slow.url,
+            "--log-timeout",
+            "1",
+        ],
+    ];
+    for args in &commands {
+        let start = Instant::now();
+        let failed = lab.run(args).code(2);
+        let took = start.elapsed();
+        let err = stderr_of(&failed);
+        assert!(took < Duration::from_secs(8), "{args:?} took {took:?}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("no complete answer within 1 s"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// F3: a redirect is not followed (a log URL names the log, not somewhere it points to).
+#[test]
+fn a_log_that_redirects_is_not_followed_exit_2() {
+    let lab = Lab::new();
+    let log = lab.serve("log");
+    lab.run(&["seal", "run", "--key", "core.key", "--log", &log.url])
+        .success();
+    let redirect = HostileServer::start(Hostile::Redirect, &log.url);
+    let failed = lab
+        .run(&[
+            "verify",
+            "run",
+            "--policy",
+            "policy.toml",
+            "--log",
+            &redirect.url,
+        ])
+        .code(2);
+    let err = stderr_of(&failed);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("answered HTTP 302"), "{err}");
+}
+
+/// F1(b): the checkpoint of another trusted log served where the bundle's log was
+/// expected: the bundle's receipts are not skipped silently (exit 2, naming the log).
+#[test]
+fn receipts_of_a_trusted_log_that_no_log_served_are_exit_2_naming_it() {
+    let lab = Lab::new();
+    let log = lab.serve("log");
+    lab.run(&["seal", "run", "--key", "core.key", "--log", &log.url])
+        .success();
+    lab.run(&["keygen", "--out", "otherlog"]).success();
+    lab.run(&[
+        "log",
+        "init",
+        "other",
+        "--key",
+        "otherlog.key",
+        "--origin",
+        "other.example.org/log",
+    ])
+    .success();
+    let other_vkey = fs::read_to_string(lab.path("other/log.vkey")).unwrap();
+    fs::write(
+        lab.path("two.toml"),
+        format!(
+            "version = 1\n[[signer]]\nname = \"Core\"\nkey = \"core.pub\"\n\
+             [log]\nkeys = [\"{}\", \"{}\"]\n",
+            lab.vkey,
+            other_vkey.trim()
+        ),
+    )
+    .unwrap();
+    let other = lab.serve("other");
+    let skipped = lab
+        .run(&["verify", "run", "--policy", "two.toml", "--log", &other.url])
+        .code(2);
+    let out = stdout_of(&skipped);
+    let line = format!("receipts of log {ORIGIN} were not checked online: no --log served it");
+    assert_eq!(out.matches(&line).count(), 1, "{out}");
+    let json = lab
+        .run(&[
+            "verify", "run", "--policy", "two.toml", "--log", &other.url, "--json",
+        ])
+        .code(2);
+    let report: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(report["exit_code"], 2);
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(
+        report["log_unchecked"],
+        serde_json::json!([{ "covers": 0, "log": ORIGIN }])
+    );
+    assert_eq!(report["log_online"][0]["origin"], "other.example.org/log");
+    // Both logs asked: nothing unchecked.
+    lab.run(&[
+        "verify", "run", "--policy", "two.toml", "--log", &other.url, "--log", &log.url,
+    ])
+    .code(0);
 }

@@ -183,6 +183,7 @@ fn main() {
                 witness_keys: Vec::new(),
                 cosign: None,
                 workers: 16,
+                http: Default::default(),
             };
             log_service::serve(options, stop, &mut |bound| {
                 let _ = tx.send(bound);

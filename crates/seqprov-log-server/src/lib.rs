@@ -6,7 +6,9 @@
 //! - [`witness_service`]: `seqprov log witness`: `POST /add-checkpoint` (tlog-witness).
 //! - [`witness_push`]: the log's side of tlog-witness: asking witnesses to cosign.
 //! - [`witness_pull`]: the witness reading a log itself (`log witness --log`).
+//! - [`http_limits`]: the timeouts, body deadline and connection limit of both services.
 
+pub mod http_limits;
 pub mod log_page;
 pub mod log_service;
 pub mod sequencer;

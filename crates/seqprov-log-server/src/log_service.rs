@@ -9,7 +9,6 @@
 //! set: it stops taking requests, lets the batch in progress finish and its waiters be
 //! answered, and releases the log.
 
-use std::io::Read as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +24,8 @@ use seqprov_log::tile_path::TilePath;
 use seqprov_log::{LogError, TILE_WIDTH};
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use crate::log_page::{self, CheckpointView, LogIndex};
+use crate::http_limits::{self, HttpLimits};
+use crate::log_page::{self, CheckpointView, LogIndex, PageRequest};
 use crate::sequencer::{self, SequencerError, SequencerHandle};
 use crate::witness_push::{self, WitnessEndpoint};
 
@@ -35,9 +35,6 @@ pub const MAX_SUBMISSION_LEN: usize = 17 * 1024 * 1024;
 
 /// Worker threads answering requests.
 pub const DEFAULT_WORKERS: usize = 16;
-
-/// Read and write timeout of every connection.
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often idle workers look at the stop flag.
 const POLL: Duration = Duration::from_millis(100);
@@ -100,6 +97,8 @@ pub struct ServeOptions {
     pub cosign: Option<Box<CosignCheckpoint>>,
     /// Worker threads.
     pub workers: usize,
+    /// Timeouts, the body deadline and the most connections open at once.
+    pub http: HttpLimits,
 }
 
 /// Why the service could not start or stopped with an error.
@@ -133,6 +132,7 @@ struct Service {
     sequencer: Mutex<Option<SequencerHandle>>,
     admit: Box<AdmitSubmission>,
     stop: Arc<AtomicBool>,
+    body_deadline: Duration,
 }
 
 /// Loads the log's signing key named in its config, as a [`LogSigner`].
@@ -214,30 +214,21 @@ pub fn serve(
 
     let listener = TcpListener::bind(options.listen)
         .map_err(io_error(format!("binding {}", options.listen)))?;
-    // Accepted connections inherit the listening socket's timeouts (Linux, BSD).
-    for which in [
-        rustix::net::sockopt::Timeout::Recv,
-        rustix::net::sockopt::Timeout::Send,
-    ] {
-        rustix::net::sockopt::set_socket_timeout(&listener, which, Some(CONNECTION_TIMEOUT))
-            .map_err(|e| ServeError::Io {
-                what: "setting the connection timeouts".into(),
-                source: e.into(),
-            })?;
-    }
     let bound = listener
         .local_addr()
         .map_err(io_error("reading the bound address"))?;
-    let server = Server::from_listener(listener, None).map_err(|e| ServeError::Io {
-        what: format!("serving {bound}"),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let server = Server::from_listener_with_limits(listener, None, options.http.server_limits())
+        .map_err(|e| ServeError::Io {
+            what: format!("serving {bound}"),
+            source: std::io::Error::other(e.to_string()),
+        })?;
     let service = Arc::new(Service {
         log,
         index,
         sequencer: Mutex::new(Some(handle)),
         admit: submission_check_or(options.allow),
         stop: Arc::clone(&stop),
+        body_deadline: options.http.body_deadline,
     });
     listening(bound);
 
@@ -468,20 +459,27 @@ fn page(path: &str, query: Option<&str>, service: &Service) -> Reply {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let index = match service.index.lock() {
-        Ok(index) => index,
-        Err(poisoned) => poisoned.into_inner(),
+    let request = if path == "/run" {
+        match value("id") {
+            Some(run) => PageRequest::Run(run.to_owned()),
+            None => return Reply::text(400, "/run needs ?id=RUN"),
+        }
+    } else {
+        match value("q") {
+            Some(q) if !q.is_empty() => PageRequest::Search(q.to_owned()),
+            _ => PageRequest::Front,
+        }
     };
-    if path == "/run" {
-        return match value("id") {
-            Some(run) => Reply::page(log_page::run_page(&index, run)),
-            None => Reply::text(400, "/run needs ?id=RUN"),
+    // The index's lock (which the sequencer takes after every batch) is held only to copy
+    // what the page shows; the page is rendered after it is released.
+    let snapshot = {
+        let index = match service.index.lock() {
+            Ok(index) => index,
+            Err(poisoned) => poisoned.into_inner(),
         };
-    }
-    match value("q") {
-        Some(q) if !q.is_empty() => Reply::page(log_page::search_page(&index, q)),
-        _ => Reply::page(log_page::front_page(&index)),
-    }
+        index.snapshot(&request)
+    };
+    Reply::page(snapshot.render())
 }
 
 fn add(request: &mut Request, service: &Service) -> Reply {
@@ -509,16 +507,10 @@ fn add(request: &mut Request, service: &Service) -> Reply {
             &format!("the submission is over {MAX_SUBMISSION_LEN} bytes"),
         );
     }
-    let mut body = Vec::with_capacity(length);
-    match request
-        .as_reader()
-        .take(length as u64)
-        .read_to_end(&mut body)
-    {
-        Ok(n) if n == length => {}
-        Ok(_) => return Reply::text(400, "the body is shorter than its Content-Length"),
-        Err(e) => return Reply::text(400, &format!("reading the body: {e}")),
-    }
+    let body = match http_limits::read_body(request, MAX_SUBMISSION_LEN, service.body_deadline) {
+        Ok(body) => body,
+        Err(e) => return Reply::text(e.status(), &e.to_string()),
+    };
     let entry = match (service.admit)(&body) {
         Ok(entry) => entry,
         Err(refusal) => return Reply::text(refusal.status, &refusal.reason),

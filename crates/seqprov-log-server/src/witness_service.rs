@@ -18,12 +18,14 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
+
+use crate::http_limits::{self, HttpLimits};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
@@ -52,6 +54,8 @@ pub struct WitnessConfig {
     pub logs: Vec<LogVerifier>,
     /// The directory of the state files (one per origin), created if absent.
     pub state_dir: PathBuf,
+    /// Timeouts, the body deadline and the most connections open at once.
+    pub http: HttpLimits,
 }
 
 /// What went wrong starting the witness.
@@ -434,33 +438,23 @@ fn handle(witness: &Witness, mut request: tiny_http::Request) {
     if *request.method() != Method::Post {
         return respond(request, Answer::text(405, "use POST"));
     }
-    if request.body_length().is_some_and(|len| len > MAX_BODY_LEN) {
-        return respond(
-            request,
-            Answer::text(413, format!("body over {MAX_BODY_LEN} bytes")),
-        );
-    }
-    let mut body = Vec::new();
-    if let Err(e) = request
-        .as_reader()
-        .take(MAX_BODY_LEN as u64 + 1)
-        .read_to_end(&mut body)
-    {
-        return respond(request, Answer::text(400, format!("reading the body: {e}")));
-    }
+    let body = match http_limits::read_body(
+        &mut request,
+        MAX_BODY_LEN,
+        witness.config.http.body_deadline,
+    ) {
+        Ok(body) => body,
+        Err(e) => return respond(request, Answer::text(e.status(), e.to_string())),
+    };
     let answer = witness.add_checkpoint(&body, now());
     respond(request, answer);
 }
-
-/// Read and write time limit of every connection (a client that sends its body slowly
-/// holds one worker for at most this long).
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Threads answering requests.
 pub const WORKERS: usize = 4;
 
 /// Starts the witness on `addr` (e.g. `127.0.0.1:0`): [`WORKERS`] threads answer
-/// requests; every connection has read and write timeouts of [`CONNECTION_TIMEOUT`].
+/// requests; every connection is held to `config.http` ([`HttpLimits`]).
 pub fn serve(addr: &str, config: WitnessConfig) -> Result<WitnessHandle, WitnessError> {
     let witness = Arc::new(Witness::new(config)?);
     let bind_error = |detail: String| WitnessError::Bind {
@@ -468,15 +462,9 @@ pub fn serve(addr: &str, config: WitnessConfig) -> Result<WitnessHandle, Witness
         detail,
     };
     let listener = TcpListener::bind(addr).map_err(|e| bind_error(e.to_string()))?;
-    // Accepted connections inherit the listening socket's timeouts (Linux, BSD).
-    for which in [
-        rustix::net::sockopt::Timeout::Recv,
-        rustix::net::sockopt::Timeout::Send,
-    ] {
-        rustix::net::sockopt::set_socket_timeout(&listener, which, Some(CONNECTION_TIMEOUT))
-            .map_err(|e| bind_error(format!("setting the connection timeouts: {e}")))?;
-    }
-    let server = Server::from_listener(listener, None).map_err(|e| bind_error(e.to_string()))?;
+    let limits = witness.config.http.server_limits();
+    let server = Server::from_listener_with_limits(listener, None, limits)
+        .map_err(|e| bind_error(e.to_string()))?;
     let bound = server
         .server_addr()
         .to_ip()

@@ -109,6 +109,7 @@ fn start(setup: &Setup) -> WitnessHandle {
             },
             logs: vec![setup.log.verifier()],
             state_dir: setup.state_dir.clone(),
+            http: Default::default(),
         },
     )
     .expect("start the witness")

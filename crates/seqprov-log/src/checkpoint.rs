@@ -13,6 +13,9 @@ use crate::{Hash, LogError};
 /// The largest checkpoint note accepted (body and every signature line).
 pub const MAX_CHECKPOINT_LEN: usize = 16 * 1024;
 
+/// The most signature lines a checkpoint may carry (as `signed_note` also bounds them).
+pub const MAX_SIGNATURE_LINES: usize = 100;
+
 fn malformed(detail: impl Into<String>) -> LogError {
     LogError::Malformed {
         what: "checkpoint",
@@ -78,14 +81,17 @@ pub struct OpenedCheckpoint {
     /// The tree root.
     pub root: Hash,
     /// The names of the trusted witnesses whose `cosignature/v1` verified, with their
-    /// cosignature times; each witness counted once.
+    /// cosignature times (POSIX seconds); each witness public key counted once (a key
+    /// listed under two names counts under the first name of a verified line only, since
+    /// a `cosignature/v1` does not sign the witness name).
     pub witnesses: Vec<(String, u64)>,
     /// The exact note bytes.
     pub note: Vec<u8>,
 }
 
 /// A note split into its text (ending in newline) and its signature lines (without
-/// their newline), each line a well-formed signature line.
+/// their newline), each line a well-formed signature line, each distinct line once (an
+/// exact repeat of a line is dropped before anything is verified).
 struct SplitNote<'a> {
     text: &'a str,
     signatures: Vec<signed_note::Signature>,
@@ -115,10 +121,19 @@ fn split_note(note: &[u8]) -> Result<SplitNote<'_>, LogError> {
         .strip_suffix('\n')
         .ok_or_else(|| malformed("does not end in a newline"))?;
     let mut signatures = Vec::new();
-    for line in signature_block.split('\n') {
+    let mut seen = std::collections::HashSet::new();
+    for (n, line) in signature_block.split('\n').enumerate() {
+        if n == MAX_SIGNATURE_LINES {
+            return Err(malformed(format!(
+                "more than {MAX_SIGNATURE_LINES} signature lines"
+            )));
+        }
         let signature = signed_note::Signature::from_bytes(line.as_bytes())
             .map_err(|_| malformed(format!("\"{}\" is not a signature line", shown(line))))?;
-        signatures.push(signature);
+        // The same key name, key id and signature again says nothing new: verified once.
+        if seen.insert(line) {
+            signatures.push(signature);
+        }
     }
     // `text` lacks its final newline, which is the first of the "\n\n".
     let text = &whole[..text.len() + 1];
@@ -212,7 +227,7 @@ pub fn open(
     let body = split.text.as_bytes();
     let mut log_signed = false;
     let mut counted: Vec<(String, u64)> = Vec::new();
-    let mut counted_ids: Vec<(&str, [u8; 4])> = Vec::new();
+    let mut counted_keys: Vec<[u8; 32]> = Vec::new();
     for signature in &split.signatures {
         let id = signature.id().to_be_bytes();
         if signature.name() == log.origin && id == log.key_id {
@@ -238,8 +253,10 @@ pub fn open(
                 shown(&witness.name)
             )));
         };
-        if !counted_ids.contains(&(witness.name.as_str(), witness.key_id)) {
-            counted_ids.push((witness.name.as_str(), witness.key_id));
+        // One witness key counts once, whatever names the policy lists it under.
+        let key = witness.key.to_bytes();
+        if !counted_keys.contains(&key) {
+            counted_keys.push(key);
             counted.push((witness.name.clone(), time));
         }
     }
@@ -333,6 +350,61 @@ mod tests {
         // Without trusted witnesses every cosignature is an unknown key.
         let opened = open(&note, &signer.verifier(), &[]).unwrap();
         assert!(opened.witnesses.is_empty());
+    }
+
+    #[test]
+    fn repeated_lines_are_verified_once_and_lines_are_bounded() {
+        let signer = log_signer();
+        let w1 = witness(2, "w1.example");
+        let note = sign(&signer, 9, &root());
+        let body = body(ORIGIN, 9, &root());
+        let line = w1.cosignature_line(body.as_bytes(), 100);
+        let repeated = add_signature_lines(&note, &vec![line.clone(); 60]).unwrap();
+        // 61 lines in the note, 2 distinct: only those are kept for verifying.
+        let split = split_note(&repeated).unwrap();
+        assert_eq!(split.signatures.len(), 2);
+        let opened = open(&repeated, &signer.verifier(), &[w1.verifier()]).unwrap();
+        assert_eq!(opened.witnesses, vec![("w1.example".to_string(), 100)]);
+        // 101 distinct signature lines are refused before any is verified (short lines of
+        // an unknown key, so that the note stays under its byte bound).
+        let mut many = String::from_utf8(note).unwrap();
+        for n in 0..100u32 {
+            let mut key = vec![0u8; 4];
+            key.extend_from_slice(&n.to_be_bytes());
+            many.push_str(&format!("\u{2014} x {}\n", Base64::encode_string(&key)));
+        }
+        let err = open(many.as_bytes(), &signer.verifier(), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("more than 100 signature lines") || err.contains("not a signed note"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn one_witness_key_under_two_names_counts_once() {
+        let signer = log_signer();
+        let w1 = witness(2, "w1.example");
+        let alias = witness(2, "alias.example");
+        let note = sign(&signer, 9, &root());
+        let body = body(ORIGIN, 9, &root());
+        // The cosignature does not sign the name: w1's line relabelled verifies as alias's.
+        let note = add_signature_lines(
+            &note,
+            &[
+                w1.cosignature_line(body.as_bytes(), 100),
+                alias.cosignature_line(body.as_bytes(), 100),
+            ],
+        )
+        .unwrap();
+        let opened = open(
+            &note,
+            &signer.verifier(),
+            &[w1.verifier(), alias.verifier()],
+        )
+        .unwrap();
+        assert_eq!(opened.witnesses, vec![("w1.example".to_string(), 100)]);
     }
 
     #[test]

@@ -206,12 +206,63 @@ fn io_error(path: &Path, source: std::io::Error) -> LogError {
     }
 }
 
-/// Reads a file of at most `limit` bytes; `None` if it does not exist.
-pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, LogError> {
-    let file = match File::open(path) {
+/// Opens `path` for reading only when it is a regular file; `None` if it does not exist.
+///
+/// A FIFO, a device, a socket or a directory planted in a log directory would block a
+/// reader (a FIFO's `open` waits for a writer) or feed it without end, and a symbolic link
+/// could lead anywhere: the path is opened with `O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC` (an
+/// open that never waits, and fails on a symbolic link), the *opened handle* must be a
+/// regular file, and `O_NONBLOCK` is then cleared.
+pub(crate) fn open_regular(path: &Path) -> Result<Option<File>, LogError> {
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let flags = rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(not_regular(path, "a symbolic link"));
+        }
         Err(e) => return Err(io_error(path, e)),
+    };
+    let file_type = file.metadata().map_err(|e| io_error(path, e))?.file_type();
+    if !file_type.is_file() {
+        let kind = if file_type.is_fifo() {
+            "a FIFO"
+        } else if file_type.is_dir() {
+            "a directory"
+        } else if file_type.is_socket() {
+            "a socket"
+        } else if file_type.is_block_device() || file_type.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(not_regular(path, kind));
+    }
+    rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())
+        .map_err(|e| io_error(path, e.into()))?;
+    Ok(Some(file))
+}
+
+fn not_regular(path: &Path, kind: &str) -> LogError {
+    io_error(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("is {kind}, not a regular file (refused)"),
+        ),
+    )
+}
+
+/// Reads a regular file ([`open_regular`]) of at most `limit` bytes; `None` if it does not
+/// exist.
+pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, LogError> {
+    let Some(file) = open_regular(path)? else {
+        return Ok(None);
     };
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1)
@@ -261,6 +312,57 @@ fn create_dirs(dir: &Path, to_sync: &mut BTreeSet<PathBuf>) -> Result<(), LogErr
     Ok(())
 }
 
+/// The temporary file [`write_durably`] writes `name` through: `.<name>.tmp`, beside it.
+fn temp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let mut temp = std::ffi::OsString::from(".");
+    temp.push(name);
+    temp.push(".tmp");
+    temp
+}
+
+/// Whether `name` is one the log's own writer gives a temporary file under `public/`:
+/// `.checkpoint.tmp`, or `.<N>.tmp` for a tile file `<N>` (1–3 ASCII digits: a tile index
+/// group or a partial width).
+fn is_own_temp_name(name: &std::ffi::OsStr) -> bool {
+    let Some(inner) = name
+        .to_str()
+        .and_then(|n| n.strip_prefix('.'))
+        .and_then(|n| n.strip_suffix(".tmp"))
+    else {
+        return false;
+    };
+    inner == "checkpoint"
+        || (!inner.is_empty() && inner.len() <= 3 && inner.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Removes, under `dir` (not following symbolic links, at most 16 directories deep), the
+/// regular files named as the log's writer names its temporary files
+/// ([`is_own_temp_name`]): left by a crash between writing and renaming. Nothing else is
+/// touched. The directories changed are added to `to_sync`.
+fn remove_stale_temp_files(
+    dir: &Path,
+    depth: usize,
+    to_sync: &mut BTreeSet<PathBuf>,
+) -> Result<(), LogError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let file_type = entry.file_type().map_err(|e| io_error(&entry.path(), e))?;
+        if file_type.is_dir() && depth < 16 {
+            remove_stale_temp_files(&entry.path(), depth + 1, to_sync)?;
+        } else if file_type.is_file() && is_own_temp_name(&entry.file_name()) {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+            to_sync.insert(dir.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
 /// Writes `bytes` at `path` by temporary file, fsync and rename; the directories to fsync
 /// afterwards are added to `to_sync`.
 fn write_durably(
@@ -275,10 +377,7 @@ fn write_durably(
     let name = path
         .file_name()
         .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(".tmp");
-    let temp = dir.join(temp_name);
+    let temp = dir.join(temp_name(name));
     let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
@@ -487,7 +586,9 @@ impl LogDir {
     /// Opens a log for appending: takes the exclusive lock (failing with
     /// [`LogError::Locked`] if another process holds it), reads the published checkpoint
     /// and the entries up to its size (rebuilding the duplicate index and checking the
-    /// root), and forgets anything beyond that size.
+    /// root), forgets anything beyond that size, and removes the temporary files a crash
+    /// left under `public/`. Every file it reads must be a regular file (a FIFO, device or
+    /// symbolic link is an error, never a hang).
     pub fn open(dir: &Path) -> Result<LogDir, LogError> {
         let config = Self::read_config(dir)?;
         let lock_path = dir.join(LOCK_FILE);
@@ -559,6 +660,9 @@ impl LogDir {
         }
         log.check_hash_tiles()?;
         log.remove_unpublished()?;
+        let mut to_sync = BTreeSet::new();
+        remove_stale_temp_files(&log.public, 0, &mut to_sync)?;
+        to_sync.iter().try_for_each(|d| sync_dir(d))?;
         Ok(log)
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::log_dir::{
     MAX_ENTRY_BUNDLE_LEN, MAX_HASH_TILE_LEN, level_count, read_bounded, tile_width,
@@ -15,6 +15,26 @@ use crate::{Hash, LogError, MAX_ENTRY_LEN, TILE_WIDTH, entry_bundle};
 
 /// How long connecting, and each wait for bytes, may take over HTTP.
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The time limits of reading a log over HTTP (spec/log.md §8): each request, from
+/// connecting to the last byte of the answer, and all requests of one source together.
+/// A server that trickles bytes is cut off by them, not only by the per-read timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// One request, connecting to the end of its answer (default 30 s).
+    pub request: Duration,
+    /// Every request of the source together, counted from its opening (default 10 min).
+    pub total: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits {
+            request: Duration::from_secs(30),
+            total: Duration::from_secs(600),
+        }
+    }
+}
 
 /// Where a log's published files are read from.
 pub trait TileSource: Send + Sync {
@@ -105,6 +125,8 @@ impl TileSource for DirSource {
 struct HttpSource {
     base: String,
     agent: ureq::Agent,
+    limits: HttpLimits,
+    deadline: Instant,
 }
 
 impl TileSource for HttpSource {
@@ -115,11 +137,26 @@ impl TileSource for HttpSource {
             url: url.clone(),
             detail,
         };
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(remote(format!(
+                "not read: reading the log took longer than the {} s allowed in all",
+                self.limits.total.as_secs_f64()
+            )));
+        }
         let mut response = self
             .agent
             .get(&url)
+            .config()
+            .timeout_global(Some(self.limits.request.min(left)))
+            .build()
             .call()
-            .map_err(|e| remote(format!("cannot be read: {e}")))?;
+            .map_err(|e| {
+                remote(format!(
+                    "cannot be read: {}",
+                    timeout_words(e, self.limits, left)
+                ))
+            })?;
         let status = response.status();
         if status == 404 {
             return Err(remote(NOT_FOUND_OVER_HTTP.into()));
@@ -136,7 +173,10 @@ impl TileSource for HttpSource {
                 ureq::Error::BodyExceedsLimit(_) => {
                     remote(format!("the answer is larger than {limit} bytes"))
                 }
-                e => remote(format!("reading the answer: {e}")),
+                e => remote(format!(
+                    "reading the answer: {}",
+                    timeout_words(e, self.limits, left)
+                )),
             })
     }
 
@@ -145,20 +185,51 @@ impl TileSource for HttpSource {
     }
 }
 
-/// A source for `URL_OR_DIR`: `http://` or `https://` is read over HTTP (timeouts,
-/// bounded bodies), anything else is a directory (its `public/` if it has one).
+/// A ureq error in words; a timeout says which limit it hit (`left`: what remained of
+/// the total when the request started).
+fn timeout_words(error: ureq::Error, limits: HttpLimits, left: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(ureq::Timeout::Global) if left < limits.request => format!(
+            "no complete answer before the end of the {} s allowed for reading the log in all",
+            limits.total.as_secs_f64()
+        ),
+        ureq::Error::Timeout(ureq::Timeout::Global) => format!(
+            "no complete answer within {} s (the time limit of one request)",
+            limits.request.as_secs_f64()
+        ),
+        ureq::Error::Timeout(which) => format!("timed out ({which})"),
+        other => other.to_string(),
+    }
+}
+
+/// A source for `URL_OR_DIR` with the default [`HttpLimits`]; see [`open_source_with`].
 pub fn open_source(url_or_dir: &str) -> Result<Box<dyn TileSource>, LogError> {
+    open_source_with(url_or_dir, HttpLimits::default())
+}
+
+/// A source for `URL_OR_DIR`: `http://` or `https://` is read over HTTP (each request
+/// within `limits.request`, all within `limits.total`, each wait for bytes within
+/// [`HTTP_TIMEOUT`], no redirect followed, bounded bodies), anything else is a directory
+/// (its `public/` if it has one).
+pub fn open_source_with(
+    url_or_dir: &str,
+    limits: HttpLimits,
+) -> Result<Box<dyn TileSource>, LogError> {
     if url_or_dir.starts_with("http://") || url_or_dir.starts_with("https://") {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(HTTP_TIMEOUT))
             .timeout_recv_response(Some(HTTP_TIMEOUT))
             .timeout_per_read(Some(HTTP_TIMEOUT))
+            .timeout_global(Some(limits.request))
+            .max_redirects(0)
             .http_status_as_error(false)
             .build()
             .into();
         return Ok(Box::new(HttpSource {
             base: url_or_dir.trim_end_matches('/').to_string(),
             agent,
+            limits,
+            deadline: Instant::now() + limits.total,
         }));
     }
     let dir = PathBuf::from(url_or_dir);

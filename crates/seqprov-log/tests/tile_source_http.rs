@@ -141,3 +141,108 @@ fn a_directory_that_does_not_exist_is_an_error() {
         .expect("opened a missing directory");
     assert!(err.to_string().contains("is not a directory"), "{err}");
 }
+
+/// A loopback server that answers every request with a long body, one byte every 100 ms;
+/// stopped on drop.
+struct Trickle {
+    url: String,
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Trickle {
+    fn start() -> Trickle {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let stopping = Arc::clone(&stopping);
+                std::thread::spawn(move || {
+                    let mut request = [0u8; 4096];
+                    let _ = stream.read(&mut request);
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9999\r\n\r\n");
+                    while !stopping.load(Ordering::SeqCst) && stream.write_all(b"x").is_ok() {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                });
+            }
+        });
+        Trickle {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Trickle {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_trickling_server_is_cut_off_per_request_and_in_all() {
+    use seqprov_log::tile_source::{HttpLimits, open_source_with};
+    use std::time::{Duration, Instant};
+    let trickle = Trickle::start();
+    // One request: cut off at its own limit.
+    let source = open_source_with(
+        &trickle.url,
+        HttpLimits {
+            request: Duration::from_secs(1),
+            total: Duration::from_secs(60),
+        },
+    )
+    .unwrap();
+    let start = Instant::now();
+    let err = source.get("checkpoint", 16 * 1024).unwrap_err().to_string();
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        err.contains("no complete answer within 1 s (the time limit of one request)"),
+        "{err}"
+    );
+    // All requests together: the total cuts the first short, and the next is not sent.
+    let source = open_source_with(
+        &trickle.url,
+        HttpLimits {
+            request: Duration::from_secs(30),
+            total: Duration::from_secs(1),
+        },
+    )
+    .unwrap();
+    let start = Instant::now();
+    let err = source.get("checkpoint", 16 * 1024).unwrap_err().to_string();
+    assert!(
+        err.contains("no complete answer before the end of the 1 s allowed for reading the log"),
+        "{err}"
+    );
+    let err = source.get("tile/0/000", 8192).unwrap_err().to_string();
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        err.contains("not read: reading the log took longer than the 1 s allowed in all"),
+        "{err}"
+    );
+}

@@ -9,6 +9,9 @@
 //! bounded); nothing here trusts what the log serves until the checkpoint's signature and
 //! the recomputed root say so.
 
+use std::collections::HashSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -19,20 +22,50 @@ use seqprov_log::checkpoint::{self, OpenedCheckpoint};
 use seqprov_log::merkle;
 use seqprov_log::note_keys::{LogVerifier, WitnessVerifier};
 use seqprov_log::proof_text::TlogProof;
-use seqprov_log::tile_source::{self, SourceHashes, TileSource};
+use seqprov_log::tile_source::{self, HttpLimits, SourceHashes, TileSource};
 
 use crate::error::{Error, Result};
-use crate::policy::RuleFailure;
+use crate::policy::{Policy, RuleFailure};
 
-/// The keys an online check trusts (policy.md `[log]`).
+/// How far in the future (seconds, by the verifier's clock) a witness's cosignature time
+/// may be and still count as fresh (spec/log.md §8 step 1).
+pub const MAX_COSIGNATURE_SKEW: u64 = 300;
+
+/// The keys an online check trusts (policy.md `[log]`) and how long it may read.
 #[derive(Clone, Copy, Debug)]
 pub struct LogTrust<'a> {
     /// Trusted logs; the one whose origin the served checkpoint names is used.
     pub logs: &'a [LogVerifier],
     /// Trusted witnesses.
     pub witnesses: &'a [WitnessVerifier],
-    /// Cosignatures by distinct trusted witnesses the latest checkpoint needs.
+    /// Cosignatures by distinct trusted witness keys the latest checkpoint needs.
     pub witness_quorum: usize,
+    /// `[log] max_checkpoint_age` in seconds: when set, the latest checkpoint must carry
+    /// at least `max(witness_quorum, 1)` trusted cosignatures this recent (rule
+    /// `log_checkpoint_fresh`); when not, the report warns that freshness is unproven.
+    pub max_checkpoint_age: Option<u64>,
+    /// The policy whose signers are trusted: a log entry by another key is listed
+    /// (`untrusted_entries`), never counted as a rollback or as another seal.
+    pub signers: &'a Policy,
+    /// Time limits of reading a log over HTTP.
+    pub http: HttpLimits,
+}
+
+impl<'a> LogTrust<'a> {
+    /// The trust of `policy`'s `[log]` table and signers, with the default time limits.
+    pub fn of(policy: &'a Policy) -> LogTrust<'a> {
+        LogTrust {
+            logs: &policy.log.keys,
+            witnesses: &policy.log.witnesses,
+            witness_quorum: policy.log.witness_quorum,
+            max_checkpoint_age: policy
+                .log
+                .max_checkpoint_age
+                .map(|age| age.whole_seconds().max(0) as u64),
+            signers: policy,
+            http: HttpLimits::default(),
+        }
+    }
 }
 
 /// How one receipt's checkpoint relates to the log's latest.
@@ -101,6 +134,122 @@ impl ListedEntry {
     }
 }
 
+/// Whether the latest checkpoint was shown to be recent (`[log] max_checkpoint_age`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreshnessStatus {
+    /// Enough trusted witnesses cosigned it within `max_checkpoint_age`.
+    Proven,
+    /// Too few did: the log may be serving an old checkpoint (rule
+    /// `log_checkpoint_fresh`, exit 3).
+    NotProven,
+    /// The policy sets no `max_checkpoint_age`: not checked (a warning).
+    NotRequired,
+}
+
+/// A trusted witness's cosignature on the latest checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WitnessCosignature {
+    /// The witness name (from the policy).
+    pub witness: String,
+    /// The cosignature time (POSIX seconds), as the witness signed it.
+    pub time: u64,
+}
+
+/// How recent the latest checkpoint is shown to be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Freshness {
+    /// The outcome.
+    pub status: FreshnessStatus,
+    /// `max_checkpoint_age` in seconds, when the policy sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+    /// The verifier's clock when checked (POSIX seconds).
+    pub checked_at: u64,
+    /// Every trusted cosignature on the checkpoint, each witness key once.
+    pub cosignatures: Vec<WitnessCosignature>,
+    /// The witnesses whose cosignature is within `max_age` (and not more than
+    /// [`MAX_COSIGNATURE_SKEW`] in the future).
+    pub fresh_witnesses: Vec<String>,
+    /// In words (for people).
+    pub detail: String,
+}
+
+/// Judge the freshness of `opened` at `now` (spec/log.md §8 step 1).
+fn freshness(opened: &OpenedCheckpoint, trust: &LogTrust<'_>, now: u64) -> Freshness {
+    let cosignatures: Vec<WitnessCosignature> = opened
+        .witnesses
+        .iter()
+        .map(|(witness, time)| WitnessCosignature {
+            witness: witness.clone(),
+            time: *time,
+        })
+        .collect();
+    let Some(max_age) = trust.max_checkpoint_age else {
+        return Freshness {
+            status: FreshnessStatus::NotRequired,
+            max_age: None,
+            checked_at: now,
+            cosignatures,
+            fresh_witnesses: Vec::new(),
+            detail: "not proven: the policy sets no [log] max_checkpoint_age, and a stale \
+                     checkpoint would hide later events"
+                .into(),
+        };
+    };
+    let fresh_witnesses: Vec<String> = cosignatures
+        .iter()
+        .filter(|c| {
+            c.time.saturating_add(max_age) >= now
+                && c.time <= now.saturating_add(MAX_COSIGNATURE_SKEW)
+        })
+        .map(|c| c.witness.clone())
+        .collect();
+    let needed = trust.witness_quorum.max(1);
+    let (status, detail) = if fresh_witnesses.len() >= needed {
+        (
+            FreshnessStatus::Proven,
+            format!(
+                "{} trusted witness(es) cosigned it at most {max_age} s ago",
+                fresh_witnesses.len()
+            ),
+        )
+    } else {
+        let newest = cosignatures.iter().map(|c| c.time).max();
+        (
+            FreshnessStatus::NotProven,
+            format!(
+                "its checkpoint ({} entries) carries {} trusted cosignature(s) at most \
+                 {max_age} s old, the policy needs {needed}{}: the log may be serving an \
+                 old checkpoint that hides later entries",
+                opened.size,
+                fresh_witnesses.len(),
+                match newest {
+                    Some(t) if t > now => format!(" (the newest is dated {t}, in the future)"),
+                    Some(t) => format!(" (the newest is {} s old)", now - t),
+                    None => " (it carries none)".into(),
+                }
+            ),
+        )
+    };
+    Freshness {
+        status,
+        max_age: Some(max_age),
+        checked_at: now,
+        cosignatures,
+        fresh_witnesses,
+        detail,
+    }
+}
+
+/// The verifier's clock, POSIX seconds.
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// A custody entry of this seal that the bundle does not hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Rollback {
@@ -123,6 +272,8 @@ pub struct OnlineCheck {
     pub root: String,
     /// Trusted witnesses that cosigned the latest checkpoint.
     pub witnesses: Vec<String>,
+    /// Whether the latest checkpoint is shown to be recent.
+    pub freshness: Freshness,
     /// Every receipt of this log in the bundle, checked for consistency.
     pub receipts: Vec<ReceiptConsistency>,
     /// Whether the log holds this bundle's seal.
@@ -131,8 +282,13 @@ pub struct OnlineCheck {
     pub entries: Vec<ListedEntry>,
     /// Custody entries of this seal the bundle lacks or holds otherwise: a rollback.
     pub rollback: Vec<Rollback>,
-    /// Seal entries of other seals with this bundle's run id or flow cell.
+    /// Seal entries of other seals with this bundle's run id or flow cell, signed by a
+    /// trusted signer.
     pub other_seals: Vec<ListedEntry>,
+    /// Custody entries of this seal and seal entries of this run signed by a key the
+    /// policy does not trust: information, neither a rollback nor another seal (an open
+    /// log takes entries from anyone).
+    pub untrusted_entries: Vec<ListedEntry>,
     /// Entries that are not seqprov log entries (counted, otherwise ignored).
     pub unreadable_entries: u64,
 }
@@ -161,15 +317,23 @@ impl OnlineCheck {
         errors
     }
 
-    /// The policy rules the check fails: `one_seal_per_run` (when `one_seal_per_run` and
-    /// another seal of the run is logged) and `log_receipt_required` (when
-    /// `require_receipts` and the seal is not in the log).
+    /// The policy rules the check fails: `log_checkpoint_fresh` (the policy sets
+    /// `max_checkpoint_age` and too few recent cosignatures were found), `one_seal_per_run`
+    /// (when `one_seal_per_run` and another seal of the run is logged) and
+    /// `log_receipt_required` (when `require_receipts` and the seal is not in the log).
     pub fn rule_failures(
         &self,
         one_seal_per_run: bool,
         require_receipts: bool,
     ) -> Vec<RuleFailure> {
         let mut failures = Vec::new();
+        if self.freshness.status == FreshnessStatus::NotProven {
+            failures.push(RuleFailure::new(
+                "log_checkpoint_fresh",
+                "log",
+                format!("log {}: {}", self.origin, self.freshness.detail),
+            ));
+        }
         if one_seal_per_run {
             for other in &self.other_seals {
                 failures.push(RuleFailure::new(
@@ -221,8 +385,8 @@ fn log_error(log: &str, reason: impl Into<String>) -> Error {
 /// that key must verify (else [`Error::Integrity`], exit 1) and it must carry
 /// `witness_quorum` cosignatures of trusted witnesses (else [`Error::Integrity`]).
 pub fn latest_checkpoint(url_or_dir: &str, trust: LogTrust<'_>) -> Result<LatestCheckpoint> {
-    let source =
-        tile_source::open_source(url_or_dir).map_err(|e| log_error(url_or_dir, e.to_string()))?;
+    let source = tile_source::open_source_with(url_or_dir, trust.http)
+        .map_err(|e| log_error(url_or_dir, e.to_string()))?;
     let note = source
         .get("checkpoint", checkpoint::MAX_CHECKPOINT_LEN)
         .map_err(|e| log_error(url_or_dir, format!("reading its checkpoint: {e}")))?;
@@ -250,8 +414,8 @@ pub fn latest_checkpoint(url_or_dir: &str, trust: LogTrust<'_>) -> Result<Latest
     })?;
     if opened.witnesses.len() < trust.witness_quorum {
         return Err(Error::Integrity(format!(
-            "log {origin}: its latest checkpoint carries {} cosignatures of trusted \
-             witnesses, fewer than the {} the policy requires",
+            "log {origin}: its latest checkpoint carries {} cosignatures of distinct trusted \
+             witness keys, fewer than the {} the policy requires",
             opened.witnesses.len(),
             trust.witness_quorum
         )));
@@ -389,12 +553,20 @@ fn run_of(bundle: &Bundle) -> (Option<String>, Option<String>) {
     }
 }
 
+/// Whether `policy` trusts the signer key id of a log entry: a `[[signer]]` (or `--trust`)
+/// key that is not revoked, as `log serve --allow` judges it (spec/log.md §5). The entry
+/// carries no role or time, so neither is judged.
+fn trusted_signer(policy: &Policy, signer: &[u8; 32]) -> bool {
+    policy.lists_signer(&seqprov_format::KeyId(*signer))
+}
+
 /// Check `bundle` against the log at `url_or_dir` (spec/log.md §8). Errors: the log
 /// cannot be read ([`Error::Log`], exit 2), its checkpoint does not verify or its entries
 /// do not hash to it ([`Error::Integrity`], exit 1). Forks and rollbacks are findings of
 /// the returned check ([`OnlineCheck::apply_to`] makes them the report's).
 pub fn check_online(url_or_dir: &str, bundle: &Bundle, trust: LogTrust<'_>) -> Result<OnlineCheck> {
     let latest = latest_checkpoint(url_or_dir, trust)?;
+    let freshness = freshness(&latest.checkpoint, &trust, now_seconds());
     let receipts = check_receipts(url_or_dir, &latest, bundle)?;
     let seal = message_digest(&bundle.seal.raw);
     let (run, flowcell) = run_of(bundle);
@@ -415,18 +587,30 @@ pub fn check_online(url_or_dir: &str, bundle: &Bundle, trust: LogTrust<'_>) -> R
             .iter()
             .map(|(name, _)| name.clone())
             .collect(),
+        freshness,
         receipts,
         seal_logged: false,
         entries: Vec::new(),
         rollback: Vec::new(),
         other_seals: Vec::new(),
+        untrusted_entries: Vec::new(),
         unreadable_entries: unreadable,
     };
     let events = bundle.events.len() as u64;
     for (index, entry) in &entries {
         let listed = ListedEntry::of(*index, entry);
+        let trusted = trusted_signer(trust.signers, &entry.signer);
         if entry.seal != seal {
-            check.other_seals.push(listed);
+            if trusted {
+                check.other_seals.push(listed);
+            } else {
+                check.untrusted_entries.push(listed);
+            }
+            continue;
+        }
+        if entry.kind == LogEntryKind::Custody && !trusted {
+            check.untrusted_entries.push(listed.clone());
+            check.entries.push(listed);
             continue;
         }
         match entry.kind {
@@ -511,4 +695,37 @@ pub fn list_entries(
             .collect(),
         unreadable_entries: unreadable,
     })
+}
+
+/// A receipt of a trusted log that no `verify --log` source served (spec/log.md §8 step
+/// 6): its log's later history was not checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UncheckedReceipt {
+    /// The message the receipt covers: 0 the seal, `i` custody event `i`.
+    pub covers: u64,
+    /// The origin of the receipt's log (attacker text: escape before printing).
+    pub log: String,
+}
+
+/// The receipts of `bundle` from a log in `trusted` whose origin none of `checked` names
+/// (spec/log.md §8 step 6): another trusted log's checkpoint served at a URL must not
+/// make a bundle's receipts go unchecked. In bundle order.
+pub fn receipts_not_checked(
+    bundle: &Bundle,
+    trusted: &[LogVerifier],
+    checked: &[OnlineCheck],
+) -> Vec<UncheckedReceipt> {
+    let checked: HashSet<&str> = checked.iter().map(|c| c.origin.as_str()).collect();
+    bundle
+        .log_receipts
+        .iter()
+        .filter_map(|record| {
+            let origin = crate::log_submission::receipt_origin(&record.proof);
+            (trusted.iter().any(|k| k.origin == origin) && !checked.contains(origin.as_str()))
+                .then_some(UncheckedReceipt {
+                    covers: record.covers,
+                    log: origin,
+                })
+        })
+        .collect()
 }

@@ -6,6 +6,8 @@
 //! policy does not list is reported and ignored; `require_receipts` makes the seal and
 //! every custody event need a counted receipt (rule `log_receipt_required`, exit 3).
 
+use std::collections::HashMap;
+
 use seqprov_format::Bundle;
 use seqprov_format::log_entry::{LogEntry, LogEntryKind};
 use seqprov_log::checkpoint;
@@ -83,8 +85,15 @@ fn subject(covers: u64) -> String {
 /// `require_receipts`.
 pub fn check_receipts(bundle: &Bundle, policy: &Policy) -> ReceiptChecks {
     let mut checks = ReceiptChecks::default();
-    let derived: Vec<LogEntry> = entries_of_bundle(bundle).unwrap_or_default();
-    let derived: Vec<(u64, Vec<u8>)> = derived.iter().map(|e| (e.covers, e.encode())).collect();
+    // Indexed by the covered message: each record is matched against the few entries of
+    // its own message (the message and its tokens), not against every derived entry.
+    let mut derived: HashMap<u64, Vec<Vec<u8>>> = HashMap::new();
+    for entry in entries_of_bundle(bundle).unwrap_or_default() {
+        derived
+            .entry(entry.covers)
+            .or_default()
+            .push(entry.encode());
+    }
     let messages = bundle.events.len() as u64 + 1;
     let mut counted = vec![false; messages as usize];
     for (n, record) in bundle.log_receipts.iter().enumerate() {
@@ -102,8 +111,8 @@ pub fn check_receipts(bundle: &Bundle, policy: &Policy) -> ReceiptChecks {
         };
         let label = format!("log receipt {} ({message})", n + 1);
         let is_derived = derived
-            .iter()
-            .any(|(covers, bytes)| *covers == record.covers && *bytes == record.entry);
+            .get(&record.covers)
+            .is_some_and(|entries| entries.contains(&record.entry));
         if !is_derived {
             let why = "its entry is not the entry of the message it covers (the entry or the \
                        bundle was modified)";

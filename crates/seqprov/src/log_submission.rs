@@ -313,19 +313,16 @@ pub fn check_submission(
             (LogEntryKind::Timestamp, token.as_slice())
         }
     };
-    if let Some(policy) = allow {
-        let trusted = policy.signers.iter().any(|s| s.key.id() == signer)
-            && !policy.revoked.contains(&signer)
-            && !policy.revoked_at.contains_key(&signer);
-        if !trusted {
-            return Err(SubmissionRefusal::new(
-                403,
-                format!(
-                    "the signer (key {}) is not a trusted signer of this log's policy",
-                    &signer.to_hex()[..16]
-                ),
-            ));
-        }
+    if let Some(policy) = allow
+        && !policy.lists_signer(&signer)
+    {
+        return Err(SubmissionRefusal::new(
+            403,
+            format!(
+                "the signer (key {}) is not a trusted signer of this log's policy",
+                &signer.to_hex()[..16]
+            ),
+        ));
     }
     Ok(entry_of(kind, logged, signer, &seal.raw, covers, &run))
 }

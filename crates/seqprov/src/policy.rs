@@ -222,6 +222,9 @@ pub struct LogPolicy {
     /// Whether another seal of the same run in the log fails the policy
     /// (`one_seal_per_run`; checked online only, `verify --log`).
     pub one_seal_per_run: bool,
+    /// How old the trusted cosignatures on a log's latest checkpoint may be
+    /// (`max_checkpoint_age`, a duration; checked online only). `None`: not checked.
+    pub max_checkpoint_age: Option<time::Duration>,
 }
 
 #[derive(Deserialize, Default)]
@@ -237,6 +240,8 @@ struct LogFile {
     require_receipts: bool,
     #[serde(default)]
     one_seal_per_run: bool,
+    #[serde(default)]
+    max_checkpoint_age: Option<String>,
 }
 
 impl LogFile {
@@ -272,15 +277,48 @@ impl LogFile {
                 witnesses.len()
             ));
         }
+        // A cosignature does not sign the witness name: one key under two names is one
+        // witness, and counts once (spec/log.md §6).
+        let mut keys_listed: Vec<[u8; 32]> = witnesses.iter().map(|w| w.key.to_bytes()).collect();
+        keys_listed.sort_unstable();
+        keys_listed.dedup();
+        if witness_quorum > keys_listed.len() {
+            return Err(format!(
+                "log.witness_quorum: {witness_quorum} is more than the {} distinct witness keys \
+                 listed (one key is listed under several names; it counts once)",
+                keys_listed.len()
+            ));
+        }
         if self.require_receipts && keys.is_empty() {
             return Err("log.require_receipts: true, but log.keys lists no trusted log".into());
         }
+        let max_checkpoint_age = match &self.max_checkpoint_age {
+            None => None,
+            Some(text) => {
+                let age =
+                    parse_duration(text).map_err(|e| format!("log.max_checkpoint_age: {e}"))?;
+                if age.is_zero() {
+                    return Err(
+                        "log.max_checkpoint_age: must be more than 0s (no cosignature is that \
+                         recent)"
+                            .into(),
+                    );
+                }
+                if witnesses.is_empty() {
+                    return Err("log.max_checkpoint_age: set, but log.witnesses lists no \
+                                trusted witness (only a witness's cosignature dates a checkpoint)"
+                        .into());
+                }
+                Some(age)
+            }
+        };
         Ok(LogPolicy {
             keys,
             witnesses,
             witness_quorum,
             require_receipts: self.require_receipts,
             one_seal_per_run: self.one_seal_per_run,
+            max_checkpoint_age,
         })
     }
 }
@@ -572,6 +610,15 @@ impl Policy {
             timestamps,
             log,
         })
+    }
+
+    /// Whether `key_id` is the key of some signer entry (from the file or `--trust`) and
+    /// is not revoked (`[revoked] key_ids` or `[[revoked.key]]`): how a log entry's signer
+    /// is judged, which carries no role or time (spec/log.md §5, §8).
+    pub fn lists_signer(&self, key_id: &KeyId) -> bool {
+        self.signers.iter().any(|s| s.key.id() == *key_id)
+            && !self.revoked.contains(key_id)
+            && !self.revoked_at.contains_key(key_id)
     }
 
     /// Judge a signature by `key_id` claiming `role` at `time`, its signer claiming the key

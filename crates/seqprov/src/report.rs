@@ -18,7 +18,7 @@ pub const REPORT_VERSION: u32 = 1;
 /// How every warning a report can carry begins, in the order `spec/report.md` §2.4
 /// lists them: the texts after these prefixes are informative, the prefixes are stable
 /// (a test checks that the spec lists each and that the code emits no other).
-pub const WARNING_PREFIXES: [&str; 13] = [
+pub const WARNING_PREFIXES: [&str; 14] = [
     "sealed incomplete: ",
     "sealed with ",
     "sealed although a format check failed: ",
@@ -32,6 +32,7 @@ pub const WARNING_PREFIXES: [&str; 13] = [
     "only bytes ",
     "extra file allowed by policy: ",
     "recompressed file allowed by policy: ",
+    "log ",
 ];
 
 /// How a sealed or found path compares with the seal.
@@ -312,6 +313,10 @@ pub struct Report {
     /// present with `--log`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_online: Vec<crate::log_online::OnlineCheck>,
+    /// Receipts of trusted logs that no `verify --log` source served (spec/log.md §8
+    /// step 6); only present when there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_unchecked: Vec<crate::log_online::UncheckedReceipt>,
     /// The transparency-log receipt records and what each showed, when the bundle holds
     /// any (spec/log.md §7.2, spec/report.md §8).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -345,6 +350,7 @@ impl Report {
             lineage: None,
             timestamps: Vec::new(),
             log_online: Vec::new(),
+            log_unchecked: Vec::new(),
             log_receipts: Vec::new(),
             summary: Summary::default(),
             files: Vec::new(),
@@ -398,7 +404,46 @@ impl crate::log_online::OnlineCheck {
                 report.verdict = Verdict::PolicyNotSatisfied;
             }
         }
+        if self.freshness.status == crate::log_online::FreshnessStatus::NotRequired {
+            report.warnings.push(format!(
+                "log {}: the freshness of its checkpoint ({} entries) was not proven (the \
+                 policy sets no [log] max_checkpoint_age): a stale checkpoint would hide \
+                 later events",
+                self.origin, self.size
+            ));
+        }
         report.exit_code = report.exit_status().code();
         report.log_online.push(self);
+    }
+}
+
+impl Report {
+    /// Record the receipts of trusted logs that no `verify --log` source served
+    /// (spec/log.md §8 step 6): one error per log, `receipts of log X were not checked
+    /// online: no --log served it`, and the verdict `error` (exit 2) unless the report
+    /// already found an integrity failure (exit 1 stays).
+    pub fn apply_unchecked_receipts(
+        &mut self,
+        unchecked: Vec<crate::log_online::UncheckedReceipt>,
+    ) {
+        if unchecked.is_empty() {
+            return;
+        }
+        let mut origins: Vec<&str> = Vec::new();
+        for r in &unchecked {
+            if !origins.contains(&r.log.as_str()) {
+                origins.push(&r.log);
+            }
+        }
+        for origin in origins {
+            self.errors.push(format!(
+                "receipts of log {origin} were not checked online: no --log served it"
+            ));
+        }
+        if self.verdict != Verdict::IntegrityFailure {
+            self.verdict = Verdict::Error;
+        }
+        self.exit_code = self.exit_status().code();
+        self.log_unchecked = unchecked;
     }
 }

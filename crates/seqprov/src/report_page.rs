@@ -1244,6 +1244,7 @@ mod tests {
         Report {
             timestamps: Vec::new(),
             log_online: Vec::new(),
+            log_unchecked: Vec::new(),
             log_receipts: Vec::new(),
             report_version: REPORT_VERSION,
             tool: "seqprov 0.1.0".into(),

@@ -30,6 +30,7 @@ pub(crate) fn report_for(bundle: &Bundle, checks: BundleChecks, policy: &Policy)
         lineage: checks.lineage,
         timestamps: if stamped { checks.times } else { Vec::new() },
         log_online: Vec::new(),
+        log_unchecked: Vec::new(),
         log_receipts: checks.log_receipts,
         summary: Summary::default(),
         files: Vec::new(),

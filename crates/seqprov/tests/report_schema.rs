@@ -174,7 +174,8 @@ fn the_schema_and_the_rule_table_know_every_policy_rule() {
 #[test]
 fn the_schema_knows_every_member_of_the_online_log_check() {
     use seqprov::log_online::{
-        ListedEntry, OnlineCheck, ReceiptConsistency, ReceiptStatus, Rollback,
+        Freshness, FreshnessStatus, ListedEntry, OnlineCheck, ReceiptConsistency, ReceiptStatus,
+        Rollback, WitnessCosignature,
     };
     let entry = ListedEntry {
         index: 3,
@@ -192,6 +193,17 @@ fn the_schema_knows_every_member_of_the_online_log_check() {
         size: 4,
         root: "33".repeat(32),
         witnesses: vec!["w.example".into()],
+        freshness: Freshness {
+            status: FreshnessStatus::Proven,
+            max_age: Some(3600),
+            checked_at: 1_800_000_000,
+            cosignatures: vec![WitnessCosignature {
+                witness: "w.example".into(),
+                time: 1_799_999_000,
+            }],
+            fresh_witnesses: vec!["w.example".into()],
+            detail: "z".into(),
+        },
         receipts: vec![ReceiptConsistency {
             covers: 0,
             index: 0,
@@ -205,7 +217,8 @@ fn the_schema_knows_every_member_of_the_online_log_check() {
             entry: entry.clone(),
             detail: "y".into(),
         }],
-        other_seals: vec![entry],
+        other_seals: vec![entry.clone()],
+        untrusted_entries: vec![entry],
         unreadable_entries: 0,
     };
     let json = serde_json::to_value(&check).unwrap();
@@ -244,6 +257,41 @@ fn the_schema_knows_every_member_of_the_online_log_check() {
     ] {
         assert!(statuses.contains(&name(s)), "status {} not in §8", name(s));
     }
+    let freshness = &defs["log_online"]["properties"]["freshness"];
+    assert_eq!(
+        keys_of(&json["freshness"]),
+        keys_of(&freshness["properties"])
+    );
+    assert_eq!(
+        keys_of(&json["freshness"]["cosignatures"][0]),
+        required_of(&freshness["properties"]["cosignatures"]["items"])
+    );
+    let statuses = enum_of(&freshness["properties"]["status"]);
+    for s in [
+        FreshnessStatus::Proven,
+        FreshnessStatus::NotProven,
+        FreshnessStatus::NotRequired,
+    ] {
+        assert!(
+            statuses.contains(&name(s)),
+            "freshness {} not in §8",
+            name(s)
+        );
+    }
+    let unchecked = serde_json::to_value(seqprov::log_online::UncheckedReceipt {
+        covers: 1,
+        log: "lab.example.org/seqprov".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        schema["properties"]["log_unchecked"]["items"]["$ref"],
+        "#/$defs/log_unchecked"
+    );
+    assert_eq!(keys_of(&unchecked), required_of(&defs["log_unchecked"]));
+    assert_eq!(
+        keys_of(&unchecked),
+        keys_of(&defs["log_unchecked"]["properties"])
+    );
 }
 
 /// Every receipt status the library reports is in the `log_receipts` schema of §8 and

@@ -6,11 +6,14 @@ use std::io::{BufReader, BufWriter, ErrorKind, Read};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::common::{HTTPVersion, Method};
 use crate::util::RefinedTcpStream;
 use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
-use crate::Request;
+use crate::{HeadLimits, Request};
 
 /// A ClientConnection is an object that will store a socket to a client
 /// and return Request objects.
@@ -34,13 +37,28 @@ pub struct ClientConnection {
 
     // true if the connection goes through SSL
     secure: bool,
+
+    // seqprov patch: the bounds of a request's head
+    limits: HeadLimits,
+
+    // seqprov patch: body bytes of the previous request its handler left unread; skipped
+    // (at most `MAX_UNREAD_BODY`) before the next request's head, else the connection ends
+    unread_body: Arc<AtomicUsize>,
 }
+
+/// seqprov patch: the most bytes of a body left unread that are skipped to keep the
+/// connection open.
+const MAX_UNREAD_BODY: usize = 64 * 1024;
 
 /// Error that can happen when reading a request.
 #[derive(Debug)]
 enum ReadError {
     WrongRequestLine,
     WrongHeader(HTTPVersion),
+    // seqprov patch: a request line over `max_line_len` (414)
+    RequestLineTooLong,
+    // seqprov patch: a header line, the head or the number of headers over its bound (431)
+    HeadTooLarge(HTTPVersion),
     /// the client sent an unrecognized `Expect` header
     ExpectationFailed(HTTPVersion),
     ReadIoError(IoError),
@@ -48,9 +66,10 @@ enum ReadError {
 
 impl ClientConnection {
     /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
-    pub fn new(
+    pub(crate) fn new(
         write_socket: RefinedTcpStream,
         mut read_socket: RefinedTcpStream,
+        limits: HeadLimits,
     ) -> ClientConnection {
         let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
@@ -65,6 +84,8 @@ impl ClientConnection {
             next_header_source: first_header,
             no_more_requests: false,
             secure,
+            limits,
+            unread_body: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -77,52 +98,101 @@ impl ClientConnection {
     ///
     /// Reads until `CRLF` is reached. The next read will start
     ///  at the first byte of the new line.
-    fn read_next_line(&mut self) -> IoResult<AsciiString> {
+    /// seqprov patch: reads one CRLF-terminated line of at most `max_len` bytes (else
+    /// `Ok(None)`), failing with `TimedOut` once `deadline` has passed. `deadline` is set
+    /// when the first byte of the head arrives.
+    fn read_next_line(
+        &mut self,
+        max_len: usize,
+        deadline: &mut Option<Instant>,
+    ) -> IoResult<Option<AsciiString>> {
         let mut buf = Vec::new();
         let mut prev_byte_was_cr = false;
 
         loop {
-            let byte = self.next_header_source.by_ref().bytes().next();
-
-            let byte = match byte {
-                Some(b) => b?,
-                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
-            };
+            let byte = self.next_byte(deadline)?;
 
             if byte == b'\n' && prev_byte_was_cr {
                 buf.pop(); // removing the '\r'
                 return AsciiString::from_ascii(buf)
+                    .map(Some)
                     .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
             }
 
             prev_byte_was_cr = byte == b'\r';
 
+            // The CR of the line's CRLF may be its (max_len + 1)-th byte.
+            if buf.len() > max_len {
+                return Ok(None);
+            }
             buf.push(byte);
         }
     }
 
-    /// Reads a request from the stream.
-    /// Blocks until the header has been read.
+    /// seqprov patch: the next byte of a request's head: skips the body bytes the previous
+    /// request left unread (or fails when they are too many), sets `deadline` at the
+    /// head's first byte and fails with `TimedOut` once it has passed.
+    fn next_byte(&mut self, deadline: &mut Option<Instant>) -> IoResult<u8> {
+        loop {
+            let byte = match self.next_header_source.by_ref().bytes().next() {
+                Some(b) => b?,
+                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
+            };
+            // Only now is the previous request's body reader dropped (this thread waited
+            // for it in the read above), so its count of unread bytes is final.
+            match *deadline {
+                Some(at) if Instant::now() > at => {
+                    return Err(IoError::new(ErrorKind::TimedOut, "request head too slow"))
+                }
+                Some(_) => {}
+                None => *deadline = self.limits.deadline.map(|d| Instant::now() + d),
+            }
+            match self.unread_body.load(Ordering::Acquire) {
+                0 => return Ok(byte),
+                n if n > MAX_UNREAD_BODY => {
+                    return Err(IoError::new(
+                        ErrorKind::ConnectionAborted,
+                        "the previous request's body was left unread",
+                    ))
+                }
+                n => self.unread_body.store(n - 1, Ordering::Release),
+            }
+        }
+    }
+
     fn read(&mut self) -> Result<Request, ReadError> {
+        let limits = self.limits;
+        let mut deadline = None;
         let (method, path, version, headers) = {
             // reading the request line
-            let (method, path, version) = {
-                let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
-
-                parse_request_line(
-                    line.as_str().trim(), // TODO: remove this conversion
-                )?
-            };
+            let line = self
+                .read_next_line(limits.max_line_len, &mut deadline)
+                .map_err(ReadError::ReadIoError)?
+                .ok_or(ReadError::RequestLineTooLong)?;
+            let mut head_len = line.len() + 2;
+            let (method, path, version) = parse_request_line(
+                line.as_str().trim(), // TODO: remove this conversion
+            )?;
 
             // getting all headers
             let headers = {
                 let mut headers = Vec::new();
                 loop {
-                    let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                    let line = self
+                        .read_next_line(limits.max_line_len, &mut deadline)
+                        .map_err(ReadError::ReadIoError)?
+                        .ok_or_else(|| ReadError::HeadTooLarge(version.clone()))?;
+                    head_len += line.len() + 2;
+                    if head_len > limits.max_head_len {
+                        return Err(ReadError::HeadTooLarge(version));
+                    }
 
                     if line.is_empty() {
                         break;
                     };
+                    if headers.len() == limits.max_headers {
+                        return Err(ReadError::HeadTooLarge(version));
+                    }
                     headers.push(match FromStr::from_str(line.as_str().trim()) {
                         // TODO: remove this conversion
                         Ok(h) => h,
@@ -150,9 +220,11 @@ impl ClientConnection {
             path,
             version.clone(),
             headers,
-            *self.remote_addr.as_ref().unwrap(),
+            // seqprov patch: no panic when the peer address could not be read
+            self.remote_addr.as_ref().ok().copied().flatten(),
             data_source,
             writer,
+            Some(Arc::clone(&self.unread_body)),
         )
         .map_err(|e| {
             use crate::request;
@@ -193,6 +265,22 @@ impl Iterator for ClientConnection {
                         .ok();
                     return None; // we don't know where the next request would start,
                                  // se we have to close
+                }
+
+                Err(ReadError::RequestLineTooLong) => {
+                    let writer = self.sink.next().unwrap();
+                    let response = Response::new_empty(StatusCode(414));
+                    response
+                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                        .ok();
+                    return None;
+                }
+
+                Err(ReadError::HeadTooLarge(ver)) => {
+                    let writer = self.sink.next().unwrap();
+                    let response = Response::new_empty(StatusCode(431));
+                    response.raw_print(writer, ver, &[], false, None).ok();
+                    return None;
                 }
 
                 Err(ReadError::WrongHeader(ver)) => {

@@ -95,6 +95,40 @@ impl Connection {
         }
     }
 
+    /// seqprov patch: sets the read and write timeout of the connection.
+    pub(crate) fn set_timeouts(&self, timeout: Option<std::time::Duration>) -> std::io::Result<()> {
+        match self {
+            Self::Tcp(s) => {
+                s.set_read_timeout(timeout)?;
+                s.set_write_timeout(timeout)
+            }
+            #[cfg(unix)]
+            Self::Unix(s) => {
+                s.set_read_timeout(timeout)?;
+                s.set_write_timeout(timeout)
+            }
+        }
+    }
+
+    /// seqprov patch: answers `503` without waiting (the server has as many connections
+    /// open as it allows) and closes the connection.
+    pub(crate) fn refuse_busy(self) {
+        use std::io::Write as _;
+        let mut this = self;
+        let nonblocking = match &this {
+            Self::Tcp(s) => s.set_nonblocking(true),
+            #[cfg(unix)]
+            Self::Unix(s) => s.set_nonblocking(true),
+        };
+        if nonblocking.is_ok() {
+            let _ = this.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
+                  Content-Length: 0\r\n\r\n",
+            );
+        }
+        let _ = this.shutdown(Shutdown::Both);
+    }
+
     pub(crate) fn try_clone(&self) -> std::io::Result<Self> {
         match self {
             Self::Tcp(s) => s.try_clone().map(Self::from),

@@ -102,7 +102,8 @@ use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
@@ -190,6 +191,82 @@ pub struct SslConfig {
     pub private_key: Vec<u8>,
 }
 
+/// seqprov patch: how long the accept thread waits after an accept error that is not
+/// about one connection (EMFILE, ENFILE, ENOBUFS …) before it accepts again.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+
+/// seqprov patch: the bounds of a server, so that no client can make it allocate or
+/// start threads without limit.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// Read and write timeout of every accepted connection (`None`: none). It is also
+    /// the time a client has to send a request's whole head (request line and headers)
+    /// once its first byte has arrived.
+    pub connection_timeout: Option<Duration>,
+    /// The most connections open at once; one more is answered `503` and closed at once.
+    pub max_connections: usize,
+    /// The longest request line or header line in bytes (without CRLF); a longer
+    /// request line is answered `414`, a longer header line `431`, and the connection
+    /// closed.
+    pub max_line_len: usize,
+    /// The most bytes of one request's head (request line and headers); more: `431`.
+    pub max_head_len: usize,
+    /// The most header lines of one request; more: `431`.
+    pub max_headers: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> ServerLimits {
+        ServerLimits {
+            connection_timeout: Some(Duration::from_secs(10)),
+            max_connections: 256,
+            max_line_len: 8 * 1024,
+            max_head_len: 64 * 1024,
+            max_headers: 100,
+        }
+    }
+}
+
+/// seqprov patch: the part of [`ServerLimits`] a connection reads its requests' heads by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeadLimits {
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) max_line_len: usize,
+    pub(crate) max_head_len: usize,
+    pub(crate) max_headers: usize,
+}
+
+impl From<&ServerLimits> for HeadLimits {
+    fn from(limits: &ServerLimits) -> HeadLimits {
+        HeadLimits {
+            deadline: limits.connection_timeout,
+            max_line_len: limits.max_line_len,
+            max_head_len: limits.max_head_len,
+            max_headers: limits.max_headers,
+        }
+    }
+}
+
+/// seqprov patch: one open connection, counted while the value lives.
+struct OpenConnection {
+    count: Arc<AtomicUsize>,
+}
+
+impl OpenConnection {
+    fn new(count: &Arc<AtomicUsize>) -> OpenConnection {
+        count.fetch_add(1, AcqRel);
+        OpenConnection {
+            count: Arc::clone(count),
+        }
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, AcqRel);
+    }
+}
+
 impl Server {
     /// Shortcut for a simple server on a specific address.
     #[inline]
@@ -245,6 +322,16 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::from_listener_with_limits(listener, ssl_config, ServerLimits::default())
+    }
+
+    /// seqprov patch: like [`Server::from_listener`], with the connection limits and
+    /// timeouts of `limits`.
+    pub fn from_listener_with_limits<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        limits: ServerLimits,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -281,71 +368,103 @@ impl Server {
             }
         };
 
-        // creating a task where server.accept() is continuously called
-        // and ClientConnection objects are pushed in the messages queue
+        // seqprov patch: the accept loop never ends on an accept error (a listening socket
+        // with SO_RCVTIMEO answers EAGAIN when idle; EMFILE, ECONNABORTED … concern one
+        // connection or pass); at most `limits.max_connections` connections are open at
+        // once (one more is answered 503 and closed, no thread is started for it); every
+        // accepted connection gets the read and write timeout of `limits`.
         let messages = MessagesQueue::with_capacity(8);
 
         let inside_close_trigger = close_trigger.clone();
         let inside_messages = messages.clone();
+        let head_limits = HeadLimits::from(&limits);
         thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
+            let open_connections = Arc::new(AtomicUsize::new(0));
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
-                let new_client = match server.accept() {
-                    Ok((sock, _)) => {
-                        use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
-                            None => RefinedTcpStream::new(sock),
-                            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                            Some(ref ssl) => {
-                                // trying to apply SSL over the connection
-                                // if an error occurs, we just close the socket and resume listening
-                                let sock = match ssl.accept(sock) {
-                                    Ok(s) => s,
-                                    Err(_) => continue,
-                                };
-
-                                RefinedTcpStream::new(sock)
+                let sock = match server.accept() {
+                    Ok((sock, _)) => sock,
+                    Err(e) => {
+                        match e.kind() {
+                            IoErrorKind::WouldBlock
+                            | IoErrorKind::TimedOut
+                            | IoErrorKind::Interrupted
+                            | IoErrorKind::ConnectionAborted
+                            | IoErrorKind::ConnectionReset => {}
+                            // EMFILE, ENFILE, ENOBUFS, ENOMEM …: wait for resources.
+                            _ => {
+                                log::error!("Error accepting new client: {}", e);
+                                thread::sleep(ACCEPT_ERROR_BACKOFF);
                             }
-                            #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                            Some(ref _ssl) => unreachable!(),
+                        }
+                        continue;
+                    }
+                };
+                if inside_close_trigger.load(Relaxed) {
+                    break;
+                }
+                if open_connections.load(Acquire) >= limits.max_connections {
+                    sock.refuse_busy();
+                    continue;
+                }
+                if sock.set_timeouts(limits.connection_timeout).is_err() {
+                    continue;
+                }
+                use util::RefinedTcpStream;
+                let (read_closable, write_closable) = match ssl {
+                    None => match RefinedTcpStream::try_new(sock) {
+                        Ok(pair) => pair,
+                        // No descriptor for the second half: drop this connection.
+                        Err(_) => {
+                            thread::sleep(ACCEPT_ERROR_BACKOFF);
+                            continue;
+                        }
+                    },
+                    #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+                    Some(ref ssl) => {
+                        // trying to apply SSL over the connection
+                        // if an error occurs, we just close the socket and resume listening
+                        let sock = match ssl.accept(sock) {
+                            Ok(s) => s,
+                            Err(_) => continue,
                         };
 
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                        match RefinedTcpStream::try_new(sock) {
+                            Ok(pair) => pair,
+                            Err(_) => continue,
+                        }
                     }
-                    Err(e) => Err(e),
+                    #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
+                    Some(ref _ssl) => unreachable!(),
                 };
 
-                match new_client {
-                    Ok(client) => {
-                        let messages = inside_messages.clone();
-                        let mut client = Some(client);
-                        tasks_pool.spawn(Box::new(move || {
-                            if let Some(client) = client.take() {
-                                // Synchronization is needed for HTTPS requests to avoid a deadlock
-                                if client.secure() {
-                                    let (sender, receiver) = mpsc::channel();
-                                    for rq in client {
-                                        messages.push(rq.with_notify_sender(sender.clone()).into());
-                                        receiver.recv().unwrap();
-                                    }
-                                } else {
-                                    for rq in client {
-                                        messages.push(rq.into());
-                                    }
+                let client = ClientConnection::new(write_closable, read_closable, head_limits);
+                let open = OpenConnection::new(&open_connections);
+                let messages = inside_messages.clone();
+                let mut client = Some(client);
+                tasks_pool.spawn(Box::new(move || {
+                    // Counted as open until the connection's task ends.
+                    let _open = &open;
+                    if let Some(client) = client.take() {
+                        // Synchronization is needed for HTTPS requests to avoid a deadlock
+                        if client.secure() {
+                            let (sender, receiver) = mpsc::channel();
+                            for rq in client {
+                                messages.push(rq.with_notify_sender(sender.clone()).into());
+                                if receiver.recv().is_err() {
+                                    break;
                                 }
                             }
-                        }));
+                        } else {
+                            for rq in client {
+                                messages.push(rq.into());
+                            }
+                        }
                     }
-
-                    Err(e) => {
-                        log::error!("Error accepting new client: {}", e);
-                        inside_messages.push(e.into());
-                        break;
-                    }
-                }
+                }));
             }
             log::debug!("Terminating accept thread");
         });

@@ -5,7 +5,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
 
 use crate::util::{EqualReader, FusedReader};
 use crate::{HTTPVersion, Header, Method, Response, StatusCode};
@@ -72,6 +74,11 @@ pub struct Request {
     // true if a `100 Continue` response must be sent when `as_reader()` is called
     must_send_continue: bool,
 
+    // seqprov patch: the connection's count of body bytes left unread (see
+    // `EqualReader::report_unread_to`); raised to `usize::MAX` (close the connection) when
+    // the request ends while the client still waits for `100 Continue`
+    unread_body: Option<Arc<AtomicUsize>>,
+
     // If Some, a message must be sent after responding
     notify_when_responded: Option<Sender<()>>,
 }
@@ -133,8 +140,9 @@ pub fn new_request<R, W>(
     version: HTTPVersion,
     headers: Vec<Header>,
     remote_addr: Option<SocketAddr>,
-    mut source_data: R,
+    source_data: R,
     writer: W,
+    unread_body: Option<Arc<AtomicUsize>>,
 ) -> Result<Request, RequestCreationError>
 where
     R: Read + Send + 'static,
@@ -191,28 +199,14 @@ where
     } else if let Some(content_length) = content_length {
         if content_length == 0 {
             Box::new(io::empty()) as Box<dyn Read + Send + 'static>
-        } else if content_length <= 1024 && !expects_continue {
-            // if the content-length is small enough, we just read everything into a buffer
-
-            let mut buffer = vec![0; content_length];
-            let mut offset = 0;
-
-            while offset != content_length {
-                let read = source_data.read(&mut buffer[offset..])?;
-                if read == 0 {
-                    // the socket returned EOF, but we were before the expected content-length
-                    // aborting
-                    let info = "Connection has been closed before we received enough data";
-                    let err = IoError::new(ErrorKind::ConnectionAborted, info);
-                    return Err(RequestCreationError::CreationIoError(err));
-                }
-
-                offset += read;
-            }
-
-            Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>
         } else {
-            let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
+            // seqprov patch: a small body is no longer read here, in the connection's
+            // thread, before the request is queued (a client trickling it held that
+            // thread with no deadline); the handler reads it, under its own deadline.
+            let (mut data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
+            if let Some(unread) = &unread_body {
+                data_reader = data_reader.report_unread_to(Arc::clone(unread));
+            }
             Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
         }
     } else if transfer_encoding.is_some() {
@@ -238,6 +232,7 @@ where
         body_length: content_length,
         must_send_continue: expects_continue,
         notify_when_responded: None,
+        unread_body,
     })
 }
 
@@ -487,6 +482,13 @@ impl fmt::Debug for Request {
 
 impl Drop for Request {
     fn drop(&mut self) {
+        // seqprov patch: a client still waiting for `100 Continue` may or may not send its
+        // body: the connection cannot go on.
+        if self.must_send_continue {
+            if let Some(unread) = &self.unread_body {
+                unread.fetch_max(usize::MAX, std::sync::atomic::Ordering::AcqRel);
+            }
+        }
         if self.response_writer.is_some() {
             let response = Response::empty(500);
             let _ = self.respond_impl(response); // ignoring any potential error

@@ -1,6 +1,8 @@
 use std::io::Read;
 use std::io::Result as IoResult;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
 /// A `Reader` that reads exactly the number of bytes from a sub-reader.
@@ -15,6 +17,11 @@ where
     reader: R,
     size: usize,
     last_read_signal: Sender<IoResult<()>>,
+
+    // seqprov patch: where the bytes left unread are reported when dropped (the
+    // connection's thread skips them before the next request, or closes); `None`: drained
+    // here, on drop, as the original did
+    unread: Option<Arc<AtomicUsize>>,
 }
 
 impl<R> EqualReader<R>
@@ -28,9 +35,23 @@ where
             reader,
             size,
             last_read_signal: tx,
+            unread: None,
         };
 
         (r, rx)
+    }
+}
+
+impl<R> EqualReader<R>
+where
+    R: Read,
+{
+    /// seqprov patch: on drop, the count of bytes left unread is raised to in `unread`
+    /// instead of being drained here (in the thread handling the request, which a client
+    /// trickling its body would hold).
+    pub fn report_unread_to(mut self, unread: Arc<AtomicUsize>) -> Self {
+        self.unread = Some(unread);
+        self
     }
 }
 
@@ -64,6 +85,12 @@ where
     R: Read,
 {
     fn drop(&mut self) {
+        // seqprov patch: with a count of unread bytes, report to it and leave the socket
+        // alone (the connection's thread skips or closes, not the request's).
+        if let Some(unread) = &self.unread {
+            unread.fetch_max(self.size, Ordering::AcqRel);
+            return;
+        }
         // seqprov patch (see vendor/README.md): the original allocated a buffer of the whole
         // unread length (`vec![0; remaining]`), so a request whose Content-Length was larger
         // than memory aborted the process once its body was left unread. Drain at most
