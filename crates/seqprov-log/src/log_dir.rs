@@ -388,6 +388,82 @@ fn write_durably(
     Ok(())
 }
 
+/// The tiles of one batch, written together: each to its temporary name first, then all
+/// fsynced at once (one thread each, so that the file system can commit them in one
+/// journal transaction instead of one after another), renamed into place, and their
+/// directories fsynced at once. Nothing is renamed before every file's fsync succeeded.
+#[derive(Default)]
+struct BatchWrites {
+    /// Each file: its open temporary file, its temporary path, its final path.
+    staged: Vec<(File, PathBuf, PathBuf)>,
+    /// Directories to fsync after the renames (new ones' parents too).
+    dirs: BTreeSet<PathBuf>,
+}
+
+impl BatchWrites {
+    /// Writes `bytes` to the temporary file of `path` (not yet synced or renamed).
+    fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| io_error(path, std::io::Error::other("has no directory")))?;
+        create_dirs(dir, &mut self.dirs)?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(".tmp");
+        let temp = dir.join(temp_name);
+        let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
+        file.write_all(bytes).map_err(|e| io_error(&temp, e))?;
+        self.dirs.insert(dir.to_path_buf());
+        self.staged.push((file, temp, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Fsyncs every staged file, renames each into place, fsyncs the directories.
+    fn commit(self) -> Result<(), LogError> {
+        let synced: Vec<Result<(), LogError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = self
+                .staged
+                .iter()
+                .map(|(file, temp, _)| {
+                    scope.spawn(move || file.sync_all().map_err(|e| io_error(temp, e)))
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|_| {
+                        Err(LogError::Verification("an fsync thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        synced.into_iter().collect::<Result<(), LogError>>()?;
+        for (file, temp, path) in self.staged {
+            drop(file);
+            fs::rename(&temp, &path).map_err(|e| io_error(&path, e))?;
+        }
+        let dirs: Vec<PathBuf> = self.dirs.into_iter().collect();
+        let synced: Vec<Result<(), LogError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = dirs
+                .iter()
+                .map(|dir| scope.spawn(move || sync_dir(dir)))
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|_| {
+                        Err(LogError::Verification("an fsync thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        synced.into_iter().collect()
+    }
+}
+
 /// Writes one file durably, its directory fsynced before returning.
 fn write_file_now(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
     let mut to_sync = BTreeSet::new();
@@ -841,7 +917,7 @@ impl LogDir {
         publish: &mut Publish<'_>,
     ) -> Result<(), LogError> {
         let new_size = self.size();
-        let mut to_sync = BTreeSet::new();
+        let mut tiles = BatchWrites::default();
         // Entry bundles: the old partial bundle's entries, then the new ones.
         let first_tile = old_size / TILE_WIDTH;
         let pending: Vec<&[u8]> = self
@@ -856,10 +932,9 @@ impl LogDir {
                 index: first_tile + j as u64,
                 width: chunk.len() as u16,
             };
-            write_durably(
+            tiles.stage(
                 &self.public.join(tile.to_path()),
                 &entry_bundle::encode(chunk)?,
-                &mut to_sync,
             )?;
             if chunk.len() < TILE_WIDTH as usize {
                 new_tail = chunk.iter().map(|e| e.to_vec()).collect();
@@ -883,12 +958,10 @@ impl LogDir {
                 let bytes = self
                     .tree
                     .tile_bytes(k, (n * TILE_WIDTH) as usize, usize::from(width));
-                write_durably(&self.public.join(tile.to_path()), &bytes, &mut to_sync)?;
+                tiles.stage(&self.public.join(tile.to_path()), &bytes)?;
             }
         }
-        for dir in &to_sync {
-            sync_dir(dir)?;
-        }
+        tiles.commit()?;
         let root = self.tree.root();
         let note = publish(new_size, &root)?;
         let (origin, size, note_root) = checkpoint::parse_unverified(&note)?;
