@@ -754,6 +754,26 @@ impl LogDir {
         to_sync.iter().try_for_each(|d| sync_dir(d))
     }
 
+    /// Publishes `note` in place of the current checkpoint when it states the same origin,
+    /// size and root (a checkpoint re-signed or re-cosigned, e.g. with fresh witness
+    /// cosignatures; spec/log.md §6): written by temporary file, fsync, rename and
+    /// directory fsync. Anything else is refused and nothing is written: a tree is never
+    /// changed here.
+    pub fn replace_checkpoint(&mut self, note: &[u8]) -> Result<(), LogError> {
+        let (origin, size, root) = checkpoint::parse_unverified(note)?;
+        if origin != self.config.origin || size != self.size() || root != self.root_hash() {
+            return Err(LogError::Verification(format!(
+                "the checkpoint to publish again states {origin:?} size {size}, not {:?} size {} with the published root",
+                self.config.origin,
+                self.size()
+            )));
+        }
+        let mut to_sync = BTreeSet::new();
+        write_durably(&self.public.join("checkpoint"), note, &mut to_sync)?;
+        self.checkpoint = note.to_vec();
+        to_sync.iter().try_for_each(|d| sync_dir(d))
+    }
+
     /// The log directory.
     pub fn root(&self) -> &Path {
         &self.root
