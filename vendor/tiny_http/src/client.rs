@@ -46,12 +46,14 @@ pub struct ClientConnection {
     unread_body: Arc<AtomicUsize>,
 }
 
-/// seqprov patch: a response's writer that fails once the response has taken longer than
-/// `grace` plus its bytes written so far at `min_rate` bytes per second (0: never), and
-/// then marks the connection to be closed (through its count of unread body bytes).
+/// seqprov patch: a response's writer that fails once the time spent waiting for the
+/// client to take bytes (inside `write` and `flush`) exceeds `grace` plus the bytes
+/// written so far at `min_rate` bytes per second (0: never), and then marks the
+/// connection to be closed (through its count of unread body bytes). Time between writes
+/// (the handler working, a body being uploaded after `100 Continue`) is not counted.
 struct PacedWriter<W: Write> {
     inner: W,
-    started: Option<Instant>,
+    waited: Duration,
     written: u64,
     grace: Duration,
     min_rate: u64,
@@ -60,14 +62,12 @@ struct PacedWriter<W: Write> {
 
 impl<W: Write> PacedWriter<W> {
     fn check(&mut self) -> IoResult<()> {
-        let Some(started) = self.started else {
-            return Ok(());
-        };
         if self.min_rate == 0 {
             return Ok(());
         }
-        let allowed = self.grace + Duration::from_secs_f64(self.written as f64 / self.min_rate as f64);
-        if started.elapsed() > allowed {
+        let allowed =
+            self.grace + Duration::from_secs_f64(self.written as f64 / self.min_rate as f64);
+        if self.waited > allowed {
             self.connection_unread.store(usize::MAX, Ordering::Release);
             return Err(IoError::new(
                 ErrorKind::TimedOut,
@@ -81,17 +81,20 @@ impl<W: Write> PacedWriter<W> {
 impl<W: Write> Write for PacedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
         self.check()?;
-        let n = self.inner.write(buf)?;
-        // The clock starts once the first write went through (it may wait for the
-        // previous response on the connection first).
-        self.started.get_or_insert_with(Instant::now);
+        let start = Instant::now();
+        let n = self.inner.write(buf);
+        self.waited += start.elapsed();
+        let n = n?;
         self.written += n as u64;
         Ok(n)
     }
 
     fn flush(&mut self) -> IoResult<()> {
         self.check()?;
-        self.inner.flush()
+        let start = Instant::now();
+        let flushed = self.inner.flush();
+        self.waited += start.elapsed();
+        flushed
     }
 }
 
@@ -259,7 +262,7 @@ impl ClientConnection {
         // seqprov patch: paced (see `PacedWriter`)
         let writer = PacedWriter {
             inner: self.sink.next().unwrap(),
-            started: None,
+            waited: Duration::ZERO,
             written: 0,
             grace: limits.deadline.unwrap_or_default(),
             min_rate: limits.min_write_rate,

@@ -215,9 +215,10 @@ pub struct ServerLimits {
     pub max_headers: usize,
     /// The slowest a client may take a response, in bytes per second on average after a
     /// grace of `connection_timeout` (0: no bound): writing fails, and the connection
-    /// ends, once a response has taken longer than the grace plus its bytes written so far
-    /// at this rate. (A client reading a little before each write timeout would otherwise
-    /// hold the handler's thread for as long as it likes.)
+    /// ends, once the time spent waiting for the client to take the response's bytes
+    /// exceeds the grace plus its bytes written so far at this rate. (A client reading a
+    /// little before each write timeout would otherwise hold the handler's thread for as
+    /// long as it likes.)
     pub min_write_rate: u64,
 }
 
