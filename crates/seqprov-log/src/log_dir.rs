@@ -312,7 +312,8 @@ fn create_dirs(dir: &Path, to_sync: &mut BTreeSet<PathBuf>) -> Result<(), LogErr
     Ok(())
 }
 
-/// The temporary file [`write_durably`] writes `name` through: `.<name>.tmp`, beside it.
+/// The temporary file [`write_durably`] and [`BatchWrites::stage`] write `name` through:
+/// `.<name>.tmp`, beside it (the pattern [`is_own_temp_name`] recognises after a crash).
 fn temp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
     let mut temp = std::ffi::OsString::from(".");
     temp.push(name);
@@ -410,10 +411,7 @@ impl BatchWrites {
         let name = path
             .file_name()
             .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(".tmp");
-        let temp = dir.join(temp_name);
+        let temp = dir.join(temp_name(name));
         let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
         file.write_all(bytes).map_err(|e| io_error(&temp, e))?;
         self.dirs.insert(dir.to_path_buf());
