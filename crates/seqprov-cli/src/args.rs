@@ -816,6 +816,11 @@ pub struct LogServeArgs {
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: u16,
+    /// With --witness: when the published checkpoint's newest cosignature is older than
+    /// SECS (or it has none), send the same checkpoint to the witnesses again and publish
+    /// it with their fresh cosignatures, even when no entries arrive (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    pub witness_refresh: u64,
 }
 
 /// `seqprov log submit`.

@@ -84,6 +84,8 @@ pub(crate) fn serve(a: LogServeArgs) -> Result<ExitStatus> {
         cosign,
         workers: usize::from(a.workers),
         http: HttpLimits::default(),
+        witness_refresh: Some(std::time::Duration::from_secs(a.witness_refresh))
+            .filter(|every| !every.is_zero()),
     };
     log_service::serve(options, stop, &mut |bound| {
         outln!("listening on {bound}");

@@ -184,6 +184,7 @@ fn main() {
                 cosign: None,
                 workers: 16,
                 http: Default::default(),
+                witness_refresh: None,
             };
             log_service::serve(options, stop, &mut |bound| {
                 let _ = tx.send(bound);

@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use seqprov::Policy;
 use seqprov_log::checkpoint::{self, OpenedCheckpoint};
@@ -99,6 +99,11 @@ pub struct ServeOptions {
     pub workers: usize,
     /// Timeouts, the body deadline and the most connections open at once.
     pub http: HttpLimits,
+    /// With `cosign`: when the published checkpoint's newest cosignature (of
+    /// `witness_keys`) is older than this, or it has none, the same checkpoint is sent to
+    /// the witnesses again and published with the fresh cosignatures (at most one try per
+    /// period; spec/log.md §6). `None`: never.
+    pub witness_refresh: Option<Duration>,
 }
 
 /// Why the service could not start or stopped with an error.
@@ -180,6 +185,10 @@ pub fn serve(
     )?));
     let log = Arc::new(RwLock::new(log));
 
+    let refresh_every = options
+        .witness_refresh
+        .filter(|every| !every.is_zero() && options.cosign.is_some());
+    let refresh_verifier = verifier.clone();
     let mut cosign = options.cosign;
     let publish: sequencer::PublishCheckpoint = Box::new(move |size, root| {
         let note = checkpoint::sign(&signer, size, root);
@@ -211,6 +220,25 @@ pub fn serve(
     });
     let (handle, sequencer_thread) = sequencer::start(Arc::clone(&log), publish, on_commit)
         .map_err(io_error("starting the sequencer"))?;
+    let refresher = match refresh_every {
+        Some(every) => {
+            let refresh = CosignatureRefresh {
+                every,
+                sequencer: handle.clone(),
+                index: Arc::clone(&index),
+                stop: Arc::clone(&stop),
+                verifier: refresh_verifier,
+                witness_keys: options.witness_keys.clone(),
+            };
+            Some(
+                std::thread::Builder::new()
+                    .name("seqprov-log-cosignature-refresh".into())
+                    .spawn(move || refresh.run())
+                    .map_err(io_error("starting the cosignature refresh"))?,
+            )
+        }
+        None => None,
+    };
 
     let listener = TcpListener::bind(options.listen)
         .map_err(io_error(format!("binding {}", options.listen)))?;
@@ -246,6 +274,11 @@ pub fn serve(
     for worker in workers {
         let _ = worker.join();
     }
+    // The refresh holds a sequencer handle: it ends (it looks at `stop`) before the queue
+    // is closed.
+    if let Some(refresher) = refresher {
+        let _ = refresher.join();
+    }
     // Every worker has answered its request; close the queue so the sequencer ends after
     // the batch it is on.
     drop(server);
@@ -254,6 +287,79 @@ pub fn serve(
     }
     let _ = sequencer_thread.join();
     Ok(())
+}
+
+/// Keeps the published checkpoint's cosignatures fresh while no entries arrive
+/// (`--witness-refresh`, spec/log.md §6).
+struct CosignatureRefresh {
+    every: Duration,
+    sequencer: SequencerHandle,
+    index: Arc<Mutex<LogIndex>>,
+    stop: Arc<AtomicBool>,
+    verifier: LogVerifier,
+    witness_keys: Vec<WitnessVerifier>,
+}
+
+impl CosignatureRefresh {
+    /// Looks every quarter period (at least every second) until `stop`.
+    fn run(self) {
+        let tick = (self.every / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let mut last_try: Option<Instant> = None;
+        while !self.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(tick);
+            let newest = {
+                let index = match self.index.lock() {
+                    Ok(index) => index,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                index.checkpoint.witnesses.iter().map(|(_, t)| *t).max()
+            };
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let stale =
+                newest.is_none_or(|t| now.saturating_sub(Duration::from_secs(t)) >= self.every);
+            let due = last_try.is_none_or(|at| at.elapsed() >= self.every);
+            if stale && due && !self.stop.load(Ordering::Relaxed) {
+                last_try = Some(Instant::now());
+                let verifier = self.verifier.clone();
+                let witness_keys = self.witness_keys.clone();
+                let _ = self
+                    .sequencer
+                    .run_task(Box::new(move |log, publish, on_commit| {
+                        republish_cosigned(log, publish, on_commit, &verifier, &witness_keys);
+                    }));
+            }
+        }
+    }
+}
+
+/// Signs the published tree again, asks the witnesses (`publish`), keeps the old
+/// cosignatures of the witnesses that gave no fresh one, and publishes the result in place
+/// of the checkpoint when its newest cosignature is newer (same size, same root;
+/// [`LogDir::replace_checkpoint`]).
+fn republish_cosigned(
+    log: &mut LogDir,
+    publish: &mut sequencer::PublishCheckpoint,
+    on_commit: &mut sequencer::OnCommit,
+    verifier: &LogVerifier,
+    witness_keys: &[WitnessVerifier],
+) {
+    let newest = |note: &[u8]| {
+        checkpoint::open(note, verifier, witness_keys)
+            .ok()
+            .and_then(|opened| opened.witnesses.iter().map(|(_, t)| *t).max())
+    };
+    let old = log.checkpoint().to_vec();
+    let Ok(fresh) = publish(log.size(), &log.root_hash()) else {
+        return;
+    };
+    let Ok(note) = witness_push::carry_over_cosignatures(&old, &fresh, witness_keys) else {
+        return;
+    };
+    if newest(&note) > newest(&old) && log.replace_checkpoint(&note).is_ok() {
+        on_commit(&[], log.checkpoint());
+    }
 }
 
 fn submission_check_or(allow: Option<Policy>) -> Box<AdmitSubmission> {

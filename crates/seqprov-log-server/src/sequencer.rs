@@ -3,6 +3,8 @@
 //! most [`MAX_BATCH`] entries), appends it with one [`LogDir::append`] (tiles durable,
 //! checkpoint signed, cosigned and durable) and only then answers every waiter with its
 //! entry's index. The same entry submitted twice, in one batch or in two, is one entry.
+//! A [`LogTask`] (publishing the checkpoint again with fresh cosignatures) runs on the same
+//! thread between two batches.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -37,11 +39,23 @@ pub enum SequencerError {
     Append(String),
 }
 
+/// Work for the sequencer: a submission waiting for its batch, or a task on the log
+/// between batches.
+enum Job {
+    Append(Append),
+    Task(LogTask),
+}
+
 /// One submission waiting for its batch.
-struct Job {
+struct Append {
     entry: Vec<u8>,
     reply: SyncSender<Result<u64, SequencerError>>,
 }
+
+/// A task run on the sequencer's thread between two batches, with the log and the
+/// sequencer's [`PublishCheckpoint`] and [`OnCommit`] (e.g. publishing the checkpoint again
+/// with fresh cosignatures, spec/log.md §6).
+pub type LogTask = Box<dyn FnOnce(&mut LogDir, &mut PublishCheckpoint, &mut OnCommit) + Send>;
 
 /// A request thread's way to the sequencer; cheap to clone.
 #[derive(Clone)]
@@ -54,7 +68,7 @@ impl SequencerHandle {
     /// returns the entry's index (an earlier index if the entry was already in the log).
     pub fn append(&self, entry: Vec<u8>) -> Result<u64, SequencerError> {
         let (reply, answer) = sync_channel(1);
-        let job = Job { entry, reply };
+        let job = Job::Append(Append { entry, reply });
         match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(job)) => {
@@ -63,6 +77,20 @@ impl SequencerHandle {
             Err(TrySendError::Disconnected(_)) => return Err(SequencerError::Stopped),
         }
         answer.recv().map_err(|_| SequencerError::Stopped)?
+    }
+
+    /// Runs `task` on the sequencer's thread after the batch in progress, before the next;
+    /// returns once it has run.
+    pub fn run_task(&self, task: LogTask) -> Result<(), SequencerError> {
+        let (done, finished) = sync_channel::<()>(1);
+        let task: LogTask = Box::new(move |log, publish, on_commit| {
+            task(log, publish, on_commit);
+            let _ = done.send(());
+        });
+        self.jobs
+            .send(Job::Task(task))
+            .map_err(|_| SequencerError::Stopped)?;
+        finished.recv().map_err(|_| SequencerError::Stopped)
     }
 }
 
@@ -88,21 +116,35 @@ fn run(
     mut on_commit: OnCommit,
 ) {
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let mut batch = Vec::new();
+        let mut tasks = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Append(append) => batch.push(append),
+                Job::Task(task) => tasks.push(task),
+            }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
             }
         }
-        commit(log, batch, &mut publish, &mut on_commit);
+        if !batch.is_empty() {
+            commit(log, batch, &mut publish, &mut on_commit);
+        }
+        for task in tasks {
+            let mut dir = match log.write() {
+                Ok(dir) => dir,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            task(&mut dir, &mut publish, &mut on_commit);
+        }
     }
 }
 
 /// Integrates one batch and answers its waiters.
 fn commit(
     log: &RwLock<LogDir>,
-    batch: Vec<Job>,
+    batch: Vec<Append>,
     publish: &mut PublishCheckpoint,
     on_commit: &mut OnCommit,
 ) {

@@ -206,6 +206,57 @@ fn signed_line(line: &str) -> Result<(String, [u8; 4], Vec<u8>), ()> {
     Ok((name.to_string(), id, bytes[4..].to_vec()))
 }
 
+/// `new_note` with the cosignature lines of `old_note` added for every witness of
+/// `witnesses` that has a line in `old_note` and none in `new_note`, when both state the
+/// same tree (a `cosignature/v1` signs the checkpoint body and its own time, so a line of
+/// the same body stays valid); only lines that verify are carried over. When the bodies
+/// differ, `new_note` is returned as it is.
+pub fn carry_over_cosignatures(
+    old_note: &[u8],
+    new_note: &[u8],
+    witnesses: &[WitnessVerifier],
+) -> Result<Vec<u8>, LogError> {
+    let (Some(old_text), Some(new_text)) = (note_text(old_note), note_text(new_note)) else {
+        return Ok(new_note.to_vec());
+    };
+    if old_text != new_text {
+        return Ok(new_note.to_vec());
+    }
+    let signed_by = |note: &[u8]| -> Vec<(String, [u8; 4])> {
+        String::from_utf8_lossy(&note[old_text.len() + 1..])
+            .lines()
+            .filter_map(|line| signed_line(line).ok())
+            .map(|(name, id, _)| (name, id))
+            .collect()
+    };
+    let fresh = signed_by(new_note);
+    let old_lines = String::from_utf8_lossy(&old_note[old_text.len() + 1..]).into_owned();
+    let mut kept: Vec<String> = Vec::new();
+    for verifier in witnesses {
+        let key = (verifier.name.clone(), verifier.key_id);
+        if fresh.contains(&key) {
+            continue;
+        }
+        if let Some(line) = verified_lines(verifier, old_text, &old_lines)
+            .into_iter()
+            .next()
+        {
+            kept.push(line);
+        }
+    }
+    if kept.is_empty() {
+        return Ok(new_note.to_vec());
+    }
+    checkpoint::add_signature_lines(new_note, &kept)
+}
+
+/// The text of a note (its lines up to and with the newline before the empty line).
+fn note_text(note: &[u8]) -> Option<&[u8]> {
+    note.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|at| &note[..=at])
+}
+
 /// Asks every witness in turn and returns the lines to append to the checkpoint, with
 /// each witness's result (its new size, or why it gave nothing). A witness that fails is
 /// left out (spec/log.md §6).

@@ -200,3 +200,94 @@ fn vm_rss_kib() -> u64 {
         })
         .unwrap_or(0)
 }
+
+#[test]
+fn a_client_taking_a_big_tile_slowly_is_cut_off_and_does_not_hold_the_worker() {
+    use std::io::Read as _;
+    let (temp, dir) = support::new_log();
+    {
+        let mut log = seqprov_log::log_dir::LogDir::open(&dir).expect("open");
+        let entries: Vec<Vec<u8>> = (0..256u32)
+            .map(|i| {
+                let mut e = vec![b'e'; 60_000];
+                e[..4].copy_from_slice(&i.to_be_bytes());
+                e
+            })
+            .collect();
+        log.append(&entries, &mut |size, root| {
+            Ok(seqprov_log::checkpoint::sign(
+                &support::log_signer(),
+                size,
+                root,
+            ))
+        })
+        .expect("append");
+    }
+    let limits = seqprov_log_server::http_limits::HttpLimits {
+        min_response_rate: 4 * 1024 * 1024,
+        ..short_limits()
+    };
+    // One worker: while it is held, nobody else is served.
+    let server = support::serve_log(temp, dir, move |dir| {
+        seqprov_log_server::log_service::ServeOptions {
+            dir,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            allow: None,
+            witness_keys: Vec::new(),
+            cosign: None,
+            workers: 1,
+            http: limits,
+            witness_refresh: None,
+        }
+    });
+    let mut slow = TcpStream::connect(server.addr).expect("connect");
+    slow.write_all(b"GET /tile/entries/000 HTTP/1.1\r\nHost: log\r\nConnection: close\r\n\r\n")
+        .expect("request");
+    let start = Instant::now();
+    let addr = server.addr;
+    let other = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let asked = Instant::now();
+        let outcome = exchange(
+            addr,
+            b"GET /checkpoint HTTP/1.1\r\nHost: log\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(10),
+        );
+        (outcome.status(), asked.elapsed())
+    });
+    // Takes 64 KiB every 500 ms (128 KiB/s), well under the 4 MiB/s asked for, for 8 s
+    // (the whole tile would take two minutes).
+    slow.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut got = 0usize;
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut ended = false;
+    while start.elapsed() < Duration::from_secs(8) {
+        match slow.read(&mut chunk) {
+            Ok(0) | Err(_) => {
+                ended = true;
+                break;
+            }
+            Ok(n) => got += n,
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Then what the kernel buffered is read at once: the answer ends short.
+    while !ended {
+        match slow.read(&mut chunk) {
+            Ok(0) | Err(_) => ended = true,
+            Ok(n) => got += n,
+        }
+    }
+    let (status, waited) = other.join().expect("other client");
+    assert_eq!(status, Some(200), "the other client waited {waited:?}");
+    assert!(
+        waited < Duration::from_secs(6),
+        "the other client waited {waited:?}"
+    );
+    assert!(
+        got < 256 * 60_002,
+        "the slow client got all {got} bytes in {:?}",
+        start.elapsed()
+    );
+}

@@ -312,7 +312,8 @@ fn create_dirs(dir: &Path, to_sync: &mut BTreeSet<PathBuf>) -> Result<(), LogErr
     Ok(())
 }
 
-/// The temporary file [`write_durably`] writes `name` through: `.<name>.tmp`, beside it.
+/// The temporary file [`write_durably`] and [`BatchWrites::stage`] write `name` through:
+/// `.<name>.tmp`, beside it (the pattern [`is_own_temp_name`] recognises after a crash).
 fn temp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
     let mut temp = std::ffi::OsString::from(".");
     temp.push(name);
@@ -386,6 +387,79 @@ fn write_durably(
     fs::rename(&temp, path).map_err(|e| io_error(path, e))?;
     to_sync.insert(dir.to_path_buf());
     Ok(())
+}
+
+/// The tiles of one batch, written together: each to its temporary name first, then all
+/// fsynced at once (one thread each, so that the file system can commit them in one
+/// journal transaction instead of one after another), renamed into place, and their
+/// directories fsynced at once. Nothing is renamed before every file's fsync succeeded.
+#[derive(Default)]
+struct BatchWrites {
+    /// Each file: its open temporary file, its temporary path, its final path.
+    staged: Vec<(File, PathBuf, PathBuf)>,
+    /// Directories to fsync after the renames (new ones' parents too).
+    dirs: BTreeSet<PathBuf>,
+}
+
+impl BatchWrites {
+    /// Writes `bytes` to the temporary file of `path` (not yet synced or renamed).
+    fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| io_error(path, std::io::Error::other("has no directory")))?;
+        create_dirs(dir, &mut self.dirs)?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
+        let temp = dir.join(temp_name(name));
+        let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
+        file.write_all(bytes).map_err(|e| io_error(&temp, e))?;
+        self.dirs.insert(dir.to_path_buf());
+        self.staged.push((file, temp, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Fsyncs every staged file, renames each into place, fsyncs the directories.
+    fn commit(self) -> Result<(), LogError> {
+        let synced: Vec<Result<(), LogError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = self
+                .staged
+                .iter()
+                .map(|(file, temp, _)| {
+                    scope.spawn(move || file.sync_all().map_err(|e| io_error(temp, e)))
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|_| {
+                        Err(LogError::Verification("an fsync thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        synced.into_iter().collect::<Result<(), LogError>>()?;
+        for (file, temp, path) in self.staged {
+            drop(file);
+            fs::rename(&temp, &path).map_err(|e| io_error(&path, e))?;
+        }
+        let dirs: Vec<PathBuf> = self.dirs.into_iter().collect();
+        let synced: Vec<Result<(), LogError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = dirs
+                .iter()
+                .map(|dir| scope.spawn(move || sync_dir(dir)))
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|_| {
+                        Err(LogError::Verification("an fsync thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        synced.into_iter().collect()
+    }
 }
 
 /// Writes one file durably, its directory fsynced before returning.
@@ -678,6 +752,26 @@ impl LogDir {
         to_sync.iter().try_for_each(|d| sync_dir(d))
     }
 
+    /// Publishes `note` in place of the current checkpoint when it states the same origin,
+    /// size and root (a checkpoint re-signed or re-cosigned, e.g. with fresh witness
+    /// cosignatures; spec/log.md §6): written by temporary file, fsync, rename and
+    /// directory fsync. Anything else is refused and nothing is written: a tree is never
+    /// changed here.
+    pub fn replace_checkpoint(&mut self, note: &[u8]) -> Result<(), LogError> {
+        let (origin, size, root) = checkpoint::parse_unverified(note)?;
+        if origin != self.config.origin || size != self.size() || root != self.root_hash() {
+            return Err(LogError::Verification(format!(
+                "the checkpoint to publish again states {origin:?} size {size}, not {:?} size {} with the published root",
+                self.config.origin,
+                self.size()
+            )));
+        }
+        let mut to_sync = BTreeSet::new();
+        write_durably(&self.public.join("checkpoint"), note, &mut to_sync)?;
+        self.checkpoint = note.to_vec();
+        to_sync.iter().try_for_each(|d| sync_dir(d))
+    }
+
     /// The log directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -821,7 +915,7 @@ impl LogDir {
         publish: &mut Publish<'_>,
     ) -> Result<(), LogError> {
         let new_size = self.size();
-        let mut to_sync = BTreeSet::new();
+        let mut tiles = BatchWrites::default();
         // Entry bundles: the old partial bundle's entries, then the new ones.
         let first_tile = old_size / TILE_WIDTH;
         let pending: Vec<&[u8]> = self
@@ -836,10 +930,9 @@ impl LogDir {
                 index: first_tile + j as u64,
                 width: chunk.len() as u16,
             };
-            write_durably(
+            tiles.stage(
                 &self.public.join(tile.to_path()),
                 &entry_bundle::encode(chunk)?,
-                &mut to_sync,
             )?;
             if chunk.len() < TILE_WIDTH as usize {
                 new_tail = chunk.iter().map(|e| e.to_vec()).collect();
@@ -863,12 +956,10 @@ impl LogDir {
                 let bytes = self
                     .tree
                     .tile_bytes(k, (n * TILE_WIDTH) as usize, usize::from(width));
-                write_durably(&self.public.join(tile.to_path()), &bytes, &mut to_sync)?;
+                tiles.stage(&self.public.join(tile.to_path()), &bytes)?;
             }
         }
-        for dir in &to_sync {
-            sync_dir(dir)?;
-        }
+        tiles.commit()?;
         let root = self.tree.root();
         let note = publish(new_size, &root)?;
         let (origin, size, note_root) = checkpoint::parse_unverified(&note)?;

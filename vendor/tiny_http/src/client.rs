@@ -2,13 +2,13 @@ use ascii::AsciiString;
 
 use std::io::Error as IoError;
 use std::io::Result as IoResult;
-use std::io::{BufReader, BufWriter, ErrorKind, Read};
+use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::common::{HTTPVersion, Method};
 use crate::util::RefinedTcpStream;
@@ -44,6 +44,58 @@ pub struct ClientConnection {
     // seqprov patch: body bytes of the previous request its handler left unread; skipped
     // (at most `MAX_UNREAD_BODY`) before the next request's head, else the connection ends
     unread_body: Arc<AtomicUsize>,
+}
+
+/// seqprov patch: a response's writer that fails once the time spent waiting for the
+/// client to take bytes (inside `write` and `flush`) exceeds `grace` plus the bytes
+/// written so far at `min_rate` bytes per second (0: never), and then marks the
+/// connection to be closed (through its count of unread body bytes). Time between writes
+/// (the handler working, a body being uploaded after `100 Continue`) is not counted.
+struct PacedWriter<W: Write> {
+    inner: W,
+    waited: Duration,
+    written: u64,
+    grace: Duration,
+    min_rate: u64,
+    connection_unread: Arc<AtomicUsize>,
+}
+
+impl<W: Write> PacedWriter<W> {
+    fn check(&mut self) -> IoResult<()> {
+        if self.min_rate == 0 {
+            return Ok(());
+        }
+        let allowed =
+            self.grace + Duration::from_secs_f64(self.written as f64 / self.min_rate as f64);
+        if self.waited > allowed {
+            self.connection_unread.store(usize::MAX, Ordering::Release);
+            return Err(IoError::new(
+                ErrorKind::TimedOut,
+                "the client takes the response too slowly",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for PacedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
+        self.check()?;
+        let start = Instant::now();
+        let n = self.inner.write(buf);
+        self.waited += start.elapsed();
+        let n = n?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> IoResult<()> {
+        self.check()?;
+        let start = Instant::now();
+        let flushed = self.inner.flush();
+        self.waited += start.elapsed();
+        flushed
+    }
 }
 
 /// seqprov patch: the most bytes of a body left unread that are skipped to keep the
@@ -207,7 +259,15 @@ impl ClientConnection {
         };
 
         // building the writer for the request
-        let writer = self.sink.next().unwrap();
+        // seqprov patch: paced (see `PacedWriter`)
+        let writer = PacedWriter {
+            inner: self.sink.next().unwrap(),
+            waited: Duration::ZERO,
+            written: 0,
+            grace: limits.deadline.unwrap_or_default(),
+            min_rate: limits.min_write_rate,
+            connection_unread: Arc::clone(&self.unread_body),
+        };
 
         // follow-up for next potential request
         let mut data_source = self.source.next().unwrap();

@@ -213,6 +213,13 @@ pub struct ServerLimits {
     pub max_head_len: usize,
     /// The most header lines of one request; more: `431`.
     pub max_headers: usize,
+    /// The slowest a client may take a response, in bytes per second on average after a
+    /// grace of `connection_timeout` (0: no bound): writing fails, and the connection
+    /// ends, once the time spent waiting for the client to take the response's bytes
+    /// exceeds the grace plus its bytes written so far at this rate. (A client reading a
+    /// little before each write timeout would otherwise hold the handler's thread for as
+    /// long as it likes.)
+    pub min_write_rate: u64,
 }
 
 impl Default for ServerLimits {
@@ -223,6 +230,7 @@ impl Default for ServerLimits {
             max_line_len: 8 * 1024,
             max_head_len: 64 * 1024,
             max_headers: 100,
+            min_write_rate: 64 * 1024,
         }
     }
 }
@@ -234,6 +242,7 @@ pub(crate) struct HeadLimits {
     pub(crate) max_line_len: usize,
     pub(crate) max_head_len: usize,
     pub(crate) max_headers: usize,
+    pub(crate) min_write_rate: u64,
 }
 
 impl From<&ServerLimits> for HeadLimits {
@@ -243,6 +252,7 @@ impl From<&ServerLimits> for HeadLimits {
             max_line_len: limits.max_line_len,
             max_head_len: limits.max_head_len,
             max_headers: limits.max_headers,
+            min_write_rate: limits.min_write_rate,
         }
     }
 }

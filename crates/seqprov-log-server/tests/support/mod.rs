@@ -56,22 +56,31 @@ pub fn new_log() -> (tempfile::TempDir, PathBuf) {
 /// Starts the log service on a fresh log with `http` limits and `workers` workers.
 pub fn start_log(http: HttpLimits, workers: usize) -> LogServer {
     let (temp, dir) = new_log();
+    serve_log(temp, dir, move |dir| ServeOptions {
+        dir,
+        listen: "127.0.0.1:0".parse().expect("address"),
+        allow: None,
+        witness_keys: Vec::new(),
+        cosign: None,
+        workers,
+        http,
+        witness_refresh: None,
+    })
+}
+
+/// Serves the log in `dir` with the options `options(dir)` gives.
+pub fn serve_log(
+    temp: tempfile::TempDir,
+    dir: PathBuf,
+    options: impl FnOnce(PathBuf) -> ServeOptions + Send + 'static,
+) -> LogServer {
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = {
         let stop = Arc::clone(&stop);
         let dir = dir.clone();
         std::thread::spawn(move || {
-            let options = ServeOptions {
-                dir,
-                listen: "127.0.0.1:0".parse().expect("address"),
-                allow: None,
-                witness_keys: Vec::new(),
-                cosign: None,
-                workers,
-                http,
-            };
-            log_service::serve(options, stop, &mut |bound| {
+            log_service::serve(options(dir), stop, &mut |bound| {
                 let _ = tx.send(bound);
             })
             .expect("serve");
@@ -86,6 +95,16 @@ pub fn start_log(http: HttpLimits, workers: usize) -> LogServer {
         stop,
         thread: Some(thread),
         _temp: temp,
+    }
+}
+
+/// The log key of [`new_log`].
+pub fn log_signer() -> seqprov_log::note_keys::LogSigner {
+    seqprov_log::note_keys::LogSigner {
+        origin: ORIGIN.to_string(),
+        key: seqprov::PrivateKey::from_seed(&[0x42; 32], None)
+            .signing_key()
+            .clone(),
     }
 }
 
