@@ -81,9 +81,10 @@ pub struct OpenedCheckpoint {
     /// The tree root.
     pub root: Hash,
     /// The names of the trusted witnesses whose `cosignature/v1` verified, with their
-    /// cosignature times (POSIX seconds); each witness public key counted once (a key
-    /// listed under two names counts under the first name of a verified line only, since
-    /// a `cosignature/v1` does not sign the witness name).
+    /// cosignature times (POSIX seconds, the latest of the key's valid lines); each
+    /// witness public key counted once (a key listed under two names counts under the
+    /// name of its first verified line only, since a `cosignature/v1` does not sign the
+    /// witness name).
     pub witnesses: Vec<(String, u64)>,
     /// The exact note bytes.
     pub note: Vec<u8>,
@@ -253,11 +254,15 @@ pub fn open(
                 shown(&witness.name)
             )));
         };
-        // One witness key counts once, whatever names the policy lists it under.
+        // One witness key counts once, whatever names the policy lists it under; of its
+        // valid lines the latest time is kept (the order of the lines proves nothing).
         let key = witness.key.to_bytes();
-        if !counted_keys.contains(&key) {
-            counted_keys.push(key);
-            counted.push((witness.name.clone(), time));
+        match counted_keys.iter().position(|k| *k == key) {
+            Some(at) => counted[at].1 = counted[at].1.max(time),
+            None => {
+                counted_keys.push(key);
+                counted.push((witness.name.clone(), time));
+            }
         }
     }
     if !log_signed {
@@ -343,7 +348,7 @@ mod tests {
         assert_eq!(
             opened.witnesses,
             vec![
-                ("w1.example".to_string(), 100),
+                ("w1.example".to_string(), 101),
                 ("w2.example".to_string(), 103)
             ]
         );

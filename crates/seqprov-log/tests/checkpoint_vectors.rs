@@ -73,6 +73,11 @@ fn generate() -> Value {
         name: WITNESS.to_string(),
         key: SigningKey::from_bytes(&OTHER_WITNESS_SEED),
     };
+    // The witness's key under a second name.
+    let alias = WitnessSigner {
+        name: "witness.example.org/alias".to_string(),
+        key: SigningKey::from_bytes(&WITNESS_SEED),
+    };
     let other_origin = LogSigner {
         origin: "other.example.org/log".to_string(),
         key: SigningKey::from_bytes(&LOG_SEED),
@@ -135,8 +140,15 @@ fn generate() -> Value {
                "lines under the log's and the witness's names but other key ids (bad signatures) are ignored"),
             ok("witness-counted-once",
                &format!("{cosigned}{}", witness.cosignature_line(body.as_bytes(), COSIGNED_AT + 60)),
-               true, json!([[WITNESS, COSIGNED_AT]]),
-               "two valid cosignatures of one witness count once (the first)"),
+               true, json!([[WITNESS, COSIGNED_AT + 60]]),
+               "two valid cosignatures of one witness count once (with the latest time)"),
+            json!({
+                "name": "one-key-two-names",
+                "about": "one witness key trusted under two names: a cosignature/v1 does not sign the name, so the line relabelled under the second name verifies too; the key counts once (under the name of its first line)",
+                "note": format!("{cosigned}{}", alias.cosignature_line(body.as_bytes(), COSIGNED_AT)),
+                "trusted_witnesses": [witness.vkey(), alias.vkey()],
+                "expect": { "size": 3, "root": root_b64, "witnesses": [[WITNESS, COSIGNED_AT]] },
+            }),
             refused("other-origin", &String::from_utf8(checkpoint::sign(&other_origin, 3, &root)).expect("ASCII"),
                     "a checkpoint of another log"),
             refused("not-signed-by-the-log", &signed_with(&other_log_key, &body),
@@ -245,6 +257,6 @@ fn every_vector_opens_as_recorded() {
             (outcome, _) => panic!("{name}: {outcome:?}, expected {expect}"),
         }
     }
-    assert_eq!(cases.len(), 16);
+    assert_eq!(cases.len(), 17);
     assert_eq!(refused, 11);
 }
