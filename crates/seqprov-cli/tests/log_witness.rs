@@ -109,34 +109,9 @@ fn body(old: u64, proof: &[[u8; 32]], note: &[u8]) -> Vec<u8> {
 fn log_witness_cosigns_refuses_and_stops() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
-    for name in ["logkey", "otherkey", "wkey"] {
-        assert_eq!(run(dir, &["keygen", "--out", name]).0, 0);
-    }
-    let (code, log_vkey, err) = run(
-        dir,
-        &[
-            "log",
-            "init",
-            "log",
-            "--key",
-            "logkey.key",
-            "--origin",
-            "lab.example/seqprov",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    let log_vkey = log_vkey.trim().to_string();
+    let log_vkey = keygen_and_init(dir);
     // The log grows to 3, then 5 entries (signed with its key, through the library).
-    let load = |name: &str| {
-        PrivateKey::load(&dir.join(name), PermissionCheck::Strict)
-            .unwrap()
-            .signing_key()
-            .clone()
-    };
-    let signer = LogSigner {
-        origin: "lab.example/seqprov".to_string(),
-        key: load("logkey.key"),
-    };
+    let signer = log_signer(dir, "logkey.key");
     let mut log_dir = LogDir::open(&dir.join("log")).unwrap();
     let mut publish = |size: u64, root: &[u8; 32]| Ok(checkpoint::sign(&signer, size, root));
     let entries = |range: std::ops::Range<u32>| -> Vec<Vec<u8>> {
@@ -149,10 +124,7 @@ fn log_witness_cosigns_refuses_and_stops() {
     let proof = log_dir.consistency_proof(3).unwrap();
     drop(log_dir);
     // The same origin signed by another key: a forgery.
-    let forger = LogSigner {
-        origin: "lab.example/seqprov".to_string(),
-        key: load("otherkey.key"),
-    };
+    let forger = log_signer(dir, "otherkey.key");
     let forged = checkpoint::sign(&forger, 3, &[7u8; 32]);
 
     let mut witness = start_witness(dir, &log_vkey);
