@@ -20,6 +20,9 @@ pub struct HttpLimits {
     pub body_deadline: Duration,
     /// The most connections open at once; one more is answered `503` and closed.
     pub max_connections: usize,
+    /// The most connections open at once from one IP address; one more from it is
+    /// answered `503` and closed (one client cannot hold them all).
+    pub max_connections_per_ip: usize,
     /// The slowest a client may take a response, in bytes per second on average after a
     /// grace of `connection_timeout` (0: no bound); slower, the response is cut and the
     /// connection closed, so a client reading a little at a time cannot hold a worker.
@@ -32,6 +35,7 @@ impl Default for HttpLimits {
             connection_timeout: Duration::from_secs(10),
             body_deadline: Duration::from_secs(10),
             max_connections: 256,
+            max_connections_per_ip: 64,
             min_response_rate: 64 * 1024,
         }
     }
@@ -44,6 +48,7 @@ impl HttpLimits {
         tiny_http::ServerLimits {
             connection_timeout: Some(self.connection_timeout),
             max_connections: self.max_connections.max(1),
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
             min_write_rate: self.min_response_rate,
             ..tiny_http::ServerLimits::default()
         }

@@ -6,7 +6,10 @@
 //! rename, directory fsync), and cosigns (`cosignature/v1`) only a checkpoint signed by
 //! the log's key that extends that tree. The check of `old` against the stored size and
 //! the update of the state are one critical section, so two requests cannot roll the
-//! state back.
+//! state back: within a process behind a mutex, and across processes sharing the state
+//! directory (a listening witness and a pull run) behind an exclusive `flock` of
+//! `STATE_DIR/witness.lock`, under which the state file is read again before it is
+//! compared and written.
 //!
 //! Answers: 200 and the cosignature line; 400 a malformed body or `old` past the
 //! checkpoint's size; 403 a checkpoint whose log signature is missing or bad; 404 an
@@ -112,7 +115,33 @@ impl Answer {
 /// The witness's state: the trusted logs and, behind one lock, the last cosigned trees.
 pub struct Witness {
     config: WitnessConfig,
+    /// The trees as last read or written; the state files stay authoritative (another
+    /// process may share the directory), so each use reads them again under the flock.
     trees: Mutex<HashMap<String, WitnessedTree>>,
+    /// `STATE_DIR/witness.lock`, flocked exclusively around each read-compare-write.
+    state_lock: File,
+}
+
+/// The file in the state directory that serialises witnesses sharing it.
+pub const STATE_LOCK_FILE: &str = "witness.lock";
+
+/// Holds the exclusive flock of the state directory; released when dropped.
+struct StateDirLock<'a>(&'a File);
+
+impl<'a> StateDirLock<'a> {
+    /// Blocks until no other process holds the state directory's lock. Another witness
+    /// holds it only for one read, compare and write of a state file.
+    fn acquire(file: &'a File, path: &Path) -> Result<StateDirLock<'a>, LogError> {
+        file.lock().map_err(|e| io_error(path, e))?;
+        Ok(StateDirLock(file))
+    }
+}
+
+impl Drop for StateDirLock<'_> {
+    fn drop(&mut self) {
+        // Closing the file would release it too; the file lives as long as the witness.
+        let _ = self.0.unlock();
+    }
 }
 
 /// The state file of an origin: `state_dir/<hex SHA-256(origin)>`.
@@ -165,6 +194,32 @@ fn write_state(path: &Path, tree: &WitnessedTree) -> Result<(), LogError> {
     let text = format!("{}\n{}\n", tree.size, Base64::encode_string(&tree.root));
     write_atomically(path, text.as_bytes(), Overwrite::Replace)
         .map_err(|e| io_error(path, std::io::Error::other(e.to_string())))
+}
+
+/// The tree to compare against: the state file's, which another process sharing the
+/// directory may have advanced, unless it is gone or behind the tree this process knows
+/// it cosigned (the file was removed or replaced under the witness): then an error, never
+/// a silent step back.
+fn newest_tree(
+    known: Option<WitnessedTree>,
+    on_disk: Option<WitnessedTree>,
+) -> Result<Option<WitnessedTree>, String> {
+    match (known, on_disk) {
+        (Some(known), None) => Err(format!(
+            "the state file is gone, yet this witness cosigned a tree of {} entries",
+            known.size
+        )),
+        (Some(known), Some(disk))
+            if disk.size < known.size || (disk.size == known.size && disk.root != known.root) =>
+        {
+            Err(format!(
+                "the state file holds a tree of {} entries, not the tree of {} this witness \
+                 cosigned or a later one",
+                disk.size, known.size
+            ))
+        }
+        (_, on_disk) => Ok(on_disk),
+    }
 }
 
 /// A parsed add-checkpoint body.
@@ -232,6 +287,14 @@ impl Witness {
     /// A witness with its state read from `config.state_dir` (created if absent).
     pub fn new(config: WitnessConfig) -> Result<Witness, WitnessError> {
         std::fs::create_dir_all(&config.state_dir).map_err(|e| io_error(&config.state_dir, e))?;
+        let lock_path = config.state_dir.join(STATE_LOCK_FILE);
+        let state_lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| io_error(&lock_path, e))?;
         let mut trees = HashMap::new();
         for (i, log) in config.logs.iter().enumerate() {
             if config.logs[..i].iter().any(|l| l.origin == log.origin) {
@@ -244,6 +307,7 @@ impl Witness {
         Ok(Witness {
             config,
             trees: Mutex::new(trees),
+            state_lock,
         })
     }
 
@@ -256,13 +320,32 @@ impl Witness {
             .cloned()
     }
 
-    /// The tree last cosigned for `origin`, if any.
+    /// The tree last cosigned for `origin`, if any: its state file read again (another
+    /// witness process may have cosigned since), or, if that cannot be read, the tree this
+    /// process last knew ([`Witness::add_checkpoint`] reads the file again in any case).
     pub fn witnessed(&self, origin: &str) -> Option<WitnessedTree> {
-        self.trees
+        let mut trees = self
+            .trees
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(origin)
-            .copied()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let known = trees.get(origin).copied();
+        if let Ok(Some(tree)) = self
+            .read_state_locked(origin)
+            .map_err(|e| e.to_string())
+            .and_then(|on_disk| newest_tree(known, on_disk))
+        {
+            trees.insert(origin.to_owned(), tree);
+        }
+        trees.get(origin).copied()
+    }
+
+    /// The state file of `origin`, read under the state directory's flock.
+    fn read_state_locked(&self, origin: &str) -> Result<Option<WitnessedTree>, LogError> {
+        let _flock = StateDirLock::acquire(
+            &self.state_lock,
+            &self.config.state_dir.join(STATE_LOCK_FILE),
+        )?;
+        read_state(&state_path(&self.config.state_dir, origin))
     }
 
     /// Handles one add-checkpoint body (already bounded) at POSIX `time`.
@@ -304,7 +387,27 @@ impl Witness {
             .trees
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let stored = trees.get(&origin).copied();
+        // Regression (hostile review, stop 21): two processes sharing the state directory
+        // each compared against the tree they had read at start, so one could cosign a
+        // checkpoint older than the other had cosigned and write the state back. The
+        // flock spans the read, the comparison and the write.
+        let flock = match StateDirLock::acquire(
+            &self.state_lock,
+            &self.config.state_dir.join(STATE_LOCK_FILE),
+        ) {
+            Ok(flock) => flock,
+            Err(e) => return Answer::text(500, format!("the witness state cannot be locked: {e}")),
+        };
+        let stored = match read_state(&state_path(&self.config.state_dir, &origin))
+            .map_err(|e| e.to_string())
+            .and_then(|on_disk| newest_tree(trees.get(&origin).copied(), on_disk))
+        {
+            Ok(stored) => stored,
+            Err(e) => return Answer::text(500, format!("the witness state cannot be used: {e}")),
+        };
+        if let Some(tree) = stored {
+            trees.insert(origin.clone(), tree);
+        }
         let stored_size = stored.map_or(0, |t| t.size);
         if request.old != stored_size {
             return Answer {
@@ -356,6 +459,7 @@ impl Witness {
             return Answer::text(500, format!("the witness state could not be written: {e}"));
         }
         trees.insert(origin, new_tree);
+        drop(flock);
         drop(trees);
         let body = checkpoint::body(&opened.origin, opened.size, &opened.root);
         Answer {

@@ -11,9 +11,12 @@
 //! - [`checkpoint`]: signed-note checkpoints: making, cosigning, opening.
 //! - [`proof_text`]: `c2sp.org/tlog-proof@v1` receipts.
 //! - [`log_dir`]: a log on disk: init, lock, group-commit append, recovery, proofs.
+//! - `dir_writer` (private): writing and removing files under a log directory through
+//!   opened directory handles, never through a symbolic link.
 //! - [`tile_source`]: reading a log from a directory or over HTTP, and checking it.
 
 pub mod checkpoint;
+mod dir_writer;
 pub mod entry_bundle;
 pub mod error;
 pub mod log_dir;

@@ -7,15 +7,16 @@
 //! entry) and the entries of the last, partial entry bundle; proofs are computed from
 //! memory, and every tile is on disk under `public/` for readers.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, MAX_CHECKPOINT_LEN};
+use crate::dir_writer::DirWriter;
 use crate::merkle::{self, StoredHashes};
 use crate::note_keys::{LogSigner, LogVerifier, check_key_name};
 use crate::proof_text::TlogProof;
@@ -195,6 +196,9 @@ pub struct LogDir {
     duplicates: DuplicateIndex,
     /// The entries of the last entry bundle when it is partial (size % 256 of them).
     tail: Vec<Vec<u8>>,
+    /// Writes and removes under the log directory through opened directory handles
+    /// (never through a symbolic link).
+    writer: DirWriter,
     /// Held for the lifetime of the value: the flock is released when it closes.
     _lock: File,
 }
@@ -282,48 +286,9 @@ fn read_required(path: &Path, limit: usize) -> Result<Vec<u8>, LogError> {
         .ok_or_else(|| io_error(path, std::io::Error::from(std::io::ErrorKind::NotFound)))
 }
 
-fn sync_dir(dir: &Path) -> Result<(), LogError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error(dir, e))
-}
-
-/// Creates the missing directories of `dir`, noting each new one's parent for an fsync.
-fn create_dirs(dir: &Path, to_sync: &mut BTreeSet<PathBuf>) -> Result<(), LogError> {
-    let mut missing = Vec::new();
-    let mut at = dir;
-    while !at.is_dir() {
-        missing.push(at.to_path_buf());
-        match at.parent() {
-            Some(parent) => at = parent,
-            None => break,
-        }
-    }
-    for new_dir in missing.iter().rev() {
-        match fs::create_dir(new_dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_error(new_dir, e)),
-        }
-        if let Some(parent) = new_dir.parent() {
-            to_sync.insert(parent.to_path_buf());
-        }
-    }
-    Ok(())
-}
-
-/// The temporary file [`write_durably`] and [`BatchWrites::stage`] write `name` through:
-/// `.<name>.tmp`, beside it (the pattern [`is_own_temp_name`] recognises after a crash).
-fn temp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
-    let mut temp = std::ffi::OsString::from(".");
-    temp.push(name);
-    temp.push(".tmp");
-    temp
-}
-
-/// Whether `name` is one the log's own writer gives a temporary file under `public/`:
-/// `.checkpoint.tmp`, or `.<N>.tmp` for a tile file `<N>` (1–3 ASCII digits: a tile index
-/// group or a partial width).
+/// Whether `name` is one the log's own writer gives a temporary file under `public/`
+/// (`dir_writer::temp_name`): `.checkpoint.tmp`, or `.<N>.tmp` for a tile file `<N>` (1–3
+/// ASCII digits: a tile index group or a partial width).
 fn is_own_temp_name(name: &std::ffi::OsStr) -> bool {
     let Some(inner) = name
         .to_str()
@@ -336,108 +301,39 @@ fn is_own_temp_name(name: &std::ffi::OsStr) -> bool {
         || (!inner.is_empty() && inner.len() <= 3 && inner.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Removes, under `dir` (not following symbolic links, at most 16 directories deep), the
-/// regular files named as the log's writer names its temporary files
-/// ([`is_own_temp_name`]): left by a crash between writing and renaming. Nothing else is
-/// touched. The directories changed are added to `to_sync`.
+/// Removes, under `rel` (a directory relative to the log root; not following symbolic
+/// links, at most 16 directories deep), the entries named as the log's writer names its
+/// temporary files ([`is_own_temp_name`]), left by a crash between writing and renaming:
+/// regular files and symbolic links (a link is removed, never followed). Nothing else is
+/// touched.
 fn remove_stale_temp_files(
-    dir: &Path,
+    writer: &mut DirWriter,
+    root: &Path,
+    rel: &Path,
     depth: usize,
-    to_sync: &mut BTreeSet<PathBuf>,
 ) -> Result<(), LogError> {
-    let entries = match fs::read_dir(dir) {
+    let path = root.join(rel);
+    if !writer.dir_exists(rel)? {
+        return Ok(());
+    }
+    let entries = match fs::read_dir(&path) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io_error(dir, e)),
+        Err(e) => return Err(io_error(&path, e)),
     };
     for entry in entries {
-        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let entry = entry.map_err(|e| io_error(&path, e))?;
         let file_type = entry.file_type().map_err(|e| io_error(&entry.path(), e))?;
+        let entry_rel = rel.join(entry.file_name());
         if file_type.is_dir() && depth < 16 {
-            remove_stale_temp_files(&entry.path(), depth + 1, to_sync)?;
-        } else if file_type.is_file() && is_own_temp_name(&entry.file_name()) {
-            let path = entry.path();
-            fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
-            to_sync.insert(dir.to_path_buf());
+            remove_stale_temp_files(writer, root, &entry_rel, depth + 1)?;
+        } else if (file_type.is_file() || file_type.is_symlink())
+            && is_own_temp_name(&entry.file_name())
+        {
+            writer.remove(&entry_rel)?;
         }
     }
     Ok(())
-}
-
-/// Writes `bytes` at `path` by temporary file, fsync and rename; the directories to fsync
-/// afterwards are added to `to_sync`.
-fn write_durably(
-    path: &Path,
-    bytes: &[u8],
-    to_sync: &mut BTreeSet<PathBuf>,
-) -> Result<(), LogError> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io_error(path, std::io::Error::other("has no directory")))?;
-    create_dirs(dir, to_sync)?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
-    let temp = dir.join(temp_name(name));
-    let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_error(&temp, e))?;
-    drop(file);
-    fs::rename(&temp, path).map_err(|e| io_error(path, e))?;
-    to_sync.insert(dir.to_path_buf());
-    Ok(())
-}
-
-/// The tiles of one batch, written together: each to its temporary name first, then each
-/// fsynced, then renamed into place, then their directories fsynced. Nothing is renamed
-/// before every file's fsync succeeded. (Fsyncing them from one thread each was measured
-/// against this, alternating builds at 1,000,000 entries with 16 clients: no faster on
-/// this machine's ext4, so it is not done; benches/README.md, "Transparency log".)
-#[derive(Default)]
-struct BatchWrites {
-    /// Each file: its open temporary file, its temporary path, its final path.
-    staged: Vec<(File, PathBuf, PathBuf)>,
-    /// Directories to fsync after the renames (new ones' parents too).
-    dirs: BTreeSet<PathBuf>,
-}
-
-impl BatchWrites {
-    /// Writes `bytes` to the temporary file of `path` (not yet synced or renamed).
-    fn stage(&mut self, path: &Path, bytes: &[u8]) -> Result<(), LogError> {
-        let dir = path
-            .parent()
-            .ok_or_else(|| io_error(path, std::io::Error::other("has no directory")))?;
-        create_dirs(dir, &mut self.dirs)?;
-        let name = path
-            .file_name()
-            .ok_or_else(|| io_error(path, std::io::Error::other("has no file name")))?;
-        let temp = dir.join(temp_name(name));
-        let mut file = File::create(&temp).map_err(|e| io_error(&temp, e))?;
-        file.write_all(bytes).map_err(|e| io_error(&temp, e))?;
-        self.dirs.insert(dir.to_path_buf());
-        self.staged.push((file, temp, path.to_path_buf()));
-        Ok(())
-    }
-
-    /// Fsyncs every staged file, renames each into place, fsyncs the directories.
-    fn commit(self) -> Result<(), LogError> {
-        for (file, temp, _) in &self.staged {
-            file.sync_all().map_err(|e| io_error(temp, e))?;
-        }
-        for (file, temp, path) in self.staged {
-            drop(file);
-            fs::rename(&temp, &path).map_err(|e| io_error(&path, e))?;
-        }
-        self.dirs.iter().try_for_each(|dir| sync_dir(dir))
-    }
-}
-
-/// Writes one file durably, its directory fsynced before returning.
-fn write_file_now(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
-    let mut to_sync = BTreeSet::new();
-    write_durably(path, bytes, &mut to_sync)?;
-    to_sync.iter().try_for_each(|d| sync_dir(d))
 }
 
 /// The number of complete hashes at tile level `level` (tree level 8·level) in a tree of
@@ -519,13 +415,17 @@ impl LogDir {
             key: key.clone(),
         };
         let vkey = signer.vkey();
-        write_file_now(&dir.join(CONFIG_FILE), config.as_bytes())?;
-        write_file_now(&dir.join(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
+        let mut writer = DirWriter::new(dir)?;
+        writer.write(Path::new(CONFIG_FILE), config.as_bytes())?;
+        writer.write(Path::new(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
         let lock = dir.join(LOCK_FILE);
         File::create(&lock).map_err(|e| io_error(&lock, e))?;
         let note = checkpoint::sign(&signer, 0, &merkle::empty_root());
-        write_file_now(&dir.join(PUBLIC_DIR).join("checkpoint"), &note)?;
-        sync_dir(dir)?;
+        writer.write(&Path::new(PUBLIC_DIR).join("checkpoint"), &note)?;
+        writer.sync()?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error(dir, e))?;
         Ok(vkey)
     }
 
@@ -596,6 +496,7 @@ impl LogDir {
             tree: TreeHashes::default(),
             duplicates: DuplicateIndex::default(),
             tail: Vec::new(),
+            writer: DirWriter::new(dir)?,
             _lock: lock,
         };
         let size = opened.size;
@@ -629,9 +530,8 @@ impl LogDir {
         }
         log.check_hash_tiles()?;
         log.remove_unpublished()?;
-        let mut to_sync = BTreeSet::new();
-        remove_stale_temp_files(&log.public, 0, &mut to_sync)?;
-        to_sync.iter().try_for_each(|d| sync_dir(d))?;
+        remove_stale_temp_files(&mut log.writer, dir, Path::new(PUBLIC_DIR), 0)?;
+        log.writer.sync()?;
         Ok(log)
     }
 
@@ -672,9 +572,9 @@ impl LogDir {
 
     /// Removes the tiles a failed or interrupted append left beyond the published size, so
     /// that no file under `public/` ever disagrees with a published tree.
-    fn remove_unpublished(&self) -> Result<(), LogError> {
+    fn remove_unpublished(&mut self) -> Result<(), LogError> {
         let size = self.size();
-        let mut to_sync = BTreeSet::new();
+        let public = Path::new(PUBLIC_DIR);
         let mut levels: Vec<(Option<u8>, u64)> = vec![(None, size)];
         levels.extend((0..8u8).map(|l| (Some(l), level_count(size, l))));
         for (level, count) in levels {
@@ -693,25 +593,14 @@ impl LogDir {
                 } else {
                     0
                 };
-                let full = self.public.join(tile(n, TILE_WIDTH as u16).to_path());
-                let partial_dir = self.public.join(tile(n, 1).to_path());
-                let partial_dir = partial_dir.parent().map(Path::to_path_buf);
-                let mut found = false;
-                if full.is_file() {
-                    found = true;
-                    fs::remove_file(&full).map_err(|e| io_error(&full, e))?;
-                    if let Some(d) = full.parent() {
-                        to_sync.insert(d.to_path_buf());
-                    }
-                }
-                if let Some(pdir) = partial_dir.filter(|d| d.is_dir()) {
+                let full = public.join(tile(n, TILE_WIDTH as u16).to_path());
+                let mut found = self.writer.remove(&full)?;
+                let partial = public.join(tile(n, 1).to_path());
+                let partial_dir = partial.parent().unwrap_or(public);
+                if self.writer.dir_exists(partial_dir)? {
                     found = true;
                     for w in (published + 1)..TILE_WIDTH {
-                        let path = pdir.join(w.to_string());
-                        if path.exists() {
-                            fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
-                            to_sync.insert(pdir.clone());
-                        }
+                        self.writer.remove(&partial_dir.join(w.to_string()))?;
                     }
                 }
                 if !found {
@@ -720,7 +609,7 @@ impl LogDir {
                 n += 1;
             }
         }
-        to_sync.iter().try_for_each(|d| sync_dir(d))
+        self.writer.sync()
     }
 
     /// Publishes `note` in place of the current checkpoint when it states the same origin,
@@ -737,10 +626,11 @@ impl LogDir {
                 self.size()
             )));
         }
-        let mut to_sync = BTreeSet::new();
-        write_durably(&self.public.join("checkpoint"), note, &mut to_sync)?;
+        self.writer.forget_dirs();
+        self.writer
+            .write(&Path::new(PUBLIC_DIR).join("checkpoint"), note)?;
         self.checkpoint = note.to_vec();
-        to_sync.iter().try_for_each(|d| sync_dir(d))
+        self.writer.sync()
     }
 
     /// The log directory.
@@ -886,7 +776,14 @@ impl LogDir {
         publish: &mut Publish<'_>,
     ) -> Result<(), LogError> {
         let new_size = self.size();
-        let mut tiles = BatchWrites::default();
+        // Every tile of the batch is written to its temporary name, then all are fsynced,
+        // then renamed, then their directories fsynced. (Fsyncing them from one thread each
+        // was measured against this, alternating builds at 1,000,000 entries with 16
+        // clients: no faster on this machine's ext4, so it is not done; benches/README.md,
+        // "Transparency log".)
+        let public = Path::new(PUBLIC_DIR);
+        self.writer.forget_dirs();
+        let mut tiles = Vec::new();
         // Entry bundles: the old partial bundle's entries, then the new ones.
         let first_tile = old_size / TILE_WIDTH;
         let pending: Vec<&[u8]> = self
@@ -901,10 +798,10 @@ impl LogDir {
                 index: first_tile + j as u64,
                 width: chunk.len() as u16,
             };
-            tiles.stage(
-                &self.public.join(tile.to_path()),
-                &entry_bundle::encode(chunk)?,
-            )?;
+            tiles.push(
+                self.writer
+                    .stage(&public.join(tile.to_path()), &entry_bundle::encode(chunk)?)?,
+            );
             if chunk.len() < TILE_WIDTH as usize {
                 new_tail = chunk.iter().map(|e| e.to_vec()).collect();
             }
@@ -927,10 +824,11 @@ impl LogDir {
                 let bytes = self
                     .tree
                     .tile_bytes(k, (n * TILE_WIDTH) as usize, usize::from(width));
-                tiles.stage(&self.public.join(tile.to_path()), &bytes)?;
+                tiles.push(self.writer.stage(&public.join(tile.to_path()), &bytes)?);
             }
         }
-        tiles.commit()?;
+        self.writer.publish_all(tiles)?;
+        self.writer.sync()?;
         let root = self.tree.root();
         let note = publish(new_size, &root)?;
         let (origin, size, note_root) = checkpoint::parse_unverified(&note)?;
@@ -940,11 +838,10 @@ impl LogDir {
                 self.config.origin
             )));
         }
-        let mut to_sync = BTreeSet::new();
-        write_durably(&self.public.join("checkpoint"), &note, &mut to_sync)?;
+        self.writer.write(&public.join("checkpoint"), &note)?;
         self.checkpoint = note;
         self.tail = new_tail;
-        to_sync.iter().try_for_each(|d| sync_dir(d))
+        self.writer.sync()
     }
 
     /// The receipt of entry `index` against the published checkpoint.

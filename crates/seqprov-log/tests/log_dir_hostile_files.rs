@@ -133,7 +133,8 @@ fn stale_temporary_files_of_the_writer_are_removed_on_open_and_nothing_else() {
     for name in own.iter().chain(&others) {
         std::fs::write(public.join(name), b"half written").unwrap();
     }
-    // Of the right name but not a regular file: kept.
+    // Of the right name but a directory: kept. A symbolic link of the right name is
+    // removed itself (its target, index.html, is not followed and stays).
     std::fs::create_dir(public.join("tile/.5.tmp")).unwrap();
     std::os::unix::fs::symlink("index.html", public.join(".7.tmp")).unwrap();
 
@@ -146,5 +147,113 @@ fn stale_temporary_files_of_the_writer_are_removed_on_open_and_nothing_else() {
         assert!(public.join(name).is_file(), "{name} was removed");
     }
     assert!(public.join("tile/.5.tmp").is_dir());
-    assert!(public.join(".7.tmp").symlink_metadata().is_ok());
+    assert!(public.join(".7.tmp").symlink_metadata().is_err());
+}
+
+/// Regression (hostile review, stop 21): a symbolic link planted at a temporary name the
+/// writer uses (`public/.checkpoint.tmp`, a tile's `.<N>.tmp`) made `File::create` follow
+/// it and overwrite the file it pointed at, outside the log.
+#[test]
+fn a_symbolic_link_at_a_temporary_name_is_replaced_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    log_of(&dir, 5);
+    let victims = tmp.path().join("victims");
+    std::fs::create_dir(&victims).unwrap();
+    let mut log = LogDir::open(&dir).expect("open");
+    // Planted after the log was opened (opening removes stale temporary names), where
+    // the next append writes its checkpoint and its partial entry bundle of 6.
+    let planted = [
+        ("public/.checkpoint.tmp", "checkpoint-victim"),
+        ("public/tile/entries/000.p/.6.tmp", "tile-victim"),
+        ("public/tile/0/000.p/.6.tmp", "hash-tile-victim"),
+    ];
+    for (link, victim) in planted {
+        std::fs::write(victims.join(victim), b"precious\n").unwrap();
+        std::os::unix::fs::symlink(victims.join(victim), dir.join(link)).unwrap();
+    }
+    log.append(&[b"entry 5".to_vec()], &mut |size, root| {
+        Ok(checkpoint::sign(&signer(), size, root))
+    })
+    .expect("append");
+    assert_eq!(log.size(), 6);
+    for (link, victim) in planted {
+        assert_eq!(
+            std::fs::read(victims.join(victim)).unwrap(),
+            b"precious\n",
+            "{victim} was overwritten through {link}"
+        );
+        assert!(dir.join(link).symlink_metadata().is_err(), "{link} left");
+    }
+    assert!(dir.join("public/tile/entries/000.p/6").is_file());
+    drop(log);
+    assert_eq!(LogDir::open(&dir).expect("reopen").size(), 6);
+}
+
+/// Regression (hostile review, stop 21): a directory under `public/` replaced by a symbolic
+/// link made the log write its tiles (and remove "unpublished" ones) in the directory it
+/// pointed at. Opening the log refuses it; so does an append after the swap.
+#[test]
+fn a_symbolic_link_in_place_of_a_tile_directory_is_refused_and_nothing_written_through_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    log_of(&dir, 5);
+    let outside = tmp.path().join("outside");
+    let listing = |d: &Path| {
+        let mut names: Vec<_> = walk(d);
+        names.sort();
+        names
+    };
+
+    // Swapped while the log is open: the append is refused, nothing lands outside, the
+    // published size stays.
+    let mut log = LogDir::open(&dir).expect("open");
+    std::fs::rename(dir.join("public/tile/entries"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("public/tile/entries")).unwrap();
+    let before = listing(&outside);
+    let error = log
+        .append(&[b"entry 5".to_vec()], &mut |size, root| {
+            Ok(checkpoint::sign(&signer(), size, root))
+        })
+        .expect_err("appended through a symbolic link")
+        .to_string();
+    assert!(
+        error.contains("public/tile/entries") && error.contains("is a symbolic link"),
+        "{error}"
+    );
+    assert_eq!(listing(&outside), before);
+    assert_eq!(log.size(), 5);
+    drop(log);
+
+    // Opening the log with the link in place: refused too (removing unpublished tiles
+    // would otherwise delete files in the linked directory).
+    std::fs::write(outside.join("000.p/7"), b"not the log's").unwrap();
+    let before = listing(&outside);
+    let error = open_error(&dir);
+    assert!(error.contains("is a symbolic link"), "{error}");
+    assert_eq!(listing(&outside), before);
+    assert!(outside.join("000.p/7").is_file());
+}
+
+/// Every file under `dir`, relative, with its contents.
+fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            for (name, bytes) in walk(&path) {
+                found.push((
+                    format!("{}/{name}", entry.file_name().to_string_lossy()),
+                    bytes,
+                ));
+            }
+        } else {
+            found.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                std::fs::read(&path).unwrap(),
+            ));
+        }
+    }
+    found
 }

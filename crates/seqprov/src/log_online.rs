@@ -608,18 +608,33 @@ pub fn check_online(url_or_dir: &str, bundle: &Bundle, trust: LogTrust<'_>) -> R
             }
             continue;
         }
-        if entry.kind == LogEntryKind::Custody && !trusted {
+        // Regression (hostile review, stop 21): custody entries by a key revoked from a
+        // time on were only listed, so dropping an event that key signed before its
+        // revocation was not a rollback. The entry carries no time, so the log cannot
+        // say whether it was signed before: it is counted, and the finding says so.
+        let revoked_from = trust
+            .signers
+            .signer_revoked_from(&seqprov_format::KeyId(entry.signer));
+        if entry.kind == LogEntryKind::Custody && !trusted && revoked_from.is_none() {
             check.untrusted_entries.push(listed.clone());
             check.entries.push(listed);
             continue;
         }
+        let revoked_note = revoked_from.map_or(String::new(), |at| {
+            format!(
+                " (signed by key {}, revoked from {}: the log entry carries no time, so it \
+                 may be an event signed before the revocation)",
+                hex::encode(entry.signer),
+                seqprov_format::manifest::format_time(at)
+            )
+        });
         match entry.kind {
             LogEntryKind::Seal => check.seal_logged = true,
             LogEntryKind::Custody if entry.covers == 0 || entry.covers > events => {
                 check.rollback.push(Rollback {
                     detail: format!(
                         "custody event {} is in the log (entry {index}) but not in this \
-                         bundle, which has {events} custody events",
+                         bundle, which has {events} custody events{revoked_note}",
                         entry.covers
                     ),
                     entry: listed.clone(),
@@ -632,7 +647,7 @@ pub fn check_online(url_or_dir: &str, bundle: &Bundle, trust: LogTrust<'_>) -> R
                     check.rollback.push(Rollback {
                         detail: format!(
                             "custody event {} in the log (entry {index}) is not this \
-                             bundle's custody event {}",
+                             bundle's custody event {}{revoked_note}",
                             entry.covers, entry.covers
                         ),
                         entry: listed.clone(),

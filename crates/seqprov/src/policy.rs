@@ -621,6 +621,17 @@ impl Policy {
             && !self.revoked_at.contains_key(key_id)
     }
 
+    /// When `key_id` is a signer entry's key revoked from a time on (`[[revoked.key]]`
+    /// with `revoked_at`) and not revoked outright: that time. Its signatures made before
+    /// then stay valid, so its log entries may be genuine later history (spec/log.md §8).
+    pub fn signer_revoked_from(&self, key_id: &KeyId) -> Option<time::OffsetDateTime> {
+        let listed = self.signers.iter().any(|s| s.key.id() == *key_id);
+        if !listed || self.revoked.contains(key_id) {
+            return None;
+        }
+        self.revoked_at.get(key_id).copied()
+    }
+
     /// Judge a signature by `key_id` claiming `role` at `time`, its signer claiming the key
     /// was held in `key_storage` (absent: a key file); empty when trusted. The time is the
     /// signer's claim (nothing attests it).

@@ -778,3 +778,53 @@ fn one_witness_key_under_two_names_does_not_meet_a_quorum_of_two() {
     let check = lab.check_with("run.seqprov", "log", &policy).unwrap();
     assert_eq!(check.witnesses.len(), 2);
 }
+
+/// Regression (hostile review, stop 21): a custody event signed by a key the policy
+/// revokes from a time on (`[[revoked.key]]` with `revoked_at`) was listed in
+/// `untrusted_entries` only, so an older copy without it verified (exit 0) though the
+/// event may have been signed before the revocation. The log entry carries no time: it
+/// now counts as a rollback, and the finding says why.
+#[test]
+fn dropping_an_event_by_a_key_revoked_later_is_still_a_rollback() {
+    let lab = Lab::new();
+    lab.seal("run", "run.seqprov");
+    fs::copy(lab.path("run.seqprov"), lab.path("older.seqprov")).unwrap();
+    let courier = PrivateKey::from_seed(&[0x42; 32], Some("Courier".into()));
+    seqprov::custody::append_event(&lab.path("run.seqprov"), &courier, &draft("Lab A")).unwrap();
+    lab.log("run.seqprov", "log");
+
+    let mut policy = lab.policy();
+    policy
+        .signers
+        .extend(Policy::trusting(vec![courier.public()]).signers);
+    let revoked_at = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap();
+    policy.revoked_at.insert(courier.public().id(), revoked_at);
+    let report = lab.verify_online_with("older.seqprov", "log", &policy);
+    assert_eq!(report.exit_code, 1, "{:?}", report.errors);
+    let online = &report.log_online[0];
+    assert!(
+        online.untrusted_entries.is_empty(),
+        "{:?}",
+        online.untrusted_entries
+    );
+    assert_eq!(online.rollback.len(), 1);
+    assert_eq!(online.rollback[0].entry.covers, 1);
+    let expected = format!(
+        "log {ORIGIN}: rollback: custody event 1 is in the log (entry 1) but not in this \
+         bundle, which has 0 custody events (signed by key {}, revoked from \
+         2030-03-17T17:46:40Z: the log entry carries no time, so it may be an event signed \
+         before the revocation)",
+        hex::encode(courier.public().id().0)
+    );
+    assert!(report.errors.contains(&expected), "{:?}", report.errors);
+
+    // Revoked outright ([revoked] key_ids): its entries stay information only.
+    let mut policy = lab.policy();
+    policy
+        .signers
+        .extend(Policy::trusting(vec![courier.public()]).signers);
+    policy.revoked.insert(courier.public().id());
+    let report = lab.verify_online_with("older.seqprov", "log", &policy);
+    assert_eq!(report.exit_code, 0, "{:?}", report.errors);
+    assert_eq!(report.log_online[0].untrusted_entries.len(), 1);
+}

@@ -205,6 +205,10 @@ pub struct ServerLimits {
     pub connection_timeout: Option<Duration>,
     /// The most connections open at once; one more is answered `503` and closed at once.
     pub max_connections: usize,
+    /// seqprov patch: the most connections open at once from one IP address (a Unix socket
+    /// peer is not counted); one more from it is answered `503` and closed at once, so
+    /// that one client cannot hold every connection.
+    pub max_connections_per_ip: usize,
     /// The longest request line or header line in bytes (without CRLF); a longer
     /// request line is answered `414`, a longer header line `431`, and the connection
     /// closed.
@@ -227,6 +231,7 @@ impl Default for ServerLimits {
         ServerLimits {
             connection_timeout: Some(Duration::from_secs(10)),
             max_connections: 256,
+            max_connections_per_ip: 64,
             max_line_len: 8 * 1024,
             max_head_len: 64 * 1024,
             max_headers: 100,
@@ -274,6 +279,43 @@ impl OpenConnection {
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.count.fetch_sub(1, AcqRel);
+    }
+}
+
+/// seqprov patch: the connections open per IP address.
+type OpenPerIp = Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>;
+
+/// seqprov patch: one connection counted against its IP address while it is open.
+struct OpenFromIp {
+    counts: OpenPerIp,
+    ip: std::net::IpAddr,
+}
+
+impl OpenFromIp {
+    /// Counts one more connection from `ip`, unless `limit` are already open from it.
+    fn try_new(counts: &OpenPerIp, ip: std::net::IpAddr, limit: usize) -> Option<OpenFromIp> {
+        let mut map = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let count = map.entry(ip).or_insert(0);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(OpenFromIp {
+            counts: Arc::clone(counts),
+            ip,
+        })
+    }
+}
+
+impl Drop for OpenFromIp {
+    fn drop(&mut self) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = map.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                map.remove(&self.ip);
+            }
+        }
     }
 }
 
@@ -392,11 +434,12 @@ impl Server {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
             let open_connections = Arc::new(AtomicUsize::new(0));
+            let open_per_ip: OpenPerIp = Arc::default();
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
-                let sock = match server.accept() {
-                    Ok((sock, _)) => sock,
+                let (sock, peer) = match server.accept() {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         match e.kind() {
                             IoErrorKind::WouldBlock
@@ -420,6 +463,20 @@ impl Server {
                     sock.refuse_busy();
                     continue;
                 }
+                let from_ip = match peer {
+                    Some(addr) => match OpenFromIp::try_new(
+                        &open_per_ip,
+                        addr.ip(),
+                        limits.max_connections_per_ip.max(1),
+                    ) {
+                        Some(slot) => Some(slot),
+                        None => {
+                            sock.refuse_busy();
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
                 if sock.set_timeouts(limits.connection_timeout).is_err() {
                     continue;
                 }
@@ -452,7 +509,7 @@ impl Server {
                 };
 
                 let client = ClientConnection::new(write_closable, read_closable, head_limits);
-                let open = OpenConnection::new(&open_connections);
+                let open = (OpenConnection::new(&open_connections), from_ip);
                 let messages = inside_messages.clone();
                 let mut client = Some(client);
                 tasks_pool.spawn(Box::new(move || {

@@ -113,6 +113,8 @@ pub fn short_limits() -> HttpLimits {
     HttpLimits {
         connection_timeout: Duration::from_secs(1),
         body_deadline: Duration::from_secs(1),
+        // The tests of the total limit connect from one address.
+        max_connections_per_ip: 256,
         ..HttpLimits::default()
     }
 }
