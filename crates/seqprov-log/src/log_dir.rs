@@ -281,6 +281,14 @@ pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Option<Vec<u8>>,
     Ok(Some(bytes))
 }
 
+/// Reads the regular file `path` of at most `limit` bytes; `None` if it does not exist. A
+/// FIFO, device, socket, directory or symbolic link there is an error, never a wait
+/// (opened with `O_NONBLOCK | O_NOFOLLOW`, the opened handle checked): for files anyone
+/// might plant, such as a witness's state files.
+pub fn read_regular(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, LogError> {
+    read_bounded(path, limit)
+}
+
 fn read_required(path: &Path, limit: usize) -> Result<Vec<u8>, LogError> {
     read_bounded(path, limit)?
         .ok_or_else(|| io_error(path, std::io::Error::from(std::io::ErrorKind::NotFound)))
