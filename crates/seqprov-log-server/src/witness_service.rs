@@ -7,9 +7,11 @@
 //! the log's key that extends that tree. The check of `old` against the stored size and
 //! the update of the state are one critical section, so two requests cannot roll the
 //! state back: within a process behind a mutex, and across processes sharing the state
-//! directory (a listening witness and a pull run) behind an exclusive `flock` of
-//! `STATE_DIR/witness.lock`, under which the state file is read again before it is
-//! compared and written.
+//! directory (a listening witness and a pull run) behind an exclusive `flock` of the state
+//! directory itself (not of a file in it, which whoever can write there could unlink and
+//! replace), under which the state file is read again before it is compared and written.
+//! The lock is waited for at most [`STATE_LOCK_WAIT`]; the directory must be the
+//! process's own, mode 0700 (it is created so), so that no other user can hold its lock.
 //!
 //! Answers: 200 and the cosignature line; 400 a malformed body or `old` past the
 //! checkpoint's size; 403 a checkpoint whose log signature is missing or bad; 404 an
@@ -20,7 +22,6 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
 
 use crate::http_limits::{self, HttpLimits};
 use std::net::{SocketAddr, TcpListener};
@@ -118,22 +119,40 @@ pub struct Witness {
     /// The trees as last read or written; the state files stay authoritative (another
     /// process may share the directory), so each use reads them again under the flock.
     trees: Mutex<HashMap<String, WitnessedTree>>,
-    /// `STATE_DIR/witness.lock`, flocked exclusively around each read-compare-write.
+    /// The state directory, opened: flocked exclusively around each read-compare-write.
     state_lock: File,
 }
 
-/// The file in the state directory that serialises witnesses sharing it.
-pub const STATE_LOCK_FILE: &str = "witness.lock";
+/// The longest a witness waits for another process's lock of the state directory
+/// (another witness holds it only for one read, compare and write of a state file).
+pub const STATE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Holds the exclusive flock of the state directory; released when dropped.
 struct StateDirLock<'a>(&'a File);
 
 impl<'a> StateDirLock<'a> {
-    /// Blocks until no other process holds the state directory's lock. Another witness
-    /// holds it only for one read, compare and write of a state file.
+    /// Takes the state directory's lock, waiting at most [`STATE_LOCK_WAIT`] (never
+    /// forever: a process holding it longer is not a witness at work).
     fn acquire(file: &'a File, path: &Path) -> Result<StateDirLock<'a>, LogError> {
-        file.lock().map_err(|e| io_error(path, e))?;
-        Ok(StateDirLock(file))
+        let until = std::time::Instant::now() + STATE_LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StateDirLock(file)),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(io_error(
+                        path,
+                        std::io::Error::other(format!(
+                            "locked by another process for over {} s",
+                            STATE_LOCK_WAIT.as_secs()
+                        )),
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_error(path, e)),
+            }
+        }
     }
 }
 
@@ -156,18 +175,14 @@ fn io_error(path: &Path, source: std::io::Error) -> LogError {
     }
 }
 
-/// Reads a state file: `<size>\n<base64 root>\n`; `None` if there is none.
+/// Reads a state file: `<size>\n<base64 root>\n`; `None` if there is none. It must be a
+/// regular file (a FIFO, device or symbolic link there is an error, never a wait:
+/// `seqprov_log::log_dir::read_regular`).
 fn read_state(path: &Path) -> Result<Option<WitnessedTree>, LogError> {
-    let mut text = String::new();
-    match File::open(path) {
-        Ok(file) => {
-            file.take(128)
-                .read_to_string(&mut text)
-                .map_err(|e| io_error(path, e))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error(path, e)),
-    }
+    let Some(bytes) = seqprov_log::log_dir::read_regular(path, 128)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
     let malformed = || LogError::Malformed {
         what: "witness state",
         detail: format!("{} is not <size>\\n<root>\\n", path.display()),
@@ -220,6 +235,38 @@ fn newest_tree(
         }
         (_, on_disk) => Ok(on_disk),
     }
+}
+
+/// Creates the state directory (mode 0700) if absent and opens it, refusing one that is
+/// not a directory or that other users may open (any group or other permission bit):
+/// whoever can open it can hold its lock, and whoever can write in it can change the state.
+fn open_state_dir(dir: &Path) -> Result<File, LogError> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_error(dir, e)),
+    }
+    let opened = File::open(dir).map_err(|e| io_error(dir, e))?;
+    let meta = opened.metadata().map_err(|e| io_error(dir, e))?;
+    if !meta.is_dir() {
+        return Err(io_error(dir, std::io::Error::other("is not a directory")));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(io_error(
+            dir,
+            std::io::Error::other(format!(
+                "the witness state directory is open to other users (mode {mode:04o}); make \
+                 it 0700 (chmod 700)"
+            )),
+        ));
+    }
+    Ok(opened)
 }
 
 /// A parsed add-checkpoint body.
@@ -286,15 +333,7 @@ fn parse_body(body: &[u8]) -> Result<AddCheckpoint<'_>, String> {
 impl Witness {
     /// A witness with its state read from `config.state_dir` (created if absent).
     pub fn new(config: WitnessConfig) -> Result<Witness, WitnessError> {
-        std::fs::create_dir_all(&config.state_dir).map_err(|e| io_error(&config.state_dir, e))?;
-        let lock_path = config.state_dir.join(STATE_LOCK_FILE);
-        let state_lock = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| io_error(&lock_path, e))?;
+        let state_lock = open_state_dir(&config.state_dir)?;
         let mut trees = HashMap::new();
         for (i, log) in config.logs.iter().enumerate() {
             if config.logs[..i].iter().any(|l| l.origin == log.origin) {
@@ -341,10 +380,7 @@ impl Witness {
 
     /// The state file of `origin`, read under the state directory's flock.
     fn read_state_locked(&self, origin: &str) -> Result<Option<WitnessedTree>, LogError> {
-        let _flock = StateDirLock::acquire(
-            &self.state_lock,
-            &self.config.state_dir.join(STATE_LOCK_FILE),
-        )?;
+        let _flock = StateDirLock::acquire(&self.state_lock, &self.config.state_dir)?;
         read_state(&state_path(&self.config.state_dir, origin))
     }
 
@@ -391,10 +427,7 @@ impl Witness {
         // each compared against the tree they had read at start, so one could cosign a
         // checkpoint older than the other had cosigned and write the state back. The
         // flock spans the read, the comparison and the write.
-        let flock = match StateDirLock::acquire(
-            &self.state_lock,
-            &self.config.state_dir.join(STATE_LOCK_FILE),
-        ) {
+        let flock = match StateDirLock::acquire(&self.state_lock, &self.config.state_dir) {
             Ok(flock) => flock,
             Err(e) => return Answer::text(500, format!("the witness state cannot be locked: {e}")),
         };

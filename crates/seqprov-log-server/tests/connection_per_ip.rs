@@ -78,3 +78,20 @@ fn one_address_cannot_hold_every_connection() {
         }
     }
 }
+
+/// Hostile review 2 (stop 21): IPv6 addresses were counted one by one (a client commonly
+/// holds a /64) and an IPv4-mapped address apart from its IPv4 address.
+#[test]
+fn ipv6_counts_by_slash_64_and_a_mapped_ipv4_address_as_itself() {
+    use std::net::Ipv6Addr;
+    use tiny_http::connection_bucket;
+    let a: Ipv6Addr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+    let b: Ipv6Addr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+    let c: Ipv6Addr = "2001:db8:1:3::1".parse().unwrap();
+    assert_eq!(connection_bucket(a.into()), connection_bucket(b.into()));
+    assert_ne!(connection_bucket(a.into()), connection_bucket(c.into()));
+    let mapped: Ipv6Addr = "::ffff:192.0.2.7".parse().unwrap();
+    let v4 = Ipv4Addr::new(192, 0, 2, 7);
+    assert_eq!(connection_bucket(mapped.into()), IpAddr::V4(v4));
+    assert_eq!(connection_bucket(v4.into()), IpAddr::V4(v4));
+}

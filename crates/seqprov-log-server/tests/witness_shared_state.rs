@@ -206,3 +206,83 @@ fn witnesses_on_two_threads_sharing_a_state_directory_never_step_back() {
     let after = Witness::new(config(&state)).unwrap();
     assert_eq!(after.witnessed(ORIGIN).map(|t| t.size), Some(8));
 }
+
+/// Runs `f` on another thread; panics if it has not returned within 10 s (a hang).
+fn within_10s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("hung for 10 s")
+}
+
+/// Regression (hostile review 2, stop 21): the lock was a 0644 file in a 0755 directory,
+/// and it was waited for without end, so any local user holding a read-only flock of it
+/// hung every add-checkpoint and pull. The directory itself is now locked, it must be
+/// 0700, and the lock is waited for at most 2 s (then 500).
+#[test]
+fn a_lock_held_elsewhere_is_waited_for_at_most_two_seconds_not_forever() {
+    let log = Snapshots::new();
+    let witness = Witness::new(config(&log.state())).unwrap();
+    let state = log.state();
+    let holder = std::fs::File::open(&state).unwrap();
+    holder.lock().unwrap();
+    let source = log.source(2);
+    let note = source.get("checkpoint", MAX_CHECKPOINT_LEN).unwrap();
+    let started = std::time::Instant::now();
+    let answer = within_10s(move || witness.add_checkpoint(&request_body(0, &[], &note), 100));
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    assert!(
+        answer.body.contains("locked by another process"),
+        "{}",
+        answer.body
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        !state_path(&state, ORIGIN).exists(),
+        "cosigned without the lock"
+    );
+    drop(holder);
+}
+
+#[test]
+fn the_state_directory_is_created_0700_and_one_open_to_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let log = Snapshots::new();
+    let state = log.state();
+    drop(Witness::new(config(&state)).unwrap());
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let error = match Witness::new(config(&state)) {
+        Ok(_) => panic!("a 0755 state directory was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("open to other users (mode 0755)"), "{error}");
+}
+
+/// Regression (hostile review 2, stop 21): a FIFO at a state file hung the witness (a
+/// plain open waits for a writer) while it held its locks.
+#[test]
+fn a_fifo_at_the_state_file_is_an_error_not_a_hang() {
+    let log = Snapshots::new();
+    let witness = Witness::new(config(&log.state())).unwrap();
+    cosigned_size(pull(&witness, log.source(2).as_ref(), "at-2", 100));
+    let path = state_path(&log.state(), ORIGIN);
+    std::fs::remove_file(&path).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let source = log.source(5);
+    let note = source.get("checkpoint", MAX_CHECKPOINT_LEN).unwrap();
+    let proof = merkle::consistency_proof(&SourceHashes::new(source.as_ref(), 5), 5, 2).unwrap();
+    let answer = within_10s(move || witness.add_checkpoint(&request_body(2, &proof, &note), 200));
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    assert!(answer.body.contains("is a FIFO"), "{}", answer.body);
+    let state = log.state();
+    let opened = within_10s(move || Witness::new(config(&state)).map(|_| ()));
+    assert!(opened.is_err());
+}

@@ -27,8 +27,6 @@ use crate::{Hash, LogError, MAX_ENTRY_LEN, TILE_WIDTH, entry_bundle};
 pub const CONFIG_FILE: &str = "seqprov-log.toml";
 /// The vkey file's name in a log directory.
 pub const VKEY_FILE: &str = "log.vkey";
-/// The lock file's name in a log directory.
-pub const LOCK_FILE: &str = "lock";
 /// The published directory's name in a log directory.
 pub const PUBLIC_DIR: &str = "public";
 
@@ -199,7 +197,8 @@ pub struct LogDir {
     /// Writes and removes under the log directory through opened directory handles
     /// (never through a symbolic link).
     writer: DirWriter,
-    /// Held for the lifetime of the value: the flock is released when it closes.
+    /// The log directory, opened and flocked for the lifetime of the value: the flock is
+    /// released when it closes.
     _lock: File,
 }
 
@@ -279,6 +278,14 @@ pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Option<Vec<u8>>,
         ));
     }
     Ok(Some(bytes))
+}
+
+/// Reads the regular file `path` of at most `limit` bytes; `None` if it does not exist. A
+/// FIFO, device, socket, directory or symbolic link there is an error, never a wait
+/// (opened with `O_NONBLOCK | O_NOFOLLOW`, the opened handle checked): for files anyone
+/// might plant, such as a witness's state files.
+pub fn read_regular(path: &Path, limit: usize) -> Result<Option<Vec<u8>>, LogError> {
+    read_bounded(path, limit)
 }
 
 fn read_required(path: &Path, limit: usize) -> Result<Vec<u8>, LogError> {
@@ -418,8 +425,6 @@ impl LogDir {
         let mut writer = DirWriter::new(dir)?;
         writer.write(Path::new(CONFIG_FILE), config.as_bytes())?;
         writer.write(Path::new(VKEY_FILE), format!("{vkey}\n").as_bytes())?;
-        let lock = dir.join(LOCK_FILE);
-        File::create(&lock).map_err(|e| io_error(&lock, e))?;
         let note = checkpoint::sign(&signer, 0, &merkle::empty_root());
         writer.write(&Path::new(PUBLIC_DIR).join("checkpoint"), &note)?;
         writer.sync()?;
@@ -460,18 +465,16 @@ impl LogDir {
     /// symbolic link is an error, never a hang).
     pub fn open(dir: &Path) -> Result<LogDir, LogError> {
         let config = Self::read_config(dir)?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| io_error(&lock_path, e))?;
+        // Regression (hostile review 2, stop 21): the lock was the file `lock`, opened by
+        // path (a symbolic link planted there was followed, creating or truncating its
+        // target) and replaceable: unlinked while held, the next opener locked a new file
+        // and two appenders signed two checkpoints of one size. The directory itself is
+        // locked now; only whoever can write its parent can replace it.
+        let lock = File::open(dir).map_err(|e| io_error(dir, e))?;
         match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
             Err(rustix::io::Errno::WOULDBLOCK) => return Err(LogError::Locked(dir.to_path_buf())),
-            Err(e) => return Err(io_error(&lock_path, e.into())),
+            Err(e) => return Err(io_error(dir, e.into())),
         }
         let vkey_path = dir.join(VKEY_FILE);
         let vkey_bytes = read_required(&vkey_path, 4096)?;

@@ -257,3 +257,35 @@ fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
     }
     found
 }
+
+/// Regression (hostile review 2, stop 21): the log's lock was the file `lock`, opened by
+/// path with create: a symbolic link there was followed (its target created or
+/// truncated), and unlinking it while one process held it let a second open the log and
+/// sign a checkpoint of the same size with another root. The directory itself is locked.
+#[test]
+fn the_lock_is_the_directory_itself_not_a_file_that_can_be_replaced_or_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("log");
+    log_of(&dir, 2);
+    let outside = tmp.path().join("outside");
+    std::fs::write(tmp.path().join("precious"), b"precious\n").unwrap();
+    let _ = std::fs::remove_file(dir.join("lock"));
+    std::os::unix::fs::symlink(&outside, dir.join("lock")).unwrap();
+    let first = LogDir::open(&dir).expect("open");
+    assert!(!outside.exists(), "opening followed a link at lock");
+    // Whatever is done to a `lock` file, a second opener is refused while the first holds
+    // the log.
+    std::fs::remove_file(dir.join("lock")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("precious"), dir.join("lock")).unwrap();
+    match LogDir::open(&dir) {
+        Err(LogError::Locked(path)) => assert_eq!(path, dir),
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a second opener got the log"),
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("precious")).unwrap(),
+        b"precious\n"
+    );
+    drop(first);
+    assert_eq!(LogDir::open(&dir).expect("reopen").size(), 2);
+}

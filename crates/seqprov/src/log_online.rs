@@ -291,6 +291,13 @@ pub struct OnlineCheck {
     pub untrusted_entries: Vec<ListedEntry>,
     /// Entries that are not seqprov log entries (counted, otherwise ignored).
     pub unreadable_entries: u64,
+    /// Custody entries of this seal, among `untrusted_entries`, signed by a `[[signer]]`
+    /// key revoked from a time on, that the bundle lacks or holds otherwise: possibly an
+    /// event signed before the revocation (a rollback), possibly one signed by whoever
+    /// took the key. The rule `log_revoked_signer_event` (exit 3), never an integrity
+    /// failure. (Reported through the rule failure, not as a report member.)
+    #[serde(skip)]
+    pub revoked_signer_events: Vec<Rollback>,
 }
 
 impl OnlineCheck {
@@ -319,7 +326,8 @@ impl OnlineCheck {
 
     /// The policy rules the check fails: `log_checkpoint_fresh` (the policy sets
     /// `max_checkpoint_age` and too few recent cosignatures were found), `one_seal_per_run`
-    /// (when `one_seal_per_run` and another seal of the run is logged) and
+    /// (when `one_seal_per_run` and another seal of the run is logged),
+    /// `log_revoked_signer_event` (for each of `revoked_signer_events`) and
     /// `log_receipt_required` (when `require_receipts` and the seal is not in the log).
     pub fn rule_failures(
         &self,
@@ -351,6 +359,13 @@ impl OnlineCheck {
                     ),
                 ));
             }
+        }
+        for possible in &self.revoked_signer_events {
+            failures.push(RuleFailure::new(
+                "log_revoked_signer_event",
+                &format!("custody event {}", possible.entry.covers),
+                format!("log {}: {}", self.origin, possible.detail),
+            ));
         }
         if require_receipts && !self.seal_logged {
             failures.push(RuleFailure::new(
@@ -595,6 +610,7 @@ pub fn check_online(url_or_dir: &str, bundle: &Bundle, trust: LogTrust<'_>) -> R
         other_seals: Vec::new(),
         untrusted_entries: Vec::new(),
         unreadable_entries: unreadable,
+        revoked_signer_events: Vec::new(),
     };
     let events = bundle.events.len() as u64;
     for (index, entry) in &entries {
@@ -608,48 +624,57 @@ pub fn check_online(url_or_dir: &str, bundle: &Bundle, trust: LogTrust<'_>) -> R
             }
             continue;
         }
-        // Regression (hostile review, stop 21): custody entries by a key revoked from a
-        // time on were only listed, so dropping an event that key signed before its
-        // revocation was not a rollback. The entry carries no time, so the log cannot
-        // say whether it was signed before: it is counted, and the finding says so.
-        let revoked_from = trust
-            .signers
-            .signer_revoked_from(&seqprov_format::KeyId(entry.signer));
-        if entry.kind == LogEntryKind::Custody && !trusted && revoked_from.is_none() {
-            check.untrusted_entries.push(listed.clone());
-            check.entries.push(listed);
-            continue;
-        }
-        let revoked_note = revoked_from.map_or(String::new(), |at| {
-            format!(
-                " (signed by key {}, revoked from {}: the log entry carries no time, so it \
-                 may be an event signed before the revocation)",
-                hex::encode(entry.signer),
-                seqprov_format::manifest::format_time(at)
-            )
-        });
-        match entry.kind {
-            LogEntryKind::Seal => check.seal_logged = true,
-            LogEntryKind::Custody if entry.covers == 0 || entry.covers > events => {
-                check.rollback.push(Rollback {
+        // What a custody entry of this seal shows about the bundle: a rollback when the
+        // bundle lacks the event or holds another one at that place.
+        let differs = |entry: &LogEntry| -> Option<String> {
+            if entry.covers == 0 || entry.covers > events {
+                return Some(format!(
+                    "custody event {} is in the log (entry {index}) but not in this bundle, \
+                     which has {events} custody events",
+                    entry.covers
+                ));
+            }
+            let raw = &bundle.events[(entry.covers - 1) as usize].raw;
+            let digest: [u8; 32] = Sha256::digest(raw).into();
+            (digest != entry.message).then(|| {
+                format!(
+                    "custody event {} in the log (entry {index}) is not this bundle's custody \
+                     event {}",
+                    entry.covers, entry.covers
+                )
+            })
+        };
+        if entry.kind == LogEntryKind::Custody && !trusted {
+            // Regression (hostile review, stop 21): custody entries by a key revoked from
+            // a time on were only listed, so dropping an event that key signed before its
+            // revocation verified (exit 0). The entry carries no time, and whoever took
+            // the key can log events too, so such an entry is neither ignored nor a
+            // rollback (exit 1): it fails the rule `log_revoked_signer_event` (exit 3).
+            let revoked_from = trust
+                .signers
+                .signer_revoked_from(&seqprov_format::KeyId(entry.signer));
+            if let (Some(at), Some(detail)) = (revoked_from, differs(entry)) {
+                check.revoked_signer_events.push(Rollback {
                     detail: format!(
-                        "custody event {} is in the log (entry {index}) but not in this \
-                         bundle, which has {events} custody events{revoked_note}",
-                        entry.covers
+                        "{detail}; it is signed by key {}, revoked from {}: the log entry \
+                         carries no time, so it may be an event signed before the revocation \
+                         (a rollback) or after it",
+                        hex::encode(entry.signer),
+                        seqprov_format::manifest::format_time(at)
                     ),
                     entry: listed.clone(),
                 });
             }
+            check.untrusted_entries.push(listed.clone());
+            check.entries.push(listed);
+            continue;
+        }
+        match entry.kind {
+            LogEntryKind::Seal => check.seal_logged = true,
             LogEntryKind::Custody => {
-                let raw = &bundle.events[(entry.covers - 1) as usize].raw;
-                let digest: [u8; 32] = Sha256::digest(raw).into();
-                if digest != entry.message {
+                if let Some(detail) = differs(entry) {
                     check.rollback.push(Rollback {
-                        detail: format!(
-                            "custody event {} in the log (entry {index}) is not this \
-                             bundle's custody event {}{revoked_note}",
-                            entry.covers, entry.covers
-                        ),
+                        detail,
                         entry: listed.clone(),
                     });
                 }

@@ -218,8 +218,13 @@ fn the_schema_knows_every_member_of_the_online_log_check() {
             detail: "y".into(),
         }],
         other_seals: vec![entry.clone()],
-        untrusted_entries: vec![entry],
+        untrusted_entries: vec![entry.clone()],
         unreadable_entries: 0,
+        // Reported as a rule failure, never as a member of `log_online`.
+        revoked_signer_events: vec![Rollback {
+            entry,
+            detail: "w".into(),
+        }],
     };
     let json = serde_json::to_value(&check).unwrap();
     let schema = report_schema();

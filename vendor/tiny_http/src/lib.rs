@@ -205,8 +205,8 @@ pub struct ServerLimits {
     pub connection_timeout: Option<Duration>,
     /// The most connections open at once; one more is answered `503` and closed at once.
     pub max_connections: usize,
-    /// seqprov patch: the most connections open at once from one IP address (a Unix socket
-    /// peer is not counted); one more from it is answered `503` and closed at once, so
+    /// seqprov patch: the most connections open at once from one IP address (IPv6: one /64,
+    /// [`connection_bucket`]; a Unix socket peer is not counted); one more from it is answered `503` and closed at once, so
     /// that one client cannot hold every connection.
     pub max_connections_per_ip: usize,
     /// The longest request line or header line in bytes (without CRLF); a longer
@@ -279,6 +279,23 @@ impl OpenConnection {
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.count.fetch_sub(1, AcqRel);
+    }
+}
+
+/// seqprov patch: what `max_connections_per_ip` counts connections by: an IPv4 address
+/// (an IPv4-mapped IPv6 address counts as its IPv4 address), or an IPv6 address's /64
+/// prefix (a client commonly holds a whole /64, so counting its addresses apart would not
+/// bound it).
+pub fn connection_bucket(ip: std::net::IpAddr) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv6Addr};
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(
+                u128::from(v6) & 0xffff_ffff_ffff_ffff_0000_0000_0000_0000,
+            )),
+        },
     }
 }
 
@@ -466,7 +483,7 @@ impl Server {
                 let from_ip = match peer {
                     Some(addr) => match OpenFromIp::try_new(
                         &open_per_ip,
-                        addr.ip(),
+                        connection_bucket(addr.ip()),
                         limits.max_connections_per_ip.max(1),
                     ) {
                         Some(slot) => Some(slot),
