@@ -640,3 +640,32 @@ fn browser_checks(addr: &str, run_id: &str) {
     assert!(out.status.success(), "browser checks failed");
     assert!(text.contains(" 0 failed"), "{text}");
 }
+
+/// Hostile review 2 (stop 21, F8): whoever can write the log directory could point
+/// `key_path` in `seqprov-log.toml` at another key file, and `log serve` signed with it.
+/// It now refuses to start unless the key is that of the log's `log.vkey`.
+#[test]
+fn log_serve_refuses_a_key_file_that_is_not_the_logs_key() {
+    let lab = lab();
+    let config_path = lab.log().join("seqprov-log.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let real = lab.dir().join("logkey.key");
+    let other = lab.dir().join("outsider.key");
+    let swapped = config.replace(real.to_str().unwrap(), other.to_str().unwrap());
+    assert_ne!(swapped, config);
+    std::fs::write(&config_path, swapped).unwrap();
+    let out = Command::cargo_bin("seqprov")
+        .unwrap()
+        .current_dir(lab.dir())
+        .args(["log", "serve", "log", "--listen", "127.0.0.1:0"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("outsider.key named in the log's config is not the key of its log.vkey"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

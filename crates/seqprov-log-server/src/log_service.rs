@@ -140,14 +140,27 @@ struct Service {
     body_deadline: Duration,
 }
 
-/// Loads the log's signing key named in its config, as a [`LogSigner`].
+/// Loads the log's signing key named in its config, as a [`LogSigner`]; it must be the
+/// key of the log's `log.vkey` (whoever can write the config could name another key file,
+/// spec/threat-model.md §4.4).
 pub fn load_log_signer(dir: &Path) -> Result<LogSigner, ServeError> {
     let config = LogDir::read_config(dir)?;
     let key = seqprov::PrivateKey::load(&config.key_path, seqprov::PermissionCheck::Strict)?;
-    Ok(LogSigner {
+    let signer = LogSigner {
         origin: config.origin,
         key: key.signing_key().clone(),
-    })
+    };
+    let vkey_path = dir.join(seqprov_log::log_dir::VKEY_FILE);
+    let published = seqprov_log::log_dir::read_regular(&vkey_path, 4096)?.unwrap_or_default();
+    if String::from_utf8_lossy(&published).trim_end_matches('\n') != signer.vkey() {
+        return Err(ServeError::Log(LogError::Verification(format!(
+            "{}: the key file {} named in the log's config is not the key of its {}",
+            dir.display(),
+            config.key_path.display(),
+            seqprov_log::log_dir::VKEY_FILE
+        ))));
+    }
+    Ok(signer)
 }
 
 /// The submission check of spec/log.md §5 with `--allow POLICY`.
