@@ -367,21 +367,26 @@ impl Witness {
             .trees
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let known = trees.get(origin).copied();
-        if let Ok(Some(tree)) = self
-            .read_state_locked(origin)
-            .map_err(|e| e.to_string())
-            .and_then(|on_disk| newest_tree(known, on_disk))
-        {
-            trees.insert(origin.to_owned(), tree);
+        if let Ok(_flock) = StateDirLock::acquire(&self.state_lock, &self.config.state_dir) {
+            let _ = self.stored_tree(&mut trees, origin);
         }
         trees.get(origin).copied()
     }
 
-    /// The state file of `origin`, read under the state directory's flock.
-    fn read_state_locked(&self, origin: &str) -> Result<Option<WitnessedTree>, LogError> {
-        let _flock = StateDirLock::acquire(&self.state_lock, &self.config.state_dir)?;
-        read_state(&state_path(&self.config.state_dir, origin))
+    /// The tree stored for `origin`: its state file read again (the caller holds the state
+    /// directory's flock) and checked against `trees` by [`newest_tree`], which is updated.
+    fn stored_tree(
+        &self,
+        trees: &mut HashMap<String, WitnessedTree>,
+        origin: &str,
+    ) -> Result<Option<WitnessedTree>, String> {
+        let on_disk =
+            read_state(&state_path(&self.config.state_dir, origin)).map_err(|e| e.to_string())?;
+        let stored = newest_tree(trees.get(origin).copied(), on_disk)?;
+        if let Some(tree) = stored {
+            trees.insert(origin.to_owned(), tree);
+        }
+        Ok(stored)
     }
 
     /// Handles one add-checkpoint body (already bounded) at POSIX `time`.
@@ -431,16 +436,10 @@ impl Witness {
             Ok(flock) => flock,
             Err(e) => return Answer::text(500, format!("the witness state cannot be locked: {e}")),
         };
-        let stored = match read_state(&state_path(&self.config.state_dir, &origin))
-            .map_err(|e| e.to_string())
-            .and_then(|on_disk| newest_tree(trees.get(&origin).copied(), on_disk))
-        {
+        let stored = match self.stored_tree(&mut trees, &origin) {
             Ok(stored) => stored,
             Err(e) => return Answer::text(500, format!("the witness state cannot be used: {e}")),
         };
-        if let Some(tree) = stored {
-            trees.insert(origin.clone(), tree);
-        }
         let stored_size = stored.map_or(0, |t| t.size);
         if request.old != stored_size {
             return Answer {

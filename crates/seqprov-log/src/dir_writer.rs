@@ -189,18 +189,6 @@ impl DirWriter {
         })
     }
 
-    /// Fsyncs a staged file, renames it into place and notes its directory for
-    /// [`DirWriter::sync`].
-    pub(crate) fn publish(&mut self, staged: StagedFile) -> Result<(), LogError> {
-        let dir_path = self.root.join(&staged.dir);
-        staged
-            .file
-            .sync_all()
-            .map_err(|e| io_error(&dir_path.join(&staged.temp), e))?;
-        drop(staged.file);
-        self.rename_into_place(&staged.dir, &staged.temp, &staged.name)
-    }
-
     /// Renames an already fsynced temporary file into place.
     fn rename_into_place(
         &mut self,
@@ -237,7 +225,7 @@ impl DirWriter {
     /// [`DirWriter::sync`]).
     pub(crate) fn write(&mut self, rel: &Path, bytes: &[u8]) -> Result<(), LogError> {
         let staged = self.stage(rel, bytes)?;
-        self.publish(staged)
+        self.publish_all(vec![staged])
     }
 
     /// Removes the file (or symbolic link) `rel` if it exists; whether it did. A missing
