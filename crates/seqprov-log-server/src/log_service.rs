@@ -56,7 +56,8 @@ pub type AdmitSubmission = dyn Fn(&[u8]) -> Result<Vec<u8>, Refusal> + Send + Sy
 pub type CosignCheckpoint = dyn FnMut(&[u8]) -> Vec<String> + Send;
 
 /// Asks `witnesses` (each with its tlog-witness URL) to cosign every new checkpoint of the
-/// log in `dir`, with a consistency proof read from the log's durable tiles; a witness
+/// log in `dir`, with a consistency proof read from the log's tiles (in place, and the batch
+/// durable in the journal, before a checkpoint is cosigned); a witness
 /// that fails is left out, and its old size is learned again from its 409 answer.
 pub fn witness_cosigner(dir: &Path, witnesses: Vec<WitnessEndpoint>) -> Box<CosignCheckpoint> {
     let public = dir.to_string_lossy().into_owned();
@@ -203,20 +204,20 @@ pub fn serve(
         .filter(|every| !every.is_zero() && options.cosign.is_some());
     let refresh_verifier = verifier.clone();
     let mut cosign = options.cosign;
-    let publish: sequencer::PublishCheckpoint = Box::new(move |size, root| {
-        let note = checkpoint::sign(&signer, size, root);
-        match cosign.as_mut() {
+    let publish = sequencer::PublishCheckpoint {
+        sign: Box::new(move |size, root| Ok(checkpoint::sign(&signer, size, root))),
+        cosign: Box::new(move |note| match cosign.as_mut() {
             Some(cosign) => {
-                let lines = cosign(&note);
+                let lines = cosign(note);
                 if lines.is_empty() {
-                    Ok(note)
+                    Ok(note.to_vec())
                 } else {
-                    checkpoint::add_signature_lines(&note, &lines)
+                    checkpoint::add_signature_lines(note, &lines)
                 }
             }
-            None => Ok(note),
-        }
-    });
+            None => Ok(note.to_vec()),
+        }),
+    };
     let commit_index = Arc::clone(&index);
     let witness_keys = options.witness_keys.clone();
     let on_commit: sequencer::OnCommit = Box::new(move |fresh, note| {
@@ -364,7 +365,7 @@ fn republish_cosigned(
             .and_then(|opened| opened.witnesses.iter().map(|(_, t)| *t).max())
     };
     let old = log.checkpoint().to_vec();
-    let Ok(fresh) = publish(log.size(), &log.root_hash()) else {
+    let Ok(fresh) = publish.publish(log.size(), &log.root_hash()) else {
         return;
     };
     let Ok(note) = witness_push::carry_over_cosignatures(&old, &fresh, witness_keys) else {

@@ -1,8 +1,8 @@
 //! Group commit (spec/log.md §3): request threads hand each checked entry to one
 //! sequencer thread over a bounded channel; the sequencer takes everything pending (at
-//! most [`MAX_BATCH`] entries), appends it with one [`LogDir::append`] (tiles durable,
-//! checkpoint signed, cosigned and durable) and only then answers every waiter with its
-//! entry's index. The same entry submitted twice, in one batch or in two, is one entry.
+//! most [`MAX_BATCH`] entries), appends it with one [`LogDir::append_cosigned`] (checkpoint
+//! signed, batch durable in the journal, tiles in place, checkpoint cosigned and in place)
+//! and only then answers every waiter with its entry's index. The same entry submitted twice, in one batch or in two, is one entry.
 //! A [`LogTask`] (publishing the checkpoint again with fresh cosignatures) runs on the same
 //! thread between two batches.
 
@@ -20,9 +20,28 @@ pub const MAX_BATCH: usize = 4096;
 /// How many submissions may wait for the sequencer before request threads block.
 pub const QUEUE_DEPTH: usize = 2 * MAX_BATCH;
 
-/// Makes the published checkpoint for a new tree (size, root): signs it and adds witness
-/// cosignatures ([`LogDir::append`]'s `publish`).
-pub type PublishCheckpoint = Box<dyn FnMut(u64, &Hash) -> Result<Vec<u8>, LogError> + Send>;
+/// Signs the checkpoint of a new tree (size, root) with the log key.
+pub type SignCheckpoint = Box<dyn FnMut(u64, &Hash) -> Result<Vec<u8>, LogError> + Send>;
+
+/// Adds witness cosignatures to a log-signed checkpoint note.
+pub type CosignCheckpoint = Box<dyn FnMut(&[u8]) -> Result<Vec<u8>, LogError> + Send>;
+
+/// How the sequencer makes a published checkpoint: signed, then (once the batch is
+/// durable) cosigned.
+pub struct PublishCheckpoint {
+    /// Signs a new tree's checkpoint.
+    pub sign: SignCheckpoint,
+    /// Adds witness cosignatures to it.
+    pub cosign: CosignCheckpoint,
+}
+
+impl PublishCheckpoint {
+    /// The signed and cosigned checkpoint of the tree (size, root).
+    pub fn publish(&mut self, size: u64, root: &Hash) -> Result<Vec<u8>, LogError> {
+        let note = (self.sign)(size, root)?;
+        (self.cosign)(&note)
+    }
+}
 
 /// Told of every batch once it is published: the entries new to the log with their
 /// indexes (duplicates left out) and the published checkpoint.
@@ -176,15 +195,16 @@ fn commit(
             Err(poisoned) => poisoned.into_inner(),
         };
         let old_size = dir.size();
-        dir.append(&distinct, &mut **publish).inspect(|indexes| {
-            let fresh: Vec<(u64, Vec<u8>)> = indexes
-                .iter()
-                .zip(&distinct)
-                .filter(|(index, _)| **index >= old_size)
-                .map(|(index, entry)| (*index, entry.clone()))
-                .collect();
-            on_commit(&fresh, dir.checkpoint());
-        })
+        dir.append_cosigned(&distinct, &mut *publish.sign, &mut *publish.cosign)
+            .inspect(|indexes| {
+                let fresh: Vec<(u64, Vec<u8>)> = indexes
+                    .iter()
+                    .zip(&distinct)
+                    .filter(|(index, _)| **index >= old_size)
+                    .map(|(index, entry)| (*index, entry.clone()))
+                    .collect();
+                on_commit(&fresh, dir.checkpoint());
+            })
     };
     match outcome {
         Ok(indexes) => {

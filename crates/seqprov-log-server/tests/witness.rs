@@ -425,12 +425,16 @@ fn a_log_dir_publishes_checkpoints_cosigned_by_a_live_witness() {
             .map(|i| format!("entry {i}").into_bytes())
             .collect();
         next += batch;
-        let mut publish = |size: u64, root: &Hash| {
-            let note = checkpoint::sign(&setup.log, size, root);
-            let lines = pusher.cosign(&note);
-            checkpoint::add_signature_lines(&note, &lines)
+        // Cosigned once the batch is journaled and its tiles are in place (the witness
+        // is sent a proof read from them).
+        let mut sign = |size: u64, root: &Hash| Ok(checkpoint::sign(&setup.log, size, root));
+        let mut cosign = |note: &[u8]| {
+            let lines = pusher.cosign(note);
+            checkpoint::add_signature_lines(note, &lines)
         };
-        log_dir.append(&entries, &mut publish).expect("append");
+        log_dir
+            .append_cosigned(&entries, &mut sign, &mut cosign)
+            .expect("append");
         assert!(pusher.failures().is_empty(), "{:?}", pusher.failures());
         let opened = checkpoint::open(
             log_dir.checkpoint(),

@@ -221,6 +221,63 @@ impl DirWriter {
         Ok(())
     }
 
+    /// Renames every staged file into place without fsyncing it: for files whose content
+    /// is durable elsewhere (the log's journal) until [`DirWriter::sync_filesystem`].
+    pub(crate) fn rename_all(&mut self, staged: Vec<StagedFile>) -> Result<(), LogError> {
+        for file in staged {
+            drop(file.file);
+            self.rename_into_place(&file.dir, &file.temp, &file.name)?;
+        }
+        Ok(())
+    }
+
+    /// Opens the existing regular file `rel` for appending, never through a symbolic link
+    /// (a link, FIFO or anything but a regular file there is an error).
+    pub(crate) fn open_append(&mut self, rel: &Path) -> Result<File, LogError> {
+        let (dir, name) = split(rel)?;
+        let path = self.root.join(rel);
+        let dir_fd = self
+            .open_dir(&dir, false)?
+            .ok_or_else(|| io_error(&path, std::io::ErrorKind::NotFound.into()))?;
+        let fd = rustix::fs::openat(
+            dir_fd,
+            &name,
+            OFlags::WRONLY | OFlags::APPEND | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            Errno::LOOP => io_error(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "is a symbolic link, not a regular file (refused)",
+                ),
+            ),
+            e => errno_error(&path, e),
+        })?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| errno_error(&path, e))?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+            return Err(io_error(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "is not a regular file (refused)",
+                ),
+            ));
+        }
+        rustix::fs::fcntl_setfl(&fd, OFlags::APPEND).map_err(|e| errno_error(&path, e))?;
+        Ok(File::from(fd))
+    }
+
+    /// Makes everything written under the root durable with one `syncfs(2)` of its file
+    /// system (file contents, renames and directories alike), and forgets the directories
+    /// changed so far (they are durable too).
+    pub(crate) fn sync_filesystem(&mut self) -> Result<(), LogError> {
+        rustix::fs::syncfs(&self.dirs[Path::new("")]).map_err(|e| errno_error(&self.root, e))?;
+        self.changed.clear();
+        Ok(())
+    }
+
     /// Writes the file `rel` durably: staged, fsynced, renamed (its directory is fsynced by
     /// [`DirWriter::sync`]).
     pub(crate) fn write(&mut self, rel: &Path, bytes: &[u8]) -> Result<(), LogError> {

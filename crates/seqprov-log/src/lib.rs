@@ -10,6 +10,7 @@
 //! - [`note_keys`]: log and witness keys, vkeys, note and `cosignature/v1` signatures.
 //! - [`checkpoint`]: signed-note checkpoints: making, cosigning, opening.
 //! - [`proof_text`]: `c2sp.org/tlog-proof@v1` receipts.
+//! - [`journal`]: the append journal that makes a batch durable with one `fdatasync`.
 //! - [`log_dir`]: a log on disk: init, lock, group-commit append, recovery, proofs.
 //! - `dir_writer` (private): writing and removing files under a log directory through
 //!   opened directory handles, never through a symbolic link.
@@ -19,6 +20,7 @@ pub mod checkpoint;
 mod dir_writer;
 pub mod entry_bundle;
 pub mod error;
+pub mod journal;
 pub mod log_dir;
 pub mod merkle;
 pub mod note_keys;

@@ -25,12 +25,25 @@ fn signer() -> LogSigner {
 /// A log of `n` entries in `dir`.
 fn log_of(dir: &Path, n: u64) {
     LogDir::init(dir, ORIGIN, &signer().key, Path::new("log.key")).expect("init");
-    let mut log = LogDir::open(dir).expect("open");
+    let mut log = open_log(dir).expect("open");
     let entries: Vec<Vec<u8>> = (0..n).map(|i| format!("entry {i}").into_bytes()).collect();
     log.append(&entries, &mut |size, root| {
         Ok(checkpoint::sign(&signer(), size, root))
     })
     .expect("append");
+}
+
+/// Opens the log, waiting out a lock that a child process of a concurrent test (`mkfifo`)
+/// holds for a moment: a child inherits the directory handle, and with it the flock, until
+/// it execs.
+fn open_log(dir: &Path) -> Result<LogDir, LogError> {
+    for _ in 0..200 {
+        match LogDir::open(dir) {
+            Err(LogError::Locked(_)) => std::thread::sleep(Duration::from_millis(10)),
+            other => return other,
+        }
+    }
+    LogDir::open(dir)
 }
 
 fn mkfifo(path: &Path) {
@@ -54,7 +67,7 @@ fn within_10s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
 
 fn open_error(dir: &Path) -> String {
     let dir = dir.to_path_buf();
-    match within_10s(move || LogDir::open(&dir).map(|_| ())) {
+    match within_10s(move || open_log(&dir).map(|_| ())) {
         Ok(()) => panic!("the log opened"),
         Err(e) => e.to_string(),
     }
@@ -77,7 +90,7 @@ fn a_fifo_as_the_checkpoint_is_an_error_not_a_hang() {
 fn a_fifo_as_a_tile_is_an_error_not_a_hang_when_opening_or_serving() {
     let tmp = tempfile::tempdir().unwrap();
     log_of(tmp.path(), 3);
-    let log = LogDir::open(tmp.path()).expect("open");
+    let log = open_log(tmp.path()).expect("open");
     let tile = tmp.path().join("public/tile/entries/000.p/3");
     assert!(tile.is_file());
     mkfifo(&tile);
@@ -138,7 +151,7 @@ fn stale_temporary_files_of_the_writer_are_removed_on_open_and_nothing_else() {
     std::fs::create_dir(public.join("tile/.5.tmp")).unwrap();
     std::os::unix::fs::symlink("index.html", public.join(".7.tmp")).unwrap();
 
-    let log = LogDir::open(tmp.path()).expect("open");
+    let log = open_log(tmp.path()).expect("open");
     assert_eq!(log.size(), 300);
     for name in own {
         assert!(!public.join(name).exists(), "{name} was left");
@@ -160,7 +173,7 @@ fn a_symbolic_link_at_a_temporary_name_is_replaced_never_written_through() {
     log_of(&dir, 5);
     let victims = tmp.path().join("victims");
     std::fs::create_dir(&victims).unwrap();
-    let mut log = LogDir::open(&dir).expect("open");
+    let mut log = open_log(&dir).expect("open");
     // Planted after the log was opened (opening removes stale temporary names), where
     // the next append writes its checkpoint and its partial entry bundle of 6.
     let planted = [
@@ -187,7 +200,7 @@ fn a_symbolic_link_at_a_temporary_name_is_replaced_never_written_through() {
     }
     assert!(dir.join("public/tile/entries/000.p/6").is_file());
     drop(log);
-    assert_eq!(LogDir::open(&dir).expect("reopen").size(), 6);
+    assert_eq!(open_log(&dir).expect("reopen").size(), 6);
 }
 
 /// Regression (hostile review, stop 21): a directory under `public/` replaced by a symbolic
@@ -207,7 +220,7 @@ fn a_symbolic_link_in_place_of_a_tile_directory_is_refused_and_nothing_written_t
 
     // Swapped while the log is open: the append is refused, nothing lands outside, the
     // published size stays.
-    let mut log = LogDir::open(&dir).expect("open");
+    let mut log = open_log(&dir).expect("open");
     std::fs::rename(dir.join("public/tile/entries"), &outside).unwrap();
     std::os::unix::fs::symlink(&outside, dir.join("public/tile/entries")).unwrap();
     let before = listing(&outside);
@@ -271,7 +284,7 @@ fn the_lock_is_the_directory_itself_not_a_file_that_can_be_replaced_or_followed(
     std::fs::write(tmp.path().join("precious"), b"precious\n").unwrap();
     let _ = std::fs::remove_file(dir.join("lock"));
     std::os::unix::fs::symlink(&outside, dir.join("lock")).unwrap();
-    let first = LogDir::open(&dir).expect("open");
+    let first = open_log(&dir).expect("open");
     assert!(!outside.exists(), "opening followed a link at lock");
     // Whatever is done to a `lock` file, a second opener is refused while the first holds
     // the log.
@@ -287,5 +300,5 @@ fn the_lock_is_the_directory_itself_not_a_file_that_can_be_replaced_or_followed(
         b"precious\n"
     );
     drop(first);
-    assert_eq!(LogDir::open(&dir).expect("reopen").size(), 2);
+    assert_eq!(open_log(&dir).expect("reopen").size(), 2);
 }
