@@ -108,6 +108,7 @@ fn event_submission(bundle: &Bundle, key: &PrivateKey, note: &str) -> Vec<u8> {
         seal: bundle.seal.raw.clone(),
         event: Some(raw),
         token: None,
+        chain: Vec::new(),
     }
     .encode()
 }
@@ -117,6 +118,7 @@ fn seal_submission(bundle: &Bundle) -> Vec<u8> {
         seal: bundle.seal.raw.clone(),
         event: None,
         token: None,
+        chain: Vec::new(),
     }
     .encode()
 }

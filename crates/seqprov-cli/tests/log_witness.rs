@@ -422,6 +422,7 @@ fn log_serve_with_witness_publishes_cosigned_checkpoints_and_pull_reads_it_over_
         seal: bundle.seal.raw.clone(),
         event: None,
         token: None,
+        chain: Vec::new(),
     }
     .encode();
     let mut response = agent

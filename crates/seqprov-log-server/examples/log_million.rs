@@ -156,6 +156,7 @@ fn main() {
                         seal: bundle.seal.raw.clone(),
                         event: Some(raw),
                         token: None,
+                        chain: Vec::new(),
                     }
                     .encode();
                     let mut request = format!(

@@ -42,6 +42,9 @@ pub struct Submission {
     pub event: Option<Vec<u8>>,
     /// A DER TimeStampToken over the event if present, else over the seal.
     pub token: Option<Vec<u8>>,
+    /// With an event of `seq` ≥ 2: the custody events `1..seq` before it, their COSE_Sign1
+    /// bytes in order, which link it to the seal (`prev`); empty otherwise.
+    pub chain: Vec<Vec<u8>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -55,6 +58,8 @@ struct Wire {
     event: Option<Vec<u8>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "serde_bytes")]
     token: Option<Vec<u8>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chain: Option<Vec<serde_bytes::ByteBuf>>,
 }
 
 /// Why a log refuses a submission: an HTTP status (400 malformed, 403 signer not
@@ -110,6 +115,12 @@ impl Submission {
             seal: self.seal.clone(),
             event: self.event.clone(),
             token: self.token.clone(),
+            chain: (!self.chain.is_empty()).then(|| {
+                self.chain
+                    .iter()
+                    .map(|e| serde_bytes::ByteBuf::from(e.clone()))
+                    .collect()
+            }),
         };
         let value = Value::serialized(&wire).expect("submissions always serialise");
         cbor::encode(value).expect("submissions contain no floats or duplicate keys")
@@ -151,6 +162,12 @@ impl Submission {
             seal: wire.seal,
             event: wire.event,
             token: wire.token,
+            chain: wire
+                .chain
+                .unwrap_or_default()
+                .into_iter()
+                .map(serde_bytes::ByteBuf::into_vec)
+                .collect(),
         };
         if submission.encode() != bytes {
             return Err(bad_request(
@@ -295,10 +312,15 @@ pub fn check_submission(
     let (kind, covers, signed) = match &submission.event {
         None => (LogEntryKind::Seal, 0, None),
         Some(raw) => {
-            let event = check_event(raw, &seal, &payload)?;
+            let event = check_event(raw, &submission.chain, &seal, &payload)?;
             (LogEntryKind::Custody, event.1, Some(event))
         }
     };
+    if signed.is_none() && !submission.chain.is_empty() {
+        return Err(bad_request(
+            "the submission has a chain of events but no event",
+        ));
+    }
     let (covered_raw, signer) = match &signed {
         None => (&seal.raw, seal.key_id),
         Some((event, _)) => (&event.raw, event.key_id),
@@ -327,34 +349,15 @@ pub fn check_submission(
     Ok(entry_of(kind, logged, signer, &seal.raw, covers, &run))
 }
 
-/// Decode and check a custody event of a submission against its seal; returns it and
-/// its `seq`.
+/// Decode and check a custody event of a submission against its seal, with the events
+/// before it (`chain`) when its `seq` is 2 or more; returns it and its `seq`.
 fn check_event(
     raw: &[u8],
+    chain: &[Vec<u8>],
     seal: &SignedMessage,
     payload: &SealPayload,
 ) -> std::result::Result<(SignedMessage, u64), SubmissionRefusal> {
-    if raw.len() > seqprov_format::bundle::MAX_EVENT_BYTES {
-        return Err(bad_request(format!(
-            "the custody event is {} bytes, more than {}",
-            raw.len(),
-            seqprov_format::bundle::MAX_EVENT_BYTES
-        )));
-    }
-    let (_, used) =
-        cbor::decode_canonical(raw).map_err(|e| bad_request(format!("the custody event: {e}")))?;
-    if used != raw.len() {
-        return Err(bad_request("the custody event is followed by more bytes"));
-    }
-    let event = cose::parse(raw).map_err(|e| bad_request(format!("the custody event: {e}")))?;
-    if event.content_type != EVENT_CONTENT_TYPE {
-        return Err(bad_request(format!(
-            "the event's content type is {:?}, not a custody event",
-            event.content_type
-        )));
-    }
-    let body = EventPayload::from_cbor(event.payload())
-        .map_err(|e| bad_request(format!("the custody event's payload: {e}")))?;
+    let (event, body) = decode_event(raw, "the custody event")?;
     let key = PublicKey::from_bytes(&body.signer.public_key.0)
         .map_err(|e| unverified(format!("the custody event's key: {e}")))?;
     event.verify(key.verifying_key()).map_err(|e| {
@@ -367,12 +370,67 @@ fn check_event(
             "the custody event does not belong to its seal (its root is another seal's)",
         ));
     }
-    if body.seq == 1 && body.prev.0 != seal_digest(&seal.raw) {
-        return Err(unverified(
-            "the custody event does not belong to its seal (event 1 does not link to it)",
-        ));
+    // Regression (hostile review 2, stop 21, F7): an event of seq >= 2 was tied to its seal
+    // by the root alone. Seals of the same data share a root, so anyone could log a real
+    // event of one seal's history under another seal, and that seal's honest bundles then
+    // failed `verify --log` as rolled back. Now the chain of `prev` links must lead from
+    // the event back to this seal.
+    if chain.len() as u64 != body.seq.saturating_sub(1) {
+        return Err(unverified(format!(
+            "the custody event has seq {} and needs the {} events before it (chain), not {}",
+            body.seq,
+            body.seq.saturating_sub(1),
+            chain.len()
+        )));
+    }
+    let mut expected_prev = seal_digest(&seal.raw);
+    for (k, link_raw) in chain.iter().enumerate() {
+        let (_, link) = decode_event(link_raw, "an event of the chain")?;
+        if link.seq != k as u64 + 1 || link.prev.0 != expected_prev || link.root != payload.root {
+            return Err(unverified(format!(
+                "the custody event does not belong to its seal (event {} of the chain does not link to it)",
+                k + 1
+            )));
+        }
+        expected_prev = message_digest(link_raw);
+    }
+    if body.prev.0 != expected_prev {
+        return Err(unverified(format!(
+            "the custody event does not belong to its seal (event {} does not link to it)",
+            body.seq
+        )));
     }
     Ok((event, body.seq))
+}
+
+/// Decodes one custody event: at most `MAX_EVENT_BYTES`, one canonical COSE_Sign1 of the
+/// event content type whose payload decodes (400 otherwise). Its signature is not checked
+/// here.
+fn decode_event(
+    raw: &[u8],
+    what: &str,
+) -> std::result::Result<(SignedMessage, EventPayload), SubmissionRefusal> {
+    if raw.len() > seqprov_format::bundle::MAX_EVENT_BYTES {
+        return Err(bad_request(format!(
+            "{what} is {} bytes, more than {}",
+            raw.len(),
+            seqprov_format::bundle::MAX_EVENT_BYTES
+        )));
+    }
+    let (_, used) = cbor::decode_canonical(raw).map_err(|e| bad_request(format!("{what}: {e}")))?;
+    if used != raw.len() {
+        return Err(bad_request(format!("{what} is followed by more bytes")));
+    }
+    let event = cose::parse(raw).map_err(|e| bad_request(format!("{what}: {e}")))?;
+    if event.content_type != EVENT_CONTENT_TYPE {
+        return Err(bad_request(format!(
+            "{what}: its content type is {:?}, not a custody event's",
+            event.content_type
+        )));
+    }
+    let body = EventPayload::from_cbor(event.payload())
+        .map_err(|e| bad_request(format!("{what}: its payload: {e}")))?;
+    Ok((event, body))
 }
 
 /// One submission a bundle's message or timestamp record needs, with its entry and the
@@ -419,12 +477,21 @@ pub fn submissions_of_bundle(path: &Path) -> Result<Vec<PendingSubmission>> {
             .filter(|r| r.covers == entry.covers && r.entry == encoded)
             .map(|r| receipt_origin(&r.proof))
             .collect();
+        // An event of seq >= 2 goes with the events before it, which link it to the seal.
+        let chain = match &event {
+            Some(_) => bundle.events[..(entry.covers as usize).saturating_sub(1)]
+                .iter()
+                .map(|m| m.raw.clone())
+                .collect(),
+            None => Vec::new(),
+        };
         out.push(PendingSubmission {
             covers: entry.covers,
             submission: Submission {
                 seal: seal.clone(),
                 event,
                 token,
+                chain,
             },
             entry,
             logged_by,
@@ -453,6 +520,7 @@ mod tests {
             seal: vec![1, 2, 3],
             event: None,
             token: Some(vec![4]),
+            chain: Vec::new(),
         };
         assert_eq!(Submission::decode(&sub.encode()).unwrap(), sub);
         assert_eq!(Submission::decode(b"garbage").unwrap_err().status, 400);

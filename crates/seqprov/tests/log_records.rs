@@ -41,10 +41,18 @@ struct Lab {
 }
 
 fn new_lab(seed: u8) -> Lab {
+    lab_of(seed, true)
+}
+
+/// A lab whose folder holds one FASTQ file, or (`with_file` false) nothing: seals of empty
+/// folders share the root of the empty tree.
+fn lab_of(seed: u8, with_file: bool) -> Lab {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("run");
     fs::create_dir(&dir).unwrap();
-    fs::write(dir.join("a.fastq"), b"@r1\nACGT\n+\nIIII\n").unwrap();
+    if with_file {
+        fs::write(dir.join("a.fastq"), b"@r1\nACGT\n+\nIIII\n").unwrap();
+    }
     let core = PrivateKey::from_seed(&[seed; 32], Some("Core".into()));
     let qc = PrivateKey::from_seed(&[seed + 1; 32], Some("QC".into()));
     let sealed =
@@ -149,6 +157,7 @@ fn forged_foreign_unlisted_and_garbage_submissions_are_refused_with_their_status
         seal: pending[0].submission.seal.clone(),
         event: theirs[1].submission.event.clone(),
         token: None,
+        chain: Vec::new(),
     };
     let refusal = check_submission(&foreign, None).unwrap_err();
     assert_eq!(refusal.status, 422, "{refusal}");
@@ -171,13 +180,86 @@ fn forged_foreign_unlisted_and_garbage_submissions_are_refused_with_their_status
         seal: b"not a seal".to_vec(),
         event: None,
         token: None,
+        chain: Vec::new(),
     };
     assert_eq!(check_submission(&garbage, None).unwrap_err().status, 400);
     let bad_token = Submission {
         token: Some(vec![0x30, 0x00]),
+        chain: Vec::new(),
         ..pending[0].submission.clone()
     };
     assert_eq!(check_submission(&bad_token, None).unwrap_err().status, 422);
+}
+
+/// Regression (hostile review 2, stop 21, F7): a custody event of seq >= 2 was tied to its
+/// seal by the root alone, so a real event of one seal's history could be logged under
+/// another seal of the same data (same root) by anyone, and that seal's honest bundles then
+/// failed `verify --log` as rolled back. Its `prev` chain must now lead to the seal.
+#[test]
+fn an_event_of_another_seal_of_the_same_data_is_refused_without_its_own_chain() {
+    let lab = lab_of(0x81, false);
+    let twin = lab_of(0x91, false);
+    let ours = seqprov::read_bundle(&lab.bundle).unwrap();
+    let theirs = seqprov::read_bundle(&twin.bundle).unwrap();
+    assert_eq!(
+        ours.payload.root, theirs.payload.root,
+        "the same data, one root"
+    );
+    assert_ne!(ours.seal.raw, theirs.seal.raw);
+    let their_pending = submissions_of_bundle(&twin.bundle).unwrap();
+    let their_event_2 = their_pending[2].submission.clone();
+    assert_eq!(their_event_2.chain.len(), 1, "event 2 goes with event 1");
+    assert!(check_submission(&their_event_2, None).is_ok());
+    // Their event 2 under our seal: with no chain, with their chain, with ours.
+    let our_event_1 = ours.events[0].raw.clone();
+    for (chain, expected) in [
+        (vec![], "needs the 1 events before it (chain), not 0"),
+        (
+            their_event_2.chain.clone(),
+            "event 1 of the chain does not link to it",
+        ),
+        (vec![our_event_1.clone()], "event 2 does not link to it"),
+        (
+            vec![our_event_1.clone(), our_event_1.clone()],
+            "needs the 1 events before it (chain), not 2",
+        ),
+    ] {
+        let replayed = Submission {
+            seal: ours.seal.raw.clone(),
+            chain,
+            ..their_event_2.clone()
+        };
+        let refusal =
+            check_submission(&Submission::decode(&replayed.encode()).unwrap(), None).unwrap_err();
+        assert_eq!(refusal.status, 422, "{refusal}");
+        assert!(refusal.reason.contains(expected), "{expected}: {refusal}");
+    }
+    // A chain with no event is malformed; a chain member that is not an event too.
+    let seal_only = Submission {
+        chain: vec![our_event_1],
+        ..submissions_of_bundle(&lab.bundle).unwrap()[0]
+            .submission
+            .clone()
+    };
+    assert_eq!(check_submission(&seal_only, None).unwrap_err().status, 400);
+    let mut garbage_link = submissions_of_bundle(&lab.bundle).unwrap()[2]
+        .submission
+        .clone();
+    garbage_link.chain[0] = b"not an event".to_vec();
+    let refusal = check_submission(&garbage_link, None).unwrap_err();
+    assert_eq!(refusal.status, 400, "{refusal}");
+    assert!(
+        refusal.reason.starts_with("an event of the chain"),
+        "{refusal}"
+    );
+    // A chain present but empty is not the single encoding: 400.
+    let mut body = submissions_of_bundle(&lab.bundle).unwrap()[1]
+        .submission
+        .encode();
+    assert_eq!(body[0], 0xa4, "a map of four fields");
+    body[0] = 0xa5;
+    body.extend_from_slice(b"\x65chain\x80");
+    assert_eq!(Submission::decode(&body).unwrap_err().status, 400);
 }
 
 #[test]
