@@ -137,6 +137,10 @@ impl Drop for Server {
 }
 
 fn serve(log: &Path, extra: &[&str]) -> Server {
+    serve_with_stderr(log, extra, Stdio::inherit())
+}
+
+fn serve_with_stderr(log: &Path, extra: &[&str], stderr: Stdio) -> Server {
     let mut child = Process::new(assert_cmd::cargo::cargo_bin("seqprov"))
         .arg("log")
         .arg("serve")
@@ -145,7 +149,7 @@ fn serve(log: &Path, extra: &[&str]) -> Server {
         .args(extra)
         .current_dir(log.parent().unwrap())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -569,6 +573,61 @@ fn load(clients: usize, each: usize) {
     let (_, note) = get(&server.addr, "/checkpoint");
     let (_, _, root) = checkpoint::parse_unverified(&note).unwrap();
     check_all_present(&lab.log(), size, &root, &all);
+}
+
+/// An append that fails once its batch is in the journal (here the entry-bundle directory
+/// is swapped for a symbolic link under the running server) stops the service with exit 2
+/// and one line, so that its supervisor starts it again; started again, the log replays
+/// the journal and publishes the batch.
+#[test]
+fn a_storage_failure_after_the_journal_stops_the_server_and_a_restart_replays_it() {
+    let lab = lab();
+    let mut server = serve_with_stderr(&lab.log(), &[], Stdio::piped());
+    assert_eq!(post(&server.addr, &seal_submission(&lab.bundle)).0, 200);
+    let entries = lab.log().join("public/tile/entries");
+    let aside = lab.dir().join("aside");
+    std::fs::rename(&entries, &aside).unwrap();
+    std::os::unix::fs::symlink(&aside, &entries).unwrap();
+    let before = std::fs::read_dir(aside.join("000.p")).unwrap().count();
+    let event = event_submission(&lab.bundle, &lab.core, "during the failure");
+    let (status, body) = post(&server.addr, &event);
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("stopped appending"), "{body}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the log stopped appending after a storage error (start it again to recover)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(aside.join("000.p")).unwrap().count(),
+        before,
+        "a tile was written through the link"
+    );
+    // Put back and started again: the journaled event is published.
+    std::fs::remove_file(&entries).unwrap();
+    std::fs::rename(&aside, &entries).unwrap();
+    let again = serve(&lab.log(), &[]);
+    assert_eq!(tree_size(&again.addr), 2);
+    let (status, receipt) = post(&again.addr, &event);
+    assert_eq!(status, 200);
+    assert_eq!(check_receipt(&receipt, &entry_of(&event)).0, 1);
 }
 
 #[test]

@@ -124,6 +124,11 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// An append failed once its batch was (or may have been) in the log's journal: the
+    /// service stopped, so that a supervisor starts it again and opening the log replays
+    /// the journal.
+    #[error("the log stopped appending after a storage error (start it again to recover): {0}")]
+    Stopped(String),
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -300,7 +305,27 @@ pub fn serve(
         handle.take();
     }
     let _ = sequencer_thread.join();
-    Ok(())
+    let stopped = match service.log.read() {
+        Ok(log) => log.stopped().map(str::to_owned),
+        Err(poisoned) => poisoned.into_inner().stopped().map(str::to_owned),
+    };
+    match stopped {
+        Some(why) => Err(ServeError::Stopped(why)),
+        None => Ok(()),
+    }
+}
+
+/// A 500 answer that names what failed but not why (the cause, which may name the
+/// server's paths, goes to standard error only).
+fn internal_error(what: &str, cause: &dyn std::fmt::Display) -> Reply {
+    eprintln!(
+        "seqprov log serve: {what}: {}",
+        cause.to_string().escape_debug()
+    );
+    Reply::text(
+        500,
+        &format!("internal error: {what} (see the server's log)"),
+    )
 }
 
 /// Keeps the published checkpoint's cosignatures fresh while no entries arrive
@@ -556,7 +581,7 @@ fn published_file(rel: &str, service: &Service) -> Reply {
             }
         }
         Ok(None) => Reply::text(404, "no such file in the log"),
-        Err(e) => Reply::text(500, &format!("reading the log: {e}")),
+        Err(e) => internal_error("reading the log", &e),
     }
 }
 
@@ -645,7 +670,23 @@ fn add(request: &mut Request, service: &Service) -> Reply {
     let index = match handle.append(entry) {
         Ok(index) => index,
         Err(SequencerError::Stopped) => return Reply::text(503, "the log is shutting down"),
-        Err(e) => return Reply::text(500, &e.to_string()),
+        Err(e) => {
+            let stopped = match service.log.read() {
+                Ok(log) => log.stopped().is_some(),
+                Err(poisoned) => poisoned.into_inner().stopped().is_some(),
+            };
+            if stopped {
+                // Fail-stop: the service ends (exit status 2) so that a supervisor starts
+                // it again, which replays the journal.
+                service.stop.store(true, Ordering::Relaxed);
+                eprintln!("seqprov log serve: {}", e.to_string().escape_debug());
+                return Reply::text(
+                    503,
+                    "the log stopped appending after a storage error and is stopping; it appends again once started again",
+                );
+            }
+            return internal_error("appending", &e);
+        }
     };
     let log = match service.log.read() {
         Ok(log) => log,
@@ -659,6 +700,6 @@ fn add(request: &mut Request, service: &Service) -> Reply {
             cache: Some("no-store"),
             csp: false,
         },
-        Err(e) => Reply::text(500, &format!("making the receipt: {e}")),
+        Err(e) => internal_error("making the receipt", &e),
     }
 }

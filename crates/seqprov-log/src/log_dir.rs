@@ -807,6 +807,12 @@ impl LogDir {
         self.writer.sync()
     }
 
+    /// Why appending stopped, if it did: an append failed once its batch was (or may
+    /// have been) journaled, and the log appends again only once it is opened again.
+    pub fn stopped(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
     /// The log directory.
     pub fn root(&self) -> &Path {
         &self.root
