@@ -232,7 +232,8 @@ impl DirWriter {
     }
 
     /// Opens the existing regular file `rel` for appending, never through a symbolic link
-    /// (a link, FIFO or anything but a regular file there is an error).
+    /// or a hard link (a link, FIFO, anything but a regular file, or a file with another
+    /// name there is an error).
     pub(crate) fn open_append(&mut self, rel: &Path) -> Result<File, LogError> {
         let (dir, name) = split(rel)?;
         let path = self.root.join(rel);
@@ -262,6 +263,20 @@ impl DirWriter {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     "is not a regular file (refused)",
+                ),
+            ));
+        }
+        // A hard link has another name, possibly outside the log directory: appending
+        // would write there too.
+        if stat.st_nlink != 1 {
+            return Err(io_error(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "has {} names (a hard link), not a file of the log's own (refused)",
+                        stat.st_nlink
+                    ),
                 ),
             ));
         }

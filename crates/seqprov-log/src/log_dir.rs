@@ -202,6 +202,9 @@ pub struct LogDir {
     root: PathBuf,
     public: PathBuf,
     config: LogConfig,
+    /// The log key of `log.vkey`: every note the log journals or publishes must open with
+    /// it (as replaying a journaled note and opening a base require).
+    verifier: LogVerifier,
     checkpoint: Vec<u8>,
     tree: TreeHashes,
     duplicates: DuplicateIndex,
@@ -518,8 +521,20 @@ impl LogDir {
         // The base: the journal's first record, or (a log made before the journal, which
         // fsynced every tile) the published checkpoint.
         let journal_path = dir.join(JOURNAL_FILE);
+        // Regression (journal review): a journal with another name (a hard link to a
+        // file elsewhere) was opened for appending as it was, so batch records were
+        // written to that file too. It is read, then written afresh (a new file).
+        let mut linked = false;
         let mut reader = match open_regular(&journal_path)? {
-            Some(file) => Some(JournalReader::new(&journal_path, file)?),
+            Some(file) => {
+                use std::os::unix::fs::MetadataExt as _;
+                linked = file
+                    .metadata()
+                    .map_err(|e| io_error(&journal_path, e))?
+                    .nlink()
+                    != 1;
+                Some(JournalReader::new(&journal_path, file)?)
+            }
             None => None,
         };
         let base_note = match reader.as_mut() {
@@ -538,6 +553,7 @@ impl LogDir {
             root: dir.to_path_buf(),
             public,
             config,
+            verifier: verifier.clone(),
             checkpoint: base_note,
             tree: TreeHashes::default(),
             duplicates: DuplicateIndex::default(),
@@ -623,7 +639,7 @@ impl LogDir {
         log.remove_unpublished()?;
         remove_stale_temp_files(&mut log.writer, dir, Path::new(PUBLIC_DIR), 0)?;
         let torn = reader.as_ref().is_some_and(JournalReader::torn);
-        if reader.is_none() || replayed > 0 || torn || republish {
+        if reader.is_none() || replayed > 0 || torn || republish || linked {
             // Everything replayed is made durable, then the checkpoint, then the journal
             // starts again from it.
             log.writer.sync_filesystem()?;
@@ -792,14 +808,12 @@ impl LogDir {
     /// directory fsync. Anything else is refused and nothing is written: a tree is never
     /// changed here.
     pub fn replace_checkpoint(&mut self, note: &[u8]) -> Result<(), LogError> {
-        let (origin, size, root) = checkpoint::parse_unverified(note)?;
-        if origin != self.config.origin || size != self.size() || root != self.root_hash() {
-            return Err(LogError::Verification(format!(
-                "the checkpoint to publish again states {origin:?} size {size}, not {:?} size {} with the published root",
-                self.config.origin,
-                self.size()
-            )));
-        }
+        self.check_note(note, self.size(), &self.root_hash())
+            .map_err(|e| {
+                LogError::Verification(format!(
+                    "the checkpoint to publish again is refused (it must open with the log key and state the published tree): {e}"
+                ))
+            })?;
         self.writer.forget_dirs();
         self.writer
             .write(&Path::new(PUBLIC_DIR).join("checkpoint"), note)?;
@@ -997,13 +1011,20 @@ impl LogDir {
         Ok(indexes)
     }
 
-    /// Requires a note to publish to state the log's origin, `size` and `root`.
+    /// Requires a note to journal or publish to open with the log key (of `log.vkey`) and
+    /// to state the log's origin, `size` and `root`.
+    ///
+    /// Regression (journal review): only the origin, size and root were checked, so a
+    /// note the log key did not sign was journaled and acknowledged, and opening the log
+    /// then refused its record (the log could not be opened); and a cosigned note whose
+    /// log signature no longer verified was published, then made the journal's base by a
+    /// compaction.
     fn check_note(&self, note: &[u8], size: u64, root: &Hash) -> Result<(), LogError> {
-        let (origin, note_size, note_root) = checkpoint::parse_unverified(note)?;
-        if origin != self.config.origin || note_size != size || note_root != *root {
+        let opened = checkpoint::open(note, &self.verifier, &[])?;
+        if opened.size != size || opened.root != *root {
             return Err(LogError::Verification(format!(
-                "the checkpoint to publish states {origin:?} size {note_size}, not {:?} size {size} with the new root",
-                self.config.origin
+                "the checkpoint to publish states {:?} size {}, not {:?} size {size} with the new root",
+                opened.origin, opened.size, self.config.origin
             )));
         }
         Ok(())
