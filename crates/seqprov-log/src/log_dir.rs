@@ -70,6 +70,13 @@ pub type Publish<'a> = dyn FnMut(u64, &Hash) -> Result<Vec<u8>, LogError> + 'a;
 /// place, before the checkpoint is. An error publishes the note without cosignatures.
 pub type Cosign<'a> = dyn FnMut(&[u8]) -> Result<Vec<u8>, LogError> + 'a;
 
+/// How many spare checkpoint files the log rewrites in turn and swaps with
+/// `public/checkpoint` (`DIR/checkpoint.spare.0` … `.3`; spec/log.md §3).
+pub const CHECKPOINT_SPARES: usize = 4;
+
+/// The spare checkpoint files' name, before their number.
+const CHECKPOINT_SPARE_PREFIX: &str = "checkpoint.spare.";
+
 /// The journal length from which a batch is followed by a compaction: everything written
 /// is made durable with one `syncfs(2)` and the journal starts again from the published
 /// checkpoint.
@@ -218,6 +225,8 @@ pub struct LogDir {
     journal: Option<File>,
     /// The journal's length: where the next record goes.
     journal_len: u64,
+    /// The spare checkpoint file used last (`CHECKPOINT_SPARE_PREFIX` and this number).
+    spare_turn: usize,
     /// Why appending stopped: set when an append failed after its batch reached the
     /// journal (or may have); the log appends nothing more until it is opened again, which
     /// replays the journal.
@@ -561,6 +570,7 @@ impl LogDir {
             writer: DirWriter::new(dir)?,
             journal: None,
             journal_len: 0,
+            spare_turn: 0,
             failed: None,
             _lock: lock,
         };
@@ -1067,10 +1077,16 @@ impl LogDir {
             Ok(cosigned) if self.check_note(&cosigned, self.size(), &root).is_ok() => cosigned,
             _ => note,
         };
-        let staged = self
-            .writer
-            .stage(&Path::new(PUBLIC_DIR).join("checkpoint"), &note)?;
-        self.writer.rename_all(vec![staged])?;
+        // Swapped in with one of the spares (no inode created or deleted per batch); the
+        // spare used last holds the checkpoint before, so a reader still reading that one
+        // has CHECKPOINT_SPARES batches' time before its file is rewritten.
+        self.spare_turn = (self.spare_turn + 1) % CHECKPOINT_SPARES;
+        let spare = format!("{CHECKPOINT_SPARE_PREFIX}{}", self.spare_turn);
+        self.writer.exchange_into(
+            &Path::new(PUBLIC_DIR).join("checkpoint"),
+            Path::new(&spare),
+            &note,
+        )?;
         self.checkpoint = note;
         self.tail = new_tail;
         Ok(())

@@ -177,12 +177,14 @@ fn a_symbolic_link_at_a_temporary_name_is_replaced_never_written_through() {
     // Planted after the log was opened (opening removes stale temporary names), where
     // the next append writes its checkpoint and its partial entry bundle of 6.
     let planted = [
-        ("public/.checkpoint.tmp", "checkpoint-victim"),
+        // The spare the next checkpoint is written to (spec/log.md §3).
+        ("checkpoint.spare.1", "checkpoint-victim"),
         ("public/tile/entries/000.p/.6.tmp", "tile-victim"),
         ("public/tile/0/000.p/.6.tmp", "hash-tile-victim"),
     ];
     for (link, victim) in planted {
         std::fs::write(victims.join(victim), b"precious\n").unwrap();
+        let _ = std::fs::remove_file(dir.join(link));
         std::os::unix::fs::symlink(victims.join(victim), dir.join(link)).unwrap();
     }
     log.append(&[b"entry 5".to_vec()], &mut |size, root| {
@@ -196,11 +198,33 @@ fn a_symbolic_link_at_a_temporary_name_is_replaced_never_written_through() {
             b"precious\n",
             "{victim} was overwritten through {link}"
         );
-        assert!(dir.join(link).symlink_metadata().is_err(), "{link} left");
+        // A temporary name is gone; the spare is the log's own file again.
+        assert!(
+            dir.join(link)
+                .symlink_metadata()
+                .map_or(true, |m| m.file_type().is_file()),
+            "{link} left"
+        );
     }
     assert!(dir.join("public/tile/entries/000.p/6").is_file());
+    // A spare that is a hard link to a file elsewhere is replaced, never written through.
+    std::fs::write(victims.join("linked-victim"), b"precious\n").unwrap();
+    let _ = std::fs::remove_file(dir.join("checkpoint.spare.2"));
+    std::fs::hard_link(victims.join("linked-victim"), dir.join("checkpoint.spare.2")).unwrap();
+    log.append(&[b"entry 6".to_vec()], &mut |size, root| {
+        Ok(checkpoint::sign(&signer(), size, root))
+    })
+    .expect("append");
+    assert_eq!(
+        std::fs::read(victims.join("linked-victim")).unwrap(),
+        b"precious\n"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("public/checkpoint")).unwrap(),
+        log.checkpoint()
+    );
     drop(log);
-    assert_eq!(open_log(&dir).expect("reopen").size(), 6);
+    assert_eq!(open_log(&dir).expect("reopen").size(), 7);
 }
 
 /// Regression (hostile review, stop 21): a directory under `public/` replaced by a symbolic
