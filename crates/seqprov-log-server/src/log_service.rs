@@ -139,11 +139,23 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeErro
 /// Shared by the workers.
 struct Service {
     log: Arc<RwLock<LogDir>>,
+    /// What `GET` serves: the published checkpoint and size, kept apart from the log (a
+    /// batch holds the log's lock while it appends, and a reader waiting for it waited
+    /// behind every later batch under a steady stream of submissions).
+    published: Arc<Mutex<Published>>,
+    /// The log's `public/` directory.
+    public: PathBuf,
     index: Arc<Mutex<LogIndex>>,
     sequencer: Mutex<Option<SequencerHandle>>,
     admit: Box<AdmitSubmission>,
     stop: Arc<AtomicBool>,
     body_deadline: Duration,
+}
+
+/// The published checkpoint and its tree size.
+struct Published {
+    checkpoint: Vec<u8>,
+    size: u64,
 }
 
 /// Loads the log's signing key named in its config, as a [`LogSigner`]; it must be the
@@ -202,6 +214,11 @@ pub fn serve(
         &verifier,
         &options.witness_keys,
     )?));
+    let published = Arc::new(Mutex::new(Published {
+        checkpoint: log.checkpoint().to_vec(),
+        size: log.size(),
+    }));
+    let public = log.root().join(seqprov_log::log_dir::PUBLIC_DIR);
     let log = Arc::new(RwLock::new(log));
 
     let refresh_every = options
@@ -225,7 +242,16 @@ pub fn serve(
     };
     let commit_index = Arc::clone(&index);
     let witness_keys = options.witness_keys.clone();
+    let commit_published = Arc::clone(&published);
     let on_commit: sequencer::OnCommit = Box::new(move |fresh, note| {
+        if let Ok((_, size, _)) = checkpoint::parse_unverified(note) {
+            let mut published = match commit_published.lock() {
+                Ok(published) => published,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            published.checkpoint = note.to_vec();
+            published.size = size;
+        }
         let mut index = match commit_index.lock() {
             Ok(index) => index,
             Err(poisoned) => poisoned.into_inner(),
@@ -271,6 +297,8 @@ pub fn serve(
         })?;
     let service = Arc::new(Service {
         log,
+        published,
+        public,
         index,
         sequencer: Mutex::new(Some(handle)),
         admit: submission_check_or(options.allow),
@@ -556,11 +584,21 @@ fn route(request: &mut Request, service: &Service) -> Reply {
 }
 
 fn published_file(rel: &str, service: &Service) -> Reply {
-    let log = match service.log.read() {
-        Ok(log) => log,
-        Err(poisoned) => poisoned.into_inner(),
+    let (size, checkpoint) = {
+        let published = match service.published.lock() {
+            Ok(published) => published,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        (
+            published.size,
+            (rel == "checkpoint").then(|| published.checkpoint.clone()),
+        )
     };
-    match log.read_public(rel) {
+    let read = match checkpoint {
+        Some(note) => Ok(Some(note)),
+        None => seqprov_log::log_dir::read_published_tile(&service.public, size, rel),
+    };
+    match read {
         Ok(Some(body)) => {
             let (content_type, cache) = if rel == "checkpoint" {
                 ("text/plain; charset=utf-8", "no-cache")
@@ -667,8 +705,8 @@ fn add(request: &mut Request, service: &Service) -> Reply {
     let Some(handle) = handle else {
         return Reply::text(503, "the log is shutting down");
     };
-    let index = match handle.append(entry) {
-        Ok(index) => index,
+    let appended = match handle.append(entry) {
+        Ok(appended) => appended,
         Err(SequencerError::Stopped) => return Reply::text(503, "the log is shutting down"),
         Err(e) => {
             let stopped = match service.log.read() {
@@ -688,18 +726,11 @@ fn add(request: &mut Request, service: &Service) -> Reply {
             return internal_error("appending", &e);
         }
     };
-    let log = match service.log.read() {
-        Ok(log) => log,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    match log.receipt(index) {
-        Ok(proof) => Reply {
-            status: 200,
-            content_type: "text/plain; charset=utf-8",
-            body: proof.to_text().into_bytes(),
-            cache: Some("no-store"),
-            csp: false,
-        },
-        Err(e) => internal_error("making the receipt", &e),
+    Reply {
+        status: 200,
+        content_type: "text/plain; charset=utf-8",
+        body: appended.receipt.to_text().into_bytes(),
+        cache: Some("no-store"),
+        csp: false,
     }
 }

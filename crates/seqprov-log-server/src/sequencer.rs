@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
 use seqprov_log::log_dir::LogDir;
+use seqprov_log::proof_text::TlogProof;
 use seqprov_log::{Hash, LogError};
 
 /// The most entries one batch integrates.
@@ -47,6 +48,16 @@ impl PublishCheckpoint {
 /// indexes (duplicates left out) and the published checkpoint.
 pub type OnCommit = Box<dyn FnMut(&[(u64, Vec<u8>)], &[u8]) + Send>;
 
+/// A submission appended (or found already in the log): its index and its receipt against
+/// the checkpoint its batch published.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    /// The entry's index.
+    pub index: u64,
+    /// Its inclusion proof and the checkpoint it is against.
+    pub receipt: TlogProof,
+}
+
 /// Why a submission was not appended.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SequencerError {
@@ -68,7 +79,7 @@ enum Job {
 /// One submission waiting for its batch.
 struct Append {
     entry: Vec<u8>,
-    reply: SyncSender<Result<u64, SequencerError>>,
+    reply: SyncSender<Result<Appended, SequencerError>>,
 }
 
 /// A task run on the sequencer's thread between two batches, with the log and the
@@ -83,9 +94,10 @@ pub struct SequencerHandle {
 }
 
 impl SequencerHandle {
-    /// Submits one entry and waits until the checkpoint that includes it is durable;
-    /// returns the entry's index (an earlier index if the entry was already in the log).
-    pub fn append(&self, entry: Vec<u8>) -> Result<u64, SequencerError> {
+    /// Submits one entry and waits until the batch that includes it is durable and its
+    /// checkpoint published; returns the entry's index (an earlier index if the entry was
+    /// already in the log) and its receipt against that checkpoint.
+    pub fn append(&self, entry: Vec<u8>) -> Result<Appended, SequencerError> {
         let (reply, answer) = sync_channel(1);
         let job = Job::Append(Append { entry, reply });
         match self.jobs.try_send(job) {
@@ -205,12 +217,28 @@ fn commit(
                     .collect();
                 on_commit(&fresh, dir.checkpoint());
             })
+            // Each receipt is made here, under the lock the batch holds: a request thread
+            // that took the log's read lock afterwards waited behind every later batch
+            // (the next batch takes the write lock again before a woken reader runs), which
+            // made `POST /add` under a steady stream of submissions slow.
+            .map(|indexes| {
+                indexes
+                    .iter()
+                    .map(|&index| {
+                        dir.receipt(index)
+                            .map(|receipt| Appended { index, receipt })
+                            .map_err(|e| SequencerError::Append(e.to_string()))
+                    })
+                    .collect::<Vec<_>>()
+            })
     };
     match outcome {
-        Ok(indexes) => {
+        Ok(receipts) => {
             for (reply, at) in replies.into_iter().zip(slot) {
-                let answer = indexes.get(at).copied().ok_or_else(|| {
-                    SequencerError::Append("the log returned too few indexes".into())
+                let answer = receipts.get(at).cloned().unwrap_or_else(|| {
+                    Err(SequencerError::Append(
+                        "the log returned too few indexes".into(),
+                    ))
                 });
                 let _ = reply.send(answer);
             }

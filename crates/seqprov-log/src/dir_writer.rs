@@ -319,8 +319,7 @@ impl DirWriter {
         .ok()
         .filter(|fd| {
             rustix::fs::fstat(fd).is_ok_and(|stat| {
-                FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
-                    && stat.st_nlink == 1
+                FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile && stat.st_nlink == 1
             })
         });
         let fd = match reuse {

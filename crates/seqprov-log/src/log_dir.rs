@@ -225,6 +225,9 @@ pub struct LogDir {
     journal: Option<File>,
     /// The journal's length: where the next record goes.
     journal_len: u64,
+    /// The journal length at which the next compaction is tried: [`JOURNAL_COMPACT_AT`],
+    /// or 8 MiB past the length at which one failed.
+    compact_at: u64,
     /// The spare checkpoint file used last (`CHECKPOINT_SPARE_PREFIX` and this number).
     spare_turn: usize,
     /// Why appending stopped: set when an append failed after its batch reached the
@@ -571,6 +574,7 @@ impl LogDir {
             journal: None,
             journal_len: 0,
             spare_turn: 0,
+            compact_at: JOURNAL_COMPACT_AT,
             failed: None,
             _lock: lock,
         };
@@ -1009,14 +1013,18 @@ impl LogDir {
             self.duplicates
                 .insert(hash, old_size + i as u64, &self.tree);
         }
-        if self.journal_len >= JOURNAL_COMPACT_AT {
-            // A failure leaves the old journal, which still replays to this tree: the next
-            // batch tries again (or appending stopped, if the journal could not be
-            // reopened).
-            let _ = self
+        if self.journal_len >= self.compact_at {
+            // A failure leaves the old journal, which still replays to this tree; it is
+            // tried again 8 MiB later (not at every batch: each try costs a syncfs), or
+            // appending stopped, if the new journal could not be opened.
+            let compacted = self
                 .writer
                 .sync_filesystem()
                 .and_then(|()| self.restart_journal());
+            self.compact_at = match compacted {
+                Ok(()) => JOURNAL_COMPACT_AT,
+                Err(_) => self.journal_len + JOURNAL_COMPACT_AT / 8,
+            };
         }
         Ok(indexes)
     }
@@ -1169,18 +1177,32 @@ impl LogDir {
         if rel_path == "checkpoint" {
             return Ok(Some(self.checkpoint.clone()));
         }
-        let Ok(tile) = TilePath::parse(rel_path) else {
-            return Ok(None);
-        };
-        if !tile_within(&tile, self.size()) {
-            return Ok(None);
-        }
-        let limit = match tile {
-            TilePath::Hash { .. } => MAX_HASH_TILE_LEN,
-            TilePath::Entries { .. } => MAX_ENTRY_BUNDLE_LEN,
-        };
-        read_bounded(&self.public.join(tile.to_path()), limit)
+        read_published_tile(&self.public, self.size(), rel_path)
     }
+}
+
+/// Reads the tile `rel_path` of the log whose published directory is `public` and whose
+/// published tree has `size` entries: only a path that
+/// [`crate::tile_path::TilePath::parse`] accepts and that lies within that tree (else
+/// `None`), opened as [`read_regular`] does and bounded by the tile's largest size. For a
+/// server that keeps the published size apart from the [`LogDir`] (whose lock a batch
+/// holds while it appends).
+pub fn read_published_tile(
+    public: &Path,
+    size: u64,
+    rel_path: &str,
+) -> Result<Option<Vec<u8>>, LogError> {
+    let Ok(tile) = TilePath::parse(rel_path) else {
+        return Ok(None);
+    };
+    if !tile_within(&tile, size) {
+        return Ok(None);
+    }
+    let limit = match tile {
+        TilePath::Hash { .. } => MAX_HASH_TILE_LEN,
+        TilePath::Entries { .. } => MAX_ENTRY_BUNDLE_LEN,
+    };
+    read_bounded(&public.join(tile.to_path()), limit)
 }
 
 #[cfg(test)]

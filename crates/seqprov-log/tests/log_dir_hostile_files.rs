@@ -210,7 +210,11 @@ fn a_symbolic_link_at_a_temporary_name_is_replaced_never_written_through() {
     // A spare that is a hard link to a file elsewhere is replaced, never written through.
     std::fs::write(victims.join("linked-victim"), b"precious\n").unwrap();
     let _ = std::fs::remove_file(dir.join("checkpoint.spare.2"));
-    std::fs::hard_link(victims.join("linked-victim"), dir.join("checkpoint.spare.2")).unwrap();
+    std::fs::hard_link(
+        victims.join("linked-victim"),
+        dir.join("checkpoint.spare.2"),
+    )
+    .unwrap();
     log.append(&[b"entry 6".to_vec()], &mut |size, root| {
         Ok(checkpoint::sign(&signer(), size, root))
     })

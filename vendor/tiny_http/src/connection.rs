@@ -24,9 +24,14 @@ impl Listener {
 
     pub(crate) fn accept(&self) -> std::io::Result<(Connection, Option<SocketAddr>)> {
         match self {
-            Self::Tcp(l) => l
-                .accept()
-                .map(|(conn, addr)| (Connection::from(conn), Some(addr))),
+            // seqprov patch: TCP_NODELAY on every accepted connection. A response is
+            // written in more than one segment (head, body); with Nagle's algorithm the
+            // second waited for the client's delayed ACK (up to 40 ms on Linux), which was
+            // the p99 of `POST /add` (benches/README.md, "Transparency log").
+            Self::Tcp(l) => l.accept().map(|(conn, addr)| {
+                let _ = conn.set_nodelay(true);
+                (Connection::from(conn), Some(addr))
+            }),
             #[cfg(unix)]
             Self::Unix(l) => l.accept().map(|(conn, _)| (Connection::from(conn), None)),
         }
