@@ -8,7 +8,8 @@
 #    duplicated; prints appends/s and add p50/p99.
 # 2. crates/seqprov-log-server/examples/log_million.rs: a log of 1,000,000 entries built
 #    through LogDir::append, then p50/p99 of an inclusion proof (LogDir::receipt), of
-#    POST /add (16 clients) and of GETting one proof's tiles over HTTP.
+#    POST /add (16 clients, at saturation, then at an offered 1,000/s: LOG_MILLION_RATE)
+#    and of GETting one proof's tiles over HTTP.
 #    LOG_MILLION_ENTRIES=N picks another size.
 # Release builds. Run it three times and record the medians.
 set -euo pipefail
