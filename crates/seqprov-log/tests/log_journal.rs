@@ -7,66 +7,15 @@
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
+use seqprov_log::checkpoint;
 use seqprov_log::journal::{self, JOURNAL_FILE};
-use seqprov_log::log_dir::{JOURNAL_COMPACT_AT, LogDir};
+use seqprov_log::log_dir::JOURNAL_COMPACT_AT;
 use seqprov_log::merkle::{self, check_inclusion};
 use seqprov_log::note_keys::LogSigner;
 use seqprov_log::tile_source::{open_source, scan_entries};
-use seqprov_log::{Hash, LogError, checkpoint};
 
-const ORIGIN: &str = "lab.example.org/journal-test";
-
-fn signer() -> LogSigner {
-    LogSigner {
-        origin: ORIGIN.to_string(),
-        key: SigningKey::from_bytes(&[5; 32]),
-    }
-}
-
-fn sign(size: u64, root: &Hash) -> Result<Vec<u8>, LogError> {
-    Ok(checkpoint::sign(&signer(), size, root))
-}
-
-/// Opens the log, waiting out a lock that a child process of a concurrent test (`mkfifo`)
-/// holds for a moment: a child inherits the directory handle until it execs, and with it
-/// the flock.
-fn open(dir: &Path) -> Result<LogDir, LogError> {
-    for _ in 0..200 {
-        match LogDir::open(dir) {
-            Err(LogError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(10)),
-            other => return other,
-        }
-    }
-    LogDir::open(dir)
-}
-
-fn entry(i: u64) -> Vec<u8> {
-    format!("journal entry {i}").into_bytes()
-}
-
-fn entries(range: std::ops::Range<u64>) -> Vec<Vec<u8>> {
-    range.map(entry).collect()
-}
-
-fn naive_root(all: &[Vec<u8>]) -> Hash {
-    let mut b = merkle::RootBuilder::default();
-    for e in all {
-        b.push(merkle::record_hash(e));
-    }
-    b.root()
-}
-
-/// A new log in `dir` holding `0..n`, opened once more so that its journal starts from
-/// size `n` (every tile of it durable).
-fn log_of(dir: &Path, n: u64) {
-    LogDir::init(dir, ORIGIN, &signer().key, Path::new("log.key")).unwrap();
-    open(dir)
-        .unwrap()
-        .append(&entries(0..n), &mut sign)
-        .unwrap();
-    drop(open(dir).unwrap());
-    assert_eq!(journal_len(dir), 4 + 1 + note_len(dir) + 32);
-}
+mod journal_fixture;
+use journal_fixture::{ORIGIN, entries, log_of, naive_root, open, sign};
 
 fn journal_len(dir: &Path) -> u64 {
     std::fs::metadata(dir.join(JOURNAL_FILE)).unwrap().len()
