@@ -293,8 +293,9 @@ impl DirWriter {
     /// allocator scans past each one when creating a file; with one deleted per batch this
     /// took a quarter of the log server's CPU (benches/README.md, "Transparency log").
     ///
-    /// A spare that is missing, a symbolic link, not a regular file or a file with another
-    /// name (a hard link) is unlinked and created afresh (`O_EXCL`); on a file system
+    /// A spare that is missing, a symbolic link, not a regular file, a file with another
+    /// name (a hard link) or a file another user owns is unlinked and created afresh
+    /// (`O_EXCL`; a directory there is an error); on a file system
     /// without `RENAME_EXCHANGE`, or when `rel` does not exist yet, the spare is renamed
     /// into place instead.
     pub(crate) fn exchange_into(
@@ -317,9 +318,17 @@ impl DirWriter {
             Mode::empty(),
         )
         .ok()
+        // Regression (hostile review 2): a regular file of one name planted at a spare by
+        // whoever could write the log directory was rewritten and swapped in as
+        // `public/checkpoint`, and stayed in the ring for good: its owner, holding it open
+        // or able to chmod it, could rewrite the published checkpoint at any time, even
+        // after losing write access to the directory. Only a file the log's own user owns
+        // is reused.
         .filter(|fd| {
             rustix::fs::fstat(fd).is_ok_and(|stat| {
-                FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile && stat.st_nlink == 1
+                FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
+                    && stat.st_nlink == 1
+                    && stat.st_uid == rustix::process::geteuid().as_raw()
             })
         });
         let fd = match reuse {

@@ -360,3 +360,55 @@ fn a_receipt_for_another_entry_or_past_the_limit_is_refused_and_nothing_is_writt
         "{err}"
     );
 }
+
+/// Hostile review 2 of F7: chains that are the event itself, a chain given with an event of
+/// seq 1, and an empty `chain` in its canonical place (the test above appends `chain`
+/// after `version`, which is refused for its key order before its emptiness is looked at).
+#[test]
+fn a_chain_that_is_the_event_itself_or_goes_with_event_1_or_is_empty_is_refused() {
+    let lab = new_lab(0xa1);
+    let pending = submissions_of_bundle(&lab.bundle).unwrap();
+    let event_1 = pending[1].submission.clone();
+    let event_2 = pending[2].submission.clone();
+    assert!(event_1.chain.is_empty());
+    assert_eq!(event_2.chain, vec![event_1.event.clone().unwrap()]);
+    for (submission, status, expected) in [
+        (
+            Submission {
+                chain: vec![event_2.event.clone().unwrap()],
+                ..event_2.clone()
+            },
+            422,
+            "event 1 of the chain does not link to it",
+        ),
+        (
+            Submission {
+                chain: vec![event_1.event.clone().unwrap()],
+                ..event_1.clone()
+            },
+            422,
+            "needs the 0 events before it (chain), not 1",
+        ),
+    ] {
+        let refusal =
+            check_submission(&Submission::decode(&submission.encode()).unwrap(), None).unwrap_err();
+        assert_eq!(refusal.status, status, "{refusal}");
+        assert!(refusal.reason.contains(expected), "{expected}: {refusal}");
+    }
+    // `chain: []` where the single encoding would put a chain: between `seal` and `event`.
+    let body = event_1.encode();
+    let at = body
+        .windows(6)
+        .position(|w| w == b"\x65event")
+        .expect("the event key");
+    let mut with_empty = body[..at].to_vec();
+    with_empty.extend_from_slice(b"\x65chain\x80");
+    with_empty.extend_from_slice(&body[at..]);
+    with_empty[0] += 1;
+    let refusal = Submission::decode(&with_empty).unwrap_err();
+    assert_eq!(refusal.status, 400, "{refusal}");
+    assert!(
+        refusal.reason.contains("single encoding"),
+        "refused as the empty chain, not for its key order: {refusal}"
+    );
+}
