@@ -7,8 +7,10 @@
 //! - [`witness_push`]: the log's side of tlog-witness: asking witnesses to cosign.
 //! - [`witness_pull`]: the witness reading a log itself (`log witness --log`).
 //! - [`http_limits`]: the timeouts, body deadline and connection limit of both services.
+//! - [`large_submissions`]: at most two large submissions read and checked at once.
 
 pub mod http_limits;
+pub mod large_submissions;
 pub mod log_page;
 pub mod log_service;
 pub mod sequencer;

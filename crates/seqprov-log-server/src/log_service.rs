@@ -25,6 +25,7 @@ use seqprov_log::{LogError, TILE_WIDTH};
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::http_limits::{self, HttpLimits};
+use crate::large_submissions::{self, LargeSubmissions};
 use crate::log_page::{self, CheckpointView, LogIndex, PageRequest};
 use crate::sequencer::{self, SequencerError, SequencerHandle};
 use crate::witness_push::{self, WitnessEndpoint};
@@ -150,6 +151,8 @@ struct Service {
     admit: Box<AdmitSubmission>,
     stop: Arc<AtomicBool>,
     body_deadline: Duration,
+    /// At most two submissions over 1 MiB are read and checked at once.
+    large: LargeSubmissions,
 }
 
 /// The published checkpoint and its tree size.
@@ -304,6 +307,7 @@ pub fn serve(
         admit: submission_check_or(options.allow),
         stop: Arc::clone(&stop),
         body_deadline: options.http.body_deadline,
+        large: LargeSubmissions::default(),
     });
     listening(bound);
 
@@ -690,6 +694,20 @@ fn add(request: &mut Request, service: &Service) -> Reply {
             &format!("the submission is over {MAX_SUBMISSION_LEN} bytes"),
         );
     }
+    // A large body waits for its turn before it is read (spec/log.md §4).
+    let _turn = if length > large_submissions::LARGE {
+        match service.large.turn(large_submissions::WAIT) {
+            Some(turn) => Some(turn),
+            None => {
+                return Reply::text(
+                    503,
+                    "too many large submissions at once; send it again later",
+                );
+            }
+        }
+    } else {
+        None
+    };
     let body = match http_limits::read_body(request, MAX_SUBMISSION_LEN, service.body_deadline) {
         Ok(body) => body,
         Err(e) => return Reply::text(e.status(), &e.to_string()),
