@@ -189,6 +189,21 @@ fn http(addr: &str, head: &str, body: &[u8]) -> (u16, Vec<u8>) {
     (status, answer[at..].to_vec())
 }
 
+/// Waits for `child` to end; panics if it has not within `limit`.
+fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn server_alive(server: &Server) -> bool {
     // `try_wait` needs `&mut`; a zero signal asks the kernel whether the process exists
     // and has not ended (a zombie still answers, so also ask the server something).
@@ -594,14 +609,7 @@ fn a_storage_failure_after_the_journal_stops_the_server_and_a_restart_replays_it
     let body = String::from_utf8_lossy(&body);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("stopped appending"), "{body}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_for_exit(&mut server.child, Duration::from_secs(20));
     let mut err = String::new();
     server
         .child
@@ -637,15 +645,8 @@ fn sigterm_stops_the_server_with_exit_0() {
     assert_eq!(post(&server.addr, &seal_submission(&lab.bundle)).0, 200);
     let pid = rustix::process::Pid::from_raw(server.child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(0));
-            break;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = wait_for_exit(&mut server.child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
     // The log is released: it can be served again, with its entry.
     let again = serve(&lab.log(), &[]);
     assert_eq!(tree_size(&again.addr), 1);

@@ -35,6 +35,47 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
     (samples[samples.len() / 2], p99)
 }
 
+/// Sends each client's requests (one thread a client) and returns every latency. Without
+/// a rate, each client sends the next as soon as one is answered and a latency counts from
+/// the send; with `rate` (requests per second in all), request `i` of client `c` is due at
+/// `(i·clients + c) / rate` s and its latency counts from when it was due.
+fn send_all(addr: &str, requests: Vec<Vec<Vec<u8>>>, rate: Option<f64>) -> Vec<Duration> {
+    let clients = requests.len();
+    let start = Instant::now() + Duration::from_millis(100);
+    let threads: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(c, mine)| {
+            let addr = addr.to_owned();
+            std::thread::spawn(move || {
+                mine.iter()
+                    .enumerate()
+                    .map(|(i, request)| {
+                        let due = match rate {
+                            Some(rate) => {
+                                let due = start
+                                    + Duration::from_secs_f64((i * clients + c) as f64 / rate);
+                                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                    std::thread::sleep(wait);
+                                }
+                                due
+                            }
+                            None => Instant::now(),
+                        };
+                        let (ok, answer) = http(&addr, request);
+                        assert!(ok, "{}", String::from_utf8_lossy(&answer));
+                        due.elapsed()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .flat_map(|thread| thread.join().expect("client"))
+        .collect()
+}
+
 fn xorshift(state: &mut u64) -> u64 {
     *state ^= *state << 13;
     *state ^= *state >> 7;
@@ -209,26 +250,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let start = Instant::now();
-    let threads: Vec<_> = requests
-        .into_iter()
-        .map(|mine| {
-            let addr = addr.clone();
-            std::thread::spawn(move || {
-                mine.iter()
-                    .map(|request| {
-                        let t = Instant::now();
-                        let (ok, answer) = http(&addr, request);
-                        assert!(ok, "{}", String::from_utf8_lossy(&answer));
-                        t.elapsed()
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut samples = Vec::new();
-    for thread in threads {
-        samples.extend(thread.join().expect("client"));
-    }
+    let samples = send_all(&addr, requests, None);
     let elapsed = start.elapsed();
     let total = clients * each;
     let (p50, p99) = percentiles(samples);
@@ -242,32 +264,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(1000.0);
-    let start = Instant::now() + Duration::from_millis(100);
-    let threads: Vec<_> = scheduled
-        .into_iter()
-        .enumerate()
-        .map(|(c, mine)| {
-            let addr = addr.clone();
-            std::thread::spawn(move || {
-                mine.iter()
-                    .enumerate()
-                    .map(|(i, request)| {
-                        let due = start + Duration::from_secs_f64((i * clients + c) as f64 / rate);
-                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(wait);
-                        }
-                        let (ok, answer) = http(&addr, request);
-                        assert!(ok, "{}", String::from_utf8_lossy(&answer));
-                        due.elapsed()
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut samples = Vec::new();
-    for thread in threads {
-        samples.extend(thread.join().expect("client"));
-    }
+    let samples = send_all(&addr, scheduled, Some(rate));
     let (p50, p99) = percentiles(samples);
     println!(
         "POST /add at {n} entries, offered {rate:.0}/s ({clients} clients x {each}, on schedule): p50 {p50:?}, p99 {p99:?}"

@@ -337,14 +337,16 @@ pub fn serve(
         handle.take();
     }
     let _ = sequencer_thread.join();
-    let stopped = match service.log.read() {
-        Ok(log) => log.stopped().map(str::to_owned),
-        Err(poisoned) => poisoned.into_inner().stopped().map(str::to_owned),
-    };
-    match stopped {
+    match log_stopped(&service.log) {
         Some(why) => Err(ServeError::Stopped(why)),
         None => Ok(()),
     }
+}
+
+/// Why the log stopped appending, if it did ([`LogDir::stopped`]).
+fn log_stopped(log: &RwLock<LogDir>) -> Option<String> {
+    let log = log.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    log.stopped().map(str::to_owned)
 }
 
 /// A 500 answer that names what failed but not why (the cause, which may name the
@@ -723,15 +725,11 @@ fn add(request: &mut Request, service: &Service) -> Reply {
     let Some(handle) = handle else {
         return Reply::text(503, "the log is shutting down");
     };
-    let appended = match handle.append(entry) {
-        Ok(appended) => appended,
+    let receipt = match handle.append(entry) {
+        Ok(receipt) => receipt,
         Err(SequencerError::Stopped) => return Reply::text(503, "the log is shutting down"),
         Err(e) => {
-            let stopped = match service.log.read() {
-                Ok(log) => log.stopped().is_some(),
-                Err(poisoned) => poisoned.into_inner().stopped().is_some(),
-            };
-            if stopped {
+            if log_stopped(&service.log).is_some() {
                 // Fail-stop: the service ends (exit status 2) so that a supervisor starts
                 // it again, which replays the journal.
                 service.stop.store(true, Ordering::Relaxed);
@@ -747,7 +745,7 @@ fn add(request: &mut Request, service: &Service) -> Reply {
     Reply {
         status: 200,
         content_type: "text/plain; charset=utf-8",
-        body: appended.receipt.to_text().into_bytes(),
+        body: receipt.to_text().into_bytes(),
         cache: Some("no-store"),
         csp: false,
     }

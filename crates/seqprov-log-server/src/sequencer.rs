@@ -48,16 +48,6 @@ impl PublishCheckpoint {
 /// indexes (duplicates left out) and the published checkpoint.
 pub type OnCommit = Box<dyn FnMut(&[(u64, Vec<u8>)], &[u8]) + Send>;
 
-/// A submission appended (or found already in the log): its index and its receipt against
-/// the checkpoint its batch published.
-#[derive(Clone, Debug)]
-pub struct Appended {
-    /// The entry's index.
-    pub index: u64,
-    /// Its inclusion proof and the checkpoint it is against.
-    pub receipt: TlogProof,
-}
-
 /// Why a submission was not appended.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SequencerError {
@@ -79,7 +69,7 @@ enum Job {
 /// One submission waiting for its batch.
 struct Append {
     entry: Vec<u8>,
-    reply: SyncSender<Result<Appended, SequencerError>>,
+    reply: SyncSender<Result<TlogProof, SequencerError>>,
 }
 
 /// A task run on the sequencer's thread between two batches, with the log and the
@@ -95,9 +85,9 @@ pub struct SequencerHandle {
 
 impl SequencerHandle {
     /// Submits one entry and waits until the batch that includes it is durable and its
-    /// checkpoint published; returns the entry's index (an earlier index if the entry was
-    /// already in the log) and its receipt against that checkpoint.
-    pub fn append(&self, entry: Vec<u8>) -> Result<Appended, SequencerError> {
+    /// checkpoint published; returns the entry's receipt against that checkpoint (with an
+    /// earlier index if the entry was already in the log).
+    pub fn append(&self, entry: Vec<u8>) -> Result<TlogProof, SequencerError> {
         let (reply, answer) = sync_channel(1);
         let job = Job::Append(Append { entry, reply });
         match self.jobs.try_send(job) {
@@ -226,7 +216,6 @@ fn commit(
                     .iter()
                     .map(|&index| {
                         dir.receipt(index)
-                            .map(|receipt| Appended { index, receipt })
                             .map_err(|e| SequencerError::Append(e.to_string()))
                     })
                     .collect::<Vec<_>>()

@@ -73,6 +73,22 @@ fn split(rel: &Path) -> Result<(PathBuf, OsString), LogError> {
     }
 }
 
+/// Why an opened file may not be written in place (appended to, or truncated and
+/// rewritten), if it may not: it is not a regular file, or it has another name (a hard
+/// link, possibly outside the log directory, which would be written too).
+fn not_writable_in_place(stat: &rustix::fs::Stat) -> Option<String> {
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        Some("is not a regular file (refused)".to_owned())
+    } else if stat.st_nlink != 1 {
+        Some(format!(
+            "has {} names (a hard link), not a file of the log's own (refused)",
+            stat.st_nlink
+        ))
+    } else {
+        None
+    }
+}
+
 impl DirWriter {
     /// A writer for the log directory `root` (opened as named).
     pub(crate) fn new(root: &Path) -> Result<DirWriter, LogError> {
@@ -214,11 +230,7 @@ impl DirWriter {
                 .sync_all()
                 .map_err(|e| io_error(&self.root.join(&file.dir).join(&file.temp), e))?;
         }
-        for file in staged {
-            drop(file.file);
-            self.rename_into_place(&file.dir, &file.temp, &file.name)?;
-        }
-        Ok(())
+        self.rename_all(staged)
     }
 
     /// Renames every staged file into place without fsyncing it: for files whose content
@@ -257,27 +269,10 @@ impl DirWriter {
             e => errno_error(&path, e),
         })?;
         let stat = rustix::fs::fstat(&fd).map_err(|e| errno_error(&path, e))?;
-        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        if let Some(refused) = not_writable_in_place(&stat) {
             return Err(io_error(
                 &path,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "is not a regular file (refused)",
-                ),
-            ));
-        }
-        // A hard link has another name, possibly outside the log directory: appending
-        // would write there too.
-        if stat.st_nlink != 1 {
-            return Err(io_error(
-                &path,
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!(
-                        "has {} names (a hard link), not a file of the log's own (refused)",
-                        stat.st_nlink
-                    ),
-                ),
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, refused),
             ));
         }
         rustix::fs::fcntl_setfl(&fd, OFlags::APPEND).map_err(|e| errno_error(&path, e))?;
@@ -326,8 +321,7 @@ impl DirWriter {
         // is reused.
         .filter(|fd| {
             rustix::fs::fstat(fd).is_ok_and(|stat| {
-                FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile
-                    && stat.st_nlink == 1
+                not_writable_in_place(&stat).is_none()
                     && stat.st_uid == rustix::process::geteuid().as_raw()
             })
         });

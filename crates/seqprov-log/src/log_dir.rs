@@ -621,7 +621,7 @@ impl LogDir {
                 else {
                     return Err(corrupt("its journal has a second base checkpoint".into()));
                 };
-                log.replay(old_size, &entries, note, &verifier)
+                log.replay(old_size, &entries, note)
                     .map_err(|e| corrupt(format!("its journal's batch at {old_size}: {e}")))?;
                 replayed += 1;
             }
@@ -679,7 +679,6 @@ impl LogDir {
         old_size: u64,
         entries: &[Vec<u8>],
         note: Vec<u8>,
-        verifier: &LogVerifier,
     ) -> Result<(), LogError> {
         if old_size != self.size() {
             return Err(LogError::Verification(format!(
@@ -694,7 +693,7 @@ impl LogDir {
         for (_, hash) in &new {
             self.tree.push(*hash);
         }
-        let opened = checkpoint::open(&note, verifier, &[])?;
+        let opened = checkpoint::open(&note, &self.verifier, &[])?;
         if opened.size != self.size() || opened.root != self.tree.root() {
             return Err(LogError::Verification(format!(
                 "its checkpoint states size {} and not the root of its {} entries",
@@ -1000,7 +999,7 @@ impl LogDir {
             self.failed = Some(e.to_string());
             return Err(e);
         }
-        if let Err(e) = self.publish_batch(old_size, &new, note, cosign) {
+        if let Err(e) = self.publish_batch(old_size, &new, &root, note, cosign) {
             // The checkpoint was not renamed into place: readers keep the old tree, and
             // opening the log again publishes the journaled batch.
             self.tree.truncate(old_size);
@@ -1074,15 +1073,18 @@ impl LogDir {
         &mut self,
         old_size: u64,
         new: &[(&[u8], Hash)],
+        root: &Hash,
         note: Vec<u8>,
         cosign: &mut Cosign<'_>,
     ) -> Result<(), LogError> {
         self.writer.forget_dirs();
         let (staged, new_tail) = self.stage_tiles(old_size, new)?;
         self.writer.rename_all(staged)?;
-        let root = self.tree.root();
+        // The signed note was checked before it was journaled: only a changed one (with
+        // cosignatures) is checked again.
         let note = match cosign(&note) {
-            Ok(cosigned) if self.check_note(&cosigned, self.size(), &root).is_ok() => cosigned,
+            Ok(cosigned) if cosigned == note => note,
+            Ok(cosigned) if self.check_note(&cosigned, self.size(), root).is_ok() => cosigned,
             _ => note,
         };
         // Swapped in with one of the spares (no inode created or deleted per batch); the

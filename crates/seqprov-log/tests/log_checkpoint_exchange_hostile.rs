@@ -14,44 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ed25519_dalek::SigningKey;
-use seqprov_log::checkpoint;
+use seqprov_log::LogError;
 use seqprov_log::log_dir::LogDir;
-use seqprov_log::note_keys::LogSigner;
-use seqprov_log::{Hash, LogError};
 
-const ORIGIN: &str = "lab.example.org/exchange-hostile";
-
-fn signer() -> LogSigner {
-    LogSigner {
-        origin: ORIGIN.to_string(),
-        key: SigningKey::from_bytes(&[11; 32]),
-    }
-}
-
-fn sign(size: u64, root: &Hash) -> Result<Vec<u8>, LogError> {
-    Ok(checkpoint::sign(&signer(), size, root))
-}
-
-/// Opens the log, waiting out a lock a `mkfifo` child of a concurrent test inherited.
-fn open_log(dir: &Path) -> Result<LogDir, LogError> {
-    for _ in 0..200 {
-        match LogDir::open(dir) {
-            Err(LogError::Locked(_)) => std::thread::sleep(Duration::from_millis(10)),
-            other => return other,
-        }
-    }
-    LogDir::open(dir)
-}
-
-fn mkfifo(path: &Path) {
-    let _ = std::fs::remove_file(path);
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
-}
+mod log_fixture;
+use log_fixture::{ORIGIN, mkfifo, open as open_log, sign, signer};
 
 /// Appends one entry on another thread; panics if it has not returned within 10 s.
 fn append_within_10s(log: LogDir, entry: &str) -> (LogDir, Result<Vec<u64>, LogError>) {

@@ -7,20 +7,12 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ed25519_dalek::SigningKey;
 use seqprov_log::LogError;
 use seqprov_log::checkpoint;
 use seqprov_log::log_dir::LogDir;
-use seqprov_log::note_keys::LogSigner;
 
-const ORIGIN: &str = "lab.example.org/hostile-files";
-
-fn signer() -> LogSigner {
-    LogSigner {
-        origin: ORIGIN.to_string(),
-        key: SigningKey::from_bytes(&[9; 32]),
-    }
-}
+mod log_fixture;
+use log_fixture::{ORIGIN, mkfifo, open as open_log, signer};
 
 /// A log of `n` entries in `dir`.
 fn log_of(dir: &Path, n: u64) {
@@ -31,28 +23,6 @@ fn log_of(dir: &Path, n: u64) {
         Ok(checkpoint::sign(&signer(), size, root))
     })
     .expect("append");
-}
-
-/// Opens the log, waiting out a lock that a child process of a concurrent test (`mkfifo`)
-/// holds for a moment: a child inherits the directory handle, and with it the flock, until
-/// it execs.
-fn open_log(dir: &Path) -> Result<LogDir, LogError> {
-    for _ in 0..200 {
-        match LogDir::open(dir) {
-            Err(LogError::Locked(_)) => std::thread::sleep(Duration::from_millis(10)),
-            other => return other,
-        }
-    }
-    LogDir::open(dir)
-}
-
-fn mkfifo(path: &Path) {
-    let _ = std::fs::remove_file(path);
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
 }
 
 /// Runs `f` on another thread; panics if it has not returned within 10 s (a hang).

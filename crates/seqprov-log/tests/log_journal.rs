@@ -14,8 +14,8 @@ use seqprov_log::merkle::{self, check_inclusion};
 use seqprov_log::note_keys::LogSigner;
 use seqprov_log::tile_source::{open_source, scan_entries};
 
-mod journal_fixture;
-use journal_fixture::{ORIGIN, entries, log_of, naive_root, open, sign};
+mod log_fixture;
+use log_fixture::{ORIGIN, entries, log_of, naive_root, open, sign};
 
 fn journal_len(dir: &Path) -> u64 {
     std::fs::metadata(dir.join(JOURNAL_FILE)).unwrap().len()

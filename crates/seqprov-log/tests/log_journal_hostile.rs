@@ -12,8 +12,8 @@ use seqprov_log::journal::{self, JOURNAL_FILE};
 use seqprov_log::log_dir::VKEY_FILE;
 use seqprov_log::note_keys::{LogSigner, LogVerifier};
 
-mod journal_fixture;
-use journal_fixture::{ORIGIN, entries, log_of, naive_root, open, sign, signer};
+mod log_fixture;
+use log_fixture::{ORIGIN, entries, log_of, naive_root, open, sign, signer};
 
 fn verifier(dir: &Path) -> LogVerifier {
     let vkey = std::fs::read_to_string(dir.join(VKEY_FILE)).unwrap();

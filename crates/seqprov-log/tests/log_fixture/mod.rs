@@ -1,7 +1,7 @@
-//! A small log for the journal tests (`log_journal.rs`, `log_journal_hostile.rs`): its key
-//! and origin, a signer for its checkpoints, entries, a log of `n` entries whose journal
-//! holds only its base, and an opener that waits out a lock a concurrent test's child
-//! process holds for a moment.
+//! A small log for the log directory's tests (journal, hostile files, checkpoint
+//! exchange): its key and origin, a signer for its checkpoints, entries, a log of `n`
+//! entries whose journal holds only its base, an opener that waits out a lock a concurrent
+//! test's child process holds for a moment, and `mkfifo`.
 
 #![allow(dead_code)]
 
@@ -70,4 +70,14 @@ pub fn log_of(dir: &Path, n: u64) {
         .append(&entries(0..n), &mut sign)
         .unwrap();
     drop(open(dir).unwrap());
+}
+
+/// Makes a FIFO at `path` (whatever was there removed first).
+pub fn mkfifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
 }
